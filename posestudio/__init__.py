@@ -1,0 +1,1 @@
+"""Pose Studio: command-line entry points and project-level helpers (model fetching)."""

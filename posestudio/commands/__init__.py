@@ -1,0 +1,1 @@
+"""Sub-commands of the ``posestudio`` CLI; each module exposes ``register(subparsers)``."""
