@@ -91,7 +91,10 @@ def _persistent_secret(instance_dir: Path) -> str:
     except FileNotFoundError:
         instance_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_hex(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process (web or worker) created it first
+            return path.read_text().strip()
         with os.fdopen(fd, "w") as f:
             f.write(key)
         return key
