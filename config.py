@@ -48,6 +48,8 @@ class Settings:
     job_hard_time_limit_s: int = 6 * 3600 + 300
     inference_backend: str = "openvino"
     port: int = 5000
+    # Admin pages: open to loopback clients only, unless ADMIN_PASSWORD is set (then HTTP Basic).
+    admin_password: str | None = None
 
     @property
     def effective_database_url(self) -> str:
@@ -80,6 +82,7 @@ class Settings:
             job_hard_time_limit_s=_int(env, "JOB_HARD_TIME_LIMIT_S", defaults.job_hard_time_limit_s),
             inference_backend=env.get("INFERENCE_BACKEND") or defaults.inference_backend,
             port=_int(env, "PORT", defaults.port),
+            admin_password=env.get("ADMIN_PASSWORD") or None,
         )
 
 
