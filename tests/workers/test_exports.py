@@ -1,0 +1,83 @@
+"""The four keypoint exports, written frame by frame, read back with the tools people use."""
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pose.skeleton import COCO17_NAMES, Person
+from workers.exports import CSV_COLUMNS, EXPORT_FILE_NAMES, ExportWriters, FramePerson
+
+
+def person(x: float, score: float, missing: tuple[int, ...] = ()) -> Person:
+    kp = np.zeros((18, 3), np.float32)
+    kp[:, 0] = x + np.arange(18)
+    kp[:, 1] = 100 + 5 * np.arange(18)
+    kp[:, 2] = 0.5
+    kp[list(missing), :] = 0
+    return Person(keypoints=kp, score=score)
+
+
+@pytest.fixture()
+def exported(tmp_path: Path) -> Path:
+    frames = [
+        (0, 0.0, [FramePerson(person(10, 2.0), (5, 90, 40, 200), None)]),
+        (2, 0.2, []),
+        (4, 0.4, [FramePerson(person(10, 2.5, missing=(1, 3)), (6, 91, 41, 201), 1, (6.5, 91, 41, 200)),
+                  FramePerson(person(300, 1.0), (295, 90, 330, 200), None)]),
+    ]
+    writers = ExportWriters(tmp_path, video_stem="clip", header={"video": {"source": "clip.mp4"}})
+    for index, time_s, people in frames:
+        writers.write_frame(index, time_s, people)
+    writers.close({"elapsed_s": 1.5})
+    return tmp_path
+
+
+def test_keypoints_json_is_valid_coco_results_with_header_and_summary(exported: Path) -> None:
+    doc = json.loads((exported / "keypoints.json").read_text())
+    assert doc["video"] == {"source": "clip.mp4"}
+    assert doc["categories"][0]["keypoints"] == list(COCO17_NAMES)
+    assert doc["summary"] == {"frames_processed": 3, "elapsed_s": 1.5, "annotation_count": 3}
+    anns = doc["annotations"]
+    assert [(a["image_id"], a["track_id"]) for a in anns] == [(0, None), (4, 1), (4, None)]
+    assert all(len(a["keypoints"]) == 51 and a["category_id"] == 1 for a in anns)
+    assert anns[1]["bbox"] == [6, 91, 35, 110] and anns[1]["time_s"] == 0.4
+    # Right elbow (OpenPose 3) is COCO index 8; missing -> 0, 0, 0.
+    assert anns[1]["keypoints"][8 * 3: 8 * 3 + 3] == [0, 0, 0]
+    # pycocotools accepts the annotations as a results file.
+    from pycocotools.coco import COCO
+    gt = COCO()
+    gt.dataset = {"images": [{"id": i} for i in (0, 4)], "categories": doc["categories"], "annotations": []}
+    gt.createIndex()
+    assert len(gt.loadRes(anns).getAnnIds()) == 3
+
+
+def test_csv_is_tidy_one_row_per_visible_joint(exported: Path) -> None:
+    with open(exported / "keypoints.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert tuple(rows[0].keys()) == CSV_COLUMNS
+    assert len(rows) == 17 + 16 + 17  # neck is not a COCO joint; person 2 lost right elbow
+    tracked = [r for r in rows if r["track_id"] == "1"]
+    assert {r["frame"] for r in tracked} == {"4"} and len(tracked) == 16
+    assert {r["joint"] for r in rows} == set(COCO17_NAMES)
+    assert {(r["frame"], r["person"]) for r in rows if r["track_id"] == ""} == {("0", "0"), ("4", "1")}
+
+
+def test_openpose_zip_has_one_document_per_frame(exported: Path) -> None:
+    with zipfile.ZipFile(exported / "openpose_json.zip") as zf:
+        names = zf.namelist()
+        assert names == [f"clip_{i:012d}_keypoints.json" for i in (0, 2, 4)]
+        doc = json.loads(zf.read(names[2]))
+    assert doc["version"] == 1.3
+    assert [p["person_id"] for p in doc["people"]] == [[1], [-1]]
+    assert len(doc["people"][0]["pose_keypoints_2d"]) == 54
+
+
+def test_mot_rows_are_confirmed_tracks_with_one_based_frames(exported: Path) -> None:
+    lines = (exported / "tracks_mot.txt").read_text().splitlines()
+    assert lines == ["5,1,6.50,91.00,34.50,109.00,2.5000,-1,-1,-1"]
+    assert set(EXPORT_FILE_NAMES) <= {p.name for p in exported.iterdir()}

@@ -1,0 +1,195 @@
+"""Keypoint exports, written frame by frame as the video is processed (memory stays flat).
+
+Files (names fixed, see :data:`EXPORT_FILE_NAMES`):
+
+- ``keypoints.json``: ``{"video": ..., "options": ..., "model": ..., "categories": [...],
+  "annotations": [COCO-results-style entries], "summary": {...}}``. Each annotation:
+  ``image_id`` (source frame index), ``category_id`` 1, ``track_id`` (null while unconfirmed),
+  ``time_s``, ``keypoints`` (51 values: x, y, confidence for the 17 COCO keypoints; 0, 0, 0 when
+  missing), ``score`` (person score), ``bbox`` ``[x, y, w, h]`` (whole-person box).
+- ``keypoints.csv``: tidy long format, one row per visible joint:
+  ``frame, time_s, track_id, person, joint, x, y, score`` (``person`` = rank of the person in
+  its frame, so people without a track ID stay distinguishable; ``track_id`` empty when
+  unconfirmed; ``joint`` a COCO-17 name; ``score`` the joint confidence).
+- ``openpose_json.zip``: one OpenPose-format JSON per frame, ``<stem>_<frame:012d>_keypoints.json``
+  with ``person_id`` ``[track_id]`` (``[-1]`` while unconfirmed) and 18 x 3 ``pose_keypoints_2d``
+  in OpenPose (COCO-18) part order.
+- ``tracks_mot.txt``: MOTChallenge rows ``frame, id, x, y, w, h, score, -1, -1, -1`` with frame
+  = source frame index + 1, confirmed tracks only, the tracker's whole-person box.
+
+All coordinates are source-image pixels.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from pose.skeleton import COCO17_FROM_OPENPOSE, COCO17_NAMES, Person
+
+KEYPOINTS_JSON = "keypoints.json"
+KEYPOINTS_CSV = "keypoints.csv"
+OPENPOSE_ZIP = "openpose_json.zip"
+TRACKS_MOT = "tracks_mot.txt"
+EXPORT_FILE_NAMES = (KEYPOINTS_JSON, KEYPOINTS_CSV, OPENPOSE_ZIP, TRACKS_MOT)
+
+CSV_COLUMNS = ("frame", "time_s", "track_id", "person", "joint", "x", "y", "score")
+
+COCO_SKELETON = (  # 1-based COCO limb list, as in person_keypoints annotations
+    (16, 14), (14, 12), (17, 15), (15, 13), (12, 13), (6, 12), (7, 13), (6, 7), (6, 8),
+    (7, 9), (8, 10), (9, 11), (2, 3), (1, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class FramePerson:
+    """One person in one frame, as exported.
+
+    person: the skeleton (parts below the keypoint threshold already removed).
+    box: whole-person detection box (x1, y1, x2, y2), pixels.
+    track_id: the confirmed SORT ID, or None while the track is not (yet) confirmed.
+    track_box: the tracker's box (x1, y1, x2, y2) for a confirmed track, else None.
+    """
+
+    person: Person
+    box: tuple[float, float, float, float]
+    track_id: int | None = None
+    track_box: tuple[float, float, float, float] | None = None
+
+
+def _r(value: float, digits: int = 2) -> float:
+    return round(float(value), digits)
+
+
+class KeypointsJsonWriter:
+    """Streams ``keypoints.json``: the header first, one annotation per person, the summary last."""
+
+    def __init__(self, path: Path, header: Mapping[str, Any]) -> None:
+        self._file = open(path, "w", encoding="utf-8")
+        self._count = 0
+        head = dict(header)
+        head.setdefault("categories", [{
+            "id": 1, "name": "person", "supercategory": "person",
+            "keypoints": list(COCO17_NAMES), "skeleton": [list(s) for s in COCO_SKELETON],
+        }])
+        self._file.write(json.dumps(head, indent=1)[:-2] + ',\n "annotations": [')
+
+    def write(self, frame_index: int, time_s: float, people: Sequence[FramePerson]) -> None:
+        for fp in people:
+            x1, y1, x2, y2 = fp.box
+            entry = {
+                "image_id": frame_index, "category_id": 1, "track_id": fp.track_id,
+                "time_s": round(time_s, 6), "keypoints": fp.person.coco_keypoints_flat(),
+                "score": _r(fp.person.score, 4),
+                "bbox": [_r(x1), _r(y1), _r(x2 - x1), _r(y2 - y1)],
+            }
+            self._file.write(("\n  " if self._count == 0 else ",\n  ") + json.dumps(entry))
+            self._count += 1
+
+    def close(self, summary: Mapping[str, Any]) -> None:
+        summary = {**summary, "annotation_count": self._count}
+        self._file.write('\n ],\n "summary": ' + json.dumps(summary) + "\n}\n")
+        self._file.close()
+
+    def abort(self) -> None:
+        self._file.close()
+
+
+class KeypointsCsvWriter:
+    """Streams ``keypoints.csv`` (see the module docstring for the columns)."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "w", encoding="utf-8", newline="")
+        self._csv = csv.writer(self._file)
+        self._csv.writerow(CSV_COLUMNS)
+
+    def write(self, frame_index: int, time_s: float, people: Sequence[FramePerson]) -> None:
+        time_text = f"{time_s:.6f}"
+        for rank, fp in enumerate(people):
+            track = "" if fp.track_id is None else fp.track_id
+            for name, (x, y, c) in zip(COCO17_NAMES, fp.person.to_coco17()):
+                if c > 0:
+                    self._csv.writerow((frame_index, time_text, track, rank, name,
+                                        f"{x:.2f}", f"{y:.2f}", f"{c:.4f}"))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class OpenPoseZipWriter:
+    """Streams ``openpose_json.zip``: one OpenPose 1.3 JSON document per frame."""
+
+    def __init__(self, path: Path, *, video_stem: str) -> None:
+        self._zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        self._stem = video_stem
+
+    def write(self, frame_index: int, people: Sequence[FramePerson]) -> None:
+        doc = {"version": 1.3, "people": [{
+            "person_id": [-1 if fp.track_id is None else fp.track_id],
+            "pose_keypoints_2d": [_r(v, 4) for v in np.asarray(fp.person.keypoints).ravel()],
+            "face_keypoints_2d": [], "hand_left_keypoints_2d": [], "hand_right_keypoints_2d": [],
+            "pose_keypoints_3d": [], "face_keypoints_3d": [],
+            "hand_left_keypoints_3d": [], "hand_right_keypoints_3d": [],
+        } for fp in people]}
+        self._zip.writestr(f"{self._stem}_{frame_index:012d}_keypoints.json", json.dumps(doc))
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+class MotWriter:
+    """Streams ``tracks_mot.txt`` (MOTChallenge results; confirmed tracks only)."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "w", encoding="ascii")
+
+    def write(self, frame_index: int, people: Sequence[FramePerson]) -> None:
+        for fp in people:
+            if fp.track_id is None:
+                continue
+            x1, y1, x2, y2 = fp.track_box if fp.track_box is not None else fp.box
+            self._file.write(f"{frame_index + 1},{fp.track_id},{x1:.2f},{y1:.2f},{x2 - x1:.2f},"
+                             f"{y2 - y1:.2f},{fp.person.score:.4f},-1,-1,-1\n")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class ExportWriters:
+    """All four keypoint exports in one folder; ``write_frame`` per frame, ``close`` at the end."""
+
+    def __init__(self, out_dir: Path, *, video_stem: str, header: Mapping[str, Any]) -> None:
+        out_dir = Path(out_dir)
+        self._json = KeypointsJsonWriter(out_dir / KEYPOINTS_JSON, header)
+        self._csv = KeypointsCsvWriter(out_dir / KEYPOINTS_CSV)
+        self._zip = OpenPoseZipWriter(out_dir / OPENPOSE_ZIP, video_stem=video_stem)
+        self._mot = MotWriter(out_dir / TRACKS_MOT)
+        self.frames_written = 0
+
+    def write_frame(self, frame_index: int, time_s: float, people: Sequence[FramePerson]) -> None:
+        """people: everyone in source frame ``frame_index`` (at ``time_s`` seconds), best first."""
+        self._json.write(frame_index, time_s, people)
+        self._csv.write(frame_index, time_s, people)
+        self._zip.write(frame_index, people)
+        self._mot.write(frame_index, people)
+        self.frames_written += 1
+
+    def close(self, summary: Mapping[str, Any] | None = None) -> None:
+        """Finish every file; ``summary`` goes at the end of keypoints.json."""
+        self._json.close({"frames_processed": self.frames_written, **(summary or {})})
+        self._csv.close()
+        self._zip.close()
+        self._mot.close()
+
+    def abort(self) -> None:
+        """Close the files without finishing them (the caller deletes the folder)."""
+        for closer in (self._json.abort, self._csv.close, self._zip.close, self._mot.close):
+            try:
+                closer()
+            except Exception:  # noqa: BLE001 - best effort while already failing
+                pass
