@@ -1,0 +1,194 @@
+"""``probe``: what a video file holds, checked by decoding its first frame."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.container
+
+from videoio._open import first_video_stream, open_input
+from videoio.errors import CorruptVideoError, EmptyVideoError, UnsupportedVideoError
+from videoio.rotation import rotation_from_frame, rotation_from_metadata
+
+#: Probing gives up looking for a first decodable frame after this many video packets ...
+PROBE_MAX_PACKETS = 600
+#: ... or this many bytes of video packets, whichever comes first (never read a whole huge file).
+PROBE_MAX_BYTES = 64 * 1024 * 1024
+
+#: Frame rate assumed when the container states none at all (raw streams); flagged in VideoInfo.
+FALLBACK_FPS = Fraction(25)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What :func:`probe` learned about a file's first video stream.
+
+    Attributes:
+        width, height: size in pixels of frames AS DISPLAYED, i.e. after ``rotation``; this is
+            the shape (height, width) of every image :class:`videoio.VideoReader` yields.
+        coded_width, coded_height: size of frames as stored in the file, before rotation.
+        rotation: clockwise degrees (0, 90, 180, 270) applied to stored frames to show them
+            upright (see :mod:`videoio.rotation`).
+        fps: exact rational frame rate (for variable-frame-rate video, the average rate).
+        fps_guessed: True when the file states no rate and ``fps`` is :data:`FALLBACK_FPS`.
+        time_base: the video stream's timestamp unit in seconds.
+        frame_count: number of frames as the container states it, else an estimate from the
+            duration and ``fps``; None when neither is known.
+        duration_s: duration of the video stream (else of the container) in seconds, or None.
+        start_time_s: timestamp of the video stream's start in seconds (0.0 when unknown);
+            :class:`videoio.Frame` times are relative to it.
+        codec: FFmpeg decoder name of the video stream (e.g. ``"h264"``, ``"msmpeg4v3"``).
+        pix_fmt: pixel format of decoded frames (e.g. ``"yuv420p"``), or None when unknown.
+        has_audio: whether the file has at least one audio stream.
+        audio_codec: FFmpeg codec name of the first audio stream, or None.
+        container: FFmpeg demuxer name (e.g. ``"mov,mp4,m4a,3gp,3g2,mj2"``, ``"avi"``).
+        size_bytes: size of the file in bytes.
+    """
+
+    width: int
+    height: int
+    coded_width: int
+    coded_height: int
+    rotation: int
+    fps: Fraction
+    fps_guessed: bool
+    time_base: Fraction
+    frame_count: int | None
+    duration_s: float | None
+    start_time_s: float
+    codec: str
+    pix_fmt: str | None
+    has_audio: bool
+    audio_codec: str | None
+    container: str
+    size_bytes: int
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Describe the video file at ``path``, decoding its first frame to prove it is usable.
+
+    Reads at most :data:`PROBE_MAX_PACKETS` packets / :data:`PROBE_MAX_BYTES` bytes.
+
+    Raises:
+        NotAVideoError: not a media file FFmpeg reads, or no video stream (e.g. audio only).
+        EmptyVideoError: a 0-byte file, or a video stream without a single frame.
+        CorruptVideoError: truncated or damaged so that no frame decodes.
+        UnsupportedVideoError: no decoder for the codec, or frames larger than 8192 px a side.
+        VideoError: the file does not exist or cannot be read.
+    """
+    path = Path(path)
+    container = open_input(path)
+    try:
+        return _describe(container, path)
+    finally:
+        container.close()
+
+
+def _describe(container: av.container.InputContainer, path: Path) -> VideoInfo:
+    stream = first_video_stream(container, path.name)
+    frame = decode_first_frame(container, stream, path.name)
+    rotation = rotation_from_frame(frame.rotation) or rotation_from_metadata(stream.metadata)
+    coded_w, coded_h = frame.width, frame.height
+    width, height = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
+    fps, fps_guessed = stream_fps(stream)
+    time_base = stream.time_base or Fraction(1, 1_000_000)
+    duration_s = _duration_s(container, stream, time_base)
+    audio = container.streams.audio[0] if container.streams.audio else None
+    return VideoInfo(
+        width=width,
+        height=height,
+        coded_width=coded_w,
+        coded_height=coded_h,
+        rotation=rotation,
+        fps=fps,
+        fps_guessed=fps_guessed,
+        time_base=Fraction(time_base),
+        frame_count=_frame_count(stream, duration_s, fps),
+        duration_s=duration_s,
+        start_time_s=float((stream.start_time or 0) * time_base),
+        codec=stream.codec_context.name,
+        pix_fmt=frame.format.name if frame.format is not None else None,
+        has_audio=audio is not None,
+        audio_codec=_codec_name(audio),
+        container=container.format.name,
+        size_bytes=path.stat().st_size,
+    )
+
+
+def decode_first_frame(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, name: str
+) -> av.VideoFrame:
+    """Decode frames from the current position until one comes out; bounded reading."""
+    packets = read = errors = 0
+    try:
+        for packet in container.demux(stream):
+            packets += 1
+            read += packet.size
+            try:
+                frames = stream.codec_context.decode(packet if packet.size else None)
+            except av.error.FFmpegError:
+                errors += 1
+                frames = []
+            if frames:
+                return _checked(frames[0], name)
+            if packets >= PROBE_MAX_PACKETS or read >= PROBE_MAX_BYTES:
+                raise CorruptVideoError(
+                    f"{name}: no frame decodes in its first {packets} packets; "
+                    "the video is damaged or uses an unsupported encoding"
+                )
+    except av.error.FFmpegError as exc:
+        raise CorruptVideoError(
+            f"{name}: reading the video failed before any frame decoded ({exc.strerror or exc}); "
+            "the file is probably truncated or damaged"
+        ) from None
+    if errors:
+        raise CorruptVideoError(
+            f"{name}: none of its {packets} video packets decode; the file is damaged"
+        )
+    raise EmptyVideoError(f"{name} has a video stream but no frames in it")
+
+
+def _checked(frame: av.VideoFrame, name: str) -> av.VideoFrame:
+    if frame.width <= 0 or frame.height <= 0:
+        raise CorruptVideoError(f"{name}: its first frame has no size ({frame.width}x{frame.height})")
+    if frame.width > 8192 or frame.height > 8192:
+        raise UnsupportedVideoError(
+            f"{name} is {frame.width}x{frame.height}; frames larger than 8192 pixels on a side "
+            "are not supported: scale the video down first"
+        )
+    return frame
+
+
+def stream_fps(stream: av.video.stream.VideoStream) -> tuple[Fraction, bool]:
+    """The stream's exact frame rate (average rate for VFR) and whether it was guessed."""
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate is not None and rate > 0 and rate < 1000:
+            return Fraction(rate), False
+    return FALLBACK_FPS, True
+
+
+def _duration_s(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, time_base: Fraction
+) -> float | None:
+    if stream.duration:
+        return float(stream.duration * time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+def _frame_count(stream: av.video.stream.VideoStream, duration_s: float | None, fps: Fraction) -> int | None:
+    if stream.frames and stream.frames > 0:
+        return int(stream.frames)
+    if duration_s is not None:
+        return max(1, round(duration_s * fps))
+    return None
+
+
+def _codec_name(stream: av.stream.Stream | None) -> str | None:
+    if stream is None:
+        return None
+    context = stream.codec_context
+    return context.name if context is not None else None

@@ -1,0 +1,188 @@
+"""``VideoReader``: upright BGR frames with exact timestamps, one at a time (flat memory)."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import av
+import av.container
+import numpy as np
+
+from videoio._open import first_video_stream, open_input
+from videoio.errors import CorruptVideoError, VideoError
+from videoio.probe import VideoInfo, probe
+from videoio.rotation import apply_rotation
+
+#: Consecutive undecodable packets after which reading stops (the rest of the file is garbage).
+MAX_CONSECUTIVE_ERRORS = 50
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded video frame.
+
+    Attributes:
+        index: 0-based position of the frame in the source's frame sequence.
+        time_s: presentation time in seconds relative to the video stream's start
+            (``pts * time_base - start_time``); for frames without a timestamp, ``index / fps``.
+        image: uint8 BGR array (height, width, 3), C-contiguous, upright (rotation applied).
+    """
+
+    index: int
+    time_s: float
+    image: np.ndarray
+
+
+class VideoReader:
+    """Iterate a video file's frames as :class:`Frame` objects, upright and in BGR.
+
+    Args:
+        path: the video file. It is probed on construction (see :func:`videoio.probe`), so a bad
+            file raises the same :class:`~videoio.VideoError` subclasses here.
+        start_s: first time (seconds from the stream start) to yield; earlier frames are skipped.
+            For ``start_s > 0`` the reader seeks to the keyframe before it, so indexes of the
+            frames it yields are computed as ``round(time_s * fps)`` (exact for constant frame
+            rate); from the start they are counted.
+        end_s: yield only frames with ``time_s < end_s``; None reads to the end.
+        stride: yield every ``stride``-th frame of the range (1 = all).
+        threads: decoder threads, 0 = FFmpeg's automatic choice.
+
+    A truncated or partly damaged file yields the frames that decode and then stops;
+    ``decode_errors`` counts the packets that failed and ``truncated`` says whether reading
+    ended on an error rather than at the end of the file. If not a single frame decodes,
+    iteration raises :class:`~videoio.CorruptVideoError`.
+
+    Use as a context manager (or call :meth:`close`); it can be iterated once.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        start_s: float = 0.0,
+        end_s: float | None = None,
+        stride: int = 1,
+        threads: int = 0,
+    ) -> None:
+        if stride < 1:
+            raise ValueError(f"stride must be at least 1, got {stride}")
+        if start_s < 0 or (end_s is not None and end_s <= start_s):
+            raise ValueError(f"need 0 <= start_s < end_s, got start_s={start_s}, end_s={end_s}")
+        self.path = Path(path)
+        self.start_s = float(start_s)
+        self.end_s = None if end_s is None else float(end_s)
+        self.stride = int(stride)
+        self.decode_errors = 0
+        self.truncated = False
+        self._started = False
+        # Probe on its own container: the decoder it opens cannot be switched to threads later.
+        self.info: VideoInfo = probe(self.path)
+        self._container = open_input(self.path)
+        try:
+            self._stream = first_video_stream(self._container, self.path.name)
+            self._stream.thread_type = "AUTO"
+            self._stream.codec_context.thread_count = threads
+        except BaseException:
+            self._container.close()
+            raise
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the file and the decoder; safe to call twice."""
+        self._container.close()
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._started:
+            raise VideoError("a VideoReader can be iterated only once; open a new one")
+        self._started = True
+        yielded = 0
+        in_range = 0
+        for index, time_s, frame in self._decoded():
+            if time_s < self.start_s - 1e-6:
+                continue
+            if self.end_s is not None and time_s >= self.end_s - 1e-6:
+                break
+            in_range += 1
+            if (in_range - 1) % self.stride:
+                continue
+            image = frame.to_ndarray(format="bgr24")
+            yielded += 1
+            yield Frame(index=index, time_s=time_s, image=apply_rotation(image, self.info.rotation))
+        if yielded == 0 and self.truncated:
+            raise CorruptVideoError(
+                f"{self.path.name}: no frame in the requested range decodes; the file is damaged"
+            )
+
+    def _decoded(self) -> Iterator[tuple[int, float, av.VideoFrame]]:
+        """(index, time_s, frame) for every decodable frame from the (seek) start, in order."""
+        fps = self.info.fps
+        seeked = self.start_s > 0 and self._seek(self.start_s)
+        counted = 0
+        for frame in self._frames():
+            if frame.pts is None:
+                time_s = counted / fps if not seeked else float("nan")
+            else:
+                time_s = float(frame.pts * self._stream.time_base) - self.info.start_time_s
+            if seeked:
+                if math.isnan(time_s):
+                    continue  # position unknown after a seek: cannot place it in the range
+                index = round(time_s * fps)
+            else:
+                index = counted
+            counted += 1
+            yield index, float(time_s), frame
+
+    def _seek(self, start_s: float) -> bool:
+        """Seek to the keyframe at or before ``start_s``; False (decode from 0) if that fails."""
+        target = self.info.start_time_s + start_s
+        try:
+            offset = int(target / self._stream.time_base)
+            self._container.seek(offset, stream=self._stream, backward=True, any_frame=False)
+            self._stream.codec_context.flush_buffers()
+            return True
+        except av.error.FFmpegError:
+            self._container.seek(0)
+            self._stream.codec_context.flush_buffers()
+            return False
+
+    def _frames(self) -> Iterator[av.VideoFrame]:
+        """Decoded frames in presentation order; stops cleanly at EOF or where the file breaks."""
+        codec = self._stream.codec_context
+        consecutive = 0
+        packets = self._container.demux(self._stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.error.FFmpegError:
+                self.decode_errors += 1
+                self.truncated = True
+                break
+            try:
+                frames = codec.decode(packet if packet.size else None)
+                consecutive = 0
+            except av.error.FFmpegError:
+                self.decode_errors += 1
+                consecutive += 1
+                if consecutive >= MAX_CONSECUTIVE_ERRORS:
+                    self.truncated = True
+                    break
+                continue
+            yield from frames
+        try:
+            yield from codec.decode(None)  # drain frames the decoder still holds
+        except av.error.EOFError:
+            pass  # demux already sent the end-of-stream packet: the decoder is drained
+        except av.error.FFmpegError:
+            self.decode_errors += 1
