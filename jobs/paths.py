@@ -1,0 +1,41 @@
+"""Where a job's files live. Both the web app and the workers use these, never their own joins.
+
+The user's file name is never part of a path: uploads are stored as ``<uploads>/<job id>/source``
+and results under ``<outputs>/<job id>/``. Job ids come from ``secrets.token_urlsafe`` (letters,
+digits, ``-`` and ``_``); :func:`check_job_id` rejects anything else before it touches a path.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from config import Settings
+
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def check_job_id(job_id: str) -> str:
+    """Return ``job_id`` unchanged, or raise ValueError if it could escape its folder."""
+    if not _JOB_ID.fullmatch(job_id):
+        raise ValueError(f"not a valid job id: {job_id!r}")
+    return job_id
+
+
+def upload_path(settings: Settings, job_id: str) -> Path:
+    """The uploaded video: ``settings.uploads_dir / job_id / "source"``."""
+    return Path(settings.uploads_dir) / check_job_id(job_id) / "source"
+
+
+def output_dir(settings: Settings, job_id: str) -> Path:
+    """The pipeline's finished outputs: ``settings.outputs_dir / job_id``."""
+    return Path(settings.outputs_dir) / check_job_id(job_id)
+
+
+def remove_job_files(settings: Settings, job_id: str) -> None:
+    """Delete a job's upload folder and output folder (and a pipeline temp folder beside it)."""
+    shutil.rmtree(upload_path(settings, job_id).parent, ignore_errors=True)
+    out = output_dir(settings, job_id)
+    shutil.rmtree(out, ignore_errors=True)
+    for leftover in out.parent.glob(f".{job_id}*"):
+        shutil.rmtree(leftover, ignore_errors=True)

@@ -1,0 +1,337 @@
+"""The job store: every job's state, progress and results in one SQL table.
+
+SQLite (a file, WAL journal, busy timeout) by default, PostgreSQL by URL. The web app and the
+workers share it; it survives restarts of both. Callers get :class:`Job` snapshots (plain frozen
+dataclasses), never ORM objects.
+
+Ownership of a running job (why a job never runs twice at once)
+    :meth:`JobStore.mark_running` *claims* a job: one conditional UPDATE moves it from queued to
+    running and stores a random ``claim`` token, so of two deliveries of one job only one wins.
+    The winner keeps ``heartbeat_at`` fresh (:meth:`heartbeat`) and passes its token to every
+    later write; writes carrying a token that no longer owns the job are ignored (they return
+    False), so a run that was declared dead cannot overwrite the run that replaced it.
+    A running job whose heartbeat is older than ``stale_after_s``, or whose worker is known to
+    have died, is an orphan: :meth:`recover_orphans` requeues it (attempts + 1) or, after
+    ``max_attempts``, fails it with a reason.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import create_engine, event, select, update
+from sqlalchemy import delete as sql_delete
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.models import Base, JobRow
+
+log = logging.getLogger(__name__)
+
+ORPHAN_REASON = (
+    "the worker processing this job stopped unexpectedly (it was killed or lost power) "
+    "{attempts} times; retry the job, or try a shorter video or a smaller network size"
+)
+
+
+class JobState(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+class JobNotFound(LookupError):
+    """No job has this id (it never existed, or it was deleted)."""
+
+    def __init__(self, job_id: str):
+        super().__init__(f"no job with id {job_id!r}")
+        self.job_id = job_id
+
+
+class JobStateError(RuntimeError):
+    """The job is not in a state that allows this change (e.g. retrying a running job)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A snapshot of one job. Datetimes are aware UTC; ``progress`` is 0..1."""
+
+    id: str
+    state: JobState
+    stage: str | None
+    progress: float
+    fps: float | None
+    eta_s: float | None
+    frames_done: int
+    frames_total: int | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    worker: str | None
+    claim: str | None
+    source_name: str
+    source_meta: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
+    owner: str | None = None
+    cancel_requested: bool = False
+    attempts: int = 1
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state.is_terminal
+
+
+def _now() -> datetime:
+    """Naive UTC, the form stored in the table."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def _snapshot(row: JobRow) -> Job:
+    return Job(
+        id=row.id, state=JobState(row.state), stage=row.stage, progress=row.progress or 0.0,
+        fps=row.fps, eta_s=row.eta_s, frames_done=row.frames_done or 0,
+        frames_total=row.frames_total, error=row.error, created_at=_aware(row.created_at),
+        started_at=_aware(row.started_at), finished_at=_aware(row.finished_at),
+        heartbeat_at=_aware(row.heartbeat_at), worker=row.worker, claim=row.claim,
+        source_name=row.source_name, source_meta=dict(row.source_meta or {}),
+        options=dict(row.options or {}), outputs=dict(row.outputs or {}),
+        timings=dict(row.timings or {}), owner=row.owner,
+        cancel_requested=bool(row.cancel_requested), attempts=row.attempts or 1,
+    )
+
+
+def _make_engine(database_url: str) -> Engine:
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API objects
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+# What a job looks like again when it goes back to the queue (retry or orphan recovery).
+_QUEUED_AGAIN: dict[str, Any] = dict(
+    state=JobState.QUEUED.value, attempts=JobRow.attempts + 1, stage=None, progress=0.0,
+    fps=None, eta_s=None, error=None, frames_done=0, frames_total=None, started_at=None,
+    finished_at=None, heartbeat_at=None, worker=None, claim=None, cancel_requested=False,
+    outputs={}, timings={},
+)
+
+
+class JobStore:
+    """Jobs in a SQL database. Safe to share between threads; create one per process.
+
+    ``database_url``: any SQLAlchemy URL, e.g. ``sqlite:////srv/posestudio/instance/db.sqlite3``
+    or ``postgresql+psycopg://user@host/db``; the table is created if missing.
+    ``stale_after_s`` (default 60): a running job with no heartbeat for this long is an orphan.
+    """
+
+    def __init__(self, database_url: str, *, stale_after_s: float = 60.0):
+        if database_url.startswith("sqlite:///"):
+            from pathlib import Path
+
+            db_path = database_url.removeprefix("sqlite:///")
+            if db_path and db_path != ":memory:":
+                Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        self.database_url = database_url
+        self.stale_after_s = stale_after_s
+        self._engine = _make_engine(database_url)
+        Base.metadata.create_all(self._engine)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, job_id: str) -> Job:
+        with self._sessions() as session:
+            return _snapshot(self._row(session, job_id))
+
+    def list_jobs(self, *, owner: str | None = None, limit: int = 100,
+                  states: Collection[JobState] | None = None) -> list[Job]:
+        """Newest first. ``owner=None`` lists everyone's jobs; ``states`` filters by state."""
+        query = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id).limit(limit)
+        if owner is not None:
+            query = query.where(JobRow.owner == owner)
+        if states is not None:
+            query = query.where(JobRow.state.in_([JobState(s).value for s in states]))
+        with self._sessions() as session:
+            return [_snapshot(row) for row in session.scalars(query)]
+
+    def is_cancel_requested(self, job_id: str) -> bool:
+        """True when someone asked to cancel, or the job is gone or no longer running."""
+        with self._sessions() as session:
+            row = session.get(JobRow, job_id)
+            return row is None or bool(row.cancel_requested) or row.state != JobState.RUNNING.value
+
+    # -- creating and deleting -------------------------------------------------------------
+    def create_job(self, *, job_id: str | None = None, source_name: str, options: dict,
+                   owner: str | None, source_meta: dict) -> Job:
+        """A new queued job; ``job_id`` defaults to an unguessable ``secrets.token_urlsafe(16)``."""
+        row = JobRow(
+            id=job_id or secrets.token_urlsafe(16), state=JobState.QUEUED.value, stage=None,
+            progress=0.0, frames_done=0, created_at=_now(), source_name=source_name[:255],
+            source_meta=dict(source_meta), options=dict(options), outputs={}, timings={},
+            owner=owner, cancel_requested=False, attempts=1,
+        )
+        with self._sessions.begin() as session:
+            session.add(row)
+        return _snapshot(row)
+
+    def delete(self, job_id: str) -> None:
+        """Remove the record (files are :func:`jobs.paths.remove_job_files`'s business).
+        A run still working on it notices at its next heartbeat and stops."""
+        with self._sessions.begin() as session:
+            if session.execute(sql_delete(JobRow).where(JobRow.id == job_id)).rowcount == 0:
+                raise JobNotFound(job_id)
+
+    # -- the worker's side -----------------------------------------------------------------
+    def mark_running(self, job_id: str, *, worker: str) -> Job:
+        """Claim a queued job for one run. Raises :class:`JobStateError` when it is not queued
+        (another delivery of the same job got it first, or it was cancelled or finished)."""
+        claim = secrets.token_hex(16)
+        now = _now()
+        values = dict(state=JobState.RUNNING.value, worker=worker[:255], claim=claim,
+                      started_at=now, heartbeat_at=now, stage="starting", progress=0.0,
+                      frames_done=0, error=None)
+        with self._sessions.begin() as session:
+            result = session.execute(update(JobRow).where(
+                JobRow.id == job_id, JobRow.state == JobState.QUEUED.value).values(**values))
+            row = self._row(session, job_id)
+            if result.rowcount == 0:
+                raise JobStateError(f"job {job_id} is {row.state}, not queued; not starting it")
+            return _snapshot(row)
+
+    def heartbeat(self, job_id: str, *, claim: str) -> bool:
+        """Record a sign of life; False when this run no longer owns the job (stop working)."""
+        return self._guarded(job_id, claim, {"heartbeat_at": _now()}, must_exist=False)
+
+    def update_progress(self, job_id: str, *, stage: str, progress: float, fps: float | None,
+                        eta_s: float | None, frames_done: int, frames_total: int | None,
+                        claim: str | None = None) -> bool:
+        """Store live progress (``progress`` is clamped to 0..1); also counts as a heartbeat."""
+        values = dict(stage=stage[:64], progress=min(max(float(progress), 0.0), 1.0),
+                      fps=fps, eta_s=eta_s, frames_done=int(frames_done),
+                      frames_total=frames_total, heartbeat_at=_now())
+        return self._guarded(job_id, claim, values)
+
+    def mark_succeeded(self, job_id: str, *, outputs: dict, timings: dict,
+                       claim: str | None = None) -> bool:
+        values = dict(state=JobState.SUCCEEDED.value, stage="done", progress=1.0, eta_s=0.0,
+                      outputs=dict(outputs), timings=dict(timings), finished_at=_now(),
+                      error=None, claim=None)
+        return self._guarded(job_id, claim, values)
+
+    def mark_failed(self, job_id: str, *, error: str, claim: str | None = None) -> bool:
+        """Fail a queued or running job with a message a person can act on (no traceback)."""
+        values = dict(state=JobState.FAILED.value, error=error, finished_at=_now(), eta_s=None,
+                      claim=None)
+        return self._guarded(job_id, claim, values, from_states=(JobState.QUEUED, JobState.RUNNING))
+
+    def mark_cancelled(self, job_id: str, *, claim: str | None = None) -> bool:
+        values = dict(state=JobState.CANCELLED.value, stage="cancelled", finished_at=_now(),
+                      eta_s=None, claim=None)
+        return self._guarded(job_id, claim, values, from_states=(JobState.QUEUED, JobState.RUNNING))
+
+    # -- the people's side -----------------------------------------------------------------
+    def request_cancel(self, job_id: str) -> Job:
+        """A queued job is cancelled at once; a running one gets a flag its worker checks about
+        once a second. Finished jobs are returned unchanged."""
+        self._guarded(job_id, None, dict(state=JobState.CANCELLED.value, stage="cancelled",
+                                         finished_at=_now()), from_states=(JobState.QUEUED,))
+        self._guarded(job_id, None, dict(cancel_requested=True))
+        return self.get(job_id)
+
+    def requeue(self, job_id: str) -> Job:
+        """Retry a failed or cancelled job: back to queued with ``attempts + 1`` and its progress,
+        error and outputs cleared. The caller enqueues it (``workers.tasks.enqueue_job``)."""
+        if not self._guarded(job_id, None, _QUEUED_AGAIN,
+                             from_states=(JobState.FAILED, JobState.CANCELLED)):
+            state = self.get(job_id).state.value
+            raise JobStateError(f"job {job_id} is {state}; only failed or cancelled jobs "
+                                "can be retried")
+        return self.get(job_id)
+
+    def recover_orphans(self, *, worker_hostnames_alive: Collection[str] | None = None,
+                        dead_workers: Collection[str] = (), max_attempts: int = 3,
+                        reason: str = ORPHAN_REASON) -> list[str]:
+        """Requeue or fail running jobs whose run is gone; returns the ids requeued (enqueue them).
+
+        A running job is an orphan when its heartbeat is older than ``stale_after_s``, when its
+        worker is in ``dead_workers`` (e.g. the node name of a worker that is starting up: its
+        previous incarnation died), or, when ``worker_hostnames_alive`` is given, when its worker
+        is not in it. Orphans with ``attempts < max_attempts`` go back to queued (attempts + 1);
+        the others fail with ``reason`` (``{attempts}`` is filled in). Each change is one
+        conditional UPDATE on the claim seen, so concurrent recoveries never act twice.
+        """
+        stale_before = _now() - timedelta(seconds=self.stale_after_s)
+        requeued: list[str] = []
+        for job in self.list_jobs(states=(JobState.RUNNING,), limit=10_000):
+            heartbeat = job.heartbeat_at.replace(tzinfo=None) if job.heartbeat_at else None
+            dead = (job.worker in dead_workers
+                    or (worker_hostnames_alive is not None
+                        and job.worker not in worker_hostnames_alive)
+                    or heartbeat is None or heartbeat < stale_before)
+            if not dead:
+                continue
+            if job.attempts < max_attempts:
+                values, verb = _QUEUED_AGAIN, "requeued"
+            else:
+                values = dict(state=JobState.FAILED.value, claim=None, finished_at=_now(),
+                              eta_s=None, error=reason.format(attempts=job.attempts))
+                verb = "failed"
+            if self._guarded(job.id, job.claim, values, must_exist=False):
+                log.warning("job %s: worker %s stopped (attempt %d); %s", job.id, job.worker,
+                            job.attempts, verb)
+                if verb == "requeued":
+                    requeued.append(job.id)
+        return requeued
+
+    # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _row(session: Session, job_id: str) -> JobRow:
+        row = session.get(JobRow, job_id)
+        if row is None:
+            raise JobNotFound(job_id)
+        return row
+
+    def _guarded(self, job_id: str, claim: str | None, values: dict, *,
+                 from_states: tuple[JobState, ...] = (JobState.RUNNING,),
+                 must_exist: bool = True) -> bool:
+        """UPDATE the job if it is in ``from_states`` and (when ``claim`` is given) still owned
+        by that claim. Returns whether it applied; raises JobNotFound for a missing job."""
+        conditions = [JobRow.id == job_id, JobRow.state.in_([s.value for s in from_states])]
+        if claim is not None:
+            conditions.append(JobRow.claim == claim)
+        with self._sessions.begin() as session:
+            if session.execute(update(JobRow).where(*conditions).values(**values)).rowcount:
+                return True
+            if must_exist and session.get(JobRow, job_id) is None:
+                raise JobNotFound(job_id)
+            return False

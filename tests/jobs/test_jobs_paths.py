@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+
+from config import Settings
+from jobs import check_job_id, output_dir, remove_job_files, upload_path
+
+
+def test_paths_use_the_job_id_never_a_file_name(tmp_path):
+    settings = Settings(uploads_dir=tmp_path / "up", outputs_dir=tmp_path / "out",
+                        instance_dir=tmp_path / "inst", secret_key="x")
+    assert upload_path(settings, "AbC_-9") == tmp_path / "up" / "AbC_-9" / "source"
+    assert output_dir(settings, "AbC_-9") == tmp_path / "out" / "AbC_-9"
+    for bad in ("../etc", "a/b", "", ".", "a b", "x" * 65):
+        with pytest.raises(ValueError, match="not a valid job id"):
+            check_job_id(bad)
+
+
+def test_remove_job_files(tmp_path):
+    settings = Settings(uploads_dir=tmp_path / "up", outputs_dir=tmp_path / "out",
+                        instance_dir=tmp_path / "inst", secret_key="x")
+    upload_path(settings, "j1").parent.mkdir(parents=True)
+    upload_path(settings, "j1").write_bytes(b"v")
+    (output_dir(settings, "j1") / "screenshots").mkdir(parents=True)
+    (output_dir(settings, "j2")).mkdir(parents=True)
+    remove_job_files(settings, "j1")
+    assert not upload_path(settings, "j1").parent.exists()
+    assert not output_dir(settings, "j1").exists() and output_dir(settings, "j2").exists()

@@ -1,0 +1,164 @@
+"""JobStore on a real SQLite file and a real PostgreSQL schema (created and dropped per run)."""
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from jobs import JobNotFound, JobState, JobStateError, JobStore
+from jobs.store import _now
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="module")
+def pg_schema():
+    try:
+        engine = sa.create_engine(PG_URL)
+        schema = f"jobs_test_{secrets.token_hex(4)}"
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'instance' / 'jobs.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_schema")
+    s = JobStore(url, stale_after_s=60)
+    yield s
+    if request.param == "postgres":
+        with s._engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM posestudio_jobs"))
+    s.close()
+
+
+def _new(store: JobStore, **kw):
+    args = dict(source_name="clip.mp4", options={"net_height": 368}, owner="browser-1",
+                source_meta={"width": 426, "height": 240})
+    args.update(kw)
+    return store.create_job(**args)
+
+
+def test_create_get_list_newest_first_and_by_owner(store):
+    a = _new(store)
+    b = _new(store, owner="browser-2")
+    c = _new(store)
+    assert len(a.id) >= 20 and a.id != b.id
+    got = store.get(a.id)
+    assert got.state is JobState.QUEUED and got.attempts == 1 and got.progress == 0.0
+    assert got.options == {"net_height": 368} and got.source_meta["width"] == 426
+    assert got.created_at.tzinfo is not None
+    assert [j.id for j in store.list_jobs()] == [c.id, b.id, a.id]
+    assert [j.id for j in store.list_jobs(owner="browser-1")] == [c.id, a.id]
+    assert len(store.list_jobs(limit=1)) == 1
+    with pytest.raises(JobNotFound, match="no job"):
+        store.get("nope")
+
+
+def test_lifecycle_progress_success(store):
+    job = _new(store)
+    running = store.mark_running(job.id, worker="celery@a")
+    assert running.state is JobState.RUNNING and running.claim and running.started_at
+    assert store.update_progress(job.id, stage="pose", progress=1.7, fps=9.5, eta_s=3.0,
+                                 frames_done=5, frames_total=10, claim=running.claim)
+    mid = store.get(job.id)
+    assert (mid.stage, mid.progress, mid.fps, mid.frames_done) == ("pose", 1.0, 9.5, 5)
+    assert store.mark_succeeded(job.id, outputs={"video": "annotated.mp4"},
+                                timings={"total_s": 2.5}, claim=running.claim)
+    done = store.get(job.id)
+    assert done.state is JobState.SUCCEEDED and done.outputs == {"video": "annotated.mp4"}
+    assert done.finished_at >= done.started_at and done.is_finished
+
+
+def test_only_one_claim_wins_even_when_racing(store):
+    job = _new(store)
+    winners, errors = [], []
+
+    def claim(name):
+        try:
+            winners.append(store.mark_running(job.id, worker=name).worker)
+        except JobStateError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1 and len(errors) == 5
+    assert "not queued" in errors[0]
+
+
+def test_writes_with_a_lost_claim_are_ignored(store):
+    job = _new(store)
+    first = store.mark_running(job.id, worker="celery@a")
+    assert store.recover_orphans(dead_workers=["celery@a"]) == [job.id]
+    second = store.mark_running(job.id, worker="celery@b")
+    assert second.attempts == 2
+    assert not store.heartbeat(job.id, claim=first.claim)
+    assert not store.mark_succeeded(job.id, outputs={}, timings={}, claim=first.claim)
+    assert store.get(job.id).state is JobState.RUNNING
+    assert store.heartbeat(job.id, claim=second.claim)
+
+
+def test_cancel_queued_and_running(store):
+    queued = _new(store)
+    assert store.request_cancel(queued.id).state is JobState.CANCELLED
+    running = _new(store)
+    claim = store.mark_running(running.id, worker="w").claim
+    assert not store.is_cancel_requested(running.id)
+    flagged = store.request_cancel(running.id)
+    assert flagged.state is JobState.RUNNING and flagged.cancel_requested
+    assert store.is_cancel_requested(running.id)
+    assert store.mark_cancelled(running.id, claim=claim)
+    assert store.get(running.id).state is JobState.CANCELLED
+    with pytest.raises(JobStateError):
+        store.mark_running(queued.id, worker="w")
+
+
+def test_requeue_failed_clears_and_counts(store):
+    job = _new(store)
+    claim = store.mark_running(job.id, worker="w").claim
+    assert store.mark_failed(job.id, error="not a video", claim=claim)
+    assert store.get(job.id).error == "not a video"
+    again = store.requeue(job.id)
+    assert again.state is JobState.QUEUED and again.attempts == 2 and again.error is None
+    with pytest.raises(JobStateError, match="only failed or cancelled"):
+        store.requeue(job.id)
+
+
+def test_orphans_stale_heartbeat_requeued_then_failed(store):
+    job = _new(store)
+    for attempt in (1, 2):
+        store.mark_running(job.id, worker="w")
+        with store._engine.begin() as conn:  # the run died 2 minutes ago
+            conn.execute(sa.text("UPDATE posestudio_jobs SET heartbeat_at = :t WHERE id = :i"),
+                         {"t": _now() - timedelta(seconds=120), "i": job.id})
+        assert store.recover_orphans(max_attempts=3) == [job.id]
+        assert store.get(job.id).attempts == attempt + 1
+    fresh = store.mark_running(job.id, worker="w")
+    assert store.recover_orphans() == []  # fresh heartbeat: alive
+    assert store.recover_orphans(worker_hostnames_alive=["other"], max_attempts=3) == []
+    failed = store.get(job.id)
+    assert failed.state is JobState.FAILED and "stopped unexpectedly" in failed.error
+    assert "3 times" in failed.error and fresh.attempts == 3
+
+
+def test_delete(store):
+    job = _new(store)
+    store.delete(job.id)
+    with pytest.raises(JobNotFound):
+        store.get(job.id)
+    with pytest.raises(JobNotFound):
+        store.delete(job.id)
