@@ -1,0 +1,80 @@
+"""The Celery application: broker, limits and delivery settings for long video jobs.
+
+``celery -A workers.celery_app worker`` uses :data:`celery_app`, built from the environment
+(:meth:`config.Settings.from_env`). With ``REDIS_URL`` / ``CELERY_BROKER_URL`` set, that broker
+is used; otherwise kombu's filesystem transport under ``<instance>/broker/`` - one host, no
+server, but real queues with fanout (so ``celery inspect`` works).
+
+Job state lives in the job store, not in a result backend, so results are ignored.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery import Celery
+
+from config import Settings
+
+#: How long past the hard time limit Redis waits before redelivering an unacknowledged job.
+VISIBILITY_MARGIN_S = 3600
+
+
+def filesystem_broker_folders(settings: Settings) -> dict[str, Path]:
+    """The embedded broker's folders (created if missing)."""
+    root = Path(settings.instance_dir) / "broker"
+    folders = {"queue": root / "queue", "processed": root / "processed", "control": root / "control"}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return folders
+
+
+def broker_config(settings: Settings) -> dict:
+    """``broker_url`` and ``broker_transport_options`` for these settings."""
+    if settings.broker_url:
+        return {
+            "broker_url": settings.broker_url,
+            # A job unacknowledged this long is handed to another worker; it must outlast the
+            # longest job, or a job still running would be started a second time.
+            "broker_transport_options": {
+                "visibility_timeout": settings.job_hard_time_limit_s + VISIBILITY_MARGIN_S,
+            },
+        }
+    folders = filesystem_broker_folders(settings)
+    return {
+        "broker_url": "filesystem://",
+        "broker_transport_options": {
+            "data_folder_in": str(folders["queue"]),
+            "data_folder_out": str(folders["queue"]),
+            "processed_folder": str(folders["processed"]),
+            "control_folder": str(folders["control"]),
+            "store_processed": False,
+        },
+    }
+
+
+def create_celery(settings: Settings) -> Celery:
+    """A Celery app for these settings; ``app.posestudio_settings`` carries them to the tasks."""
+    app = Celery("posestudio", set_as_current=False)
+    app.conf.update(
+        **broker_config(settings),
+        include=["workers.tasks"],
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        # One long job at a time per process; a job whose worker dies goes back to the queue.
+        worker_prefetch_multiplier=1,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_soft_time_limit=settings.job_soft_time_limit_s,
+        task_time_limit=settings.job_hard_time_limit_s,
+        worker_concurrency=settings.worker_concurrency,
+        # Give memory back now and then (long videos, big temporary arrays).
+        worker_max_tasks_per_child=20,
+        broker_connection_retry_on_startup=True,
+    )
+    app.posestudio_settings = settings
+    return app
+
+
+celery_app = create_celery(Settings.from_env())
+celery_app.set_default()

@@ -1,0 +1,71 @@
+"""Crash recovery in the worker: no job stays "running" after its worker died.
+
+* At start-up (``worker_ready``), jobs left running under this worker's node name belong to a
+  previous incarnation that died: they are requeued (attempts + 1) or, after
+  :data:`MAX_ATTEMPTS`, failed with a reason. Queued jobs are sent again too, because a message
+  taken by a worker that was killed before it started the job is gone with the filesystem
+  broker; a duplicate is harmless (the store lets only one delivery claim a job).
+* While it runs, the worker's main process sweeps every :data:`SWEEP_INTERVAL_S` seconds for
+  running jobs whose heartbeat went stale (their process was killed while its worker lived on,
+  or their whole host died) and recovers those the same way.
+
+Redelivery by the broker (``acks_late`` + ``reject_on_worker_lost``) and this recovery can both
+send a job again; only one run can claim it (``JobStore.mark_running`` is a conditional UPDATE
+from queued), so a job never runs twice at once.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from celery import signals
+
+from config import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+SWEEP_INTERVAL_S = 30.0
+_sweeper_stop = threading.Event()
+
+
+def recover(settings: Settings, *, dead_workers: tuple[str, ...] = (), resend_queued: bool = False,
+            max_attempts: int = MAX_ATTEMPTS) -> list[str]:
+    """Recover orphaned jobs and enqueue the requeued ones (plus every queued job, if asked);
+    returns the ids sent."""
+    from jobs import JobState
+    from workers.tasks import enqueue_job, store_for
+
+    store = store_for(settings)
+    sent = store.recover_orphans(dead_workers=dead_workers, max_attempts=max_attempts)
+    if resend_queued:
+        sent += [job.id for job in store.list_jobs(states=(JobState.QUEUED,), limit=10_000)
+                 if job.id not in sent]
+    for job_id in sent:
+        enqueue_job(job_id, settings=settings)
+    return sent
+
+
+def _sweep_forever(settings: Settings, interval_s: float) -> None:
+    while not _sweeper_stop.wait(interval_s):
+        try:
+            recover(settings)
+        except Exception:  # the database or broker is away for a moment; try next time
+            log.exception("orphan sweep failed")
+
+
+@signals.worker_ready.connect
+def _on_worker_ready(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery signal API
+    settings = getattr(getattr(sender, "app", None), "posestudio_settings", None) or Settings.from_env()
+    hostname = getattr(sender, "hostname", None)
+    sent = recover(settings, dead_workers=(hostname,) if hostname else (), resend_queued=True)
+    if sent:
+        log.warning("worker %s start-up: sent %d queued or orphaned job(s) again", hostname, len(sent))
+    _sweeper_stop.clear()
+    threading.Thread(target=_sweep_forever, args=(settings, SWEEP_INTERVAL_S),
+                     name="orphan-sweeper", daemon=True).start()
+
+
+@signals.worker_shutdown.connect
+def _on_worker_shutdown(**_kwargs) -> None:
+    _sweeper_stop.set()

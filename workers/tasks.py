@@ -1,0 +1,151 @@
+"""Celery tasks: a thin adapter from a job id to :func:`workers.pipeline.process_video`.
+
+Tasks take job ids, never objects; everything else comes from the job store. The pose backend
+and the store are created once per worker process, after the fork, on the first task.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from celery import Celery, Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+
+from config import Settings
+from jobs import JobNotFound, JobState, JobStateError, JobStore, output_dir, upload_path
+from workers.job_run import JobRun
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "posestudio.process_job"
+_per_process: dict[tuple, object] = {}
+_apps: dict[tuple, Celery] = {}
+
+
+def enqueue_job(job_id: str, *, settings: Settings | None = None) -> None:
+    """Send the job to the queue. ``settings`` picks the broker (default: the environment's)."""
+    if settings is None:
+        from workers.celery_app import celery_app as app
+    else:
+        key = (settings.broker_url, str(settings.instance_dir))
+        if key not in _apps:
+            from workers.celery_app import create_celery
+            _apps[key] = create_celery(settings)
+        app = _apps[key]
+    app.send_task(TASK_NAME, args=[job_id])
+
+
+def _cached(kind: str, key: tuple, make):
+    """One object per (process, kind, key): created lazily after the fork, never shared."""
+    full_key = (os.getpid(), kind, *key)
+    if full_key not in _per_process:
+        _per_process[full_key] = make()
+    return _per_process[full_key]
+
+
+def store_for(settings: Settings) -> JobStore:
+    url = settings.effective_database_url
+    return _cached("store", (url,), lambda: JobStore(url))
+
+
+def backend_for(settings: Settings):
+    from pose import load_backend
+    name, path = settings.inference_backend, Path(settings.model_path)
+    return _cached("backend", (name, str(path)), lambda: load_backend(name, path))
+
+
+def _settings(task: Task) -> Settings:
+    return getattr(task.app, "posestudio_settings", None) or Settings.from_env()
+
+
+def list_outputs(folder: Path) -> dict:
+    """The finished folder's files as names relative to it, keyed by what they are."""
+    named = {"video": "annotated.mp4", "keypoints_json": "keypoints.json", "csv": "keypoints.csv",
+             "openpose_zip": "openpose_json.zip", "mot": "tracks_mot.txt",
+             "poster": "screenshots/poster.jpg"}
+    outputs: dict = {key: name for key, name in named.items() if (folder / name).is_file()}
+    outputs["screenshots"] = sorted(
+        p.relative_to(folder).as_posix() for p in (folder / "screenshots").glob("t*.jpg"))
+    return outputs
+
+
+class JobTask(Task):
+    """Records a hard time limit (the process is killed, so only the parent can) as a failure."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:  # noqa: ANN001 - Celery API
+        if isinstance(exc, TimeLimitExceeded) and args:
+            limit = _settings(self).job_hard_time_limit_s
+            store_for(_settings(self)).mark_failed(
+                args[0], error=f"stopped: the job took longer than the hard time limit "
+                               f"({limit // 60} min); try a shorter clip or a smaller network size")
+
+
+@shared_task(bind=True, base=JobTask, name=TASK_NAME, ignore_result=True,
+             acks_late=True, reject_on_worker_lost=True)
+def process_job(self: Task, job_id: str) -> str:
+    """Run one job; returns the state it ended in (for logs). Safe to deliver twice."""
+    settings = _settings(self)
+    store = store_for(settings)
+    try:
+        job = store.get(job_id)
+    except JobNotFound:
+        log.info("job %s: deleted before it ran", job_id)
+        return "missing"
+    if job.state != JobState.QUEUED:  # a second delivery, or cancelled while queued
+        log.info("job %s: already %s; nothing to do", job_id, job.state.value)
+        return job.state.value
+    try:
+        backend = backend_for(settings)
+    except Exception as exc:  # ModelLoadError, BackendUnavailableError: nothing will run
+        log.exception("job %s: could not load the pose model", job_id)
+        store.mark_failed(job_id, error=f"the worker could not load the pose model: {exc}")
+        return JobState.FAILED.value
+    try:
+        job = store.mark_running(job_id, worker=self.request.hostname or "worker")
+    except (JobStateError, JobNotFound) as exc:
+        log.info("job %s: not started: %s", job_id, exc)
+        return "skipped"
+    return _run(store, job, settings, backend)
+
+
+def _run(store: JobStore, job, settings: Settings, backend) -> str:
+    from videoio import VideoError
+    from workers.pipeline import PipelineCancelled, PipelineOptions, process_video
+
+    out = output_dir(settings, job.id)
+    claim = job.claim
+    with JobRun(store, job.id, claim) as run:
+        try:
+            options = PipelineOptions.from_mapping(job.options)
+            result = process_video(upload_path(settings, job.id), out, options, backend=backend,
+                                   on_progress=run.on_progress, should_cancel=run.should_cancel)
+        except PipelineCancelled:
+            if run.claim_lost:
+                log.warning("job %s: this run lost its claim (declared dead); stopped", job.id)
+                return "abandoned"
+            store.mark_cancelled(job.id, claim=claim)
+            return JobState.CANCELLED.value
+        except (VideoError, ValueError) as exc:
+            store.mark_failed(job.id, error=str(exc), claim=claim)
+            return JobState.FAILED.value
+        except SoftTimeLimitExceeded:
+            store.mark_failed(job.id, claim=claim, error=(
+                f"stopped: the job took longer than the time limit "
+                f"({settings.job_soft_time_limit_s // 60} min); try a shorter clip or a smaller "
+                "network size"))
+            return JobState.FAILED.value
+        except Exception as exc:
+            log.exception("job %s: unexpected error", job.id)
+            store.mark_failed(job.id, claim=claim, error=(
+                f"internal error while processing the video ({type(exc).__name__}); "
+                "the worker log has the details"))
+            return JobState.FAILED.value
+    timings = dict(getattr(result, "timings", None) or {})
+    if not store.mark_succeeded(job.id, outputs=list_outputs(out), timings=timings, claim=claim):
+        log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
+        return "abandoned"
+    return JobState.SUCCEEDED.value
+
+
+from workers import recovery as _recovery  # noqa: E402,F401 - connects the worker signals
