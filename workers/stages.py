@@ -1,0 +1,148 @@
+"""Threads joined by bounded queues, for overlapping the stages of the video pipeline.
+
+``Stages`` runs a source (an iterable) and per-item workers in daemon threads. Queues are
+bounded, so a fast stage waits for a slow one and memory stays flat. Order is preserved (one
+thread per stage). The first exception in any stage stops every stage and is re-raised, as
+itself, in the thread that reads the results or joins; leaving the ``with`` block stops and
+joins all threads whatever happened.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any, Callable, Iterable, Iterator
+
+_END = object()
+_POLL_S = 0.05
+
+
+class StagesStopped(Exception):
+    """Raised inside a stage thread when another stage failed or the run was abandoned."""
+
+
+class Stages:
+    """A set of pipeline threads; use as a context manager.
+
+    queue_size: capacity of every queue between stages (default 4 items).
+    """
+
+    def __init__(self, *, queue_size: int = 4) -> None:
+        self.queue_size = queue_size
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    # -- building -------------------------------------------------------------------------
+    def source(self, name: str, make_items: Callable[[], Iterable[Any]]) -> "queue.Queue[Any]":
+        """Iterate ``make_items()`` in a thread; returns the queue its items go to."""
+        out: queue.Queue[Any] = queue.Queue(self.queue_size)
+
+        def run() -> None:
+            items = iter(make_items())
+            try:
+                for item in items:
+                    self.put(out, item)
+            finally:
+                close = getattr(items, "close", None)
+                if close is not None:
+                    close()  # a generator's `with` blocks (an open file) end in this thread
+            self.put(out, _END)
+
+        self._start(name, run)
+        return out
+
+    def map(self, name: str, inbox: "queue.Queue[Any]", work: Callable[[Any], Any]) -> "queue.Queue[Any]":
+        """Apply ``work`` to each item of ``inbox`` in a thread; returns the output queue."""
+        out: queue.Queue[Any] = queue.Queue(self.queue_size)
+
+        def run() -> None:
+            for item in self.iterate(inbox):
+                self.put(out, work(item))
+            self.put(out, _END)
+
+        self._start(name, run)
+        return out
+
+    def sink(self, name: str, inbox: "queue.Queue[Any]", work: Callable[[Any], None]) -> None:
+        """Consume ``inbox`` with ``work`` in a thread (e.g. the encoder)."""
+
+        def run() -> None:
+            for item in self.iterate(inbox):
+                work(item)
+
+        self._start(name, run)
+
+    def new_queue(self) -> "queue.Queue[Any]":
+        return queue.Queue(self.queue_size)
+
+    # -- moving items ---------------------------------------------------------------------
+    def put(self, q: "queue.Queue[Any]", item: Any) -> None:
+        """Put ``item``, waiting for room; raises StagesStopped (or the stage error) if stopped."""
+        while True:
+            self._raise_if_stopped()
+            try:
+                q.put(item, timeout=_POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    def end(self, q: "queue.Queue[Any]") -> None:
+        """Tell the stage reading ``q`` that no more items come."""
+        self.put(q, _END)
+
+    def iterate(self, q: "queue.Queue[Any]") -> Iterator[Any]:
+        """Items of ``q`` until its end marker; raises the stage error if any stage fails."""
+        while True:
+            self._raise_if_stopped()
+            try:
+                item = q.get(timeout=_POLL_S)
+            except queue.Empty:
+                continue
+            if item is _END:
+                return
+            yield item
+
+    def join(self) -> None:
+        """Wait for every thread to finish; re-raise the first stage error."""
+        for thread in self._threads:
+            while thread.is_alive():
+                thread.join(_POLL_S)
+                self._raise_if_stopped(only_errors=True)
+        self._raise_if_stopped(only_errors=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def __enter__(self) -> "Stages":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    # -- internals ------------------------------------------------------------------------
+    def _start(self, name: str, body: Callable[[], None]) -> None:
+        def guarded() -> None:
+            try:
+                body()
+            except StagesStopped:
+                pass
+            except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+                with self._lock:
+                    if self._error is None:
+                        self._error = exc
+                self._stop.set()
+
+        thread = threading.Thread(target=guarded, name=f"pipeline-{name}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _raise_if_stopped(self, *, only_errors: bool = False) -> None:
+        if self._error is not None:
+            if threading.current_thread() in self._threads:
+                raise StagesStopped()
+            raise self._error
+        if self._stop.is_set() and not only_errors:
+            raise StagesStopped()
