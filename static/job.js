@@ -1,0 +1,101 @@
+// Job page: poll the JSON API while the job runs; then the screenshot lightbox with keyboard navigation.
+(function () {
+  "use strict";
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+  function formatEta(seconds) {
+    if (seconds === null || seconds === undefined || !isFinite(seconds)) return "–";
+    seconds = Math.max(0, Math.round(seconds));
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    if (h) return h + " h " + m + " min";
+    if (m) return m + " min " + s + " s";
+    return s + " s";
+  }
+
+  const panel = document.getElementById("progress-panel");
+  if (panel) {
+    const bar = document.getElementById("job-progress");
+    const inner = document.getElementById("job-progress-bar");
+    const live = document.getElementById("job-live");
+    const cancelForm = document.getElementById("cancel-form");
+    const cancelButton = document.getElementById("cancel-button");
+    let lastAnnounced = -1;
+    let lastStage = null;
+
+    function render(job) {
+      const pct = Math.round((job.progress || 0) * 100);
+      inner.style.width = ((job.progress || 0) * 100).toFixed(1) + "%";
+      bar.setAttribute("aria-valuenow", String(pct));
+      document.getElementById("job-percent").textContent = pct + "%";
+      document.getElementById("job-stage").textContent = job.stage || (job.state === "queued" ? "waiting for a worker" : job.state);
+      document.getElementById("job-frames").textContent = job.frames_done + (job.frames_total ? " / " + job.frames_total : "");
+      document.getElementById("job-fps").textContent = job.fps ? job.fps.toFixed(1) + " fps" : "–";
+      document.getElementById("job-eta").textContent = formatEta(job.eta_s);
+      // Announce to screen readers on stage changes and every 10%, not on every poll.
+      if (job.stage !== lastStage || Math.floor(pct / 10) !== Math.floor(lastAnnounced / 10)) {
+        live.textContent = (job.stage || job.state) + ": " + pct + "% done";
+        lastAnnounced = pct;
+        lastStage = job.stage;
+      }
+    }
+
+    async function poll() {
+      try {
+        const response = await fetch(panel.dataset.api, {headers: {Accept: "application/json"}, cache: "no-store"});
+        if (response.ok) {
+          const job = await response.json();
+          if (!["queued", "running"].includes(job.state)) {
+            window.location.reload();  // the server renders the finished page
+            return;
+          }
+          render(job);
+        }
+      } catch (e) { /* network hiccup: try again */ }
+      setTimeout(poll, 1000);
+    }
+    setTimeout(poll, 500);
+
+    cancelForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      cancelButton.disabled = true;
+      cancelButton.textContent = "Cancelling…";
+      const response = await fetch(panel.dataset.cancel, {method: "POST", headers: {"X-CSRF-Token": csrf, Accept: "application/json"}});
+      if (!response.ok) { cancelButton.disabled = false; cancelButton.textContent = "Cancel job"; }
+    });
+  }
+
+  const dialog = document.getElementById("lightbox");
+  if (dialog) {
+    const thumbs = Array.from(document.querySelectorAll("#gallery .thumb"));
+    const image = document.getElementById("lightbox-image");
+    const caption = document.getElementById("lightbox-caption");
+    const download = document.getElementById("lightbox-download");
+    let current = 0;
+    let opener = null;
+
+    function show(index) {
+      current = (index + thumbs.length) % thumbs.length;
+      const thumb = thumbs[current];
+      image.src = thumb.dataset.full;
+      const label = thumb.querySelector(".thumb-time").textContent;
+      image.alt = "Screenshot at " + label;
+      caption.textContent = "Screenshot " + (current + 1) + " of " + thumbs.length + " · " + label;
+      download.href = thumb.dataset.full + "?download=1";
+    }
+    thumbs.forEach((thumb, i) => thumb.addEventListener("click", () => {
+      opener = thumb;
+      show(i);
+      dialog.showModal();
+    }));
+    document.getElementById("lightbox-prev").addEventListener("click", () => show(current - 1));
+    document.getElementById("lightbox-next").addEventListener("click", () => show(current + 1));
+    document.getElementById("lightbox-close").addEventListener("click", () => dialog.close());
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowLeft") { event.preventDefault(); show(current - 1); }
+      if (event.key === "ArrowRight") { event.preventDefault(); show(current + 1); }
+      // Escape closes a modal <dialog> natively.
+    });
+    dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
+    dialog.addEventListener("close", () => { if (opener) opener.focus(); });
+  }
+})();

@@ -1,0 +1,146 @@
+// Upload page: drag-and-drop or file picker, several files, one XHR per file with its own progress bar.
+// Without JavaScript the form still works (a plain multipart post to the same page).
+(function () {
+  "use strict";
+  const form = document.getElementById("upload-form");
+  if (!form) return;
+  const input = document.getElementById("video-input");
+  const zone = document.getElementById("dropzone");
+  const list = document.getElementById("file-list");
+  const status = document.getElementById("upload-status");
+  const button = document.getElementById("upload-button");
+  const maxBytes = Number(form.dataset.maxBytes);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  let entries = [];  // {file, item, bar, state, done}
+  let busy = false;
+
+  function formatBytes(n) {
+    const units = ["bytes", "KB", "MB", "GB"];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+    return (i === 0 ? n : n.toFixed(1)) + " " + units[i];
+  }
+
+  function addFiles(files) {
+    if (busy) return;
+    for (const file of files) {
+      const item = document.createElement("li");
+      item.className = "file-item";
+      const row = document.createElement("div");
+      row.className = "file-row";
+      const name = document.createElement("span");
+      name.className = "file-name";
+      name.textContent = file.name;
+      const state = document.createElement("span");
+      state.className = "file-state";
+      const bar = document.createElement("progress");
+      bar.max = 100; bar.value = 0;
+      bar.setAttribute("aria-label", "Upload progress of " + file.name);
+      row.append(name, state);
+      item.append(row, bar);
+      list.append(item);
+      const entry = {file, item, bar, state, done: false};
+      if (file.size > maxBytes) {
+        fail(entry, "Too large: " + formatBytes(file.size) + "; the limit is " + form.dataset.limitText + ".");
+      } else {
+        state.textContent = formatBytes(file.size) + " · ready";
+      }
+      entries.push(entry);
+    }
+    input.value = "";
+  }
+
+  function fail(entry, message) {
+    entry.done = true;
+    entry.item.classList.add("is-error");
+    entry.state.textContent = message;
+    entry.bar.hidden = true;
+  }
+
+  function optionsData() {
+    const data = new FormData();
+    for (const [key, value] of new FormData(form).entries()) {
+      if (key !== "video" && key !== "csrf_token") data.append(key, value);
+    }
+    return data;
+  }
+
+  function uploadOne(entry) {
+    return new Promise((resolve) => {
+      const data = optionsData();
+      data.append("video", entry.file, entry.file.name);
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", form.dataset.api);
+      xhr.setRequestHeader("X-CSRF-Token", csrf);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.addEventListener("progress", (event) => {
+        if (!event.lengthComputable) return;
+        const pct = Math.round((event.loaded / event.total) * 100);
+        entry.bar.value = pct;
+        entry.state.textContent = pct < 100 ? "Uploading… " + pct + "%" : "Checking the video…";
+      });
+      xhr.addEventListener("load", () => {
+        let body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON: handled below */ }
+        if (xhr.status === 202 && body.url) {
+          entry.done = true;
+          entry.item.classList.add("is-done");
+          entry.bar.value = 100;
+          entry.state.textContent = "";
+          const link = document.createElement("a");
+          link.href = body.url;
+          link.textContent = "Queued · open job";
+          entry.state.append(link);
+          resolve(body);
+        } else {
+          const why = body.error || (xhr.status === 413 ? "Too large for this server." : "Upload failed (HTTP " + xhr.status + ").");
+          fail(entry, why);
+          resolve(null);
+        }
+      });
+      xhr.addEventListener("error", () => {
+        fail(entry, "The connection was lost (file too large, or the server is down).");
+        resolve(null);
+      });
+      entry.state.textContent = "Uploading… 0%";
+      xhr.send(data);
+    });
+  }
+
+  async function uploadAll() {
+    const pending = entries.filter((e) => !e.done);
+    if (pending.length === 0) {
+      status.textContent = entries.length ? "Nothing left to upload: choose more videos." : "Choose at least one video first.";
+      input.focus();
+      return;
+    }
+    busy = true;
+    button.disabled = true;
+    const jobs = [];
+    for (const [i, entry] of pending.entries()) {
+      status.textContent = "Uploading " + (i + 1) + " of " + pending.length + ": " + entry.file.name;
+      const job = await uploadOne(entry);
+      if (job) jobs.push(job);
+    }
+    busy = false;
+    button.disabled = false;
+    const failed = pending.length - jobs.length;
+    status.textContent = jobs.length + " uploaded" + (failed ? ", " + failed + " failed." : ".");
+    if (jobs.length === 1 && pending.length === 1) window.location.assign(jobs[0].url);
+  }
+
+  input.addEventListener("change", () => addFiles(input.files));
+  ["dragenter", "dragover"].forEach((type) => zone.addEventListener(type, (event) => {
+    event.preventDefault();
+    zone.classList.add("is-dragover");
+  }));
+  ["dragleave", "drop"].forEach((type) => zone.addEventListener(type, () => zone.classList.remove("is-dragover")));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    addFiles(event.dataTransfer.files);
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!busy) uploadAll();
+  });
+})();

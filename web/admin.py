@@ -1,0 +1,99 @@
+"""Admin pages: every job, the queue and the workers; cancel, retry, delete.
+
+Open to loopback clients only (the machine itself), unless ``ADMIN_PASSWORD`` is set: then
+HTTP Basic with any user name and that password, from anywhere.
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from jobs import JobNotFound
+from jobs.store import JobStateError
+from web.api import get_job_or_404, job_json
+from web.state import state
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+@bp.before_request
+def require_admin() -> Response | None:
+    password = state().settings.admin_password
+    if password:
+        auth = request.authorization
+        if auth is None or not hmac.compare_digest((auth.password or "").encode(), password.encode()):
+            return Response("Admin pages need the admin password (HTTP Basic; any user name).",
+                            401, {"WWW-Authenticate": 'Basic realm="Pose Studio admin"'},
+                            mimetype="text/plain")
+        return None
+    if not _is_loopback(request.remote_addr):
+        abort(403, description="The admin pages are open only on this machine (127.0.0.1). "
+                               "Set ADMIN_PASSWORD to use them from elsewhere.")
+    return None
+
+
+def queue_overview() -> dict[str, Any]:
+    """Queue length and live workers from workers.monitor; an error text instead when unreachable."""
+    try:
+        from workers import monitor
+
+        return {"queue_length": monitor.queue_length(state().settings),
+                "workers": monitor.list_workers(state().settings), "error": None}
+    except Exception as exc:  # the broker may be down; the page must still show the jobs
+        current_app.logger.warning("admin: queue overview unavailable: %s", exc)
+        return {"queue_length": None, "workers": [], "error": f"The queue could not be asked: {exc}"}
+
+
+@bp.get("/")
+def index() -> str:
+    jobs = [dict(job_json(j), owner=j.owner, worker=j.worker, attempts=j.attempts)
+            for j in state().store.list_jobs(limit=500)]
+    return render_template("admin.html", jobs=jobs, queue=queue_overview())
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel(job_id: str) -> Response:
+    get_job_or_404(job_id)
+    state().store.request_cancel(job_id)
+    flash(f"Cancel requested for job {job_id[:8]}.")
+    return redirect(url_for("admin.index"), code=303)
+
+
+@bp.post("/jobs/<job_id>/retry")
+def retry(job_id: str) -> Response:
+    get_job_or_404(job_id)
+    try:
+        state().store.requeue(job_id)
+    except JobStateError as exc:
+        flash(str(exc), "error")
+    else:
+        state().enqueue(job_id)
+        flash(f"Job {job_id[:8]} is queued again.")
+    return redirect(url_for("admin.index"), code=303)
+
+
+@bp.post("/jobs/<job_id>/delete")
+def delete(job_id: str) -> Response:
+    from jobs.paths import remove_job_files
+
+    job = get_job_or_404(job_id)
+    if not job.state.is_terminal:
+        state().store.request_cancel(job_id)
+    try:
+        state().store.delete(job_id)
+    except JobNotFound:
+        pass
+    remove_job_files(state().settings, job_id)
+    flash(f"Job {job_id[:8]} and its files were deleted.")
+    return redirect(url_for("admin.index"), code=303)

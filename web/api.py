@@ -1,0 +1,84 @@
+"""JSON API used by the pages' own JavaScript and by scripts (``curl -F video=@clip.mp4``)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request, url_for
+
+from jobs import Job, JobNotFound
+from web.outputs import output_urls
+from web.session import owner_id
+from web.state import state
+from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    """The public view of a job (no owner id, no worker internals)."""
+    state_name = getattr(job.state, "value", job.state)
+    return {
+        "id": job.id,
+        "url": url_for("pages.job", job_id=job.id),
+        "state": state_name,
+        "stage": job.stage,
+        "progress": job.progress,
+        "fps": job.fps,
+        "eta_s": job.eta_s,
+        "frames_done": job.frames_done,
+        "frames_total": job.frames_total,
+        "error": job.error,
+        "source_name": job.source_name,
+        "cancel_requested": job.cancel_requested,
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "outputs": output_urls(job),
+    }
+
+
+def get_job_or_404(job_id: str) -> Job:
+    try:
+        return state().store.get(job_id)
+    except JobNotFound:
+        abort(404, description=f"There is no job with id {job_id!r}.")
+
+
+@bp.post("/jobs")
+def create_job() -> tuple[Response, int, dict[str, str]]:
+    """Multipart: file field ``video`` plus pipeline options as form fields -> 202 {id, url}."""
+    try:
+        options = validate_options(request.form)
+        job = accept_upload(request.files.get(VIDEO_FIELD), options, owner=owner_id(create=False))
+    except UploadError as exc:
+        abort(exc.status, description=exc.message)
+    body = {"id": job.id, "url": url_for("pages.job", job_id=job.id, _external=True),
+            "api_url": url_for("api.get_job", job_id=job.id, _external=True)}
+    return jsonify(body), 202, {"Location": body["api_url"]}
+
+
+@bp.get("/jobs")
+def list_jobs() -> Response:
+    """The jobs uploaded from this browser (session cookie), newest first; none for scripts."""
+    owner = owner_id(create=False)
+    jobs = state().store.list_jobs(owner=owner) if owner else []
+    return jsonify({"jobs": [job_json(j) for j in jobs]})
+
+
+@bp.get("/jobs/<job_id>")
+def get_job(job_id: str) -> Response:
+    response = jsonify(job_json(get_job_or_404(job_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel_job(job_id: str) -> tuple[Response, int]:
+    get_job_or_404(job_id)
+    state().store.request_cancel(job_id)
+    return jsonify(job_json(get_job_or_404(job_id))), 202

@@ -1,0 +1,58 @@
+"""Errors as a friendly HTML page for people and as JSON for ``/api`` clients; never a traceback."""
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from web.state import state
+
+TITLES = {
+    400: "That request could not be used",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "That file is too large",
+    422: "That file is not a video we can read",
+    503: "The job queue is not reachable",
+}
+
+
+def limit_text() -> str:
+    mb = state().settings.max_upload_bytes / 1024**2
+    return f"{mb:,.0f} MB" if mb >= 1 else f"{state().settings.max_upload_bytes:,} bytes"
+
+
+def _message(error: HTTPException) -> str:
+    if error.code == 413:
+        return f"Uploads are limited to {limit_text()} per request. Trim or compress the video and try again."
+    if error.code == 404 and (error.description or "").startswith("The requested URL"):
+        return "There is nothing at this address. Check the link, or start from the upload page."
+    return error.description or "Something went wrong."
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
+    code = error.code or 500
+    message = _message(error)
+    if wants_json():
+        return jsonify({"error": message, "status": code}), code
+    title = TITLES.get(code, "Something went wrong")
+    return render_template("error.html", code=code, title=title, message=message), code
+
+
+def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError(
+        "The server hit an unexpected problem. The error was logged; please try again later."))
+
+
+def init_errors(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

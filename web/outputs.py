@@ -1,0 +1,137 @@
+"""Serving a job's output folder: single files with range requests, and everything as one ZIP.
+
+Files are served by ``send_from_directory`` (``conditional=True``: Range -> 206, ETag, 304), which
+joins the path safely: nothing outside the job's folder is reachable (``../`` -> 404). The
+all-in-one ZIP is built on first request into the job's folder (atomically renamed into place)
+and served from there afterwards.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, request, send_file, send_from_directory, url_for
+
+from jobs import Job, JobNotFound, JobState
+from jobs.paths import output_dir
+from web.state import state
+
+bp = Blueprint("outputs", __name__)
+
+OUTPUT_NAMES = {
+    "video": "annotated.mp4",
+    "keypoints_json": "keypoints.json",
+    "csv": "keypoints.csv",
+    "openpose_zip": "openpose_json.zip",
+    "mot": "tracks_mot.txt",
+}
+POSTER = "screenshots/poster.jpg"
+ZIP_NAME = "all_outputs.zip"
+MIME_TYPES = {
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".json": "application/json",
+    ".csv": "text/csv",
+    ".zip": "application/zip",
+    ".txt": "text/plain",
+}
+# Already-compressed formats are stored, the rest deflated.
+_STORED_SUFFIXES = {".mp4", ".jpg", ".jpeg", ".zip"}
+
+
+def job_folder(job_id: str) -> Path:
+    return output_dir(state().settings, job_id)
+
+
+def _state_name(job: Job) -> str:
+    return job.state.value if isinstance(job.state, JobState) else str(job.state)
+
+
+def _relative_outputs(job: Job, folder: Path) -> dict[str, Any]:
+    """The job's recorded outputs (names relative to its folder), else what the folder holds."""
+    if job.outputs:
+        return job.outputs
+    found: dict[str, Any] = {k: v for k, v in OUTPUT_NAMES.items() if (folder / v).is_file()}
+    if (folder / POSTER).is_file():
+        found["poster"] = POSTER
+    found["screenshots"] = sorted(f"screenshots/{p.name}" for p in (folder / "screenshots").glob("t*.jpg"))
+    return found
+
+
+def output_urls(job: Job) -> dict[str, Any] | None:
+    """URLs of a succeeded job's outputs (keys as in the API), or None before it has succeeded."""
+    folder = job_folder(job.id)
+    if _state_name(job) != JobState.SUCCEEDED.value or not folder.is_dir():
+        return None
+
+    def url(name: str) -> str:
+        return url_for("outputs.file", job_id=job.id, name=name)
+
+    names = _relative_outputs(job, folder)
+    urls: dict[str, Any] = {k: url(names[k]) for k in (*OUTPUT_NAMES, "poster") if names.get(k)}
+    urls["zip"] = url_for("outputs.all_zip", job_id=job.id)
+    urls["screenshots"] = [url(name) for name in names.get("screenshots", [])]
+    urls.setdefault("poster", (urls["screenshots"] or [None])[0])
+    return urls
+
+
+def _existing_job(job_id: str) -> Job:
+    try:
+        return state().store.get(job_id)
+    except JobNotFound:
+        abort(404, description=f"There is no job with id {job_id!r}.")
+
+
+@bp.get("/jobs/<job_id>/files/<path:name>")
+def file(job_id: str, name: str) -> Response:
+    _existing_job(job_id)
+    mimetype = MIME_TYPES.get(os.path.splitext(name)[1].lower())
+    return send_from_directory(
+        job_folder(job_id),
+        name,
+        mimetype=mimetype,
+        conditional=True,
+        as_attachment=request.args.get("download") == "1",
+    )
+
+
+def build_zip(folder: Path) -> Path:
+    """Zip every file under ``folder`` (once) into ``folder/all_outputs.zip`` and return its path."""
+    target = folder / ZIP_NAME
+    if target.is_file():
+        return target
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".zip-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w") as archive:
+            for path in sorted(folder.rglob("*")):
+                rel = path.relative_to(folder).as_posix()
+                if not path.is_file() or rel == ZIP_NAME or path.name.startswith(".zip-"):
+                    continue
+                method = zipfile.ZIP_STORED if path.suffix.lower() in _STORED_SUFFIXES else zipfile.ZIP_DEFLATED
+                archive.write(path, rel, compress_type=method)
+        os.replace(tmp_name, target)  # concurrent builders: the last rename wins, both complete
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+@bp.get("/jobs/<job_id>/download.zip")
+def all_zip(job_id: str) -> Response:
+    job = _existing_job(job_id)
+    folder = job_folder(job_id)
+    if _state_name(job) != JobState.SUCCEEDED.value or not folder.is_dir():
+        abort(404, description="This job has no outputs yet: it has not finished successfully.")
+    path = build_zip(folder)
+    stem = Path(job.source_name or "video").stem[:60] or "video"
+    return send_file(
+        path,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"posestudio-{stem}-{job_id[:8]}.zip",
+        conditional=True,
+    )

@@ -1,0 +1,71 @@
+"""Server-rendered pages: upload, job, "My jobs". Thin views: validate, talk to the store, redirect."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from web.api import get_job_or_404, job_json
+from web.errors import limit_text
+from web.session import owner_id
+from web.state import state
+from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
+
+bp = Blueprint("pages", __name__)
+
+# Network input heights offered on the upload page (the model's stride is 8; 368 is the default).
+NET_SIZES = (
+    (256, "Fast (256 px)"),
+    (368, "Balanced (368 px, default)"),
+    (432, "Accurate (432 px)"),
+    (512, "Most accurate (512 px, slow)"),
+)
+
+
+def _upload_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
+    owner_id()  # give this browser its id before it uploads
+    return render_template(
+        "upload.html", net_sizes=NET_SIZES, limit_text=limit_text(),
+        max_upload_bytes=state().settings.max_upload_bytes, error=error, form=request.form,
+    ), status
+
+
+@bp.get("/")
+def upload() -> tuple[str, int]:
+    return _upload_page()
+
+
+@bp.post("/")
+def upload_form() -> Response | tuple[str, int]:
+    """The no-JavaScript path: a plain form post with one or more files."""
+    files = [f for f in request.files.getlist(VIDEO_FIELD) if f.filename]
+    try:
+        options = validate_options(request.form)
+        if not files:
+            accept_upload(None, options, owner=None)  # raises the "no video" error
+        jobs = [accept_upload(f, options, owner=owner_id()) for f in files]
+    except UploadError as exc:
+        return _upload_page(exc.message, exc.status)
+    if len(jobs) == 1:
+        return redirect(url_for("pages.job", job_id=jobs[0].id), code=303)
+    return redirect(url_for("pages.my_jobs"), code=303)
+
+
+@bp.get("/jobs")
+def my_jobs() -> str:
+    owner = owner_id()
+    jobs = [job_json(j) for j in state().store.list_jobs(owner=owner)]
+    return render_template("my_jobs.html", jobs=jobs)
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id: str) -> str:
+    owner_id()
+    record = get_job_or_404(job_id)
+    return render_template("job.html", job=job_json(record), meta=record.source_meta)
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel(job_id: str) -> Response:
+    get_job_or_404(job_id)
+    state().store.request_cancel(job_id)
+    return redirect(url_for("pages.job", job_id=job_id), code=303)

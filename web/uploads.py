@@ -1,0 +1,150 @@
+"""Receiving a video upload: streamed to disk, checked by content, turned into a queued job.
+
+The multipart parser writes every uploaded file straight into ``<uploads_dir>/.incoming/`` (on
+the same disk as its final place, never in memory), and an accepted upload is renamed to
+``jobs.paths.upload_path(settings, job_id)``. The user's file name is kept as data only.
+Anything an upload leaves behind in ``.incoming/`` is removed when the request ends.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import shutil
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+from typing import IO, Any, Mapping
+
+from flask import Flask, Request, request
+from werkzeug.datastructures import FileStorage
+
+from jobs import Job
+from jobs.paths import remove_job_files, upload_path
+from videoio import VideoError, probe
+from web.session import CSRF_FIELD
+from web.state import state
+from workers.pipeline import PipelineOptions
+
+_TEMPS_KEY = "posestudio.upload_temps"
+VIDEO_FIELD = "video"
+
+
+class UploadError(Exception):
+    """An upload that cannot become a job; ``message`` is meant for the person who sent it."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class UploadRequest(Request):
+    """Flask's Request, with uploaded files streamed to temp files under the uploads folder."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        incoming = state().settings.uploads_dir / ".incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        stream = tempfile.NamedTemporaryFile(dir=incoming, prefix="part-", suffix=".upload", delete=False)
+        self.environ.setdefault(_TEMPS_KEY, []).append(Path(stream.name))
+        return stream
+
+
+def _remove_leftover_temps(_exc: BaseException | None = None) -> None:
+    for path in request.environ.get(_TEMPS_KEY, ()):
+        path.unlink(missing_ok=True)
+
+
+def init_uploads(app: Flask) -> None:
+    app.request_class = UploadRequest
+    app.teardown_request(_remove_leftover_temps)
+
+
+def option_fields(form: Mapping[str, str]) -> dict[str, str]:
+    """The pipeline options a form or script sent: every field but the CSRF token, blanks dropped."""
+    return {k: v for k, v in form.items() if k != CSRF_FIELD and str(v).strip() != ""}
+
+
+def validate_options(form: Mapping[str, str]) -> dict[str, Any]:
+    """The options as ``PipelineOptions.to_dict()`` (what the job will run with).
+
+    Raises UploadError (400) with ``PipelineOptions.from_mapping``'s message for bad values.
+    """
+    try:
+        return PipelineOptions.from_mapping(option_fields(form)).to_dict()
+    except ValueError as exc:
+        raise UploadError(f"Invalid options: {exc}", status=400) from None
+
+
+def _store_file(file: FileStorage, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stream = file.stream
+    name = getattr(stream, "name", None)
+    if isinstance(name, str) and os.path.isfile(name):
+        stream.flush()
+        os.replace(name, dest)  # same disk: a rename, no second copy
+    else:
+        with open(dest, "wb") as out:
+            shutil.copyfileobj(stream, out, 1024 * 1024)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Fraction):
+        return float(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def describe_video(info: Any) -> dict[str, Any]:
+    """``videoio.VideoInfo`` as a JSON-friendly dict (fps as a float plus its exact fraction)."""
+    meta = {k: _jsonable(v) for k, v in dataclasses.asdict(info).items()}
+    if isinstance(getattr(info, "fps", None), Fraction):
+        meta["fps_fraction"] = str(info.fps)
+    return meta
+
+
+def _name_the_file(message: str, stored_name: str, user_name: str) -> str:
+    """The probe names the stored file ("source ..."); say the name the person knows instead."""
+    if message.startswith(stored_name + " "):
+        return f"{user_name!r}{message[len(stored_name):]}"
+    return f"{user_name!r}: {message}"
+
+
+def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: str | None) -> Job:
+    """Store, probe and enqueue one uploaded video; return its queued Job.
+
+    Raises UploadError: 400 when no file was sent, 422 (with the probe's message) when the file
+    is not a readable video; the stored file is removed then.
+    """
+    if file is None or not file.filename:
+        raise UploadError(
+            f"No video was sent: attach the file in the form field '{VIDEO_FIELD}'.", status=400
+        )
+    web = state()
+    job_id = secrets.token_hex(16)  # 128 random bits: unguessable
+    dest = upload_path(web.settings, job_id)
+    _store_file(file, dest)
+    try:
+        info = probe(dest)
+        job = web.store.create_job(
+            job_id=job_id,
+            source_name=file.filename,
+            options=options,
+            owner=owner,
+            source_meta=describe_video(info),
+        )
+    except VideoError as exc:
+        remove_job_files(web.settings, job_id)
+        raise UploadError(_name_the_file(str(exc), dest.name, file.filename), status=422) from None
+    except BaseException:
+        remove_job_files(web.settings, job_id)
+        raise
+    web.enqueue(job.id)
+    return job
