@@ -73,6 +73,8 @@ def open_input(path: Path) -> av.container.InputContainer:
 def first_video_stream(container: av.container.InputContainer, name: str) -> av.video.stream.VideoStream:
     """The first video stream, checked for a decoder and sane dimensions."""
     videos = [s for s in container.streams.video if not _is_attached_picture(s)]
+    if not videos and not list(container.streams):
+        raise EmptyVideoError(f"{name} holds no streams at all (no frames): upload a video with content")
     if not videos:
         kinds = sorted({s.type for s in container.streams})
         found = f" (it holds only {', '.join(kinds)})" if kinds else ""

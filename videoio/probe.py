@@ -45,6 +45,9 @@ class VideoInfo:
         audio_codec: FFmpeg codec name of the first audio stream, or None.
         container: FFmpeg demuxer name (e.g. ``"mov,mp4,m4a,3gp,3g2,mj2"``, ``"avi"``).
         size_bytes: size of the file in bytes.
+        truncated: the container's index lists video data past the end of the file, so the
+            file was cut short (an interrupted copy or upload); the frames before the cut
+            decode, later ones are missing.
     """
 
     width: int
@@ -64,6 +67,7 @@ class VideoInfo:
     audio_codec: str | None
     container: str
     size_bytes: int
+    truncated: bool
 
 
 def probe(path: str | Path) -> VideoInfo:
@@ -114,6 +118,7 @@ def _describe(container: av.container.InputContainer, path: Path) -> VideoInfo:
         audio_codec=_codec_name(audio),
         container=container.format.name,
         size_bytes=path.stat().st_size,
+        truncated=_index_past_eof(stream, path.stat().st_size),
     )
 
 
@@ -124,7 +129,7 @@ def decode_first_frame(
     packets = read = errors = 0
     try:
         for packet in container.demux(stream):
-            packets += 1
+            packets += 1 if packet.size else 0
             read += packet.size
             try:
                 frames = stream.codec_context.decode(packet if packet.size else None)
@@ -185,6 +190,18 @@ def _frame_count(stream: av.video.stream.VideoStream, duration_s: float | None, 
     if duration_s is not None:
         return max(1, round(duration_s * fps))
     return None
+
+
+def _index_past_eof(stream: av.video.stream.VideoStream, size_bytes: int) -> bool:
+    """Whether the demuxer's index (MP4 sample table, AVI idx1) points beyond the file's end."""
+    try:
+        entries = stream.index_entries
+        if len(entries) == 0:
+            return False
+        last = entries[len(entries) - 1]
+        return last.pos >= 0 and last.pos + last.size > size_bytes
+    except (AttributeError, IndexError, av.error.FFmpegError):
+        return False
 
 
 def _codec_name(stream: av.stream.Stream | None) -> str | None:

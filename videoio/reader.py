@@ -51,8 +51,9 @@ class VideoReader:
         threads: decoder threads, 0 = FFmpeg's automatic choice.
 
     A truncated or partly damaged file yields the frames that decode and then stops;
-    ``decode_errors`` counts the packets that failed and ``truncated`` says whether reading
-    ended on an error rather than at the end of the file. If not a single frame decodes,
+    ``decode_errors`` counts the packets that failed and ``truncated`` says whether the file
+    was cut short (see ``VideoInfo.truncated``) or reading ended on an error rather than at the
+    end of the file. If not a single frame decodes,
     iteration raises :class:`~videoio.CorruptVideoError`.
 
     Use as a context manager (or call :meth:`close`); it can be iterated once.
@@ -75,11 +76,11 @@ class VideoReader:
         self.start_s = float(start_s)
         self.end_s = None if end_s is None else float(end_s)
         self.stride = int(stride)
-        self.decode_errors = 0
-        self.truncated = False
         self._started = False
         # Probe on its own container: the decoder it opens cannot be switched to threads later.
         self.info: VideoInfo = probe(self.path)
+        self.decode_errors = 0
+        self.truncated = self.info.truncated
         self._container = open_input(self.path)
         try:
             self._stream = first_video_stream(self._container, self.path.name)

@@ -142,7 +142,10 @@ class VideoWriter:
         frame.time_base = self._time_base
         frame.duration = TICKS_PER_FRAME
         if self._audio is not None:
-            self._audio.mux_until(float(pts * self._time_base))
+            try:
+                self._audio.mux_until(float(pts * self._time_base))
+            except (av.error.FFmpegError, OSError) as exc:
+                raise VideoWriteError(f"muxing audio into {self.path.name} failed: {exc}") from None
         self._encode(frame)
         self.frames_written += 1
 
@@ -186,6 +189,14 @@ class VideoWriter:
             self._encode(None)
             if self._audio is not None:
                 self._audio.finish(self.duration_s)
+        except (av.error.FFmpegError, OSError) as exc:
+            raise VideoWriteError(f"finishing {self.path.name} failed: {exc}") from None
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        """Write the trailer (the moov index) and close the files."""
+        try:
             self._container.close()
         except (av.error.FFmpegError, OSError) as exc:
             raise VideoWriteError(f"finishing {self.path.name} failed: {exc}") from None
