@@ -9,8 +9,8 @@ import numpy as np
 
 from tracking.errors import InvalidDetectionsError
 
-#: Boxes thinner than this (pixels) are widened around their centre before they enter a
-#: Kalman filter, whose scale/aspect state is undefined for a zero-area box.
+#: Boxes thinner than this (pixels) are widened around their centre on input: IoU and the
+#: Kalman filter's scale/aspect state are undefined for a zero-area box.
 MIN_BOX_SIDE = 1.0
 
 
@@ -20,6 +20,7 @@ def as_boxes(boxes: object, *, name: str = "boxes") -> np.ndarray:
     Accepts anything array-like of shape ``(N, 4)``, including an empty ``(0, 4)`` or a
     zero-length sequence. Raises :class:`InvalidDetectionsError` for another shape, for
     non-finite values, or for a box whose corners are inverted (``x2 < x1`` or ``y2 < y1``).
+    Sides shorter than :data:`MIN_BOX_SIDE` are widened to it around their centre.
     """
     array = np.array(boxes, dtype=np.float64, copy=True)
     if array.size == 0:
@@ -36,6 +37,10 @@ def as_boxes(boxes: object, *, name: str = "boxes") -> np.ndarray:
         raise InvalidDetectionsError(
             f"{name} row {row} has x2 < x1 or y2 < y1 ({array[row]}); pass corners x1, y1, x2, y2, "
             "not x, y, w, h")
+    for lo, hi in ((0, 2), (1, 3)):
+        pad = np.clip(MIN_BOX_SIDE - (array[:, hi] - array[:, lo]), 0.0, None) / 2.0
+        array[:, lo] -= pad
+        array[:, hi] += pad
     return array
 
 
@@ -56,7 +61,7 @@ def iou_matrix(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
 def box_to_measurement(box: np.ndarray) -> np.ndarray:
     """Corners ``(4,)`` -> SORT measurement ``(4, 1)``: centre x, centre y, area s, aspect r = w/h.
 
-    Sides shorter than :data:`MIN_BOX_SIDE` are widened to it around the centre."""
+    Sides shorter than :data:`MIN_BOX_SIDE` count as that long (no division by zero)."""
     w = max(float(box[2] - box[0]), MIN_BOX_SIDE)
     h = max(float(box[3] - box[1]), MIN_BOX_SIDE)
     cx = float(box[0] + box[2]) / 2.0
