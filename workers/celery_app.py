@@ -76,5 +76,17 @@ def create_celery(settings: Settings) -> Celery:
     return app
 
 
+_apps: dict[tuple, Celery] = {}
+
+
+def app_for(settings: Settings) -> Celery:
+    """A Celery app for these settings' broker, created once per process and reused (it keeps
+    a pool of broker connections). For the web side: enqueueing and inspecting."""
+    key = (settings.broker_url, str(settings.instance_dir), settings.job_hard_time_limit_s)
+    if key not in _apps:
+        _apps[key] = create_celery(settings)
+    return _apps[key]
+
+
 celery_app = create_celery(Settings.from_env())
 celery_app.set_default()

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 
-from celery import Celery, Task, shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config import Settings
@@ -20,19 +21,13 @@ log = logging.getLogger(__name__)
 
 TASK_NAME = "posestudio.process_job"
 _per_process: dict[tuple, object] = {}
-_apps: dict[tuple, Celery] = {}
 
 
 def enqueue_job(job_id: str, *, settings: Settings | None = None) -> None:
     """Send the job to the queue. ``settings`` picks the broker (default: the environment's)."""
-    if settings is None:
-        from workers.celery_app import celery_app as app
-    else:
-        key = (settings.broker_url, str(settings.instance_dir))
-        if key not in _apps:
-            from workers.celery_app import create_celery
-            _apps[key] = create_celery(settings)
-        app = _apps[key]
+    from workers.celery_app import app_for, celery_app
+
+    app = celery_app if settings is None else app_for(settings)
     app.send_task(TASK_NAME, args=[job_id])
 
 
@@ -49,10 +44,19 @@ def store_for(settings: Settings) -> JobStore:
     return _cached("store", (url,), lambda: JobStore(url))
 
 
-def backend_for(settings: Settings):
+def backend_for(settings: Settings, options) -> object:
+    """The pose backend these job options ask for, loaded once per worker process."""
     from pose import load_backend
-    name, path = settings.inference_backend, Path(settings.model_path)
-    return _cached("backend", (name, str(path)), lambda: load_backend(name, path))
+    path = Path(settings.model_path)
+    key = (options.backend, options.precision, str(path))
+    return _cached("backend", key, lambda: load_backend(options.backend, path,
+                                                        precision=options.precision))
+
+
+def job_options(settings: Settings, values: dict):
+    """The job's PipelineOptions; the backend defaults to the worker's ``INFERENCE_BACKEND``."""
+    from workers.pipeline import PipelineOptions
+    return PipelineOptions.from_mapping({"backend": settings.inference_backend, **values})
 
 
 def _settings(task: Task) -> Settings:
@@ -68,6 +72,13 @@ def list_outputs(folder: Path) -> dict:
     outputs["screenshots"] = sorted(
         p.relative_to(folder).as_posix() for p in (folder / "screenshots").glob("t*.jpg"))
     return outputs
+
+
+def remove_partial_outputs(out: Path) -> None:
+    """Delete temporary folders an interrupted pipeline run left beside ``out``. Only the run
+    holding the job's claim calls this, so no live run of the same job is using them."""
+    for leftover in out.parent.glob(f".{out.name}.partial-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 class JobTask(Task):
@@ -96,7 +107,12 @@ def process_job(self: Task, job_id: str) -> str:
         log.info("job %s: already %s; nothing to do", job_id, job.state.value)
         return job.state.value
     try:
-        backend = backend_for(settings)
+        options = job_options(settings, job.options)
+    except ValueError as exc:
+        store.mark_failed(job_id, error=f"invalid options: {exc}")
+        return JobState.FAILED.value
+    try:
+        backend = backend_for(settings, options)
     except Exception as exc:  # ModelLoadError, BackendUnavailableError: nothing will run
         log.exception("job %s: could not load the pose model", job_id)
         store.mark_failed(job_id, error=f"the worker could not load the pose model: {exc}")
@@ -106,18 +122,19 @@ def process_job(self: Task, job_id: str) -> str:
     except (JobStateError, JobNotFound) as exc:
         log.info("job %s: not started: %s", job_id, exc)
         return "skipped"
-    return _run(store, job, settings, backend)
+    return _run(store, job, settings, options, backend)
 
 
-def _run(store: JobStore, job, settings: Settings, backend) -> str:
+def _run(store: JobStore, job, settings: Settings, options, backend) -> str:
+    from pose import PoseError
     from videoio import VideoError
-    from workers.pipeline import PipelineCancelled, PipelineOptions, process_video
+    from workers.pipeline import PipelineCancelled, process_video
 
     out = output_dir(settings, job.id)
     claim = job.claim
+    remove_partial_outputs(out)  # left by an earlier run of this job that was killed
     with JobRun(store, job.id, claim) as run:
         try:
-            options = PipelineOptions.from_mapping(job.options)
             result = process_video(upload_path(settings, job.id), out, options, backend=backend,
                                    on_progress=run.on_progress, should_cancel=run.should_cancel)
         except PipelineCancelled:
@@ -126,7 +143,7 @@ def _run(store: JobStore, job, settings: Settings, backend) -> str:
                 return "abandoned"
             store.mark_cancelled(job.id, claim=claim)
             return JobState.CANCELLED.value
-        except (VideoError, ValueError) as exc:
+        except (VideoError, ValueError, PoseError) as exc:
             store.mark_failed(job.id, error=str(exc), claim=claim)
             return JobState.FAILED.value
         except SoftTimeLimitExceeded:
@@ -141,7 +158,10 @@ def _run(store: JobStore, job, settings: Settings, backend) -> str:
                 f"internal error while processing the video ({type(exc).__name__}); "
                 "the worker log has the details"))
             return JobState.FAILED.value
-    timings = dict(getattr(result, "timings", None) or {})
+    timings = {**result.timings, "frames_processed": result.frames_processed,
+               "detections": result.detections, "tracks": result.tracks}
+    if result.warnings:
+        timings["warnings"] = list(result.warnings)
     if not store.mark_succeeded(job.id, outputs=list_outputs(out), timings=timings, claim=claim):
         log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
         return "abandoned"
