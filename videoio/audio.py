@@ -68,7 +68,9 @@ class AudioMuxer:
         if self.copying:
             return self._container.add_stream_from_template(self._in)
         context = self._in.codec_context
-        layout = context.layout.name if context.channels <= 2 else "stereo"
+        # Mono stays mono; everything else becomes plain stereo, which every browser plays (and
+        # an unordered "2 channels" layout, as PCM in Matroska has, is not accepted by AAC).
+        layout = "mono" if context.channels == 1 else "stereo"
         rate = context.sample_rate if context.sample_rate in _AAC_RATES else 48000
         out = self._container.add_stream("aac", rate=rate)
         out.codec_context.layout = layout

@@ -91,10 +91,19 @@ class VideoWriter:
                 if audio_from is not None
                 else None
             )
+            self._start()
         except BaseException:
             self._container.close()
             self.path.unlink(missing_ok=True)
             raise
+
+    def _start(self) -> None:
+        """Open the codecs, create the file and write the header now, so bad settings or an
+        unwritable path fail here rather than at the first frame."""
+        try:
+            self._container.start_encoding()
+        except (av.error.FFmpegError, OSError) as exc:
+            raise VideoWriteError(f"cannot create {self.path.name}: {exc}") from None
 
     def _add_video_stream(self, *, crf: int, preset: str, threads: int) -> av.video.stream.VideoStream:
         stream = self._container.add_stream("libx264", rate=self.fps)
