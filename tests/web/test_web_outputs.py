@@ -1,0 +1,128 @@
+"""Serving a finished job's outputs: range requests, MIME types, the all-in-one ZIP, no escape
+from the job's folder, and the JSON/HTML 404s."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from flask import Flask
+
+from config import Settings
+from jobs import Job, output_dir
+
+
+def test_api_lists_output_urls_once_succeeded(app: Flask, finished_job: Callable[..., Job]) -> None:
+    job = finished_job()
+    body = app.test_client().get(f"/api/jobs/{job.id}").get_json()
+    assert body["state"] == "succeeded" and body["progress"] == 1.0
+    out = body["outputs"]
+    base = f"/jobs/{job.id}/files/"
+    assert out["video"] == base + "annotated.mp4"
+    assert out["keypoints_json"] == base + "keypoints.json"
+    assert out["csv"] == base + "keypoints.csv"
+    assert out["openpose_zip"] == base + "openpose_json.zip"
+    assert out["zip"] == f"/jobs/{job.id}/download.zip"
+    assert out["screenshots"] == [base + "screenshots/t000000.000.jpg", base + "screenshots/t000005.000.jpg"]
+    assert out["poster"] == base + "screenshots/poster.jpg"
+
+
+@pytest.mark.parametrize("name, mimetype", [
+    ("annotated.mp4", "video/mp4"),
+    ("screenshots/t000005.000.jpg", "image/jpeg"),
+    ("keypoints.json", "application/json"),
+    ("keypoints.csv", "text/csv"),
+    ("openpose_json.zip", "application/zip"),
+])
+def test_files_have_the_right_mime_type(app: Flask, finished_job: Callable[..., Job],
+                                        name: str, mimetype: str) -> None:
+    job = finished_job()
+    response = app.test_client().get(f"/jobs/{job.id}/files/{name}")
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+
+
+def test_video_supports_range_requests(app: Flask, settings: Settings,
+                                       finished_job: Callable[..., Job]) -> None:
+    job = finished_job()
+    whole = (output_dir(settings, job.id) / "annotated.mp4").read_bytes()
+    client = app.test_client()
+    response = client.get(f"/jobs/{job.id}/files/annotated.mp4", headers={"Range": "bytes=1000-1999"})
+    assert response.status_code == 206
+    assert response.headers["Content-Range"] == f"bytes 1000-1999/{len(whole)}"
+    assert response.headers["Accept-Ranges"] == "bytes"
+    assert response.data == whole[1000:2000]
+    tail = client.get(f"/jobs/{job.id}/files/annotated.mp4", headers={"Range": "bytes=-100"})
+    assert tail.status_code == 206 and tail.data == whole[-100:]
+    bad = client.get(f"/jobs/{job.id}/files/annotated.mp4", headers={"Range": f"bytes={len(whole) + 5}-"})
+    assert bad.status_code == 416
+
+
+@pytest.mark.parametrize("path", [
+    "../secret.txt",
+    "..%2Fsecret.txt",
+    "screenshots/../../secret.txt",
+    "%2e%2e/%2e%2e/instance/secret_key",
+    "/etc/passwd",
+    "screenshots/../../../uploads/x/source",
+])
+def test_paths_outside_the_job_folder_are_not_found(app: Flask, settings: Settings,
+                                                   finished_job: Callable[..., Job], path: str) -> None:
+    job = finished_job()
+    (settings.outputs_dir / "secret.txt").write_text("not yours")
+    # (a doubled slash is first redirected to the merged path, which is then not found)
+    response = app.test_client().get(f"/jobs/{job.id}/files/{path}", follow_redirects=True)
+    assert response.status_code == 404
+    assert b"not yours" not in response.data
+    # The job's own files are still served afterwards.
+    assert app.test_client().get(f"/jobs/{job.id}/files/keypoints.json").status_code == 200
+
+
+def test_unknown_job_is_a_clear_404_in_json_and_html(app: Flask) -> None:
+    client = app.test_client()
+    api = client.get("/api/jobs/doesnotexist")
+    assert api.status_code == 404 and "no job with id" in api.get_json()["error"].lower()
+    page = client.get("/jobs/doesnotexist")
+    assert page.status_code == 404 and "text/html" in page.content_type
+    assert "There is no job with id" in page.get_data(as_text=True)
+    assert client.get("/jobs/doesnotexist/files/annotated.mp4").status_code == 404
+    assert client.get("/jobs/doesnotexist/download.zip").status_code == 404
+    assert app.test_client().post("/api/jobs/doesnotexist/cancel").status_code == 404  # no cookie
+    nowhere = client.get("/no/such/page")
+    assert nowhere.status_code == 404 and "nothing at this address" in nowhere.get_data(as_text=True)
+    assert client.get("/api/nothing").get_json()["status"] == 404
+
+
+def test_all_in_one_zip_holds_every_output(app: Flask, settings: Settings,
+                                           finished_job: Callable[..., Job]) -> None:
+    job = finished_job()
+    folder = output_dir(settings, job.id)
+    expected = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    client = app.test_client()
+    response = client.get(f"/jobs/{job.id}/download.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert "attachment" in response.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        assert archive.testzip() is None
+        assert sorted(archive.namelist()) == expected
+        assert archive.read("annotated.mp4") == (folder / "annotated.mp4").read_bytes()
+    again = client.get(f"/jobs/{job.id}/download.zip", headers={"Range": "bytes=0-99"})
+    assert again.status_code == 206 and again.data == response.data[:100]  # cached, byte-identical
+
+
+def test_zip_of_an_unfinished_job_is_404(app: Flask, store) -> None:
+    job = store.create_job(source_name="a.mp4", options={}, owner=None, source_meta={})
+    response = app.test_client().get(f"/jobs/{job.id}/download.zip")
+    assert response.status_code == 404 and "not finished" in response.get_data(as_text=True)
+
+
+def test_job_page_shows_player_gallery_and_downloads(app: Flask, finished_job: Callable[..., Job]) -> None:
+    job = finished_job()
+    page = app.test_client().get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert f'poster="/jobs/{job.id}/files/screenshots/poster.jpg"' in page
+    assert 'preload="metadata"' in page and 'type="video/mp4"' in page
+    assert page.count('class="thumb"') == 2 and 'id="lightbox"' in page
+    assert f'href="/jobs/{job.id}/download.zip"' in page
+    assert "0:05" in page  # screenshot time label from its file name

@@ -1,0 +1,100 @@
+"""Sessions: CSRF on every cookie-bearing change, "My jobs" per browser, cancel, admin access."""
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from jobs import Job, JobState, JobStore, output_dir, upload_path
+from tests.web.conftest import csrf_of, make_settings
+
+
+def test_cookie_bearing_post_without_token_is_refused(browser_client: FlaskClient, store: JobStore,
+                                                      sample_video: Path) -> None:
+    data = sample_video.read_bytes()
+    refused = browser_client.post("/api/jobs", data={"video": (io.BytesIO(data), "a.mp4")})
+    assert refused.status_code == 400 and "security token" in refused.get_json()["error"]
+    wrong = browser_client.post("/api/jobs", data={"video": (io.BytesIO(data), "a.mp4")},
+                                headers={"X-CSRF-Token": "guess"})
+    assert wrong.status_code == 400
+    form = browser_client.post("/", data={"video": (io.BytesIO(data), "a.mp4")})
+    assert form.status_code == 400 and "text/html" in form.content_type
+    assert "Reload the page" in form.get_data(as_text=True)
+    assert store.list_jobs() == []
+    accepted = browser_client.post("/api/jobs", data={"video": (io.BytesIO(data), "a.mp4")},
+                                   headers={"X-CSRF-Token": csrf_of(browser_client)})
+    assert accepted.status_code == 202
+    assert browser_client.get("/").status_code == 200  # still serving
+
+
+def test_my_jobs_lists_only_this_browsers_jobs_newest_first(app: Flask, sample_video: Path) -> None:
+    alice, bob = app.test_client(), app.test_client()
+    data = sample_video.read_bytes()
+    for client, names in ((alice, ["a1.mp4", "a2.mp4"]), (bob, ["b1.mp4"])):
+        token = csrf_of(client)
+        for name in names:
+            response = client.post("/api/jobs", data={"video": (io.BytesIO(data), name)},
+                                   headers={"X-CSRF-Token": token})
+            assert response.status_code == 202
+    assert [j["source_name"] for j in alice.get("/api/jobs").get_json()["jobs"]] == ["a2.mp4", "a1.mp4"]
+    assert [j["source_name"] for j in bob.get("/api/jobs").get_json()["jobs"]] == ["b1.mp4"]
+    assert app.test_client().get("/api/jobs").get_json()["jobs"] == []  # a script owns nothing
+    page = alice.get("/jobs").get_data(as_text=True)
+    assert page.index("a2.mp4") < page.index("a1.mp4") and "b1.mp4" not in page
+
+
+def test_cancel_from_the_job_page(browser_client: FlaskClient, store: JobStore) -> None:
+    job = store.create_job(source_name="a.mp4", options={}, owner=None, source_meta={})
+    assert browser_client.post(f"/api/jobs/{job.id}/cancel").status_code == 400  # no token
+    assert store.get(job.id).state == JobState.QUEUED
+    response = browser_client.post(f"/api/jobs/{job.id}/cancel", headers={"X-CSRF-Token": csrf_of(browser_client)})
+    assert response.status_code == 202 and response.get_json()["state"] == "cancelled"
+    running = store.create_job(source_name="b.mp4", options={}, owner=None, source_meta={})
+    store.mark_running(running.id, worker="w")
+    form = browser_client.post(f"/jobs/{running.id}/cancel", data={"csrf_token": csrf_of(browser_client)})
+    assert form.status_code == 303 and store.get(running.id).cancel_requested
+
+
+def test_admin_is_loopback_only_without_password(app: Flask) -> None:
+    assert app.test_client().get("/admin/").status_code == 200  # test client is 127.0.0.1
+    remote = app.test_client().get("/admin/", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert remote.status_code == 403 and "ADMIN_PASSWORD" in remote.get_data(as_text=True)
+
+
+def test_admin_with_password_needs_http_basic(tmp_path: Path) -> None:
+    app = create_app({"SETTINGS": make_settings(tmp_path, admin_password="s3cret"), "TESTING": True})
+    client = app.test_client()
+    remote = {"REMOTE_ADDR": "203.0.113.9"}
+    denied = client.get("/admin/", environ_base=remote)
+    assert denied.status_code == 401 and denied.headers["WWW-Authenticate"].startswith("Basic")
+    wrong = base64.b64encode(b"admin:nope").decode()
+    assert client.get("/admin/", environ_base=remote, headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    right = base64.b64encode(b"admin:s3cret").decode()
+    assert client.get("/admin/", environ_base=remote, headers={"Authorization": f"Basic {right}"}).status_code == 200
+
+
+def test_admin_retry_and_delete(app: Flask, browser_client: FlaskClient, store: JobStore,
+                                finished_job: Callable[..., Job]) -> None:
+    settings = app.extensions["posestudio"].settings
+    failed = store.create_job(source_name="bad.mp4", options={}, owner=None, source_meta={})
+    store.mark_failed(failed.id, error="the decoder gave up")
+    page = browser_client.get("/admin/").get_data(as_text=True)
+    assert "bad.mp4" in page and "the decoder gave up" in page and 'id="queue-length"' in page
+    token = csrf_of(browser_client)
+    assert browser_client.post(f"/admin/jobs/{failed.id}/retry").status_code == 400  # no token
+    retried = browser_client.post(f"/admin/jobs/{failed.id}/retry", data={"csrf_token": token})
+    assert retried.status_code == 303 and store.get(failed.id).state == JobState.QUEUED
+    assert store.get(failed.id).attempts == 2
+    done = finished_job()
+    upload_path(settings, done.id).parent.mkdir(parents=True)
+    upload_path(settings, done.id).write_bytes(b"x")
+    deleted = browser_client.post(f"/admin/jobs/{done.id}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 303
+    assert not output_dir(settings, done.id).exists() and not upload_path(settings, done.id).exists()
+    assert browser_client.get(f"/api/jobs/{done.id}").status_code == 404
+    assert store.get(failed.id).state == JobState.QUEUED  # the other job is untouched

@@ -1,0 +1,126 @@
+"""Uploads through the JSON API and the plain form: good files become queued jobs; every bad
+input gets a clear message and the right status, leaves nothing behind and breaks nothing."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from config import Settings
+from jobs import JobState, JobStore, upload_path
+from tests.web.conftest import csrf_of, make_settings
+
+
+def _post(client: FlaskClient, data: bytes | None, name: str = "clip.mp4", **fields):
+    body = dict(fields)
+    if data is not None:
+        body["video"] = (io.BytesIO(data), name)
+    return client.post("/api/jobs", data=body, content_type="multipart/form-data")
+
+
+def _leftovers(settings: Settings) -> list[Path]:
+    return [p for p in settings.uploads_dir.rglob("*") if p.is_file()]
+
+
+def _broker_messages(settings: Settings) -> list[Path]:
+    return list((settings.instance_dir / "broker" / "queue").glob("*"))
+
+
+def test_anonymous_script_upload_becomes_a_queued_job(app: Flask, store: JobStore, settings: Settings,
+                                                      sample_video: Path) -> None:
+    response = _post(app.test_client(), sample_video.read_bytes(), "my clip.mp4",
+                     net_height="256", screenshot_interval_s="1", skeleton_only="true", max_people="3")
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()
+    job_id = body["id"]
+    assert len(job_id) == 32 and body["url"].endswith(f"/jobs/{job_id}")
+    job = store.get(job_id)
+    assert job.state == JobState.QUEUED and job.source_name == "my clip.mp4" and job.owner is None
+    assert job.options["net_height"] == 256 and job.options["skeleton_only"] is True
+    assert job.options["max_people"] == 3 and job.source_meta["width"] == 960
+    stored = upload_path(settings, job_id)
+    assert stored.read_bytes() == sample_video.read_bytes()
+    assert _leftovers(settings) == [stored]  # nothing left in .incoming
+    assert len(_broker_messages(settings)) == 1  # really enqueued on the embedded broker
+    status = app.test_client().get(f"/api/jobs/{job_id}").get_json()
+    assert status["state"] == "queued" and status["progress"] == 0 and status["outputs"] is None
+
+
+@pytest.mark.parametrize("kind, status, words", [
+    ("not-a-video", 422, "not a video"),
+    ("empty", 422, "empty"),
+    ("truncated", 422, "truncated"),
+    ("missing-field", 400, "No video was sent"),
+    ("bad-option", 400, "net_height"),
+    ("unknown-option", 400, "unknown option"),
+])
+def test_bad_upload_is_refused_clearly_and_leaves_nothing(
+        app: Flask, store: JobStore, settings: Settings, sample_video: Path,
+        kind: str, status: int, words: str) -> None:
+    good = _post(app.test_client(), sample_video.read_bytes()).get_json()["id"]
+    video = sample_video.read_bytes()
+    data, fields = {
+        "not-a-video": (b"This is a text file, not a video.\n" * 2000, {}),
+        "empty": (b"", {}),
+        "truncated": (video[: len(video) // 2], {}),
+        "missing-field": (None, {"net_height": "368"}),
+        "bad-option": (video, {"net_height": "100"}),
+        "unknown-option": (video, {"colour": "red"}),
+    }[kind]
+    response = _post(app.test_client(), data, "holiday.mp4", **fields)
+    assert response.status_code == status
+    message = response.get_json()["error"]
+    assert words.lower() in message.lower()
+    if kind in ("not-a-video", "empty", "truncated"):
+        assert "holiday.mp4" in message  # the name the person knows, not our storage name
+    # Nothing else lost, nothing left behind, the server keeps serving.
+    assert [j.id for j in store.list_jobs()] == [good]
+    assert _leftovers(settings) == [upload_path(settings, good)]
+    assert app.test_client().get("/").status_code == 200
+    assert app.test_client().get(f"/api/jobs/{good}").get_json()["state"] == "queued"
+
+
+def test_upload_over_the_limit_gets_a_friendly_413(tmp_path: Path, sample_video: Path) -> None:
+    settings = make_settings(tmp_path, max_upload_bytes=64 * 1024)
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    response = _post(app.test_client(), sample_video.read_bytes())  # ~200 KB
+    assert response.status_code == 413
+    assert "64 KB" in response.get_json()["error"] or "65,536 bytes" in response.get_json()["error"]
+    page = app.test_client().post("/", data={"video": (io.BytesIO(sample_video.read_bytes()), "a.mp4")})
+    assert page.status_code == 413 and "text/html" in page.content_type
+    assert "too large" in page.get_data(as_text=True)
+    assert _leftovers(settings) == []
+    assert app.test_client().get("/").status_code == 200
+    # A file under the limit still goes through afterwards.
+    small = _post(app.test_client(), b"tiny but not a video")
+    assert small.status_code == 422
+
+
+def test_form_upload_of_several_files_without_javascript(browser_client: FlaskClient, store: JobStore,
+                                                         sample_video: Path) -> None:
+    data = sample_video.read_bytes()
+    response = browser_client.post("/", data={
+        "csrf_token": csrf_of(browser_client),
+        "video": [(io.BytesIO(data), "one.mp4"), (io.BytesIO(data), "two.mp4")],
+        "screenshot_interval_s": "2",
+    }, content_type="multipart/form-data")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/jobs")
+    jobs = store.list_jobs()
+    assert sorted(j.source_name for j in jobs) == ["one.mp4", "two.mp4"]
+    assert all(j.owner for j in jobs) and len({j.owner for j in jobs}) == 1
+    page = browser_client.get("/jobs").get_data(as_text=True)
+    assert "one.mp4" in page and "two.mp4" in page
+
+
+def test_form_upload_error_is_shown_on_the_upload_page(browser_client: FlaskClient) -> None:
+    response = browser_client.post("/", data={
+        "csrf_token": csrf_of(browser_client),
+        "video": (io.BytesIO(b"\x00" * 1000), "broken.mp4"),
+    }, content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'role="alert"' in page and "broken.mp4" in page and 'id="upload-form"' in page
