@@ -1,0 +1,41 @@
+"""PipelineOptions: values from a web form or the CLI are parsed and checked with clear errors."""
+from __future__ import annotations
+
+import pytest
+
+from workers.pipeline import PipelineOptions
+
+
+def test_form_strings_are_parsed_and_blank_means_default() -> None:
+    opts = PipelineOptions.from_mapping({
+        "net_height": "256", "net_width": "", "skeleton_only": "on", "max_people": "3",
+        "keypoint_threshold": "0.2", "start_s": "1.5", "end_s": "4", "frame_stride": "2",
+        "backend": " OpenVINO ", "screenshot_interval_s": "0",
+    })
+    assert (opts.net_height, opts.net_width, opts.skeleton_only, opts.max_people) == (256, None, True, 3)
+    assert (opts.start_s, opts.end_s, opts.frame_stride, opts.backend) == (1.5, 4.0, 2, "openvino")
+    assert opts.screenshot_interval_s == 0.0 and opts.upsample == 4
+
+
+def test_to_dict_round_trips() -> None:
+    opts = PipelineOptions(net_width=432, max_people=2, end_s=10.0, skeleton_only=True, max_age=5)
+    assert PipelineOptions.from_mapping(opts.to_dict()) == opts
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"net_height": "300"}, "net_height must be a multiple of 8"),
+    ({"net_height": "abc"}, "net_height must be a whole number"),
+    ({"upsample": "2.5"}, "upsample must be a whole number"),
+    ({"keypoint_threshold": "1.5"}, "keypoint_threshold must be between 0.0 and 1.0"),
+    ({"start_s": "5", "end_s": "2"}, r"end_s \(2.0\) must be after start_s \(5.0\)"),
+    ({"frame_stride": "0"}, "frame_stride must be between 1"),
+    ({"max_people": "0"}, "max_people must be between 1"),
+    ({"backend": "tensorflow"}, "backend must be one of openvino, opencv"),
+    ({"backend": "opencv", "precision": "bf16"}, "needs the openvino backend"),
+    ({"skeleton_only": "maybe"}, "skeleton_only must be true or false"),
+    ({"screenshot_interval_s": "nan"}, "must be a finite number"),
+    ({"colour": "red"}, "unknown option"),
+])
+def test_bad_values_raise_value_error_naming_the_field(values: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        PipelineOptions.from_mapping(values)

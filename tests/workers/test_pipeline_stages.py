@@ -1,0 +1,57 @@
+"""Stages: order kept, bounded queues, and the first error anywhere stops every thread."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from workers.stages import Stages
+
+
+def test_items_flow_in_order_through_source_map_and_sink() -> None:
+    seen: list[int] = []
+    with Stages(queue_size=2) as stages:
+        doubled = stages.map("double", stages.source("count", lambda: range(50)), lambda x: 2 * x)
+        out = stages.new_queue()
+        stages.sink("collect", out, seen.append)
+        for item in stages.iterate(doubled):
+            stages.put(out, item + 1)
+        stages.end(out)
+        stages.join()
+    assert seen == [2 * i + 1 for i in range(50)]
+
+
+def test_an_error_in_a_stage_reaches_the_reader_and_stops_the_source() -> None:
+    produced: list[int] = []
+
+    def endless():
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    def fail_at_5(x: int) -> int:
+        if x == 5:
+            raise KeyError("stage broke")
+        return x
+
+    before = threading.active_count()
+    with pytest.raises(KeyError, match="stage broke"):
+        with Stages(queue_size=2) as stages:
+            for _ in stages.iterate(stages.map("fail", stages.source("endless", endless), fail_at_5)):
+                pass
+    time.sleep(0.2)
+    assert threading.active_count() == before  # every stage thread ended
+    assert len(produced) < 20  # the bounded queue held the source back, and it stopped
+
+
+def test_an_error_in_the_reading_thread_stops_the_stages() -> None:
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="cancel"):
+        with Stages(queue_size=1) as stages:
+            for item in stages.iterate(stages.source("count", lambda: iter(range(10**9)))):
+                if item == 3:
+                    raise RuntimeError("cancel")
+    assert threading.active_count() == before
