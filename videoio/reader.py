@@ -1,6 +1,7 @@
 """``VideoReader``: upright BGR frames with exact timestamps, one at a time (flat memory)."""
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,11 +82,30 @@ class VideoReader:
         self.info: VideoInfo = probe(self.path)
         self.decode_errors = 0
         self.truncated = self.info.truncated
+        self._threads = threads
+        self._open_decoder()
+
+    @property
+    def frames_expected(self) -> int | None:
+        """Estimate of how many frames iteration yields (range and stride applied), for progress
+        bars; None when the source's length is unknown. Exact for constant-rate files that are
+        not truncated."""
+        info = self.info
+        if info.frame_count is None:
+            return None
+        first = min(info.frame_count, math.ceil(self.start_s * info.fps - 1e-6))
+        last = info.frame_count
+        if self.end_s is not None:
+            last = min(last, math.ceil(self.end_s * info.fps - 1e-6))
+        return max(0, math.ceil((last - first) / self.stride))
+
+    def _open_decoder(self) -> None:
+        """Open the file afresh, positioned at its start, with a threaded decoder."""
         self._container = open_input(self.path)
         try:
             self._stream = first_video_stream(self._container, self.path.name)
             self._stream.thread_type = "AUTO"
-            self._stream.codec_context.thread_count = threads
+            self._stream.codec_context.thread_count = self._threads
         except BaseException:
             self._container.close()
             raise
@@ -126,22 +146,41 @@ class VideoReader:
 
     def _decoded(self) -> Iterator[tuple[int, float, av.VideoFrame]]:
         """(index, time_s, frame) for every decodable frame from the (seek) start, in order."""
-        fps = self.info.fps
-        seeked = self.start_s > 0 and self._seek(self.start_s)
-        counted = 0
-        for frame in self._frames():
-            if frame.pts is None:
-                time_s = counted / fps if not seeked else float("nan")
-            else:
-                time_s = float(frame.pts * self._stream.time_base) - self.info.start_time_s
-            if seeked:
-                if math.isnan(time_s):
-                    continue  # position unknown after a seek: cannot place it in the range
-                index = round(time_s * fps)
-            else:
-                index = counted
-            counted += 1
-            yield index, float(time_s), frame
+        if self.start_s > 0 and self._seek(self.start_s):
+            frames = self._frames()
+            first = next(frames, None)
+            if first is None or first.pts is not None:
+                if first is not None:
+                    yield from self._placed_by_time(itertools.chain([first], frames))
+                return
+            # No timestamps (raw elementary stream): positions after a seek are unknowable,
+            # so decode from the start and count instead.
+            frames.close()
+            self._rewind()
+        yield from self._counted(self._frames())
+
+    def _counted(self, frames: Iterator[av.VideoFrame]) -> Iterator[tuple[int, float, av.VideoFrame]]:
+        """Frames read from the start: the index is counted; no pts means time = index / fps."""
+        for index, frame in enumerate(frames):
+            yield index, self._time_s(frame, default=float(index / self.info.fps)), frame
+
+    def _placed_by_time(self, frames: Iterator[av.VideoFrame]) -> Iterator[tuple[int, float, av.VideoFrame]]:
+        """Frames read after a seek: index = round(time_s * fps); no pts means one period on."""
+        period = float(1 / self.info.fps)
+        time_s = -period
+        for frame in frames:
+            time_s = self._time_s(frame, default=time_s + period)
+            yield round(time_s * self.info.fps), time_s, frame
+
+    def _time_s(self, frame: av.VideoFrame, *, default: float) -> float:
+        if frame.pts is None:
+            return default
+        return float(frame.pts * self._stream.time_base) - self.info.start_time_s
+
+    def _rewind(self) -> None:
+        """Back to the first frame: reopening is the one way that works for every format."""
+        self._container.close()
+        self._open_decoder()
 
     def _seek(self, start_s: float) -> bool:
         """Seek to the keyframe at or before ``start_s``; False (decode from 0) if that fails."""
@@ -152,8 +191,7 @@ class VideoReader:
             self._stream.codec_context.flush_buffers()
             return True
         except av.error.FFmpegError:
-            self._container.seek(0)
-            self._stream.codec_context.flush_buffers()
+            self._rewind()
             return False
 
     def _frames(self) -> Iterator[av.VideoFrame]:

@@ -1,0 +1,68 @@
+"""VideoReader: frame ranges, stride, indexes and timestamps, frames without timestamps."""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from videoio import VideoError, VideoReader
+from videoio_clips import make_clip
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def grey(image) -> int:  # type: ignore[no-untyped-def]
+    return int(image[30, 40, 1])
+
+
+def test_range_with_seek_on_real_avi(videos_dir: Path) -> None:
+    with VideoReader(videos_dir / "vtest.avi", start_s=10.0, end_s=12.0, stride=3) as reader:
+        expected = reader.frames_expected
+        frames = list(reader)
+    assert [f.index for f in frames] == list(range(100, 120, 3))
+    assert [f.time_s for f in frames] == pytest.approx([i / 10 for i in range(100, 120, 3)])
+    assert expected == len(frames) == 7
+
+
+def test_seek_gives_the_same_pixels_as_reading_from_the_start(videos_dir: Path) -> None:
+    with VideoReader(videos_dir / "mmaction2_test_video_structuralize.mp4", end_s=2.0) as reader:
+        from_start = {f.index: f.image for f in reader}
+    with VideoReader(videos_dir / "mmaction2_test_video_structuralize.mp4", start_s=1.5, end_s=2.0) as reader:
+        seeked = list(reader)
+    assert seeked[0].index == 45 and seeked[0].time_s == pytest.approx(45 * 1001 / 30000)
+    for frame in seeked:
+        assert (frame.image == from_start[frame.index]).all()
+
+
+def test_stride_from_start_counts_indexes(tmp_path: Path) -> None:
+    path = make_clip(tmp_path / "clip.mp4", frames=10)
+    with VideoReader(path, stride=4) as reader:
+        frames = list(reader)
+        assert reader.frames_expected == 3
+    assert [f.index for f in frames] == [0, 4, 8]
+    assert [f.time_s for f in frames] == pytest.approx([0.0, 0.16, 0.32])
+    assert [grey(f.image) for f in frames] == pytest.approx([20, 60, 100], abs=3)
+
+
+def test_raw_h264_without_timestamps_uses_index_over_fps(tmp_path: Path) -> None:
+    path = make_clip(tmp_path / "clip.h264", frames=8, container_format="h264")
+    with VideoReader(path) as reader:
+        frames = list(reader)
+    assert [f.time_s for f in frames] == pytest.approx([i / 25 for i in range(8)])
+    with VideoReader(path, start_s=0.2) as reader:
+        tail = list(reader)
+    assert [f.index for f in tail] == [5, 6, 7]
+    assert [grey(f.image) for f in tail] == pytest.approx([70, 80, 90], abs=3)
+
+
+def test_reader_is_iterated_once_and_checks_arguments(tmp_path: Path) -> None:
+    path = make_clip(tmp_path / "clip.mp4", frames=3, fps=Fraction(10))
+    with VideoReader(path) as reader:
+        assert len(list(reader)) == 3
+        with pytest.raises(VideoError, match="only once"):
+            list(reader)
+    with pytest.raises(ValueError, match="stride"):
+        VideoReader(path, stride=0)
+    with pytest.raises(ValueError, match="start_s < end_s"):
+        VideoReader(path, start_s=2.0, end_s=1.0)
