@@ -8,6 +8,7 @@ from types import TracebackType
 import av
 import av.container
 import numpy as np
+from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 
 from videoio.audio import AudioMuxer
 from videoio.errors import VideoWriteError
@@ -25,7 +26,8 @@ def even_size(width: int, height: int) -> tuple[int, int]:
 class VideoWriter:
     """Encode BGR frames to an H.264 MP4 that every browser plays.
 
-    Output: libx264, High profile, yuv420p, ``movflags=+faststart`` (moov before mdat).
+    Output: libx264, High profile, yuv420p in BT.709 (limited range, tagged), with
+    ``movflags=+faststart`` (moov before mdat).
     H.264 in yuv420p needs even dimensions, so an odd width or height is PADDED by one pixel,
     replicating the last column/row (no pixel of the input is lost and nothing is resized).
 
@@ -113,6 +115,12 @@ class VideoWriter:
         context = stream.codec_context
         context.time_base = self._time_base
         context.thread_count = threads
+        # BT.709 matrix, primaries and transfer, limited range: converted so (in write) and
+        # tagged so, so that browsers show the colours that were drawn.
+        context.colorspace = Colorspace.ITU709
+        context.color_primaries = ColorPrimaries.BT709
+        context.color_trc = ColorTrc.BT709
+        context.color_range = ColorRange.MPEG
         context.options = {"crf": str(crf), "preset": preset, "profile": "high"}
         return stream
 
@@ -146,7 +154,9 @@ class VideoWriter:
                 f"got {image_bgr.dtype} {image_bgr.shape}"
             )
         pts = self._next_pts(time_s)
-        frame = av.VideoFrame.from_ndarray(self._padded(image_bgr), format="bgr24")
+        frame = av.VideoFrame.from_ndarray(self._padded(image_bgr), format="bgr24").reformat(
+            format="yuv420p", dst_colorspace=Colorspace.ITU709
+        )
         frame.pts = pts
         frame.time_base = self._time_base
         frame.duration = TICKS_PER_FRAME

@@ -65,6 +65,23 @@ def test_round_trip_keeps_rate_count_and_duration(tmp_path: Path, fps: Fraction)
     assert abs(int(frames[7].image[30, 40, 1]) - int(frame_image(7, 64, 48)[30, 40, 1])) <= 4
 
 
+def test_colours_survive_and_are_tagged_bt709(tmp_path: Path) -> None:
+    image = np.zeros((64, 64, 3), np.uint8)
+    image[:, :32] = (40, 60, 220)
+    image[:, 32:] = (200, 180, 30)
+    out = tmp_path / "colours.mp4"
+    with VideoWriter(out, width=64, height=64, fps=Fraction(25)) as writer:
+        for _ in range(3):
+            writer.write(image)
+    with av.open(str(out)) as container:
+        frame = next(container.decode(video=0))
+        assert (int(frame.colorspace), int(frame.color_range)) == (1, 1)  # BT.709, limited range
+    with VideoReader(out) as reader:
+        decoded = next(iter(reader)).image
+    assert np.abs(decoded[8:56, 8:24].astype(int) - (40, 60, 220)).max() <= 6
+    assert np.abs(decoded[8:56, 40:56].astype(int) - (200, 180, 30)).max() <= 6
+
+
 def test_odd_size_is_padded_by_one_pixel(tmp_path: Path) -> None:
     assert even_size(321, 241) == (322, 242) and even_size(320, 240) == (320, 240)
     image = np.zeros((241, 321, 3), np.uint8)
