@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose.paf import LimbMatches, match_greedy, score_limb
+from pose.paf import Connections, candidate_pairs, match_greedy, score_pairs
 from pose.peaks import Peaks, find_peaks, smooth, upsample
 from pose.skeleton import LIMB_PAF_CHANNELS, LIMBS, NUM_PARTS
 
@@ -19,6 +19,8 @@ STRIDE = 8  # network-input pixels per output cell
 NUM_CHANNELS = NUM_PARTS + 1 + 2 * len(LIMBS)  # 18 parts + background + 19 (x, y) PAFs = 57
 # Limbs after this index (shoulder-ear) only extend people; they never start one (OpenPose).
 _LIMBS_THAT_START_PEOPLE = 17
+# Network-output channel of each limb's PAF x and y component: int64 (19, 2).
+_PAF_CHANNELS = np.array(LIMB_PAF_CHANNELS, np.int64) + NUM_PARTS + 1
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,8 @@ def parse_network_output(raw: np.ndarray, *, upsample: int = 4,
     smoothed = smooth(heat_up, params.blur_sigma * upsample)
     peaks = find_peaks(smoothed, threshold=params.peak_threshold, scores=heat_up,
                        subpixel=params.subpixel)
-    # PAFs are sampled at native resolution with bilinear interpolation: peak positions move
-    # from the upsampled grid to the cell grid.
-    cell_x = (peaks.x + 0.5) / upsample - 0.5
-    cell_y = (peaks.y + 0.5) / upsample - 0.5
-    matches = [_match_limb(raw, limb, peaks, cell_x, cell_y, params) for limb in range(len(LIMBS))]
-    people = assemble(peaks, matches, params)
+    connections = connect_limbs(raw, peaks, upsample=upsample, params=params)
+    people = assemble(peaks, connections, params)
     scale = STRIDE / upsample
     result = []
     for parts, score in people:
@@ -102,29 +100,35 @@ def upsample_heatmaps(raw: np.ndarray, factor: int) -> np.ndarray:
     return upsample(np.ascontiguousarray(raw[:, :, :NUM_PARTS]), factor)
 
 
-def _match_limb(raw: np.ndarray, limb: int, peaks: Peaks, cell_x: np.ndarray, cell_y: np.ndarray,
-                params: AssemblyParams) -> LimbMatches:
-    part_a, part_b = LIMBS[limb]
-    sa, sb = peaks.of_part(part_a), peaks.of_part(part_b)
-    if sa.start == sa.stop or sb.start == sb.stop:
-        empty = np.zeros(0, np.int64)
-        return LimbMatches(a=empty, b=empty, score=np.zeros(0, np.float32))
-    cx, cy = LIMB_PAF_CHANNELS[limb]
-    field = raw[:, :, [NUM_PARTS + 1 + cx, NUM_PARTS + 1 + cy]]
-    score, valid = score_limb(field, cell_x[sa], cell_y[sa], cell_x[sb], cell_y[sb],
-                              num_samples=params.paf_samples,
-                              sample_threshold=params.paf_sample_threshold,
-                              min_fraction=params.paf_min_fraction,
-                              distance_prior=params.distance_prior)
-    m = match_greedy(score, valid)
-    return LimbMatches(a=m.a + sa.start, b=m.b + sb.start, score=m.score)
+def connect_limbs(raw: np.ndarray, peaks: Peaks, *, upsample: int,
+                  params: AssemblyParams) -> Connections:
+    """Scored and greedily matched limb connections between ``peaks`` (upsampled-map pixels).
+
+    PAFs are sampled at their native resolution with bilinear interpolation, so peak positions
+    move from the upsampled grid to the output-cell grid first.
+    """
+    candidates = candidate_pairs(peaks.offsets, LIMBS)
+    if len(candidates) == 0:
+        return candidates
+    cell_x = (peaks.x + 0.5) / upsample - 0.5
+    cell_y = (peaks.y + 0.5) / upsample - 0.5
+    channels = _PAF_CHANNELS[candidates.limb]
+    score, valid = score_pairs(raw, channels, cell_x[candidates.a], cell_y[candidates.a],
+                               cell_x[candidates.b], cell_y[candidates.b],
+                               num_samples=params.paf_samples,
+                               sample_threshold=params.paf_sample_threshold,
+                               min_fraction=params.paf_min_fraction,
+                               distance_prior=params.distance_prior)
+    scored = Connections(limb=candidates.limb, a=candidates.a, b=candidates.b, score=score)
+    return match_greedy(scored, valid)
 
 
-def assemble(peaks: Peaks, matches: list[LimbMatches],
+def assemble(peaks: Peaks, connections: Connections,
              params: AssemblyParams) -> list[tuple[np.ndarray, float]]:
-    """Merge per-limb connections into people, limb by limb in skeleton order.
+    """Merge limb connections into people, limb by limb in skeleton order.
 
-    matches: per limb (index as pose.skeleton.LIMBS), connections as global peak indices.
+    connections: grouped by limb type in pose.skeleton.LIMBS order (as match_greedy returns
+        them), with global peak indices.
     A connection extends the person that owns one of its ends, joins two people whose parts do
     not overlap, or (for the first 17 limbs) starts a new person. A peak belongs to at most one
     person; a part already filled is never overwritten.
@@ -134,26 +138,27 @@ def assemble(peaks: Peaks, matches: list[LimbMatches],
     parts: list[np.ndarray] = []
     totals: list[float] = []
     owner: dict[int, int] = {}
-    for limb, m in enumerate(matches):
+    peak_score = peaks.score.tolist()
+    for limb, a, b, s in zip(connections.limb.tolist(), connections.a.tolist(),
+                             connections.b.tolist(), connections.score.tolist()):
         part_a, part_b = LIMBS[limb]
-        for a, b, s in zip(m.a.tolist(), m.b.tolist(), m.score.tolist()):
-            pa, pb = owner.get(a), owner.get(b)
-            if pa is None and pb is None:
-                if limb < _LIMBS_THAT_START_PEOPLE:
-                    row = np.full(NUM_PARTS, -1, np.int64)
-                    row[part_a], row[part_b] = a, b
-                    owner[a] = owner[b] = len(parts)
-                    parts.append(row)
-                    totals.append(float(peaks.score[a] + peaks.score[b]) + s)
-            elif pa is not None and pb is not None:
-                if pa != pb and not np.any((parts[pa] >= 0) & (parts[pb] >= 0)):
-                    _merge(parts, totals, owner, into=pa, other=pb, bonus=s)
-            else:
-                person, part, peak = (pa, part_b, b) if pa is not None else (pb, part_a, a)
-                if parts[person][part] < 0:
-                    parts[person][part] = peak
-                    owner[peak] = person
-                    totals[person] += float(peaks.score[peak]) + s
+        pa, pb = owner.get(a), owner.get(b)
+        if pa is None and pb is None:
+            if limb < _LIMBS_THAT_START_PEOPLE:
+                row = np.full(NUM_PARTS, -1, np.int64)
+                row[part_a], row[part_b] = a, b
+                owner[a] = owner[b] = len(parts)
+                parts.append(row)
+                totals.append(peak_score[a] + peak_score[b] + s)
+        elif pa is not None and pb is not None:
+            if pa != pb and not np.any((parts[pa] >= 0) & (parts[pb] >= 0)):
+                _merge(parts, totals, owner, into=pa, other=pb, bonus=s)
+        else:
+            person, part, peak = (pa, part_b, b) if pa is not None else (pb, part_a, a)
+            if parts[person][part] < 0:
+                parts[person][part] = peak
+                owner[peak] = person
+                totals[person] += peak_score[peak] + s
     people = []
     for row, total in zip(parts, totals):
         count = int((row >= 0).sum())

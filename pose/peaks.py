@@ -52,13 +52,13 @@ def upsample(maps: np.ndarray, factor: int) -> np.ndarray:
 
 
 def smooth(maps: np.ndarray, sigma: float) -> np.ndarray:
-    """Separable Gaussian blur of float32 (H, W, C) maps, kernel truncated at 4 sigma.
+    """Separable Gaussian blur of float32 (H, W, C) maps, kernel truncated at 3 sigma.
 
     ``sigma`` is in pixels of ``maps``; ``sigma <= 0`` returns the input unchanged.
     """
     if sigma <= 0:
         return maps
-    radius = max(1, int(round(4.0 * sigma)))
+    radius = max(1, int(round(3.0 * sigma)))
     kernel = cv2.getGaussianKernel(2 * radius + 1, sigma, cv2.CV_32F)
     out = cv2.sepFilter2D(maps, cv2.CV_32F, kernel, kernel, borderType=cv2.BORDER_REFLECT_101)
     return out.reshape(maps.shape)
@@ -77,10 +77,16 @@ def find_peaks(smoothed: np.ndarray, *, threshold: float, scores: np.ndarray | N
     """
     if smoothed.ndim != 3:
         raise ValueError(f"maps must have shape (H, W, C), got {smoothed.shape}")
-    dilated = cv2.dilate(smoothed, np.ones((3, 3), np.uint8)).reshape(smoothed.shape)
-    mask = (smoothed == dilated) & (smoothed > threshold)
-    # Row-major over (C, H, W) so peaks come grouped by part.
-    part, yi, xi = np.nonzero(mask.transpose(2, 0, 1))
+    height, width, channels = smoothed.shape
+    dilated = cv2.dilate(smoothed, np.ones((3, 3), np.uint8)).reshape(-1)
+    flat = smoothed.reshape(-1)
+    index = np.flatnonzero(flat > threshold)
+    index = index[flat[index] == dilated[index]]
+    # index is row-major over (y, x, part); a stable sort by part groups peaks by part and
+    # keeps them row-major within a part.
+    index = index[np.argsort(index % channels, kind="stable")]
+    yi, rest = np.divmod(index, width * channels)
+    xi, part = np.divmod(rest, channels)
     source = smoothed if scores is None else scores
     score = source[yi, xi, part].astype(np.float32)
     x = xi.astype(np.float32)
@@ -88,7 +94,7 @@ def find_peaks(smoothed: np.ndarray, *, threshold: float, scores: np.ndarray | N
     if subpixel and len(part):
         x += _parabola_shift(smoothed, yi, xi, part, axis=1)
         y += _parabola_shift(smoothed, yi, xi, part, axis=0)
-    offsets = np.searchsorted(part, np.arange(smoothed.shape[2] + 1)).astype(np.int64)
+    offsets = np.searchsorted(part, np.arange(channels + 1)).astype(np.int64)
     return Peaks(part=part.astype(np.int64), x=x, y=y, score=score, offsets=offsets)
 
 
