@@ -1,0 +1,118 @@
+"""``posestudio process VIDEO --out DIR``: run the video pipeline with a progress bar."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import config
+
+# (flag, option field, help); values are passed as text to PipelineOptions.from_mapping, which
+# checks them, so the CLI and the web form give the same messages.
+_OPTION_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--backend", "backend", "inference backend: openvino (default) or opencv"),
+    ("--precision", "precision", "f32 (default, exact) or bf16 (openvino, faster, less exact)"),
+    ("--net-height", "net_height", "network input height, multiple of 8 (default 368)"),
+    ("--net-width", "net_width", "fixed network input width, multiple of 8 (default: follow the video's aspect)"),
+    ("--upsample", "upsample", "heatmap upsampling before peak finding (default 4)"),
+    ("--screenshot-interval", "screenshot_interval_s", "seconds between screenshots, 0 = none (default 5)"),
+    ("--max-people", "max_people", "keep at most this many people per frame, best first (default all)"),
+    ("--keypoint-threshold", "keypoint_threshold", "drop parts below this confidence (default 0)"),
+    ("--start", "start_s", "start time in seconds (default 0)"),
+    ("--end", "end_s", "end time in seconds (default: the end of the video)"),
+    ("--stride", "frame_stride", "process every n-th frame (default 1)"),
+    ("--max-age", "max_age", "SORT: frames a track survives unmatched (default 1)"),
+    ("--min-hits", "min_hits", "SORT: matches before a track gets an ID (default 3)"),
+    ("--iou-threshold", "iou_threshold", "SORT: least IoU to match (default 0.3)"),
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "process",
+        help="track skeletons in a video: annotated MP4, screenshots and keypoint exports",
+        description="Detect every person's skeleton on every frame, give each a stable ID with "
+        "SORT, and write annotated.mp4, keypoints.json/.csv, openpose_json.zip, tracks_mot.txt "
+        "and screenshots/ into DIR (written elsewhere first and moved there when complete).",
+    )
+    parser.add_argument("video", type=Path, metavar="VIDEO", help="the input video")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (replaced if present)")
+    parser.add_argument("--model", type=Path, default=config.DEFAULT_MODEL_PATH,
+                        help="graph_opt.pb (default: %(default)s)")
+    parser.add_argument("--net-size", metavar="WxH", help="fixed network input size, e.g. 432x368")
+    parser.add_argument("--skeleton-only", action="store_true", help="draw skeletons on black")
+    for flag, _, text in _OPTION_FLAGS:
+        parser.add_argument(flag, metavar="VALUE", help=text)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def options_from_args(args: argparse.Namespace) -> Any:
+    """PipelineOptions from the parsed flags; raises ValueError with a message naming the flag's field."""
+    from workers.pipeline import PipelineOptions
+
+    values: dict[str, Any] = {field: getattr(args, flag[2:].replace("-", "_"))
+                              for flag, field, _ in _OPTION_FLAGS}
+    values = {k: v for k, v in values.items() if v is not None}
+    if args.net_size:
+        width, sep, height = args.net_size.lower().partition("x")
+        if not sep:
+            raise ValueError(f"--net-size must look like 432x368, got {args.net_size!r}")
+        values.update(net_width=width, net_height=height)
+    if args.skeleton_only:
+        values["skeleton_only"] = True
+    return PipelineOptions.from_mapping(values)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pose import PoseError
+    from videoio import VideoError
+    from workers.pipeline import PipelineCancelled, process_video
+
+    prog = "posestudio process"
+    bar = _ProgressBar(enabled=not args.quiet)
+    try:
+        options = options_from_args(args)
+        result = process_video(args.video, args.out, options, model_path=args.model, on_progress=bar.update)
+    except (VideoError, PoseError, ValueError, PipelineCancelled) as exc:
+        bar.close()
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        bar.close()
+        print(f"{prog}: {exc.strerror or exc}: {exc.filename or args.out}", file=sys.stderr)
+        return 1
+    finally:
+        bar.close()
+    fps = result.timings["fps"]
+    print(f"{result.out_dir}: {result.frames_processed} frames at {fps:.1f} fps, "
+          f"{result.tracks} track(s), {len(result.screenshots)} screenshot(s)")
+    for warning in result.warnings:
+        print(f"{prog}: warning: {warning}", file=sys.stderr)
+    return 0
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr fed by the pipeline's Progress callbacks."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self._enabled = enabled
+        self._bar = None
+
+    def update(self, progress: Any) -> None:
+        if not self._enabled or progress.stage == "probing":
+            return
+        if self._bar is None:
+            from tqdm import tqdm
+            self._bar = tqdm(total=progress.frames_total, unit="frame", file=sys.stderr, dynamic_ncols=True)
+        total = progress.frames_done if progress.stage == "finalizing" else progress.frames_total
+        if total is not None and self._bar.total != total:
+            self._bar.total = max(total, progress.frames_done)
+        self._bar.set_description(progress.stage)
+        self._bar.update(progress.frames_done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

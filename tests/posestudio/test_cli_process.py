@@ -1,0 +1,59 @@
+"""``posestudio process`` end to end in a real subprocess: outputs, progress bar, clean errors."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from posestudio.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def posestudio(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "posestudio.cli", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.model
+def test_process_writes_outputs_and_shows_progress(model_path: Path, videos_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "vtest"
+    done = posestudio("process", videos_dir / "vtest.avi", "--out", out, "--end", "1.2", "--net-size", "320x256",
+                      "--max-people", "2", "--keypoint-threshold", "0.2", "--screenshot-interval", "0.5",
+                      "--model", model_path)
+    assert done.returncode == 0, done.stderr
+    assert "12/12" in done.stderr and "frame" in done.stderr  # the tqdm bar, finished
+    assert f"{out}: 12 frames" in done.stdout
+    doc = json.loads((out / "keypoints.json").read_text())
+    assert doc["options"]["net_width"] == 320 and doc["options"]["max_people"] == 2
+    per_frame: dict[int, int] = {}
+    for a in doc["annotations"]:
+        per_frame[a["image_id"]] = per_frame.get(a["image_id"], 0) + 1
+        assert all(v == 0 or v >= 0.2 for v in a["keypoints"][2::3])
+    assert per_frame and max(per_frame.values()) <= 2
+    assert len(list((out / "screenshots").glob("t*.jpg"))) == 3  # 0.0, 0.5, 1.0 s
+
+
+@pytest.mark.parametrize(("content", "needle"), [(b"hello, not a video\n" * 50, "bad.mp4"), (b"", "empty")])
+def test_bad_input_is_one_line_error_without_traceback(tmp_path: Path, content: bytes, needle: str) -> None:
+    (tmp_path / "bad.mp4").write_bytes(content)
+    done = posestudio("process", tmp_path / "bad.mp4", "--out", tmp_path / "out")
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("posestudio process: ") and needle in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4"]  # no half-written folder
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--net-height", "300"], "net_height must be a multiple of 8"),
+    (["--net-size", "big"], "--net-size must look like 432x368"),
+    (["--start", "4", "--end", "2"], "end_s (2.0) must be after start_s (4.0)"),
+])
+def test_bad_options_are_reported_before_any_work(flags: list[str], message: str, tmp_path: Path, capsys) -> None:
+    assert main(["process", str(tmp_path / "missing.mp4"), "--out", str(tmp_path / "out"), *flags]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
