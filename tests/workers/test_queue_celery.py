@@ -1,0 +1,150 @@
+"""The job queue end to end: a real ``celery worker`` process (prefork pool), the real pipeline
+and model on a real clip, against the real Redis on 127.0.0.1:6379 and against the embedded
+filesystem broker. One worker per broker is shared by the tests of that broker (start-up and
+model loading are slow); the crash test kills it and starts its successor."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from config import Settings
+from jobs import Job, JobState, JobStore, output_dir, upload_path
+from videoio import probe
+from workers.tasks import enqueue_job
+
+from celery_worker_process import WorkerProcess
+
+pytestmark = pytest.mark.model
+CLIP = "mmaction2_test_video_structuralize.mp4"  # 426x240, 29.97 fps
+REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own; emptied after the tests
+FAST = {"net_height": 184, "screenshot_interval_s": 0.2}
+
+
+class Queue:
+    """One broker's world: settings, store, worker process, and helpers to submit and wait."""
+
+    def __init__(self, settings: Settings, env: dict[str, str], worker: WorkerProcess, clip: Path):
+        self.settings, self.env, self.worker, self.clip = settings, env, worker, clip
+        self.store = JobStore(settings.effective_database_url)
+
+    def submit(self, options: dict, *, source: Path | None = None, enqueue: bool = True) -> Job:
+        job = self.store.create_job(source_name=CLIP, options=options, owner="test", source_meta={})
+        path = upload_path(self.settings, job.id)
+        path.parent.mkdir(parents=True)
+        shutil.copyfile(source or self.clip, path)
+        if enqueue:
+            enqueue_job(job.id, settings=self.settings)
+        return job
+
+    def wait(self, job_id: str, until, *, timeout_s: float = 90.0) -> Job:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            job = self.store.get(job_id)
+            if until(job):
+                return job
+            time.sleep(0.1)
+        raise AssertionError(f"job {job_id} stuck: {self.store.get(job_id)}\n{self.worker.log()[-3000:]}")
+
+    def wait_finished(self, job_id: str, **kw) -> Job:
+        return self.wait(job_id, lambda j: j.is_finished, **kw)
+
+    def leftovers(self, job_id: str) -> list[str]:
+        return [p.name for p in Path(self.settings.outputs_dir).glob(f".{job_id}*")]
+
+
+@pytest.fixture(scope="module", params=["filesystem", pytest.param("redis", marks=pytest.mark.redis)])
+def queue(request, tmp_path_factory, videos_dir, model_path):
+    broker = request.param
+    root = tmp_path_factory.mktemp(f"queue-{broker}")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")}
+    env.update(POSESTUDIO_INSTANCE_DIR=str(root / "instance"), POSESTUDIO_UPLOADS_DIR=str(root / "uploads"),
+               POSESTUDIO_OUTPUTS_DIR=str(root / "outputs"), POSESTUDIO_MODEL_PATH=str(model_path),
+               SECRET_KEY="queue-tests")
+    if broker == "redis":
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            client.ping()
+        except redis.ConnectionError as exc:
+            pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+        client.flushdb()
+        env["REDIS_URL"] = REDIS_URL
+    settings = Settings.from_env(env)
+    worker = WorkerProcess(env, name=f"a1test-{broker}", concurrency=2, log_path=root / "worker.log")
+    q = Queue(settings, env, worker.start(), videos_dir / CLIP)
+    yield q
+    q.worker.stop()
+    q.store.close()
+    if broker == "redis":
+        client.flushdb()  # only database 11, which these tests own
+
+
+def test_a_job_goes_through(queue):
+    job = queue.submit({**FAST, "end_s": 0.5})  # 15 frames
+    seen = queue.wait(job.id, lambda j: j.state is not JobState.QUEUED)
+    done = queue.wait_finished(job.id)
+    assert done.state is JobState.SUCCEEDED, done.error
+    assert seen.state in (JobState.RUNNING, JobState.SUCCEEDED)
+    assert done.worker.startswith(queue.worker.name) and done.attempts == 1
+    assert (done.progress, done.frames_done, done.frames_total) == (1.0, 15, 15)
+    assert done.timings["frames_processed"] == 15 and done.timings["elapsed_s"] > 0
+    folder = output_dir(queue.settings, job.id)
+    for key in ("video", "keypoints_json", "csv", "openpose_zip", "mot", "poster"):
+        assert (folder / done.outputs[key]).is_file(), key
+    assert done.outputs["screenshots"] and all((folder / s).is_file() for s in done.outputs["screenshots"])
+    info = probe(folder / done.outputs["video"])
+    assert (info.width, info.height, info.codec) == (426, 240, "h264") and info.frame_count == 15
+    assert queue.leftovers(job.id) == []
+
+
+def test_two_jobs_at_once_and_a_duplicate_delivery(queue):
+    first = queue.submit({**FAST, "end_s": 1.0})
+    second = queue.submit({**FAST, "end_s": 1.0})
+    enqueue_job(first.id, settings=queue.settings)  # delivered twice: must run once
+    a, b = queue.wait_finished(first.id), queue.wait_finished(second.id)
+    assert a.state is b.state is JobState.SUCCEEDED, (a.error, b.error)
+    assert a.started_at < b.finished_at and b.started_at < a.finished_at, "ran one after the other"
+    assert a.attempts == 1 and a.frames_done == 30
+    time.sleep(1.5)  # give the duplicate message time to be consumed: it must change nothing
+    again = queue.store.get(first.id)
+    assert (again.state, again.finished_at) == (JobState.SUCCEEDED, a.finished_at)
+    assert f"job {first.id}: already" in queue.worker.log()  # running or succeeded: skipped
+    for job in (a, b):
+        assert probe(output_dir(queue.settings, job.id) / "annotated.mp4").frame_count == 30
+        assert queue.leftovers(job.id) == []
+
+
+def test_bad_input_fails_with_the_reason_and_cancel_stops_a_running_job(queue, tmp_path):
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 100)
+    bad = queue.submit(FAST, source=text)
+    long = queue.submit({**FAST, "end_s": 8.0})
+    failed = queue.wait_finished(bad.id)
+    assert failed.state is JobState.FAILED and "Traceback" not in failed.error
+    assert "video" in failed.error.lower()
+    queue.wait(long.id, lambda j: j.state is JobState.RUNNING and j.frames_done > 0)
+    queue.store.request_cancel(long.id)
+    cancelled = queue.wait_finished(long.id, timeout_s=20)
+    assert cancelled.state is JobState.CANCELLED and cancelled.frames_done < 240
+    assert not output_dir(queue.settings, long.id).exists() and queue.leftovers(long.id) == []
+
+
+def test_worker_killed_mid_job_then_restarted_finishes_it(queue):
+    job = queue.submit({**FAST, "end_s": 2.0})  # 60 frames
+    running = queue.wait(job.id, lambda j: j.state is JobState.RUNNING and j.frames_done > 0)
+    queue.worker.kill()
+    time.sleep(0.5)
+    after_kill = queue.store.get(job.id)
+    assert after_kill.state is JobState.RUNNING and after_kill.frames_done < 60, "killed too late"
+    assert not output_dir(queue.settings, job.id).exists()  # never a half-written output folder
+    queue.worker.start()  # same node name: its start-up recovers what its predecessor left
+    done = queue.wait_finished(job.id)
+    assert done.state is JobState.SUCCEEDED, done.error
+    assert done.attempts == running.attempts + 1 == 2 and done.frames_done == 60
+    assert probe(output_dir(queue.settings, job.id) / "annotated.mp4").frame_count == 60
+    assert queue.leftovers(job.id) == []  # the killed run's partial folder was cleaned up
