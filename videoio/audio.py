@@ -19,6 +19,8 @@ from videoio._open import open_input
 COPY_CODECS = frozenset({"aac", "mp3", "mp3float", "ac3", "eac3"})
 #: Bit rate of AAC when transcoding, in bits per second.
 AAC_BIT_RATE = 160_000
+#: Audio seeks land this far (seconds) before the range start, then drop packets up to it.
+SEEK_MARGIN_S = 0.5
 #: How far (seconds) audio is muxed ahead of the last video frame written.
 LEAD_S = 1.0
 
@@ -117,6 +119,7 @@ class AudioMuxer:
 
     def _packets(self) -> Iterator[av.Packet]:
         """Source audio packets with timestamps; stops (counting an error) where the file breaks."""
+        self._seek_near_start()
         demux = self._input.demux(self._in)
         while True:
             try:
@@ -128,6 +131,16 @@ class AudioMuxer:
                 return
             if packet.size and packet.pts is not None:
                 yield packet
+
+    def _seek_near_start(self) -> None:
+        """Skip reading the source up to the range start; packets before it are dropped anyway."""
+        if self._origin_s <= SEEK_MARGIN_S:
+            return
+        target = int((self._origin_s - SEEK_MARGIN_S) / self._in.time_base)
+        try:
+            self._input.seek(target, stream=self._in, backward=True)
+        except av.error.FFmpegError:
+            pass  # unseekable: read from where we are (the start) and drop what comes before
 
     def _copied(self) -> Iterator[tuple[float, av.Packet]]:
         """(output time, packet) for source packets from ``start_s`` on, shifted to start at 0."""
