@@ -149,15 +149,22 @@ class VideoReader:
         if self.start_s > 0 and self._seek(self.start_s):
             frames = self._frames()
             first = next(frames, None)
-            if first is None or first.pts is not None:
-                if first is not None:
-                    yield from self._placed_by_time(itertools.chain([first], frames))
+            if first is None:
+                return  # nothing at or after start_s
+            if self._landed_before(first, self.start_s):
+                yield from self._placed_by_time(itertools.chain([first], frames))
                 return
-            # No timestamps (raw elementary stream): positions after a seek are unknowable,
-            # so decode from the start and count instead.
+            # No timestamps (raw elementary stream), or an inexact index put us past start_s:
+            # decode from the start and count instead.
             frames.close()
             self._rewind()
         yield from self._counted(self._frames())
+
+    def _landed_before(self, frame: av.VideoFrame, start_s: float) -> bool:
+        """Whether a seek's first frame has a timestamp no later than ``start_s`` (+ half a frame)."""
+        if frame.pts is None:
+            return False
+        return self._time_s(frame, default=0.0) <= start_s + float(1 / self.info.fps) / 2
 
     def _counted(self, frames: Iterator[av.VideoFrame]) -> Iterator[tuple[int, float, av.VideoFrame]]:
         """Frames read from the start: the index is counted; no pts means time = index / fps."""
