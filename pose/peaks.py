@@ -73,7 +73,8 @@ def find_peaks(smoothed: np.ndarray, *, threshold: float, scores: np.ndarray | N
         heatmaps); None reads ``smoothed``.
     subpixel: refine each peak by a 1-D parabola through it and its two neighbours in x and in y
         (shift clipped to +-0.5 px); False keeps integer positions.
-    Plateaus yield one peak per tied pixel, as in tf-pose-estimation. Deterministic.
+    Of a plateau of tied maxima only the first pixel in raster order is kept (tf-pose keeps
+    them all, which splits one part into two candidates). Deterministic.
     """
     if smoothed.ndim != 3:
         raise ValueError(f"maps must have shape (H, W, C), got {smoothed.shape}")
@@ -82,6 +83,7 @@ def find_peaks(smoothed: np.ndarray, *, threshold: float, scores: np.ndarray | N
     flat = smoothed.reshape(-1)
     index = np.flatnonzero(flat > threshold)
     index = index[flat[index] == dilated[index]]
+    index = _first_of_plateau(smoothed, index)
     # index is row-major over (y, x, part); a stable sort by part groups peaks by part and
     # keeps them row-major within a part.
     index = index[np.argsort(index % channels, kind="stable")]
@@ -98,16 +100,42 @@ def find_peaks(smoothed: np.ndarray, *, threshold: float, scores: np.ndarray | N
     return Peaks(part=part.astype(np.int64), x=x, y=y, score=score, offsets=offsets)
 
 
+def _first_of_plateau(maps: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Drop local maxima (flat indices into ``maps``) that tie with an earlier raster neighbour.
+
+    The 3x3 test already guarantees no neighbour is larger, so only equality with the four
+    neighbours that precede a pixel in raster order (W, NW, N, NE) is checked.
+    """
+    height, width, channels = maps.shape
+    flat = maps.reshape(-1)
+    y, rest = np.divmod(index, width * channels)
+    x = rest // channels
+    value = flat[index]
+    keep = np.ones(index.shape, bool)
+    for dy, dx in ((0, -1), (-1, -1), (-1, 0), (-1, 1)):
+        inside = (y + dy >= 0) & (x + dx >= 0) & (x + dx < width)
+        neighbour = index + (dy * width + dx) * channels
+        keep &= ~(inside & (flat[np.where(inside, neighbour, index)] == value))
+    return index[keep]
+
+
 def _parabola_shift(maps: np.ndarray, yi: np.ndarray, xi: np.ndarray, ci: np.ndarray, *,
                     axis: int) -> np.ndarray:
-    """Sub-pixel offset (float32, in [-0.5, 0.5]) of each peak along ``axis`` (0 = y, 1 = x)."""
+    """Sub-pixel offset (float32, in [-0.5, 0.5]) of each peak along ``axis`` (0 = y, 1 = x).
+
+    At the map border the missing neighbour mirrors the one inside (BORDER_REFLECT_101), which
+    gives no shift towards the border.
+    """
     size = maps.shape[axis]
+    if size < 2:
+        return np.zeros(xi.shape, np.float32)
+    pos = xi if axis == 1 else yi
+    before = np.where(pos > 0, pos - 1, pos + 1)
+    after = np.where(pos < size - 1, pos + 1, pos - 1)
     if axis == 1:
-        lo = maps[yi, np.maximum(xi - 1, 0), ci]
-        hi = maps[yi, np.minimum(xi + 1, size - 1), ci]
+        lo, hi = maps[yi, before, ci], maps[yi, after, ci]
     else:
-        lo = maps[np.maximum(yi - 1, 0), xi, ci]
-        hi = maps[np.minimum(yi + 1, size - 1), xi, ci]
+        lo, hi = maps[before, xi, ci], maps[after, xi, ci]
     mid = maps[yi, xi, ci]
     curvature = lo + hi - 2.0 * mid
     safe = np.where(curvature < -1e-12, curvature, -1.0)
