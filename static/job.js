@@ -31,6 +31,11 @@
       document.getElementById("job-frames").textContent = job.frames_done + (job.frames_total ? " / " + job.frames_total : "");
       document.getElementById("job-fps").textContent = job.fps ? job.fps.toFixed(1) + " fps" : "–";
       document.getElementById("job-eta").textContent = formatEta(job.eta_s);
+      const badge = document.querySelector("#job-state .badge");
+      if (badge && !badge.classList.contains("badge-" + job.state)) {
+        badge.className = "badge badge-" + job.state;
+        badge.textContent = job.state === "running" ? "Running" : "Queued";
+      }
       // Announce to screen readers on stage changes and every 10%, not on every poll.
       if (job.stage !== lastStage || Math.floor(pct / 10) !== Math.floor(lastAnnounced / 10)) {
         live.textContent = (job.stage || job.state) + ": " + pct + "% done";

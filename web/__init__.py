@@ -14,5 +14,6 @@ def register_web(app: Flask) -> None:
     init_uploads(app)
     init_session(app)
     init_errors(app)
+    app.add_template_filter(outputs.screenshot_label, "shot_label")
     for blueprint in (pages.bp, api.bp, outputs.bp, admin.bp):
         app.register_blueprint(blueprint)

@@ -8,6 +8,7 @@ and served from there afterwards.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -41,6 +42,21 @@ MIME_TYPES = {
 }
 # Already-compressed formats are stored, the rest deflated.
 _STORED_SUFFIXES = {".mp4", ".jpg", ".jpeg", ".zip"}
+
+
+_SHOT_TIME = re.compile(r"t(\d+(?:\.\d+)?)s?\.jpe?g$")
+
+
+def screenshot_label(url: str) -> str:
+    """The video time a screenshot shows, from its name (``t0000065.500s.jpg`` -> ``1:05.5``)."""
+    match = _SHOT_TIME.search(url.rsplit("/", 1)[-1])
+    if match is None:
+        return url.rsplit("/", 1)[-1]
+    seconds = float(match.group(1))
+    minutes, rest = divmod(seconds, 60)
+    text = f"{int(minutes)}:{int(rest):02d}"
+    tenths = int(round((rest % 1) * 10))
+    return text + (f".{tenths}" if 0 < tenths < 10 else "")
 
 
 def job_folder(job_id: str) -> Path:

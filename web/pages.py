@@ -14,10 +14,10 @@ bp = Blueprint("pages", __name__)
 
 # Network input heights offered on the upload page (the model's stride is 8; 368 is the default).
 NET_SIZES = (
-    (256, "Fast (256 px)"),
-    (368, "Balanced (368 px, default)"),
-    (432, "Accurate (432 px)"),
-    (512, "Most accurate (512 px, slow)"),
+    (256, "Fast · 256 px"),
+    (368, "Balanced · 368 px"),
+    (432, "Accurate · 432 px"),
+    (512, "Finest · 512 px"),
 )
 
 

@@ -2,7 +2,6 @@
 and helpers to make a finished job without running the model (for output-serving tests)."""
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -14,12 +13,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from config import Settings
 from jobs import Job, JobStore, output_dir
-
-
-def make_settings(root: Path, **overrides) -> Settings:
-    settings = Settings(instance_dir=root / "instance", uploads_dir=root / "uploads",
-                        outputs_dir=root / "outputs", secret_key="test-secret-" + root.name)
-    return settings.with_overrides(**overrides)
+from web_helpers import make_settings, tiny_jpeg
 
 
 @pytest.fixture
@@ -47,11 +41,6 @@ def browser_client(app: Flask) -> FlaskClient:
     return client
 
 
-def csrf_of(client: FlaskClient) -> str:
-    page = client.get("/").get_data(as_text=True)
-    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-
-
 @pytest.fixture
 def sample_video(videos_dir: Path) -> Path:
     return videos_dir / "mmpose_demo.mp4"
@@ -67,7 +56,7 @@ def finished_job(store: JobStore, settings: Settings, sample_video: Path) -> Cal
         out = output_dir(settings, job.id)
         (out / "screenshots").mkdir(parents=True)
         shutil.copyfile(sample_video, out / "annotated.mp4")
-        jpeg = _tiny_jpeg()
+        jpeg = tiny_jpeg()
         for name in ("t000000.000.jpg", "t000005.000.jpg", "poster.jpg"):
             (out / "screenshots" / name).write_bytes(jpeg)
         (out / "keypoints.json").write_text('{"frames": []}')
@@ -80,12 +69,3 @@ def finished_job(store: JobStore, settings: Settings, sample_video: Path) -> Cal
         return store.get(job.id)
 
     return make
-
-
-def _tiny_jpeg() -> bytes:
-    import cv2
-    import numpy as np
-
-    ok, data = cv2.imencode(".jpg", np.full((36, 64, 3), 90, np.uint8))
-    assert ok
-    return data.tobytes()

@@ -126,3 +126,13 @@ def test_job_page_shows_player_gallery_and_downloads(app: Flask, finished_job: C
     assert page.count('class="thumb"') == 2 and 'id="lightbox"' in page
     assert f'href="/jobs/{job.id}/download.zip"' in page
     assert "0:05" in page  # screenshot time label from its file name
+
+
+@pytest.mark.parametrize("name, label", [
+    ("t0000000.000s.jpg", "0:00"), ("t0000000.500s.jpg", "0:00.5"), ("t0000065.000s.jpg", "1:05"),
+    ("t000005.000.jpg", "0:05"), ("poster.jpg", "poster.jpg"),
+])
+def test_screenshot_labels(name: str, label: str) -> None:
+    from web.outputs import screenshot_label
+
+    assert screenshot_label(f"/jobs/x/files/screenshots/{name}") == label

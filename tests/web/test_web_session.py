@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from jobs import Job, JobState, JobStore, output_dir, upload_path
-from tests.web.conftest import csrf_of, make_settings
+from web_helpers import csrf_of, make_settings
 
 
 def test_cookie_bearing_post_without_token_is_refused(browser_client: FlaskClient, store: JobStore,

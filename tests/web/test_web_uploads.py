@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from config import Settings
 from jobs import JobState, JobStore, upload_path
-from tests.web.conftest import csrf_of, make_settings
+from web_helpers import csrf_of, make_settings
 
 
 def _post(client: FlaskClient, data: bytes | None, name: str = "clip.mp4", **fields):
