@@ -86,18 +86,28 @@ class VideoWriter:
             )
         except (av.error.FFmpegError, OSError) as exc:
             raise VideoWriteError(f"cannot create {self.path.name}: {exc}") from None
+        self._audio: AudioMuxer | None = None
         try:
             self._stream = self._add_video_stream(crf=crf, preset=preset, threads=threads)
-            self._audio = (
-                AudioMuxer(self._container, Path(audio_from), start_s=audio_start_s, end_s=audio_end_s)
-                if audio_from is not None
-                else None
-            )
+            if audio_from is not None:
+                self._audio = AudioMuxer(
+                    self._container, Path(audio_from), start_s=audio_start_s, end_s=audio_end_s
+                )
             self._start()
         except BaseException:
-            self._container.close()
-            self.path.unlink(missing_ok=True)
+            self._discard()
             raise
+
+    def _discard(self) -> None:
+        """Give up on a writer that failed to start: close what is open, remove the file."""
+        self._closed = True
+        if self._audio is not None:
+            self._audio.close()
+        try:
+            self._container.close()
+        except (av.error.FFmpegError, OSError):
+            pass  # nothing useful was written; the file is removed below
+        self.path.unlink(missing_ok=True)
 
     def _start(self) -> None:
         """Open the codecs, create the file and write the header now, so bad settings or an

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from videoio import VideoReader, VideoWriteError, VideoWriter, even_size, probe, write_jpeg
+from videoio import NotAVideoError, VideoReader, VideoWriteError, VideoWriter, even_size, probe, write_jpeg
 from videoio_clips import frame_image, make_clip, top_level_boxes
 
 pytestmark = pytest.mark.timeout(120)
@@ -163,6 +163,13 @@ def test_wrong_image_and_unwritable_path_raise(tmp_path: Path) -> None:
         writer.write(frame_image(0, 64, 48))
     with pytest.raises(VideoWriteError, match="cannot create"):
         VideoWriter(tmp_path / "missing" / "b.mp4", width=64, height=48, fps=Fraction(25))
+    with pytest.raises(VideoWriteError, match="cannot create c.mp4"):
+        VideoWriter(tmp_path / "c.mp4", width=64, height=48, fps=Fraction(25), preset="warp-speed")
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("not a video\n" * 50)
+    with pytest.raises(NotAVideoError):
+        VideoWriter(tmp_path / "d.mp4", width=64, height=48, fps=Fraction(25), audio_from=notes)
+    assert not (tmp_path / "c.mp4").exists() and not (tmp_path / "d.mp4").exists()
 
 
 def test_write_jpeg_quality_and_max_width(tmp_path: Path) -> None:
