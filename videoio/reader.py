@@ -149,13 +149,12 @@ class VideoReader:
         if self.start_s > 0 and self._seek(self.start_s):
             frames = self._frames()
             first = next(frames, None)
-            if first is None:
-                return  # nothing at or after start_s
-            if self._landed_before(first, self.start_s):
+            if first is not None and self._landed_before(first, self.start_s):
                 yield from self._placed_by_time(itertools.chain([first], frames))
                 return
-            # No timestamps (raw elementary stream), or an inexact index put us past start_s:
-            # decode from the start and count instead.
+            # Nothing decoded after the seek (e.g. MPEG-TS: no index, the seek lands between
+            # keyframes), no timestamps (raw elementary stream), or an inexact index put us past
+            # start_s: decode from the start and count instead.
             frames.close()
             self._rewind()
         yield from self._counted(self._frames())

@@ -66,3 +66,16 @@ def test_reader_is_iterated_once_and_checks_arguments(tmp_path: Path) -> None:
         VideoReader(path, stride=0)
     with pytest.raises(ValueError, match="start_s < end_s"):
         VideoReader(path, start_s=2.0, end_s=1.0)
+
+
+def test_mpegts_times_start_at_zero_and_range_start_works(tmp_path: Path) -> None:
+    # MPEG-TS: the stream starts at a non-zero timestamp and has no index, so a seek lands
+    # between keyframes; the reader must still find the frames of the range.
+    path = make_clip(tmp_path / "clip.ts", frames=25, container_format="mpegts", audio_codec="aac")
+    with VideoReader(path) as reader:
+        assert reader.info.start_time_s > 0 and reader.info.has_audio
+        assert [f.time_s for f in reader][:3] == pytest.approx([0.0, 0.04, 0.08])
+    with VideoReader(path, start_s=0.5, end_s=0.7) as reader:
+        frames = list(reader)
+    assert [f.index for f in frames] == [13, 14, 15, 16, 17]
+    assert [grey(f.image) for f in frames] == pytest.approx([150, 160, 170, 180, 190], abs=3)
