@@ -160,8 +160,9 @@ class VideoReader:
         yield from self._counted(self._frames())
 
     def _landed_before(self, frame: av.VideoFrame, start_s: float) -> bool:
-        """Whether a seek's first frame has a timestamp no later than ``start_s`` (+ half a frame)."""
-        if frame.pts is None:
+        """Whether a seek's first frame is a keyframe (not a guess built on missing references)
+        with a timestamp no later than ``start_s`` (+ half a frame)."""
+        if frame.pts is None or not frame.key_frame:
             return False
         return self._time_s(frame, default=0.0) <= start_s + float(1 / self.info.fps) / 2
 
