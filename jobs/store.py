@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.models import Base, JobRow
@@ -162,7 +163,10 @@ class JobStore:
         self.database_url = database_url
         self.stale_after_s = stale_after_s
         self._engine = _make_engine(database_url)
-        Base.metadata.create_all(self._engine)
+        try:
+            Base.metadata.create_all(self._engine)
+        except DatabaseError:  # the web and a worker created the table at the same moment
+            Base.metadata.create_all(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "posestudio.commands.image",
     "posestudio.commands.track_mot",
     "posestudio.commands.process",
+    "posestudio.commands.serve",
 )
 
 
