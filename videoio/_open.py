@@ -80,6 +80,8 @@ def first_video_stream(container: av.container.InputContainer, name: str) -> av.
         found = f" (it holds only {', '.join(kinds)})" if kinds else ""
         raise NotAVideoError(f"{name} has no video stream{found}")
     stream = videos[0]
+    if _is_still_image(container):
+        raise NotAVideoError(f"{name} is a still image ({container.format.name[:-5]}), not a video")
     if stream.codec_context is None:
         raise UnsupportedVideoError(
             f"{name}: this FFmpeg build has no decoder for its video codec; convert it to H.264"
@@ -91,6 +93,12 @@ def first_video_stream(container: av.container.InputContainer, name: str) -> av.
             "are not supported: scale the video down first"
         )
     return stream
+
+
+def _is_still_image(container: av.container.InputContainer) -> bool:
+    """FFmpeg opens a JPEG/PNG/... as a one-frame video through an ``*_pipe`` image demuxer."""
+    format_name = container.format.name
+    return format_name == "image2" or format_name.endswith("_pipe")
 
 
 def _is_attached_picture(stream: av.stream.Stream) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import av.container
 
-from videoio._open import first_video_stream, open_input
+from videoio._open import MAX_DIMENSION, first_video_stream, open_input
 from videoio.errors import CorruptVideoError, EmptyVideoError, UnsupportedVideoError
 from videoio.rotation import rotation_from_frame, rotation_from_metadata
 
@@ -158,9 +158,9 @@ def decode_first_frame(
 def _checked(frame: av.VideoFrame, name: str) -> av.VideoFrame:
     if frame.width <= 0 or frame.height <= 0:
         raise CorruptVideoError(f"{name}: its first frame has no size ({frame.width}x{frame.height})")
-    if frame.width > 8192 or frame.height > 8192:
+    if frame.width > MAX_DIMENSION or frame.height > MAX_DIMENSION:
         raise UnsupportedVideoError(
-            f"{name} is {frame.width}x{frame.height}; frames larger than 8192 pixels on a side "
+            f"{name} is {frame.width}x{frame.height}; frames larger than {MAX_DIMENSION} pixels on a side "
             "are not supported: scale the video down first"
         )
     return frame

@@ -30,6 +30,17 @@ def test_text_file_named_mp4_is_not_a_video(tmp_path: Path) -> None:
         VideoReader(path)
 
 
+def test_still_image_renamed_to_mp4_is_not_a_video(tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    path = tmp_path / "holiday.mp4"
+    ok, data = cv2.imencode(".jpg", np.zeros((40, 60, 3), np.uint8))
+    path.write_bytes(data.tobytes())
+    with pytest.raises(NotAVideoError, match=r"holiday\.mp4 is a still image \(jpeg\), not a video"):
+        probe(path)
+
+
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.mp4"
     path.touch()
