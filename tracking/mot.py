@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -45,7 +46,8 @@ class MotRecord:
 def read_mot(path: str | os.PathLike[str]) -> np.ndarray:
     """Read a MOTChallenge file (det.txt, gt.txt or results) into float64 ``(M, 10)``.
 
-    Columns are :data:`MOT_COLUMNS`; rows keep the file's order; blank lines are skipped.
+    Columns are :data:`MOT_COLUMNS`; rows keep the file's order; blank lines are skipped;
+    fields may be separated by commas or whitespace.
     Raises :class:`MotFormatError` naming the file and line for a missing or unreadable file,
     a row with fewer than 6 numbers, a non-numeric field, a frame number below 1 or a
     negative width or height.
@@ -65,7 +67,7 @@ def read_mot(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def _parse_line(path: Path, number: int, line: str) -> list[float]:
-    fields = [f.strip() for f in line.replace(" ", ",").split(",") if f.strip()]
+    fields = [f for f in re.split(r"[,\s]+", line.strip()) if f]
     where = f"{path}:{number}"
     if len(fields) < _MIN_COLUMNS:
         raise MotFormatError(f"{where}: expected at least 6 comma-separated numbers "

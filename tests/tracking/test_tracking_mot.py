@@ -11,7 +11,7 @@ from tracking import MotFormatError, MotRecord, frames, read_mot, track_detectio
 
 def test_read_pads_columns_and_frames_yields_empty_frames(tmp_path: Path) -> None:
     path = tmp_path / "det.txt"
-    path.write_text("1,-1,10,20,30,40,0.9,-1,-1,-1\n\n3,-1,5,5,10,10,0.4\n3,-1,0,0,2,2,0.8\n1,-1,1,2,3,4\n")
+    path.write_text("1,-1,10,20,30,40,0.9,-1,-1,-1\n\n3,-1,5,5,10,10,0.4\n3 -1 0 0\t2 2 0.8\n1,-1,1,2,3,4\n")
     rows = read_mot(path)
     assert rows.shape == (4, 10) and rows.dtype == np.float64
     np.testing.assert_array_equal(rows[3], [1, -1, 1, 2, 3, 4, -1, -1, -1, -1])
@@ -22,6 +22,12 @@ def test_read_pads_columns_and_frames_yields_empty_frames(tmp_path: Path) -> Non
     np.testing.assert_array_equal(grouped[2][2], [0.4, 0.8])
     kept = list(frames(rows, min_score=0.5))
     assert [len(b) for _, b, _ in kept] == [1, 0, 1]
+
+
+def test_an_empty_detections_file_tracks_nothing(tmp_path: Path) -> None:
+    (tmp_path / "det.txt").write_text("\n")
+    rows = read_mot(tmp_path / "det.txt")
+    assert rows.shape == (0, 10) and list(frames(rows)) == [] and track_detections(rows) == []
 
 
 @pytest.mark.parametrize("text, message", [
