@@ -1,0 +1,160 @@
+"""Pipeline speed: end to end vs inference alone vs the seeds' sequential cv2.dnn loop.
+
+    .venv/bin/python bench/pipeline.py [--frames 150] [VIDEO ...]
+
+For each video (default: vtest.avi and the 1280x720 OpenPose example) and at default settings,
+three measurements each run in a fresh subprocess (so peak RSS is per measurement):
+
+- pipeline: ``workers.pipeline.process_video`` (threads, OpenVINO f32, assembly, SORT,
+  drawing, exports, libx264), wall clock from the first frame to the finished folder;
+- inference: only ``backend.infer`` on the same preprocessed frames, one after another;
+- baseline: the seeds' loop, frame after frame: cv2.VideoCapture decode, cv2.dnn forward,
+  one global maximum per heatmap, cv2 drawing, cv2.VideoWriter mp4v encode.
+
+The model is compiled/warmed on one frame before timing in every mode. Prints fps, peak RSS,
+the ratios the targets are stated in (end to end >= 25 fps on vtest.avi, >= 3x baseline,
+>= 0.85x inference) and where the pipeline's time goes (busy seconds per stage).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import config  # noqa: E402
+
+VIDEOS = ROOT.parent / "shared" / "data" / "videos"
+DEFAULT_VIDEOS = (VIDEOS / "vtest.avi", VIDEOS / "openpose_examples_media_video.avi")
+MODES = ("pipeline", "inference", "baseline")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def frame_limit_s(video: Path, frames: int) -> float:
+    from videoio import probe
+    return frames / float(probe(video).fps)
+
+
+def warmed_backend(video: Path, net_height: int):
+    from pose import PoseEstimator, load_backend
+    from videoio import VideoReader
+    backend = load_backend("openvino", config.DEFAULT_MODEL_PATH)
+    estimator = PoseEstimator(backend, net_height=net_height)
+    with VideoReader(video, end_s=frame_limit_s(video, 1)) as reader:
+        for frame in reader:
+            estimator.infer(estimator.preprocess(frame.image))
+    return backend, estimator
+
+
+def run_pipeline(video: Path, frames: int) -> dict:
+    from workers.pipeline import PipelineOptions, process_video
+    options = PipelineOptions(end_s=frame_limit_s(video, frames))
+    backend, _ = warmed_backend(video, options.net_height)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        result = process_video(video, Path(tmp) / "out", options, backend=backend)
+        elapsed = time.perf_counter() - t0
+    return {"frames": result.frames_processed, "seconds": elapsed,
+            "busy": {k[:-7]: round(v, 2) for k, v in result.timings.items() if k.endswith("_busy_s")}}
+
+
+def run_inference(video: Path, frames: int) -> dict:
+    from videoio import VideoReader
+    _, estimator = warmed_backend(video, 368)
+    spent, count = 0.0, 0
+    with VideoReader(video, end_s=frame_limit_s(video, frames)) as reader:
+        for frame in reader:
+            prepared = estimator.preprocess(frame.image)
+            t0 = time.perf_counter()
+            estimator.infer(prepared)
+            spent += time.perf_counter() - t0
+            count += 1
+    return {"frames": count, "seconds": spent}
+
+
+def run_baseline(video: Path, frames: int) -> dict:
+    import cv2
+    import numpy as np
+    from pose.preprocess import network_input_size
+    from pose.skeleton import LIMBS
+    net = cv2.dnn.readNetFromTensorflow(str(config.DEFAULT_MODEL_PATH))
+    capture = cv2.VideoCapture(str(video))
+    width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    net_w, net_h = network_input_size(width, height)
+    net.setInput(cv2.dnn.blobFromImage(np.zeros((height, width, 3), np.uint8), 1.0, (net_w, net_h)))
+    net.forward()  # warm-up, as in the other modes
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = cv2.VideoWriter(str(Path(tmp) / "out.mp4"), cv2.VideoWriter_fourcc(*"mp4v"),
+                                 capture.get(cv2.CAP_PROP_FPS) or 25.0, (width, height))
+        t0, count = time.perf_counter(), 0
+        while count < frames:
+            ok, image = capture.read()
+            if not ok:
+                break
+            net.setInput(cv2.dnn.blobFromImage(image, 1.0, (net_w, net_h), swapRB=False, crop=False))
+            out = net.forward()[0]  # NCHW: (57, h/8, w/8)
+            points = []
+            for part in range(18):  # the seeds' shortcut: one global maximum per heatmap
+                _, conf, _, (x, y) = cv2.minMaxLoc(out[part])
+                points.append((int(width * x / out.shape[2]), int(height * y / out.shape[1])) if conf > 0.1 else None)
+            for a, b in LIMBS:
+                if points[a] and points[b]:
+                    cv2.line(image, points[a], points[b], (0, 255, 0), 3)
+            for p in points:
+                if p:
+                    cv2.circle(image, p, 4, (0, 0, 255), -1)
+            writer.write(image)
+            count += 1
+        writer.release()
+        elapsed = time.perf_counter() - t0
+    return {"frames": count, "seconds": elapsed}
+
+
+def measure(mode: str, video: Path, frames: int) -> dict:
+    """Run one mode in a fresh interpreter; returns its numbers plus peak RSS."""
+    done = subprocess.run([sys.executable, __file__, "--one", mode, "--frames", str(frames), str(video)],
+                          capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"{mode} on {video.name} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("videos", nargs="*", type=Path, default=list(DEFAULT_VIDEOS))
+    parser.add_argument("--frames", type=int, default=150, help="frames per video and mode (default 150)")
+    parser.add_argument("--one", choices=MODES, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        runner = {"pipeline": run_pipeline, "inference": run_inference, "baseline": run_baseline}[args.one]
+        numbers = runner(args.videos[0], args.frames)
+        numbers["fps"] = numbers["frames"] / numbers["seconds"]
+        numbers["peak_rss_mb"] = round(peak_rss_mb(), 1)
+        print(json.dumps(numbers))
+        return 0
+    print(f"{'video':38s} {'mode':10s} {'frames':>6s} {'fps':>7s} {'peak RSS MB':>12s}")
+    for video in args.videos:
+        results = {mode: measure(mode, video, args.frames) for mode in MODES}
+        for mode, r in results.items():
+            print(f"{video.name:38s} {mode:10s} {r['frames']:6d} {r['fps']:7.2f} {r['peak_rss_mb']:12.1f}")
+        e2e, inf, base = (results[m]["fps"] for m in MODES)
+        print(f"{video.name:38s} ratios: end-to-end / baseline = {e2e / base:.2f}x, "
+              f"end-to-end / inference-only = {e2e / inf:.2f}x")
+        busy = results["pipeline"]["busy"]
+        print(f"{video.name:38s} pipeline busy seconds per stage (threads overlap): "
+              + ", ".join(f"{k} {v}" for k, v in busy.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
