@@ -46,6 +46,8 @@ class Settings:
     worker_concurrency: int = 1
     job_soft_time_limit_s: int = 6 * 3600
     job_hard_time_limit_s: int = 6 * 3600 + 300
+    # A running job whose worker gave no sign of life for this long is requeued or failed.
+    job_stale_after_s: int = 60
     inference_backend: str = "openvino"
     port: int = 5000
     # Admin pages: open to loopback clients only, unless ADMIN_PASSWORD is set (then HTTP Basic).
@@ -80,6 +82,7 @@ class Settings:
             worker_concurrency=_int(env, "WORKER_CONCURRENCY", defaults.worker_concurrency),
             job_soft_time_limit_s=_int(env, "JOB_SOFT_TIME_LIMIT_S", defaults.job_soft_time_limit_s),
             job_hard_time_limit_s=_int(env, "JOB_HARD_TIME_LIMIT_S", defaults.job_hard_time_limit_s),
+            job_stale_after_s=_int(env, "JOB_STALE_AFTER_S", defaults.job_stale_after_s),
             inference_backend=env.get("INFERENCE_BACKEND") or defaults.inference_backend,
             port=_int(env, "PORT", defaults.port),
             admin_password=env.get("ADMIN_PASSWORD") or None,

@@ -5,7 +5,7 @@
   :data:`MAX_ATTEMPTS`, failed with a reason. Queued jobs are sent again too, because a message
   taken by a worker that was killed before it started the job is gone with the filesystem
   broker; a duplicate is harmless (the store lets only one delivery claim a job).
-* While it runs, the worker's main process sweeps every :data:`SWEEP_INTERVAL_S` seconds for
+* While it runs, the worker's main process sweeps every ``JOB_STALE_AFTER_S / 2`` seconds for
   running jobs whose heartbeat went stale (their process was killed while its worker lived on,
   or their whole host died) and recovers those the same way.
 
@@ -25,7 +25,6 @@ from config import Settings
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-SWEEP_INTERVAL_S = 30.0
 _sweeper_stop = threading.Event()
 
 
@@ -62,7 +61,7 @@ def _on_worker_ready(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery s
     if sent:
         log.warning("worker %s start-up: sent %d queued or orphaned job(s) again", hostname, len(sent))
     _sweeper_stop.clear()
-    threading.Thread(target=_sweep_forever, args=(settings, SWEEP_INTERVAL_S),
+    threading.Thread(target=_sweep_forever, args=(settings, settings.job_stale_after_s / 2),
                      name="orphan-sweeper", daemon=True).start()
 
 

@@ -15,7 +15,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config import Settings
 from jobs import JobNotFound, JobState, JobStateError, JobStore, output_dir, upload_path
-from workers.job_run import JobRun
+from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,8 @@ def _cached(kind: str, key: tuple, make):
 
 
 def store_for(settings: Settings) -> JobStore:
-    url = settings.effective_database_url
-    return _cached("store", (url,), lambda: JobStore(url))
+    url, stale = settings.effective_database_url, settings.job_stale_after_s
+    return _cached("store", (url, stale), lambda: JobStore(url, stale_after_s=stale))
 
 
 def backend_for(settings: Settings, options) -> object:
@@ -133,7 +133,8 @@ def _run(store: JobStore, job, settings: Settings, options, backend) -> str:
     out = output_dir(settings, job.id)
     claim = job.claim
     remove_partial_outputs(out)  # left by an earlier run of this job that was killed
-    with JobRun(store, job.id, claim) as run:
+    beat = min(HEARTBEAT_INTERVAL_S, settings.job_stale_after_s / 6)
+    with JobRun(store, job.id, claim, heartbeat_interval_s=beat) as run:
         try:
             result = process_video(upload_path(settings, job.id), out, options, backend=backend,
                                    on_progress=run.on_progress, should_cancel=run.should_cancel)

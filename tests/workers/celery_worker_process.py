@@ -1,15 +1,32 @@
-"""A real ``celery worker`` subprocess for the queue tests (its own process group, so a test can
+"""Harness for the queue tests: a real ``celery worker`` subprocess (its own process group, so a test can
 SIGKILL the whole worker - main process and pool children - like a crashed machine would)."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from config import Settings
+from jobs import Job, JobStore, upload_path
+from workers.tasks import enqueue_job
+
 ROOT = Path(__file__).resolve().parents[2]
+CLIP = "mmaction2_test_video_structuralize.mp4"  # 426x240, 29.97 fps, 300 frames
+
+
+def queue_env(root: Path, model_path: Path, **extra: str) -> dict[str, str]:
+    """Environment for a worker (and Settings.from_env) with every folder under ``root`` and
+    the embedded broker unless ``REDIS_URL`` is passed in ``extra``."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")}
+    env.update(POSESTUDIO_INSTANCE_DIR=str(root / "instance"), POSESTUDIO_UPLOADS_DIR=str(root / "uploads"),
+               POSESTUDIO_OUTPUTS_DIR=str(root / "outputs"), POSESTUDIO_MODEL_PATH=str(model_path),
+               SECRET_KEY="queue-tests", **extra)
+    return env
 
 
 class WorkerProcess:
@@ -55,3 +72,49 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+
+
+class Queue:
+    """One broker's world: settings, store, worker process, and helpers to submit and wait."""
+
+    def __init__(self, settings: Settings, env: dict[str, str], worker: WorkerProcess, videos_dir: Path):
+        self.settings, self.env, self.worker, self.clip = settings, env, worker, videos_dir / CLIP
+        self.store = JobStore(settings.effective_database_url)
+
+    def submit(self, options: dict, *, source: Path | None = None, enqueue: bool = True) -> Job:
+        job = self.store.create_job(source_name=CLIP, options=options, owner="test", source_meta={})
+        path = upload_path(self.settings, job.id)
+        path.parent.mkdir(parents=True)
+        shutil.copyfile(source or self.clip, path)
+        if enqueue:
+            enqueue_job(job.id, settings=self.settings)
+        return job
+
+    def wait(self, job_id: str, until, *, timeout_s: float = 90.0) -> Job:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            job = self.store.get(job_id)
+            if until(job):
+                return job
+            time.sleep(0.1)
+        raise AssertionError(f"job {job_id} stuck: {self.store.get(job_id)}\n{self.worker.log()[-3000:]}")
+
+    def wait_finished(self, job_id: str, **kw) -> Job:
+        return self.wait(job_id, lambda j: j.is_finished, **kw)
+
+    def leftovers(self, job_id: str) -> list[str]:
+        return [p.name for p in Path(self.settings.outputs_dir).glob(f".{job_id}*")]
+
+
+def pool_children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (a worker's prefork pool processes), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found

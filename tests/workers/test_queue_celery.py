@@ -4,68 +4,28 @@ filesystem broker. One worker per broker is shared by the tests of that broker (
 model loading are slow); the crash test kills it and starts its successor."""
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 import redis
 
 from config import Settings
-from jobs import Job, JobState, JobStore, output_dir, upload_path
+from jobs import JobState, output_dir
 from videoio import probe
 from workers.tasks import enqueue_job
 
-from celery_worker_process import WorkerProcess
+from celery_worker_process import Queue, WorkerProcess, queue_env
 
 pytestmark = pytest.mark.model
-CLIP = "mmaction2_test_video_structuralize.mp4"  # 426x240, 29.97 fps
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own; emptied after the tests
 FAST = {"net_height": 184, "screenshot_interval_s": 0.2}
-
-
-class Queue:
-    """One broker's world: settings, store, worker process, and helpers to submit and wait."""
-
-    def __init__(self, settings: Settings, env: dict[str, str], worker: WorkerProcess, clip: Path):
-        self.settings, self.env, self.worker, self.clip = settings, env, worker, clip
-        self.store = JobStore(settings.effective_database_url)
-
-    def submit(self, options: dict, *, source: Path | None = None, enqueue: bool = True) -> Job:
-        job = self.store.create_job(source_name=CLIP, options=options, owner="test", source_meta={})
-        path = upload_path(self.settings, job.id)
-        path.parent.mkdir(parents=True)
-        shutil.copyfile(source or self.clip, path)
-        if enqueue:
-            enqueue_job(job.id, settings=self.settings)
-        return job
-
-    def wait(self, job_id: str, until, *, timeout_s: float = 90.0) -> Job:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            job = self.store.get(job_id)
-            if until(job):
-                return job
-            time.sleep(0.1)
-        raise AssertionError(f"job {job_id} stuck: {self.store.get(job_id)}\n{self.worker.log()[-3000:]}")
-
-    def wait_finished(self, job_id: str, **kw) -> Job:
-        return self.wait(job_id, lambda j: j.is_finished, **kw)
-
-    def leftovers(self, job_id: str) -> list[str]:
-        return [p.name for p in Path(self.settings.outputs_dir).glob(f".{job_id}*")]
 
 
 @pytest.fixture(scope="module", params=["filesystem", pytest.param("redis", marks=pytest.mark.redis)])
 def queue(request, tmp_path_factory, videos_dir, model_path):
     broker = request.param
     root = tmp_path_factory.mktemp(f"queue-{broker}")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")}
-    env.update(POSESTUDIO_INSTANCE_DIR=str(root / "instance"), POSESTUDIO_UPLOADS_DIR=str(root / "uploads"),
-               POSESTUDIO_OUTPUTS_DIR=str(root / "outputs"), POSESTUDIO_MODEL_PATH=str(model_path),
-               SECRET_KEY="queue-tests")
+    env = queue_env(root, model_path)
     if broker == "redis":
         client = redis.Redis.from_url(REDIS_URL)
         try:
@@ -76,7 +36,7 @@ def queue(request, tmp_path_factory, videos_dir, model_path):
         env["REDIS_URL"] = REDIS_URL
     settings = Settings.from_env(env)
     worker = WorkerProcess(env, name=f"a1test-{broker}", concurrency=2, log_path=root / "worker.log")
-    q = Queue(settings, env, worker.start(), videos_dir / CLIP)
+    q = Queue(settings, env, worker.start(), videos_dir)
     yield q
     q.worker.stop()
     q.store.close()
