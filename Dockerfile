@@ -1,0 +1,35 @@
+# Pose Studio: one image for the web app and the workers (docker-compose.yml runs both).
+# Build:  docker build -t posestudio .
+# The model is fetched (and its sha256 verified) at build time, so containers start offline.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    POSESTUDIO_INSTANCE_DIR=/data/instance \
+    POSESTUDIO_UPLOADS_DIR=/data/uploads \
+    POSESTUDIO_OUTPUTS_DIR=/data/outputs
+
+WORKDIR /app
+# Dependencies first (cached while only the code changes): install the project's requirements
+# from pyproject.toml with an empty package, then the real code as an editable install, so
+# config.ROOT is /app (templates, static, models/ beside the code).
+COPY pyproject.toml README.md ./
+RUN mkdir -p pose tracking videoio workers web jobs posestudio \
+    && touch config.py app.py \
+    && pip install . && pip uninstall -y posestudio
+COPY . .
+RUN pip install --no-deps -e . \
+    && posestudio fetch-model \
+    && useradd --create-home --uid 10001 posestudio \
+    && mkdir -p /data/instance /data/uploads /data/outputs \
+    && chown -R posestudio /data
+
+USER posestudio
+VOLUME ["/data/instance", "/data/uploads", "/data/outputs"]
+EXPOSE 5000
+
+# The web app and one worker in one container (embedded queue unless REDIS_URL is set).
+# docker-compose.yml instead runs gunicorn and `celery worker` as separate services on Redis.
+CMD ["posestudio", "serve", "--host", "0.0.0.0"]
