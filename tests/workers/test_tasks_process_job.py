@@ -1,0 +1,117 @@
+"""The ``process_job`` task body, called in this process (no broker) with the real pipeline and
+model on a real clip: the paths the queue tests do not reach cheaply."""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+from celery.exceptions import TimeLimitExceeded
+
+from config import Settings
+from jobs import JobState, JobStore, output_dir, upload_path
+from workers.celery_app import create_celery
+from workers.job_run import JobRun
+from workers.tasks import TASK_NAME
+
+pytestmark = pytest.mark.model
+CLIP = "mmaction2_test_video_structuralize.mp4"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, model_path):
+    root = tmp_path_factory.mktemp("tasks")
+    settings = Settings(instance_dir=root / "instance", uploads_dir=root / "uploads",
+                        outputs_dir=root / "outputs", model_path=model_path, secret_key="t",
+                        job_hard_time_limit_s=600)
+    app = create_celery(settings)
+    store = JobStore(settings.effective_database_url)
+    yield settings, app.tasks[TASK_NAME], store
+    store.close()
+
+
+def _submit(env, videos_dir, options):
+    settings, _task, store = env
+    job = store.create_job(source_name=CLIP, options=options, owner=None, source_meta={})
+    upload_path(settings, job.id).parent.mkdir(parents=True)
+    shutil.copyfile(videos_dir / CLIP, upload_path(settings, job.id))
+    return job
+
+
+def test_runs_once_then_a_second_delivery_is_a_no_op(env, videos_dir):
+    settings, task, store = env
+    job = _submit(env, videos_dir, {"net_height": 184, "end_s": 0.3})
+    assert task(job.id) == "succeeded"
+    done = store.get(job.id)
+    assert done.state is JobState.SUCCEEDED and done.worker and done.frames_done == 9
+    assert done.outputs["video"] == "annotated.mp4" and done.timings["frames_processed"] == 9
+    assert task(job.id) == "succeeded"  # delivered again: nothing rewritten
+    assert store.get(job.id).finished_at == done.finished_at
+    assert task("no-such-job") == "missing"
+
+
+def test_bad_options_missing_upload_and_cancelled_while_queued(env, videos_dir):
+    settings, task, store = env
+    bad = store.create_job(source_name="x.mp4", options={"net_height": 100}, owner=None, source_meta={})
+    assert task(bad.id) == "failed"
+    assert "net_height must be a multiple of 8" in store.get(bad.id).error
+    gone = store.create_job(source_name="x.mp4", options={}, owner=None, source_meta={})
+    assert task(gone.id) == "failed"
+    assert "file not found" in store.get(gone.id).error
+    cancelled = _submit(env, videos_dir, {})
+    store.request_cancel(cancelled.id)
+    assert task(cancelled.id) == "cancelled"
+    assert not output_dir(settings, cancelled.id).exists()
+
+
+def test_a_run_that_lost_its_claim_stops_and_records_nothing(env, videos_dir):
+    settings, task, store = env
+    job = _submit(env, videos_dir, {"net_height": 184, "end_s": 6.0})
+    result = {}
+    runner = threading.Thread(target=lambda: result.setdefault("state", task(job.id)))
+    runner.start()
+    deadline = time.monotonic() + 60
+    while not (store.get(job.id).frames_done > 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Declared dead (as if its heartbeat had gone stale): the job goes back to the queue.
+    assert store.recover_orphans(dead_workers=[store.get(job.id).worker]) == [job.id]
+    runner.join(timeout=30)
+    assert result["state"] == "abandoned"
+    after = store.get(job.id)
+    assert after.state is JobState.QUEUED and after.attempts == 2 and after.outputs == {}
+    assert not output_dir(settings, job.id).exists()
+    assert list(output_dir(settings, job.id).parent.glob(f".{job.id}*")) == []
+
+
+def test_hard_time_limit_is_recorded_as_a_failure(env, videos_dir):
+    settings, task, store = env
+    job = _submit(env, videos_dir, {})
+    store.mark_running(job.id, worker="w")
+    # What the worker's main process calls after killing a pool process at the hard limit.
+    task.on_failure(TimeLimitExceeded(600), "task-id", (job.id,), {}, None)
+    failed = store.get(job.id)
+    assert failed.state is JobState.FAILED and "hard time limit (10 min)" in failed.error
+
+
+def test_job_run_throttles_progress_and_sees_cancel(env, videos_dir):
+    settings, task, store = env
+    job = _submit(env, videos_dir, {})
+    claim = store.mark_running(job.id, worker="w").claim
+
+    class P:  # the pipeline's Progress shape
+        def __init__(self, stage, done):
+            self.stage, self.frames_done, self.frames_total, self.fps, self.eta_s = stage, done, 10, 5.0, 1.0
+
+    with JobRun(store, job.id, claim, heartbeat_interval_s=0.05, cancel_check_interval_s=0.0) as run:
+        run.on_progress(P("processing", 1))
+        run.on_progress(P("processing", 2))  # within 0.5 s of the last: not written
+        assert store.get(job.id).frames_done == 1
+        run.on_progress(P("finalizing", 3))  # a new stage is always written
+        assert store.get(job.id).stage == "finalizing"
+        before = store.get(job.id).heartbeat_at
+        time.sleep(0.2)
+        assert store.get(job.id).heartbeat_at > before
+        assert not run.should_cancel()
+        store.request_cancel(job.id)
+        assert run.should_cancel() and not run.claim_lost
