@@ -121,7 +121,8 @@ def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: s
     """Store, probe and enqueue one uploaded video; return its queued Job.
 
     Raises UploadError: 400 when no file was sent, 422 (with the probe's message) when the file
-    is not a readable video; the stored file is removed then.
+    is not a readable video (the stored file is removed then), 503 when the queue is unreachable
+    (the job is recorded as failed with that reason; an admin can retry it).
     """
     if file is None or not file.filename:
         raise UploadError(
@@ -146,5 +147,10 @@ def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: s
     except BaseException:
         remove_job_files(web.settings, job_id)
         raise
-    web.enqueue(job.id)
+    try:
+        web.enqueue(job.id)
+    except Exception as exc:  # broker down or misconfigured: fail the job rather than strand it
+        reason = f"the job queue could not be reached ({type(exc).__name__}: {exc}); try again later"
+        web.store.mark_failed(job.id, error=reason)
+        raise UploadError(f"{file.filename!r} was received, but {reason}.", status=503) from None
     return job

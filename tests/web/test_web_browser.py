@@ -160,6 +160,12 @@ def test_upload_watch_play_browse_download(stack, browser, videos_dir: Path, art
     assert item.count() == 1 and "Done" in item.inner_text()
     assert item.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
     _shot(page, artifacts, "05-my-jobs")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    small = phone.new_page()
+    small.goto(f"{base}/jobs/{job_id}")
+    assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+    _shot(small, artifacts, "11-job-done-phone")
+    phone.close()
     page.goto(base + "/admin/")
     assert CLIP in page.inner_text(".admin-table") and int(page.inner_text("#worker-count")) >= 1
     _shot(page, artifacts, "06-admin")

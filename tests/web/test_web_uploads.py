@@ -124,3 +124,16 @@ def test_form_upload_error_is_shown_on_the_upload_page(browser_client: FlaskClie
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'role="alert"' in page and "broken.mp4" in page and 'id="upload-form"' in page
+
+
+def test_unreachable_queue_fails_the_job_with_a_reason(tmp_path: Path, sample_video: Path) -> None:
+    # A broker URL nothing listens on (port 1 on loopback): the real Celery enqueue fails fast.
+    settings = make_settings(tmp_path, broker_url="redis://127.0.0.1:1/0")
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    store = app.extensions["posestudio"].store
+    response = _post(app.test_client(), sample_video.read_bytes(), "late.mp4")
+    assert response.status_code == 503
+    assert "job queue could not be reached" in response.get_json()["error"]
+    [job] = store.list_jobs()
+    assert job.state == JobState.FAILED and "job queue could not be reached" in job.error
+    assert app.test_client().get("/").status_code == 200
