@@ -3,7 +3,8 @@
 The multipart parser writes every uploaded file straight into ``<uploads_dir>/.incoming/`` (on
 the same disk as its final place, never in memory), and an accepted upload is renamed to
 ``jobs.paths.upload_path(settings, job_id)``. The user's file name is kept as data only.
-Anything an upload leaves behind in ``.incoming/`` is removed when the request ends.
+Anything an upload leaves behind in ``.incoming/`` is removed when the request ends (and, should
+the web process be killed mid-upload, when the app next starts and the file is a day old).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any, Mapping
@@ -61,9 +63,24 @@ def _remove_leftover_temps(_exc: BaseException | None = None) -> None:
         path.unlink(missing_ok=True)
 
 
+def remove_stale_incoming(uploads_dir: Path, *, older_than_s: float = 24 * 3600) -> int:
+    """Delete temp files a killed web process left in ``.incoming/``; returns how many."""
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in (uploads_dir / ".incoming").glob("part-*.upload"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
 def init_uploads(app: Flask) -> None:
     app.request_class = UploadRequest
     app.teardown_request(_remove_leftover_temps)
+    remove_stale_incoming(app.extensions["posestudio"].settings.uploads_dir)
 
 
 def option_fields(form: Mapping[str, str]) -> dict[str, str]:

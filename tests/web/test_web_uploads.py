@@ -3,6 +3,8 @@ input gets a clear message and the right status, leaves nothing behind and break
 from __future__ import annotations
 
 import io
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,29 @@ def test_unreachable_queue_fails_the_job_with_a_reason(tmp_path: Path, sample_vi
     [job] = store.list_jobs()
     assert job.state == JobState.FAILED and "job queue could not be reached" in job.error
     assert app.test_client().get("/").status_code == 200
+
+
+def test_interrupted_upload_leaves_no_partial_file(app: Flask, settings: Settings, store: JobStore,
+                                                   sample_video: Path) -> None:
+    boundary = "b0undary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"video\"; filename=\"cut.mp4\"\r\n"
+            "Content-Type: video/mp4\r\n\r\n").encode()
+    sent = head + sample_video.read_bytes()[:100_000]  # the connection drops here
+    response = app.test_client().post(
+        "/api/jobs", input_stream=io.BytesIO(sent), content_length=len(sent) + 500_000,
+        content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 400
+    assert _leftovers(settings) == [] and store.list_jobs() == []
+    assert app.test_client().get("/").status_code == 200
+
+
+def test_stale_partial_uploads_are_removed_at_start(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    incoming = settings.uploads_dir / ".incoming"
+    incoming.mkdir(parents=True)
+    old, fresh = incoming / "part-old.upload", incoming / "part-new.upload"
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")  # may belong to an upload in progress in another web process
+    os.utime(old, (time.time() - 2 * 86400,) * 2)
+    create_app({"SETTINGS": settings, "TESTING": True})
+    assert not old.exists() and fresh.exists()
