@@ -7,6 +7,7 @@ of matched limbs into people. Deterministic; no state between calls.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,34 +71,68 @@ def parse_network_output(raw: np.ndarray, *, upsample: int = 4,
     Returns [(keypoints float32 (18, 3), person_score)] sorted by score descending (ties keep
     discovery order). Keypoints are x, y in network-input pixels (8 px per output cell,
     pixel-centre convention: x_in = (x_cell + 0.5) * 8 - 0.5) and the part's heatmap value;
-    missing parts are (0, 0, 0).
+    missing parts are (0, 0, 0). For many frames, :class:`NetworkOutputParser` gives the same
+    results faster by keeping its working buffers.
     """
-    if raw.ndim != 3 or raw.shape[2] != NUM_CHANNELS:
-        raise ValueError(f"network output must have shape (h, w, {NUM_CHANNELS}), got {raw.shape}")
-    raw = np.ascontiguousarray(raw, dtype=np.float32)
-    heat_up = upsample_heatmaps(raw, upsample)
-    smoothed = smooth(heat_up, params.blur_sigma * upsample)
-    peaks = find_peaks(smoothed, threshold=params.peak_threshold, scores=heat_up,
-                       subpixel=params.subpixel)
-    connections = connect_limbs(raw, peaks, upsample=upsample, params=params)
-    people = assemble(peaks, connections, params)
-    scale = STRIDE / upsample
-    result = []
-    for parts, score in people:
-        keypoints = np.zeros((NUM_PARTS, 3), np.float32)
-        found = parts >= 0
-        ids = parts[found]
-        keypoints[found, 0] = (peaks.x[ids] + 0.5) * scale - 0.5
-        keypoints[found, 1] = (peaks.y[ids] + 0.5) * scale - 0.5
-        keypoints[found, 2] = peaks.score[ids]
-        result.append((keypoints, score))
-    result.sort(key=lambda item: -item[1])
-    return result
+    return NetworkOutputParser(upsample=upsample, params=params)(raw)
 
 
-def upsample_heatmaps(raw: np.ndarray, factor: int) -> np.ndarray:
-    """The 18 part heatmaps of float32 (h, w, 57) ``raw`` upsampled to (h*factor, w*factor, 18)."""
-    return upsample(np.ascontiguousarray(raw[:, :, :NUM_PARTS]), factor)
+class NetworkOutputParser:
+    """``parse_network_output`` with fixed settings and reused working buffers.
+
+    Upsampled heatmaps are large (about 3 MB per map set at 368x496 input, upsample 4); with
+    fresh allocations every frame the page faults cost as much as the arithmetic, so the
+    buffers are kept per thread and reallocated only when the output shape changes. One
+    instance may be shared by several threads.
+    """
+
+    def __init__(self, *, upsample: int = 4, params: AssemblyParams = AssemblyParams()) -> None:
+        if upsample < 1:
+            raise ValueError(f"upsample must be >= 1, got {upsample}")
+        self.upsample = upsample
+        self.params = params
+        self._local = threading.local()
+
+    def __call__(self, raw: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        """See :func:`parse_network_output`."""
+        if raw.ndim != 3 or raw.shape[2] != NUM_CHANNELS:
+            raise ValueError(f"network output must have shape (h, w, {NUM_CHANNELS}), got {raw.shape}")
+        raw = np.ascontiguousarray(raw, dtype=np.float32)
+        factor, params = self.upsample, self.params
+        heat_up, smoothed, work = self._buffers(raw.shape[0] * factor, raw.shape[1] * factor)
+        heat_up = upsample_heatmaps(raw, factor, out=heat_up)
+        smoothed = smooth(heat_up, params.blur_sigma * factor, out=smoothed)
+        peaks = find_peaks(smoothed, threshold=params.peak_threshold, scores=heat_up,
+                           subpixel=params.subpixel, work=work)
+        connections = connect_limbs(raw, peaks, upsample=factor, params=params)
+        scale = STRIDE / factor
+        result = []
+        for parts, score in assemble(peaks, connections, params):
+            keypoints = np.zeros((NUM_PARTS, 3), np.float32)
+            found = parts >= 0
+            ids = parts[found]
+            keypoints[found, 0] = (peaks.x[ids] + 0.5) * scale - 0.5
+            keypoints[found, 1] = (peaks.y[ids] + 0.5) * scale - 0.5
+            keypoints[found, 2] = peaks.score[ids]
+            result.append((keypoints, score))
+        result.sort(key=lambda item: -item[1])
+        return result
+
+    def _buffers(self, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This thread's (upsampled, smoothed, scratch) float32 (height, width, 18) buffers."""
+        buffers = getattr(self._local, "buffers", None)
+        if buffers is None or buffers[0].shape != (height, width, NUM_PARTS):
+            buffers = tuple(np.empty((height, width, NUM_PARTS), np.float32) for _ in range(3))
+            self._local.buffers = buffers
+        return buffers
+
+
+def upsample_heatmaps(raw: np.ndarray, factor: int, *, out: np.ndarray | None = None) -> np.ndarray:
+    """The 18 part heatmaps of float32 (h, w, 57) ``raw`` upsampled to (h*factor, w*factor, 18).
+
+    out: optional float32 buffer of the result's shape (ignored for factor 1).
+    """
+    return upsample(np.ascontiguousarray(raw[:, :, :NUM_PARTS]), factor, out=out)
 
 
 def connect_limbs(raw: np.ndarray, peaks: Peaks, *, upsample: int,

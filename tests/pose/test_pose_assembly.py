@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose.assembly import NUM_CHANNELS, AssemblyParams, parse_network_output
+from pose.assembly import NUM_CHANNELS, AssemblyParams, NetworkOutputParser, parse_network_output
 from pose.paf import Connections, match_greedy, score_pairs
 from pose.skeleton import LIMB_PAF_CHANNELS, LIMBS, NUM_PARTS
 
@@ -184,3 +184,19 @@ def test_match_greedy_is_one_to_one_per_limb_by_descending_score() -> None:
     pairs = list(zip(kept.limb.tolist(), kept.a.tolist(), kept.b.tolist()))
     # limb 0: (0,2) first; (1,2) loses b=2; (0,3) loses a=0; (1,3) remains. Limb 1 is separate.
     assert pairs == [(0, 0, 2), (0, 1, 3), (1, 0, 2)]
+
+
+def test_reusable_parser_matches_the_function_across_shapes_and_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    parser = NetworkOutputParser(upsample=4)
+    small = render([person_at(12.0, 4.0)])
+    large = render([person_at(10.0, 4.0), person_at(31.0, 9.0)], height=36, width=48)
+    inputs = [small, large, small, large]
+    expected = [parse_network_output(raw) for raw in inputs]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(parser, inputs * 2))
+    for got, want in zip(results, expected * 2):
+        assert len(got) == len(want) > 0
+        for (kp1, s1), (kp2, s2) in zip(got, want):
+            assert s1 == s2 and np.array_equal(kp1, kp2)
