@@ -147,7 +147,8 @@ def _run(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions
                              audio_start_s=options.start_s, audio_end_s=options.end_s)
         with Stages(queue_size=4) as stages:
             decoded = stages.source("decode", lambda: _timed(reader, busy, "decode"))
-            inferred = stages.map("inference", decoded, lambda frame: _infer(estimator, frame, busy))
+            inferred = stages.map("inference", decoded, lambda frame: _infer(estimator, frame, busy),
+                                  workers=_parallel_requests(estimator.backend))
             to_encode = stages.new_queue()
             stages.sink("encode", to_encode, lambda item: _encode(writer, item, options.start_s, busy))
             for frame, prepared, raw in stages.iterate(inferred):
@@ -192,6 +193,11 @@ def _timed(reader: VideoReader, busy: dict[str, float], key: str):
             return
         busy[key] += time.perf_counter() - t0
         yield item
+
+
+def _parallel_requests(backend: InferenceBackend) -> int:
+    """How many inferences to keep in flight: what the backend says it runs in parallel, else 1."""
+    return max(1, int(getattr(backend, "parallel_requests", 1) or 1))
 
 
 def _infer(estimator: PoseEstimator, frame, busy: dict[str, float]):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import queue
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Callable, Iterable, Iterator
 
 _END = object()
@@ -32,6 +34,7 @@ class Stages:
         self._error: BaseException | None = None
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._pools: list[ThreadPoolExecutor] = []
 
     # -- building -------------------------------------------------------------------------
     def source(self, name: str, make_items: Callable[[], Iterable[Any]]) -> "queue.Queue[Any]":
@@ -52,13 +55,23 @@ class Stages:
         self._start(name, run)
         return out
 
-    def map(self, name: str, inbox: "queue.Queue[Any]", work: Callable[[Any], Any]) -> "queue.Queue[Any]":
-        """Apply ``work`` to each item of ``inbox`` in a thread; returns the output queue."""
+    def map(
+        self, name: str, inbox: "queue.Queue[Any]", work: Callable[[Any], Any], *, workers: int = 1
+    ) -> "queue.Queue[Any]":
+        """Apply ``work`` to each item of ``inbox``; returns the output queue, in input order.
+
+        workers: threads running ``work`` at once (default 1). With more, items are handed to a
+        pool and their results are still delivered in order (for a backend that runs several
+        inferences in parallel).
+        """
         out: queue.Queue[Any] = queue.Queue(self.queue_size)
+        pool = ThreadPoolExecutor(workers, thread_name_prefix=f"pipeline-{name}") if workers > 1 else None
+        if pool is not None:
+            self._pools.append(pool)
 
         def run() -> None:
             for item in self.iterate(inbox):
-                self.put(out, work(item))
+                self.put(out, work(item) if pool is None else _Pending(pool.submit(work, item)))
             self.put(out, _END)
 
         self._start(name, run)
@@ -101,7 +114,7 @@ class Stages:
                 continue
             if item is _END:
                 return
-            yield item
+            yield self._resolve(item) if isinstance(item, _Pending) else item
 
     def join(self) -> None:
         """Wait for every thread to finish; re-raise the first stage error."""
@@ -121,6 +134,8 @@ class Stages:
         self._stop.set()
         for thread in self._threads:
             thread.join()
+        for pool in self._pools:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # -- internals ------------------------------------------------------------------------
     def _start(self, name: str, body: Callable[[], None]) -> None:
@@ -139,6 +154,15 @@ class Stages:
         self._threads.append(thread)
         thread.start()
 
+    def _resolve(self, pending: "_Pending") -> Any:
+        """The result of a pooled work item; its exception is raised here, in the reader."""
+        while True:
+            self._raise_if_stopped()
+            try:
+                return pending.future.result(timeout=_POLL_S)
+            except FutureTimeout:
+                continue
+
     def _raise_if_stopped(self, *, only_errors: bool = False) -> None:
         if self._error is not None:
             if threading.current_thread() in self._threads:
@@ -146,3 +170,12 @@ class Stages:
             raise self._error
         if self._stop.is_set() and not only_errors:
             raise StagesStopped()
+
+
+class _Pending:
+    """A work item running in a pool; queued in input order so results come out in order."""
+
+    __slots__ = ("future",)
+
+    def __init__(self, future: Future) -> None:
+        self.future = future

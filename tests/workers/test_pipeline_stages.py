@@ -55,3 +55,20 @@ def test_an_error_in_the_reading_thread_stops_the_stages() -> None:
                 if item == 3:
                     raise RuntimeError("cancel")
     assert threading.active_count() == before
+
+
+def test_a_pooled_stage_keeps_order_and_raises_in_the_reader() -> None:
+    import random
+
+    def slow_square(x: int) -> int:
+        time.sleep(random.random() * 0.01)
+        if x == 40:
+            raise ValueError("item 40 is bad")
+        return x * x
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="item 40"):
+        with Stages(queue_size=2) as stages:
+            for item in stages.iterate(stages.map("pool", stages.source("n", lambda: range(100)), slow_square, workers=3)):
+                got.append(item)
+    assert got == [x * x for x in range(40)]
