@@ -120,6 +120,15 @@ def _snapshot(row: JobRow) -> Job:
     )
 
 
+def normalize_database_url(database_url: str) -> str:
+    """``postgres://`` and driver-less ``postgresql://`` URLs (what hosting services hand out)
+    use psycopg 3, the driver this project installs, instead of SQLAlchemy's psycopg2 default."""
+    for prefix in ("postgres://", "postgresql://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg://" + database_url[len(prefix):]
+    return database_url
+
+
 def _make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(database_url, connect_args={"timeout": 30})
@@ -154,6 +163,7 @@ class JobStore:
     """
 
     def __init__(self, database_url: str, *, stale_after_s: float = 60.0):
+        database_url = normalize_database_url(database_url)
         if database_url.startswith("sqlite:///"):
             from pathlib import Path
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kombu.exceptions import ChannelError
+
 from config import Settings
 from workers.celery_app import app_for
 
@@ -24,7 +26,10 @@ def queue_length(settings: Settings) -> int:
     app = app_for(settings)
     with app.connection_for_read() as connection:
         channel = connection.default_channel
-        return int(channel.queue_declare(queue=QUEUE_NAME, passive=True).message_count)
+        try:
+            return int(channel.queue_declare(queue=QUEUE_NAME, passive=True).message_count)
+        except ChannelError:  # never declared: no worker or client has used this broker yet
+            return 0
 
 
 def list_workers(settings: Settings, *, timeout_s: float = 1.0) -> list[WorkerInfo]:

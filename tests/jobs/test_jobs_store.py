@@ -155,6 +155,19 @@ def test_orphans_stale_heartbeat_requeued_then_failed(store):
     assert "3 times" in failed.error and fresh.attempts == 3
 
 
+@pytest.mark.postgres
+def test_plain_postgresql_urls_use_psycopg3(pg_schema):
+    plain = pg_schema.replace("postgresql+psycopg://", "postgresql://")
+    store = JobStore(plain)
+    try:
+        assert store._engine.dialect.driver == "psycopg"
+        assert store.get(_new(store).id).state is JobState.QUEUED
+    finally:
+        with store._engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM posestudio_jobs"))
+        store.close()
+
+
 def test_delete(store):
     job = _new(store)
     store.delete(job.id)

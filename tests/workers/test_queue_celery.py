@@ -4,6 +4,7 @@ filesystem broker. One worker per broker is shared by the tests of that broker (
 model loading are slow); the crash test kills it and starts its successor."""
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -12,6 +13,7 @@ import redis
 from config import Settings
 from jobs import JobState, output_dir
 from videoio import probe
+from workers import monitor
 from workers.tasks import enqueue_job
 
 from celery_worker_process import Queue, WorkerProcess, queue_env
@@ -70,16 +72,18 @@ def test_two_jobs_at_once_and_a_duplicate_delivery(queue):
     assert a.state is b.state is JobState.SUCCEEDED, (a.error, b.error)
     assert a.started_at < b.finished_at and b.started_at < a.finished_at, "ran one after the other"
     assert a.attempts == 1 and a.frames_done == 30
-    time.sleep(1.5)  # give the duplicate message time to be consumed: it must change nothing
+    deadline = time.monotonic() + 15  # the duplicate message is handled: it changes nothing
+    while not any(f"job {first.id}: {what}" in queue.worker.log() for what in ("already", "not started")):
+        assert time.monotonic() < deadline, queue.worker.log()[-3000:]
+        time.sleep(0.2)
     again = queue.store.get(first.id)
-    assert (again.state, again.finished_at) == (JobState.SUCCEEDED, a.finished_at)
-    assert f"job {first.id}: already" in queue.worker.log()  # running or succeeded: skipped
+    assert (again.state, again.finished_at, again.attempts) == (JobState.SUCCEEDED, a.finished_at, 1)
     for job in (a, b):
         assert probe(output_dir(queue.settings, job.id) / "annotated.mp4").frame_count == 30
         assert queue.leftovers(job.id) == []
 
 
-def test_bad_input_fails_with_the_reason_and_cancel_stops_a_running_job(queue, tmp_path):
+def test_bad_input_fails_monitor_sees_the_job_and_cancel_stops_it(queue, tmp_path):
     text = tmp_path / "notes.mp4"
     text.write_text("this is not a video\n" * 100)
     bad = queue.submit(FAST, source=text)
@@ -88,6 +92,10 @@ def test_bad_input_fails_with_the_reason_and_cancel_stops_a_running_job(queue, t
     assert failed.state is JobState.FAILED and "Traceback" not in failed.error
     assert "video" in failed.error.lower()
     queue.wait(long.id, lambda j: j.state is JobState.RUNNING and j.frames_done > 0)
+    workers = monitor.list_workers(queue.settings)  # the admin page's view, over the broker
+    assert [w.name for w in workers] == [queue.worker.name + "@" + socket.gethostname()]
+    assert workers[0].active_jobs == (long.id,)
+    assert monitor.queue_length(queue.settings) == 0
     queue.store.request_cancel(long.id)
     cancelled = queue.wait_finished(long.id, timeout_s=20)
     assert cancelled.state is JobState.CANCELLED and cancelled.frames_done < 240
