@@ -9,13 +9,18 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config import Settings
-from jobs import JobNotFound, JobState, JobStateError, JobStore, output_dir, upload_path
+from jobs import Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, upload_path
 from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun
+
+if TYPE_CHECKING:  # the pipeline and the model are imported when a job runs, not on enqueue
+    from pose import InferenceBackend
+    from workers.pipeline import PipelineOptions, PipelineResult
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +49,7 @@ def store_for(settings: Settings) -> JobStore:
     return _cached("store", (url, stale), lambda: JobStore(url, stale_after_s=stale))
 
 
-def backend_for(settings: Settings, options) -> object:
+def backend_for(settings: Settings, options: PipelineOptions) -> InferenceBackend:
     """The pose backend these job options ask for, loaded once per worker process."""
     from pose import load_backend
     path = Path(settings.model_path)
@@ -53,7 +58,7 @@ def backend_for(settings: Settings, options) -> object:
                                                         precision=options.precision))
 
 
-def job_options(settings: Settings, values: dict):
+def job_options(settings: Settings, values: dict) -> PipelineOptions:
     """The job's PipelineOptions; the backend defaults to the worker's ``INFERENCE_BACKEND``."""
     from workers.pipeline import PipelineOptions
     return PipelineOptions.from_mapping({"backend": settings.inference_backend, **values})
@@ -63,14 +68,19 @@ def _settings(task: Task) -> Settings:
     return getattr(task.app, "posestudio_settings", None) or Settings.from_env()
 
 
-def list_outputs(folder: Path) -> dict:
-    """The finished folder's files as names relative to it, keyed by what they are."""
-    named = {"video": "annotated.mp4", "keypoints_json": "keypoints.json", "csv": "keypoints.csv",
-             "openpose_zip": "openpose_json.zip", "mot": "tracks_mot.txt",
-             "poster": "screenshots/poster.jpg"}
-    outputs: dict = {key: name for key, name in named.items() if (folder / name).is_file()}
-    outputs["screenshots"] = sorted(
-        p.relative_to(folder).as_posix() for p in (folder / "screenshots").glob("t*.jpg"))
+def outputs_of(result: PipelineResult) -> dict:
+    """The finished run's files as names relative to its folder, keyed by what they are
+    (``video``, ``keypoints_json``, ``csv``, ``openpose_zip``, ``mot``, ``poster``,
+    ``screenshots``: a list), as the web app serves them."""
+    from workers.exports import KEYPOINTS_CSV, KEYPOINTS_JSON, OPENPOSE_ZIP, TRACKS_MOT
+    from workers.pipeline import ANNOTATED_VIDEO
+
+    keys = {ANNOTATED_VIDEO: "video", KEYPOINTS_JSON: "keypoints_json", KEYPOINTS_CSV: "csv",
+            OPENPOSE_ZIP: "openpose_zip", TRACKS_MOT: "mot"}
+    outputs: dict = {keys.get(name, name): name for name in result.files}
+    if result.poster:
+        outputs["poster"] = result.poster
+    outputs["screenshots"] = list(result.screenshots)
     return outputs
 
 
@@ -125,7 +135,8 @@ def process_job(self: Task, job_id: str) -> str:
     return _run(store, job, settings, options, backend)
 
 
-def _run(store: JobStore, job, settings: Settings, options, backend) -> str:
+def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions,
+         backend: InferenceBackend) -> str:
     from pose import PoseError
     from videoio import VideoError
     from workers.pipeline import PipelineCancelled, process_video
@@ -163,7 +174,7 @@ def _run(store: JobStore, job, settings: Settings, options, backend) -> str:
                "detections": result.detections, "tracks": result.tracks}
     if result.warnings:
         timings["warnings"] = list(result.warnings)
-    if not store.mark_succeeded(job.id, outputs=list_outputs(out), timings=timings, claim=claim):
+    if not store.mark_succeeded(job.id, outputs=outputs_of(result), timings=timings, claim=claim):
         log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
         return "abandoned"
     return JobState.SUCCEEDED.value
