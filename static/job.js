@@ -47,6 +47,12 @@
     async function poll() {
       try {
         const response = await fetch(panel.dataset.api, {headers: {Accept: "application/json"}, cache: "no-store"});
+        if (response.status === 404) {  // deleted by an admin meanwhile: stop polling
+          document.getElementById("job-stage").textContent = "deleted";
+          live.textContent = "This job was deleted.";
+          cancelButton.disabled = true;
+          return;
+        }
         if (response.ok) {
           const job = await response.json();
           if (!["queued", "running"].includes(job.state)) {
