@@ -57,17 +57,19 @@ def sample_bilinear(maps: np.ndarray, x: np.ndarray, y: np.ndarray, channel: np.
     x, y and channel (int) broadcast together; positions outside the map are clamped to its
     border. Returns float32 of the broadcast shape.
     """
-    height, width = maps.shape[:2]
+    height, width, channels = maps.shape
+    flat = maps.reshape(-1)
     x = np.clip(x, 0.0, width - 1.0)
     y = np.clip(y, 0.0, height - 1.0)
     x0 = np.minimum(x.astype(np.int64), max(width - 2, 0))
     y0 = np.minimum(y.astype(np.int64), max(height - 2, 0))
-    x1 = np.minimum(x0 + 1, width - 1)
-    y1 = np.minimum(y0 + 1, height - 1)
     fx = (x - x0).astype(np.float32)
     fy = (y - y0).astype(np.float32)
-    top = maps[y0, x0, channel] * (1 - fx) + maps[y0, x1, channel] * fx
-    bottom = maps[y1, x0, channel] * (1 - fx) + maps[y1, x1, channel] * fx
+    step_x = channels if width > 1 else 0
+    step_y = width * channels if height > 1 else 0
+    corner = (y0 * width + x0) * channels + channel
+    top = flat.take(corner) * (1 - fx) + flat.take(corner + step_x) * fx
+    bottom = flat.take(corner + step_y) * (1 - fx) + flat.take(corner + step_y + step_x) * fx
     return top * (1 - fy) + bottom * fy
 
 
@@ -93,9 +95,8 @@ def score_pairs(paf: np.ndarray, channels: np.ndarray, ax: np.ndarray, ay: np.nd
     t = np.linspace(0.0, 1.0, num_samples, dtype=np.float32)
     px = ax[:, None] + dx[:, None] * t
     py = ay[:, None] + dy[:, None] * t
-    vx = sample_bilinear(paf, px, py, channels[:, :1])
-    vy = sample_bilinear(paf, px, py, channels[:, 1:])
-    dots = vx * ux + vy * uy
+    vectors = sample_bilinear(paf, px[..., None], py[..., None], channels[:, None, :])
+    dots = vectors[..., 0] * ux + vectors[..., 1] * uy
     prior = np.minimum(0.0, distance_prior * paf.shape[0] / safe - 1.0)
     score = (dots.mean(axis=1) + prior).astype(np.float32)
     agreeing = (dots > sample_threshold).sum(axis=1)
