@@ -300,8 +300,9 @@ class JobStore:
         A running job is an orphan when its heartbeat is older than ``stale_after_s``, when its
         worker is in ``dead_workers`` (e.g. the node name of a worker that is starting up: its
         previous incarnation died), or, when ``worker_hostnames_alive`` is given, when its worker
-        is not in it. Orphans with ``attempts < max_attempts`` go back to queued (attempts + 1);
-        the others fail with ``reason`` (``{attempts}`` is filled in). Each change is one
+        is not in it. Orphans someone asked to cancel become cancelled; others with
+        ``attempts < max_attempts`` go back to queued (attempts + 1); the rest fail with
+        ``reason`` (``{attempts}`` is filled in). Each change is one
         conditional UPDATE on the claim seen, so concurrent recoveries never act twice.
         """
         stale_before = _now() - timedelta(seconds=self.stale_after_s)
@@ -314,7 +315,11 @@ class JobStore:
                     or heartbeat is None or heartbeat < stale_before)
             if not dead:
                 continue
-            if job.attempts < max_attempts:
+            if job.cancel_requested:  # it was being cancelled anyway: finish that
+                values = dict(state=JobState.CANCELLED.value, stage="cancelled", claim=None,
+                              finished_at=_now(), eta_s=None)
+                verb = "cancelled"
+            elif job.attempts < max_attempts:
                 values, verb = _QUEUED_AGAIN, "requeued"
             else:
                 values = dict(state=JobState.FAILED.value, claim=None, finished_at=_now(),

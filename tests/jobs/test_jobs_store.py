@@ -112,6 +112,14 @@ def test_writes_with_a_lost_claim_are_ignored(store):
     assert store.heartbeat(job.id, claim=second.claim)
 
 
+def test_an_orphan_being_cancelled_is_cancelled_not_requeued(store):
+    job = _new(store)
+    store.mark_running(job.id, worker="celery@a")
+    store.request_cancel(job.id)
+    assert store.recover_orphans(dead_workers=["celery@a"]) == []
+    assert store.get(job.id).state is JobState.CANCELLED
+
+
 def test_cancel_queued_and_running(store):
     queued = _new(store)
     assert store.request_cancel(queued.id).state is JobState.CANCELLED
