@@ -22,6 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, select, update
@@ -165,8 +166,6 @@ class JobStore:
     def __init__(self, database_url: str, *, stale_after_s: float = 60.0):
         database_url = normalize_database_url(database_url)
         if database_url.startswith("sqlite:///"):
-            from pathlib import Path
-
             db_path = database_url.removeprefix("sqlite:///")
             if db_path and db_path != ":memory:":
                 Path(db_path).parent.mkdir(parents=True, exist_ok=True)
