@@ -52,10 +52,14 @@ def frame_limit_s(video: Path, frames: int) -> float:
     return frames / float(probe(video).fps)
 
 
-def warmed_backend(video: Path, net_height: int):
+def warmed_backend(video: Path, net_height: int, *, for_pipeline: bool = False):
     from pose import PoseEstimator, load_backend
     from videoio import VideoReader
-    backend = load_backend("openvino", config.DEFAULT_MODEL_PATH)
+    from workers.pipeline import PipelineOptions, load_pipeline_backend
+    if for_pipeline:  # as the CLI and the workers load it (parallel requests)
+        backend = load_pipeline_backend(PipelineOptions(), config.DEFAULT_MODEL_PATH)
+    else:  # the fastest single inference (latency mode)
+        backend = load_backend("openvino", config.DEFAULT_MODEL_PATH)
     estimator = PoseEstimator(backend, net_height=net_height)
     with VideoReader(video, end_s=frame_limit_s(video, 1)) as reader:
         for frame in reader:
@@ -66,7 +70,7 @@ def warmed_backend(video: Path, net_height: int):
 def run_pipeline(video: Path, frames: int) -> dict:
     from workers.pipeline import PipelineOptions, process_video
     options = PipelineOptions(end_s=frame_limit_s(video, frames))
-    backend, _ = warmed_backend(video, options.net_height)
+    backend, _ = warmed_backend(video, options.net_height, for_pipeline=True)
     with tempfile.TemporaryDirectory() as tmp:
         t0, c0 = time.perf_counter(), cpu_s()
         result = process_video(video, Path(tmp) / "out", options, backend=backend)

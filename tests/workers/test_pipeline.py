@@ -15,9 +15,8 @@ import av
 import numpy as np
 import pytest
 
-from pose import load_backend
 from videoio import VideoError
-from workers.pipeline import PipelineCancelled, PipelineOptions, Progress, process_video
+from workers.pipeline import PipelineCancelled, PipelineOptions, Progress, load_pipeline_backend, process_video
 
 pytestmark = pytest.mark.model
 
@@ -28,7 +27,10 @@ SMALL = dict(net_height=128, upsample=2)
 
 @pytest.fixture(scope="module")
 def backend(model_path: Path):
-    return load_backend("openvino", model_path)
+    """As the workers load it: two inferences in flight (test_pipeline_inputs uses one)."""
+    backend = load_pipeline_backend(PipelineOptions(), model_path)
+    assert backend.parallel_requests == 2
+    return backend
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +202,18 @@ def test_a_job_delivered_twice_ends_with_one_complete_output(backend, tmp_path) 
     with pytest.raises(VideoError):
         process_video(tmp_path / "broken.mp4", out, options, backend=backend)
     assert OUTPUT_NAMES == {p.name for p in out.iterdir()}
+
+
+def test_the_pipeline_backend_matches_the_latency_backend_under_concurrency(backend, model_path, videos_dir) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pose import PoseEstimator, load_backend
+    from videoio import VideoReader
+    with VideoReader(videos_dir / "vtest.avi", end_s=0.4) as reader:
+        tensors = [PoseEstimator(backend, net_height=184).preprocess(f.image).tensor for f in reader]
+    single = load_backend("openvino", model_path)
+    expected = [single.infer(t) for t in tensors]
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(backend.infer, tensors))
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, atol=1e-4)
