@@ -13,7 +13,7 @@ from config import Settings
 from jobs import JobState, JobStore, output_dir, upload_path
 from workers.celery_app import create_celery
 from workers.job_run import JobRun
-from workers.tasks import TASK_NAME
+from workers.tasks import TASK_NAME, list_outputs
 
 pytestmark = pytest.mark.model
 CLIP = "mmaction2_test_video_structuralize.mp4"
@@ -50,6 +50,7 @@ def test_runs_once_then_a_second_delivery_is_a_no_op(env, videos_dir):
                                  "screenshots"}
     names = [n for v in done.outputs.values() for n in (v if isinstance(v, list) else [v])]
     assert len(names) >= 7 and all((output_dir(settings, job.id) / n).is_file() for n in names)
+    assert list_outputs(output_dir(settings, job.id)) == done.outputs
     assert task(job.id) == "succeeded"  # delivered again: nothing rewritten
     assert store.get(job.id).finished_at == done.finished_at
     assert task("no-such-job") == "missing"
