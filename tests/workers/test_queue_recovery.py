@@ -2,7 +2,7 @@
 main process lives on: the job must not stay "running". The broker redelivers the message
 (reject_on_worker_lost), that delivery sees a claimed job and leaves it; the worker's sweeper
 finds the stale heartbeat and requeues the job, and the worker finishes it.
-JOB_STALE_AFTER_S is 3 here (60 by default) so the test takes seconds."""
+JOB_STALE_AFTER_S is 5 here (60 by default) so the test takes seconds."""
 from __future__ import annotations
 
 import os
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.model
 @pytest.fixture(scope="module")
 def queue(tmp_path_factory, videos_dir, model_path):
     root = tmp_path_factory.mktemp("queue-recovery")
-    env = queue_env(root, model_path, JOB_STALE_AFTER_S="3")
+    env = queue_env(root, model_path, JOB_STALE_AFTER_S="5")
     worker = WorkerProcess(env, name="a1test-recovery", concurrency=1, log_path=root / "worker.log")
     q = Queue(Settings.from_env(env), env, worker.start(), videos_dir)
     yield q
@@ -36,11 +36,12 @@ def test_pool_process_killed_job_is_requeued_by_the_sweeper_and_finished(queue):
     (child,) = pool_children(queue.worker.proc.pid)
     os.kill(child, signal.SIGKILL)
     assert queue.worker.proc.poll() is None  # the worker itself lives on
-    requeued = queue.wait(job.id, lambda j: j.attempts == 2, timeout_s=30)
+    requeued = queue.wait(job.id, lambda j: j.attempts >= 2, timeout_s=30)
     assert requeued.state in (JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED)
     done = queue.wait_finished(job.id, timeout_s=60)
     assert done.state is JobState.SUCCEEDED, done.error
-    assert running.attempts == 1 and done.attempts == 2 and done.frames_done == 60
+    # 2, or 3 if a loaded machine let a heartbeat lapse: never stuck, one complete output.
+    assert running.attempts == 1 and done.attempts >= 2 and done.frames_done == 60
     assert probe(output_dir(queue.settings, job.id) / "annotated.mp4").frame_count == 60
     assert queue.leftovers(job.id) == []
     assert "requeued" in queue.worker.log()
