@@ -29,7 +29,11 @@ _per_process: dict[tuple, object] = {}
 
 
 def enqueue_job(job_id: str, *, settings: Settings | None = None) -> None:
-    """Send the job to the queue. ``settings`` picks the broker (default: the environment's)."""
+    """Send the job to the queue. ``settings`` picks the broker (default: the environment's).
+
+    Raises ``kombu.exceptions.OperationalError`` (after about a second of retries) when the
+    broker cannot be reached; the job then stays queued until a worker start re-sends it.
+    """
     from workers.celery_app import app_for, celery_app
 
     app = celery_app if settings is None else app_for(settings)
