@@ -85,3 +85,17 @@ def test_serve_starts_web_and_worker_and_sigint_stops_both(tmp_path):
         if proc.poll() is None:
             proc.kill()
         log.close()
+
+
+def test_serve_refuses_a_port_in_use_and_starts_nothing(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = dict(os.environ, POSESTUDIO_INSTANCE_DIR=str(tmp_path / "instance"),
+                   POSESTUDIO_UPLOADS_DIR=str(tmp_path / "up"), POSESTUDIO_OUTPUTS_DIR=str(tmp_path / "out"))
+        done = subprocess.run([sys.executable, "-m", "posestudio.cli", "serve", "--port", str(port)],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"port {port} on 127.0.0.1 is in use" in done.stderr and "--port" in done.stderr
+    assert "running at" not in done.stdout
