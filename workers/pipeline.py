@@ -146,13 +146,14 @@ def expected_frames(info: VideoInfo, options: PipelineOptions) -> int | None:
 def _run(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions,
          estimator: PoseEstimator, report: "_Reporter", should_cancel: Callable[[], bool]) -> PipelineResult:
     total = expected_frames(info, options)
+    # Seconds each stage spent working (summed over a stage's threads; stages overlap in time).
     busy = {"decode": 0.0, "inference": 0.0, "postprocess": 0.0, "annotate": 0.0, "encode": 0.0}
     started = time.perf_counter()
     output_fps = info.fps / options.frame_stride
     exports = ExportWriters(work_dir, video_stem=source.stem, header=_header(source, info, options, estimator))
-    frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s)
     reader = writer = None
     try:
+        frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s)
         reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
         writer = VideoWriter(work_dir / ANNOTATED_VIDEO, width=info.width, height=info.height, fps=output_fps,
                              audio_from=source if info.has_audio else None,
