@@ -1,0 +1,32 @@
+"""Multi-person pose estimation with the OpenPose mobilenet_thin graph: a pure library.
+
+Images (numpy arrays) in, typed :class:`Person` results out. No Flask, Celery, Redis or job
+store, no environment variables, no logging configuration, no import-time side effects.
+
+Typical use::
+
+    backend = load_backend("openvino", model_path)
+    estimator = PoseEstimator(backend)
+    persons = estimator.estimate(image_bgr)
+    annotated = SkeletonAnnotator().annotate(image_bgr, persons)
+"""
+from __future__ import annotations
+
+from pose.assembly import AssemblyParams, parse_network_output
+from pose.backends import BACKENDS, DEFAULT_BACKEND, InferenceBackend, load_backend
+from pose.draw import SkeletonAnnotator
+from pose.errors import BackendUnavailableError, InvalidImageError, ModelLoadError, PoseError
+from pose.estimator import PoseEstimator
+from pose.imagefile import read_image
+from pose.preprocess import PreparedInput, network_input_size, prepare_input, to_bgr8
+from pose.skeleton import (
+    COCO17_FROM_OPENPOSE, COCO17_NAMES, LIMB_PAF_CHANNELS, LIMBS, NUM_PARTS, PART_NAMES, Person,
+)
+
+__all__ = [
+    "AssemblyParams", "BACKENDS", "BackendUnavailableError", "COCO17_FROM_OPENPOSE", "COCO17_NAMES",
+    "DEFAULT_BACKEND", "InferenceBackend", "InvalidImageError", "LIMBS", "LIMB_PAF_CHANNELS",
+    "ModelLoadError", "NUM_PARTS", "PART_NAMES", "Person", "PoseError", "PoseEstimator",
+    "PreparedInput", "SkeletonAnnotator", "load_backend", "network_input_size",
+    "parse_network_output", "prepare_input", "read_image", "to_bgr8",
+]

@@ -1,0 +1,20 @@
+"""Exceptions raised by :mod:`pose`. Every message names what went wrong and what to do about it."""
+from __future__ import annotations
+
+
+class PoseError(Exception):
+    """Base class for every error the pose library raises on purpose."""
+
+
+class ModelLoadError(PoseError):
+    """The graph file is missing, unreadable, or not the OpenPose graph a backend expects."""
+
+
+class BackendUnavailableError(PoseError):
+    """The requested inference backend (or precision) cannot run here: unknown name, missing
+    package, or a precision this CPU does not support."""
+
+
+class InvalidImageError(PoseError):
+    """An image that cannot be used: not decodable, empty, truncated, wrong dtype or channel
+    count, or smaller than the network's stride."""

@@ -1,0 +1,77 @@
+"""PoseEstimator: an image in, the people in it out (18 keypoints each, in source pixels).
+
+The three stages are public so that a pipeline can overlap them across threads:
+``estimate(image) == postprocess(infer(preprocess(image)), preprocess(image))``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pose.assembly import AssemblyParams, parse_network_output
+from pose.backends.base import InferenceBackend
+from pose.preprocess import PreparedInput, network_input_size, prepare_input
+from pose.skeleton import NUM_PARTS, Person
+
+
+class PoseEstimator:
+    """Multi-person pose estimation with the OpenPose mobilenet_thin graph.
+
+    backend: a loaded :class:`~pose.backends.base.InferenceBackend` (see ``load_backend``); one
+        backend can be shared by several estimators.
+    net_height: network input height in pixels, a multiple of 8 (default 368).
+    net_width: fixed network input width (multiple of 8); None (default) follows each image's
+        aspect ratio, rounded to a multiple of 16.
+    upsample: factor by which heatmaps and PAFs are upsampled before peak finding (default 4;
+        8 is more accurate and slower).
+    params: assembly thresholds (default ``AssemblyParams()``).
+    """
+
+    def __init__(
+        self,
+        backend: InferenceBackend,
+        *,
+        net_height: int = 368,
+        net_width: int | None = None,
+        upsample: int = 4,
+        params: AssemblyParams = AssemblyParams(),
+    ) -> None:
+        network_input_size(net_height, net_height, net_height=net_height, net_width=net_width)  # validates
+        if upsample < 1:
+            raise ValueError(f"upsample must be >= 1, got {upsample}")
+        self.backend = backend
+        self.net_height = net_height
+        self.net_width = net_width
+        self.upsample = upsample
+        self.params = params
+
+    def estimate(self, image_bgr: np.ndarray) -> list[Person]:
+        """People in ``image_bgr`` (uint8 (H, W, 3) BGR; grayscale, BGRA and 16-bit are converted),
+        sorted by score, highest first. Raises InvalidImageError for an unusable image."""
+        prepared = self.preprocess(image_bgr)
+        return self.postprocess(self.infer(prepared), prepared)
+
+    def preprocess(self, image: np.ndarray) -> PreparedInput:
+        """Validate, convert and resize ``image`` for the network (CPU, no model involved)."""
+        return prepare_input(image, net_height=self.net_height, net_width=self.net_width)
+
+    def infer(self, prepared: PreparedInput) -> np.ndarray:
+        """Run the network: float32 [h/8, w/8, 57] for one prepared image."""
+        return self.backend.infer(prepared.tensor)[0]
+
+    def postprocess(self, raw: np.ndarray, prepared: PreparedInput) -> list[Person]:
+        """Assemble people from the network output and map them to source pixels."""
+        people = parse_network_output(raw, upsample=self.upsample, params=self.params)
+        persons = []
+        for keypoints, score in people:
+            persons.append(Person(keypoints=self._to_source(keypoints, prepared), score=float(score)))
+        persons.sort(key=lambda p: p.score, reverse=True)
+        return persons
+
+    @staticmethod
+    def _to_source(keypoints: np.ndarray, prepared: PreparedInput) -> np.ndarray:
+        """(18, 3) network-input pixels -> (18, 3) float32 source pixels; missing parts stay 0, 0, 0."""
+        out = np.zeros((NUM_PARTS, 3), dtype=np.float32)
+        found = keypoints[:, 2] > 0
+        out[found, :2] = prepared.to_source(keypoints[found, :2])
+        out[found, 2] = keypoints[found, 2]
+        return out
