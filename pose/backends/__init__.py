@@ -32,10 +32,11 @@ def load_backend(
 
     name: ``"openvino"`` (default, fast on CPU) or ``"opencv"`` (cv2.dnn, the fallback).
     precision: ``"f32"`` (default) or ``"bf16"`` (openvino only).
-    parallel_requests: openvino: how many inferences may run at once (default 1 = lowest
-        latency; the video pipeline uses 2 for throughput). Ignored by opencv.
     num_threads: openvino inference threads; None (default) uses every core. Ignored by opencv,
         whose thread count is process-wide (``cv2.setNumThreads``).
+    parallel_requests: inferences the caller keeps in flight at once (default 1); openvino then
+        runs that many streams (see OpenVinoBackend; the video pipeline uses 2). opencv always runs one at a time; every
+        backend reports the number it honours as ``backend.parallel_requests``.
 
     Raises BackendUnavailableError for an unknown name or an unsupported precision, and
     ModelLoadError when the file is missing or not the expected graph.

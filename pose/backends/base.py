@@ -27,10 +27,12 @@ PRECISIONS = ("f32", "bf16")
 @runtime_checkable
 class InferenceBackend(Protocol):
     """Runs the graph. ``name`` is the registry name (e.g. ``"openvino"``), ``precision`` the
-    arithmetic actually used (``"f32"`` or ``"bf16"``)."""
+    arithmetic actually used (``"f32"`` or ``"bf16"``), ``parallel_requests`` how many calls
+    from different threads can usefully run at once (1 = they queue)."""
 
     name: str
     precision: str
+    parallel_requests: int
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         """float32 NHWC [N, H, W, 3] BGR 0..255 -> float32 NHWC [N, H/8, W/8, 57]."""

@@ -21,6 +21,7 @@ class OpenCvBackend:
     """
 
     name = "opencv"
+    parallel_requests = 1  # one shared network: concurrent calls queue on its lock
 
     def __init__(self, model_path: str | Path, *, precision: str = "f32") -> None:
         if check_precision(precision) != "f32":
