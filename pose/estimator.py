@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose.assembly import AssemblyParams, parse_network_output
+from pose.assembly import AssemblyParams, NetworkOutputParser
 from pose.backends.base import InferenceBackend
 from pose.preprocess import PreparedInput, network_input_size, prepare_input
 from pose.skeleton import NUM_PARTS, Person
@@ -43,6 +43,7 @@ class PoseEstimator:
         self.net_width = net_width
         self.upsample = upsample
         self.params = params
+        self._parser = NetworkOutputParser(upsample=upsample, params=params)  # reuses buffers, per thread
 
     def estimate(self, image_bgr: np.ndarray) -> list[Person]:
         """People in ``image_bgr`` (uint8 (H, W, 3) BGR; grayscale, BGRA and 16-bit are converted),
@@ -59,8 +60,9 @@ class PoseEstimator:
         return self.backend.infer(prepared.tensor)[0]
 
     def postprocess(self, raw: np.ndarray, prepared: PreparedInput) -> list[Person]:
-        """Assemble people from the network output and map them to source pixels."""
-        people = parse_network_output(raw, upsample=self.upsample, params=self.params)
+        """Assemble people from the network output and map them to source pixels. Safe to call
+        from several threads at once."""
+        people = self._parser(raw)
         persons = []
         for keypoints, score in people:
             persons.append(Person(keypoints=self._to_source(keypoints, prepared), score=float(score)))

@@ -35,8 +35,8 @@ def load_backend(
     num_threads: openvino inference threads; None (default) uses every core. Ignored by opencv,
         whose thread count is process-wide (``cv2.setNumThreads``).
     parallel_requests: inferences the caller keeps in flight at once (default 1); openvino then
-        runs that many streams (see OpenVinoBackend; the video pipeline uses 2). opencv always runs one at a time; every
-        backend reports the number it honours as ``backend.parallel_requests``.
+        runs that many streams (see OpenVinoBackend; the video pipeline uses 2). opencv always
+        runs one at a time; every backend reports its number as ``backend.parallel_requests``.
 
     Raises BackendUnavailableError for an unknown name or an unsupported precision, and
     ModelLoadError when the file is missing or not the expected graph.
