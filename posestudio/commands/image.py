@@ -1,0 +1,252 @@
+"""``posestudio image FILE... --out DIR`` and ``posestudio images DIR --coco-results OUT.json``.
+
+``image`` writes, per input, ``DIR/<name>.jpg`` (the skeletons drawn on the image) and
+``DIR/<name>.json`` (image size and every person: 18 named keypoints, COCO-17 flat keypoints,
+score, box). ``images`` runs every image directly inside DIR and writes COCO keypoint results
+(``image_id`` = the integer in the file name) that pycocotools can score.
+
+A bad input (not an image, empty, truncated, too small, ...) costs one line on stderr naming the
+file and the reason; the other inputs are still processed and the exit code is 1.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+import config
+
+# AssemblyParams fields offered as flags: (flag, field, type, help).
+_THRESHOLD_FLAGS: tuple[tuple[str, str, type, str], ...] = (
+    ("--peak-threshold", "peak_threshold", float, "least smoothed heatmap value for a part peak"),
+    ("--paf-sample-threshold", "paf_sample_threshold", float, "least PAF alignment for a limb sample to agree"),
+    ("--paf-min-fraction", "paf_min_fraction", float, "least fraction of agreeing samples for a limb"),
+    ("--min-parts", "min_parts", int, "drop people with fewer parts"),
+    ("--min-mean-score", "min_mean_score", float, "drop people whose mean part+limb score is lower"),
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    image = subparsers.add_parser(
+        "image", help="find people's skeletons in image files: annotated image + JSON per input",
+        description="Detect every person in each FILE and write DIR/<name>.jpg (skeletons drawn) "
+        "and DIR/<name>.json (image size; per person: score, box, 18 named keypoints as "
+        "[x, y, confidence] in image pixels or null when missing, and the 51 COCO-17 values).",
+    )
+    image.add_argument("files", nargs="+", type=Path, metavar="FILE", help="image files (JPEG, PNG, ...)")
+    image.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (created if needed)")
+    image.add_argument("--skeleton-only", action="store_true", help="draw the skeletons on black")
+    _add_engine_options(image)
+    image.set_defaults(run=run_image)
+
+    images = subparsers.add_parser(
+        "images", help="COCO keypoint results for every image in a folder",
+        description="Detect every person in each image directly inside DIR and write OUT.json as "
+        "COCO keypoint results (image_id = the integer in the file name, category_id 1, 51 "
+        "keypoint values, score), ready for pycocotools' COCOeval.",
+    )
+    images.add_argument("directory", type=Path, metavar="DIR", help="folder of images, e.g. 000000000785.jpg")
+    images.add_argument("--coco-results", type=Path, required=True, metavar="OUT.json", help="results file to write")
+    images.add_argument("--out", type=Path, metavar="DIR", help="also write the annotated image and JSON per input here")
+    _add_engine_options(images)
+    images.set_defaults(run=run_images, skeleton_only=False)
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    engine = parser.add_argument_group("engine")
+    engine.add_argument("--backend", choices=("openvino", "opencv"), default="openvino",
+                        help="inference backend (default: %(default)s; opencv is slower, always available)")
+    engine.add_argument("--precision", choices=("f32", "bf16"), default="f32",
+                        help="f32 (default, exact) or bf16 (openvino only: faster, moves some keypoints)")
+    engine.add_argument("--net-height", type=_multiple_of_8, default=368, metavar="H",
+                        help="network input height, multiple of 8; width follows the image's aspect (default: %(default)s)")
+    engine.add_argument("--net-size", type=_net_size, metavar="WxH", help="fixed network input size instead, e.g. 432x368")
+    engine.add_argument("--upsample", type=_positive_int, default=4, metavar="N",
+                        help="heatmap upsampling before peak finding; 8 is more accurate, slower (default: %(default)s)")
+    engine.add_argument("--model", type=Path, default=config.DEFAULT_MODEL_PATH, help="graph_opt.pb (default: %(default)s)")
+    thresholds = parser.add_argument_group("assembly thresholds (defaults: pose.AssemblyParams)")
+    for flag, field, kind, text in _THRESHOLD_FLAGS:
+        thresholds.add_argument(flag, dest=field, type=kind, metavar="N" if kind is int else "X", help=text)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _multiple_of_8(text: str) -> int:
+    value = _positive_int(text)
+    if value % 8:
+        raise argparse.ArgumentTypeError(f"must be a multiple of 8 (the network's stride), got {value}")
+    return value
+
+
+def _net_size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected WxH such as 432x368, got {text!r}")
+    return _multiple_of_8(width), _multiple_of_8(height)
+
+
+def _build_estimator(args: argparse.Namespace) -> Any:
+    """The PoseEstimator the flags describe; raises PoseError or ValueError with a clear message."""
+    from pose import AssemblyParams, PoseEstimator, load_backend
+
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(AssemblyParams)
+                 if getattr(args, f.name, None) is not None}
+    params = AssemblyParams(**overrides)
+    net_width, net_height = args.net_size if args.net_size else (None, args.net_height)
+    backend = load_backend(args.backend, args.model, precision=args.precision)
+    return PoseEstimator(backend, net_height=net_height, net_width=net_width, upsample=args.upsample, params=params)
+
+
+def person_record(person: Any) -> dict[str, Any]:
+    """One person as JSON: score, box, named keypoints ([x, y, conf] or None), COCO-17 values."""
+    from pose import PART_NAMES
+
+    keypoints = {name: ([round(float(x), 2), round(float(y), 2), round(float(c), 4)] if c > 0 else None)
+                 for name, (x, y, c) in zip(PART_NAMES, person.keypoints)}
+    return {
+        "score": round(float(person.score), 4),
+        "num_parts": person.num_parts,
+        "box": [round(v, 2) for v in person.box],
+        "keypoints": keypoints,
+        "coco_keypoints": person.coco_keypoints_flat(),
+    }
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class _ImageRunner:
+    """Runs the estimator over files, reporting bad ones on stderr and carrying on."""
+
+    def __init__(self, prog: str, estimator: Any, out_dir: Path | None, skeleton_only: bool) -> None:
+        from pose import SkeletonAnnotator
+
+        self.prog, self.estimator, self.out_dir, self.skeleton_only = prog, estimator, out_dir, skeleton_only
+        self.annotator = SkeletonAnnotator()
+        self.failures = 0
+        self._used_names: set[str] = set()
+
+    def error(self, message: str) -> None:
+        print(f"{self.prog}: {message}", file=sys.stderr)
+        self.failures += 1
+
+    def process(self, path: Path) -> list[Any] | None:
+        """The persons in ``path`` (and its outputs written), or None after reporting an error."""
+        import cv2
+        from pose import PoseError, read_image
+
+        try:
+            image = read_image(path)
+            persons = self.estimator.estimate(image)
+        except PoseError as exc:
+            message = str(exc)
+            self.error(message if str(path) in message else f"{path}: {message}")
+            return None
+        if self.out_dir is not None:
+            name = self._output_name(path)
+            annotated = self.annotator.annotate(image, persons, skeleton_only=self.skeleton_only)
+            if not cv2.imwrite(str(self.out_dir / f"{name}.jpg"), annotated, [cv2.IMWRITE_JPEG_QUALITY, 90]):
+                self.error(f"{path}: could not write {self.out_dir / (name + '.jpg')}")
+                return None
+            record = {"image": str(path), "width": image.shape[1], "height": image.shape[0],
+                      "people": [person_record(p) for p in persons]}
+            _write_atomically(self.out_dir / f"{name}.json", json.dumps(record, indent=1) + "\n")
+        return persons
+
+    def _output_name(self, path: Path) -> str:
+        name, n = path.stem, 2
+        while name in self._used_names:
+            name, n = f"{path.stem}-{n}", n + 1
+        self._used_names.add(name)
+        return name
+
+
+def _start(prog: str, args: argparse.Namespace, out_dir: Path | None) -> _ImageRunner | None:
+    from pose import PoseError
+
+    try:
+        estimator = _build_estimator(args)
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+    except (PoseError, ValueError, OSError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None
+    return _ImageRunner(prog, estimator, out_dir, args.skeleton_only)
+
+
+def run_image(args: argparse.Namespace) -> int:
+    runner = _start("posestudio image", args, args.out)
+    if runner is None:
+        return 1
+    for path in args.files:
+        runner.process(path)
+    done = len(args.files) - runner.failures
+    print(f"{done} of {len(args.files)} images processed into {args.out}")
+    return 1 if runner.failures else 0
+
+
+def image_id_from_name(path: Path) -> int | None:
+    """The last run of digits in the file name's stem (``000000000785.jpg`` -> 785), or None."""
+    numbers = re.findall(r"\d+", path.stem)
+    return int(numbers[-1]) if numbers else None
+
+
+def run_images(args: argparse.Namespace) -> int:
+    from pose.imagefile import IMAGE_SUFFIXES, list_images
+
+    prog = "posestudio images"
+    try:
+        paths = list_images(args.directory)
+    except OSError as exc:
+        print(f"{prog}: {args.directory}: cannot list the folder ({exc.strerror})", file=sys.stderr)
+        return 1
+    if not paths:
+        kinds = ", ".join(sorted(IMAGE_SUFFIXES))
+        print(f"{prog}: {args.directory}: no image files in this folder (looked for {kinds})", file=sys.stderr)
+        return 1
+    runner = _start(prog, args, args.out)
+    if runner is None:
+        return 1
+    results = list(_coco_results(runner, paths))
+    try:
+        args.coco_results.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(args.coco_results, json.dumps(results) + "\n")
+    except OSError as exc:
+        print(f"{prog}: {args.coco_results}: cannot write ({exc.strerror})", file=sys.stderr)
+        return 1
+    print(f"{len(paths) - runner.failures} of {len(paths)} images processed; "
+          f"{len(results)} people written to {args.coco_results}")
+    return 1 if runner.failures else 0
+
+
+def _coco_results(runner: _ImageRunner, paths: Iterable[Path]) -> Iterable[dict[str, Any]]:
+    for path in paths:
+        image_id = image_id_from_name(path)
+        if image_id is None:
+            runner.error(f"{path}: no number in the file name to use as the COCO image_id")
+            continue
+        for person in runner.process(path) or []:
+            yield {"image_id": image_id, "category_id": 1,
+                   "keypoints": person.coco_keypoints_flat(), "score": round(float(person.score), 4)}
