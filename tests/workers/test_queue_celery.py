@@ -67,6 +67,8 @@ def test_a_job_goes_through(queue):
 def test_two_jobs_at_once_and_a_duplicate_delivery(queue):
     first = queue.submit({**FAST, "end_s": 1.0})
     second = queue.submit({**FAST, "end_s": 1.0})
+    for job in (first, second):  # two pool processes: both start without waiting for the other
+        queue.wait(job.id, lambda j: j.started_at is not None)
     enqueue_job(first.id, settings=queue.settings)  # delivered twice: must run once
     a, b = queue.wait_finished(first.id), queue.wait_finished(second.id)
     assert a.state is b.state is JobState.SUCCEEDED, (a.error, b.error)
