@@ -171,9 +171,18 @@ class _ImageRunner:
                 self.error(f"{path}: could not write {self.out_dir / (name + '.jpg')}")
                 return None
             record = {"image": str(path), "width": image.shape[1], "height": image.shape[0],
-                      "people": [person_record(p) for p in persons]}
+                      "engine": self._engine_record(image), "people": [person_record(p) for p in persons]}
             _write_atomically(self.out_dir / f"{name}.json", json.dumps(record, indent=1) + "\n")
         return persons
+
+    def _engine_record(self, image: Any) -> dict[str, Any]:
+        from pose import network_input_size
+
+        est = self.estimator
+        width, height = network_input_size(image.shape[1], image.shape[0], net_height=est.net_height,
+                                           net_width=est.net_width)
+        return {"backend": est.backend.name, "precision": est.backend.precision,
+                "network_input": [width, height], "upsample": est.upsample}
 
     def _output_name(self, path: Path) -> str:
         name, n = path.stem, 2
