@@ -35,7 +35,7 @@ class WorkerProcess:
         self.proc: subprocess.Popen | None = None
         self._log_offset = 0
 
-    def start(self, *, timeout_s: float = 60.0) -> "WorkerProcess":
+    def start(self, *, timeout_s: float = 120.0) -> "WorkerProcess":
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -90,7 +90,7 @@ class Queue:
             enqueue_job(job.id, settings=self.settings)
         return job
 
-    def wait(self, job_id: str, until, *, timeout_s: float = 90.0) -> Job:
+    def wait(self, job_id: str, until, *, timeout_s: float = 180.0) -> Job:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             job = self.store.get(job_id)
