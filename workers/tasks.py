@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from celery import Task, shared_task
+from celery import Task, current_app, shared_task, signals
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config import Settings
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 TASK_NAME = "posestudio.process_job"
 _per_process: dict[tuple, object] = {}
+_locks: dict[int, threading.Lock] = {}
 
 
 def enqueue_job(job_id: str, *, settings: Settings | None = None) -> None:
@@ -41,11 +43,15 @@ def enqueue_job(job_id: str, *, settings: Settings | None = None) -> None:
 
 
 def _cached(kind: str, key: tuple, make):
-    """One object per (process, kind, key): created lazily after the fork, never shared."""
-    full_key = (os.getpid(), kind, *key)
-    if full_key not in _per_process:
-        _per_process[full_key] = make()
-    return _per_process[full_key]
+    """One object per (process, kind, key): created lazily after the fork, never shared.
+    Threads of one process wait for each other's creation (the preload thread and a job)."""
+    pid = os.getpid()
+    lock = _locks.setdefault(pid, threading.Lock())  # a fresh lock in every forked process
+    full_key = (pid, kind, *key)
+    with lock:
+        if full_key not in _per_process:
+            _per_process[full_key] = make()
+        return _per_process[full_key]
 
 
 def store_for(settings: Settings) -> JobStore:
@@ -120,6 +126,21 @@ class JobTask(Task):
             store_for(_settings(self)).mark_failed(
                 args[0], error=f"stopped: the job took longer than the hard time limit "
                                f"({limit // 60} min); try a shorter clip or a smaller network size")
+
+
+@signals.worker_process_init.connect
+def _preload_backend(**_kwargs) -> None:
+    """As soon as a pool process starts, load the default backend in the background, so its
+    first job does not pay for it (a job that comes sooner waits for this same load)."""
+    settings = getattr(current_app, "posestudio_settings", None) or Settings.from_env()
+
+    def load() -> None:
+        try:
+            backend_for(settings, job_options(settings, {}))
+        except Exception:  # the first job loads it again and reports the error on the job
+            log.exception("could not preload the pose backend")
+
+    threading.Thread(target=load, name="preload-backend", daemon=True).start()
 
 
 @shared_task(bind=True, base=JobTask, name=TASK_NAME, ignore_result=True,

@@ -65,15 +65,15 @@ def test_a_job_goes_through(queue):
 
 
 def test_two_jobs_at_once_and_a_duplicate_delivery(queue):
-    first = queue.submit({**FAST, "end_s": 1.0})
-    second = queue.submit({**FAST, "end_s": 1.0})
+    first = queue.submit({**FAST, "end_s": 1.5})
+    second = queue.submit({**FAST, "end_s": 1.5})
     for job in (first, second):  # two pool processes: both start without waiting for the other
         queue.wait(job.id, lambda j: j.started_at is not None)
     enqueue_job(first.id, settings=queue.settings)  # delivered twice: must run once
     a, b = queue.wait_finished(first.id), queue.wait_finished(second.id)
     assert a.state is b.state is JobState.SUCCEEDED, (a.error, b.error)
     assert a.started_at < b.finished_at and b.started_at < a.finished_at, "ran one after the other"
-    assert a.attempts == 1 and a.frames_done == 30
+    assert a.attempts == 1 and a.frames_done == 45
     deadline = time.monotonic() + 15  # the duplicate message is handled: it changes nothing
     while not any(f"job {first.id}: {what}" in queue.worker.log() for what in ("already", "not started")):
         assert time.monotonic() < deadline, queue.worker.log()[-3000:]
@@ -81,7 +81,7 @@ def test_two_jobs_at_once_and_a_duplicate_delivery(queue):
     again = queue.store.get(first.id)
     assert (again.state, again.finished_at, again.attempts) == (JobState.SUCCEEDED, a.finished_at, 1)
     for job in (a, b):
-        assert probe(output_dir(queue.settings, job.id) / "annotated.mp4").frame_count == 30
+        assert probe(output_dir(queue.settings, job.id) / "annotated.mp4").frame_count == 45
         assert queue.leftovers(job.id) == []
 
 
