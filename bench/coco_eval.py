@@ -32,7 +32,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 import config
-from pose import AssemblyParams, InferenceBackend, Person, PoseEstimator, load_backend, read_image
+from pose import DEFAULT_UPSAMPLE, AssemblyParams, InferenceBackend, Person, PoseEstimator, load_backend, read_image
 
 ROOT = Path(__file__).resolve().parent.parent
 COCO_DIR = ROOT.parent / "shared" / "data" / "coco"
@@ -50,7 +50,7 @@ PERSON_SCORES: dict[str, Callable[[Person], float]] = {
 class Variant:
     name: str
     net_width: int | None = None
-    upsample: int = 4
+    upsample: int = DEFAULT_UPSAMPLE
     params: AssemblyParams = AssemblyParams()
     person_score: str = "assembly"
 
@@ -62,7 +62,7 @@ def compare_variants(base: AssemblyParams) -> list[Variant]:
         Variant("defaults (h368 aspect, up4)", params=base),
         Variant("no sub-pixel peaks", params=replace(base, subpixel=False)),
         Variant("upsample 8", upsample=8, params=base),
-        Variant("upsample 2", upsample=2, params=base),
+        Variant("upsample 4", upsample=4, params=base),
         Variant("fixed 432x368", net_width=432, params=base),
         Variant("fixed 432x368, no sub-pixel", net_width=432, params=replace(base, subpixel=False)),
         Variant("person score: mean part", params=base, person_score="mean-part"),
@@ -150,7 +150,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--precision", default="f32", choices=("f32", "bf16"))
     parser.add_argument("--net-height", type=int, default=368)
     parser.add_argument("--net-width", type=int, default=None, help="fixed width; default follows each image's aspect")
-    parser.add_argument("--upsample", type=int, default=4)
+    parser.add_argument("--upsample", type=int, default=DEFAULT_UPSAMPLE)
     parser.add_argument("--person-score", default="assembly", choices=sorted(PERSON_SCORES))
     parser.add_argument("--peak-threshold", type=float, default=defaults.peak_threshold)
     parser.add_argument("--blur-sigma", type=float, default=defaults.blur_sigma)

@@ -85,7 +85,7 @@ def bench_inference(backends: dict[str, InferenceBackend], frame: np.ndarray, re
 def bench_postprocess(model_backend: InferenceBackend, frame: np.ndarray, repeats: int) -> list[tuple]:
     rows = []
     for size_name, net_width in SIZES:
-        for upsample in (4, 8):
+        for upsample in (2, 4, 8):
             estimator = PoseEstimator(model_backend, net_width=net_width, upsample=upsample)
             prepared = estimator.preprocess(frame)
             raw = estimator.infer(prepared)

@@ -12,7 +12,7 @@ Typical use::
 """
 from __future__ import annotations
 
-from pose.assembly import AssemblyParams, parse_network_output
+from pose.assembly import DEFAULT_UPSAMPLE, AssemblyParams, parse_network_output
 from pose.backends import BACKENDS, DEFAULT_BACKEND, InferenceBackend, load_backend
 from pose.draw import SkeletonAnnotator
 from pose.errors import BackendUnavailableError, InvalidImageError, ModelLoadError, PoseError
@@ -24,7 +24,7 @@ from pose.skeleton import (
 )
 
 __all__ = [
-    "AssemblyParams", "BACKENDS", "BackendUnavailableError", "COCO17_FROM_OPENPOSE", "COCO17_NAMES",
+    "AssemblyParams", "BACKENDS", "DEFAULT_UPSAMPLE", "BackendUnavailableError", "COCO17_FROM_OPENPOSE", "COCO17_NAMES",
     "DEFAULT_BACKEND", "InferenceBackend", "InvalidImageError", "LIMBS", "LIMB_PAF_CHANNELS",
     "ModelLoadError", "NUM_PARTS", "PART_NAMES", "Person", "PoseError", "PoseEstimator",
     "PreparedInput", "SkeletonAnnotator", "load_backend", "network_input_size",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose.assembly import AssemblyParams, NetworkOutputParser
+from pose.assembly import DEFAULT_UPSAMPLE, AssemblyParams, NetworkOutputParser
 from pose.backends.base import InferenceBackend
 from pose.preprocess import PreparedInput, network_input_size, prepare_input
 from pose.skeleton import NUM_PARTS, Person
@@ -32,7 +32,7 @@ class PoseEstimator:
         *,
         net_height: int = 368,
         net_width: int | None = None,
-        upsample: int = 4,
+        upsample: int = DEFAULT_UPSAMPLE,
         params: AssemblyParams = AssemblyParams(),
     ) -> None:
         network_input_size(net_height, net_height, net_height=net_height, net_width=net_width)  # validates

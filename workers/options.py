@@ -5,6 +5,8 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable, Mapping
 
+from pose.assembly import DEFAULT_UPSAMPLE
+
 BACKEND_NAMES = ("openvino", "opencv")
 PRECISION_NAMES = ("f32", "bf16")
 NETWORK_STRIDE = 8
@@ -20,7 +22,7 @@ class PipelineOptions:
     net_height: network input height in pixels, multiple of 8 (default 368).
     net_width: fixed network input width (multiple of 8); None (default) follows the video's
         aspect ratio.
-    upsample: heatmap upsampling before peak finding (default 4; 8 is more accurate, slower).
+    upsample: heatmap upsampling before peak finding (default 2, pose.assembly.DEFAULT_UPSAMPLE).
     screenshot_interval_s: an annotated JPEG every this many seconds of video (default 5.0;
         0 = no periodic screenshots, the poster is still written).
     skeleton_only: draw skeletons on black instead of on the video (default False).
@@ -36,7 +38,7 @@ class PipelineOptions:
     precision: str = "f32"
     net_height: int = 368
     net_width: int | None = None
-    upsample: int = 4
+    upsample: int = DEFAULT_UPSAMPLE
     screenshot_interval_s: float = 5.0
     skeleton_only: bool = False
     max_people: int | None = None

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import config
+from pose.assembly import DEFAULT_UPSAMPLE
 
 # AssemblyParams fields offered as flags: (flag, field, type, help).
 _THRESHOLD_FLAGS: tuple[tuple[str, str, type, str], ...] = (
@@ -67,8 +68,8 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     engine.add_argument("--net-height", type=_multiple_of_8, default=368, metavar="H",
                         help="network input height, multiple of 8; width follows the image's aspect (default: %(default)s)")
     engine.add_argument("--net-size", type=_net_size, metavar="WxH", help="fixed network input size instead, e.g. 432x368")
-    engine.add_argument("--upsample", type=_positive_int, default=4, metavar="N",
-                        help="heatmap upsampling before peak finding; 8 is more accurate, slower (default: %(default)s)")
+    engine.add_argument("--upsample", type=_positive_int, default=DEFAULT_UPSAMPLE, metavar="N",
+                        help="heatmap upsampling before peak finding (default: %(default)s)")
     engine.add_argument("--model", type=Path, default=config.DEFAULT_MODEL_PATH, help="graph_opt.pb (default: %(default)s)")
     thresholds = parser.add_argument_group("assembly thresholds (defaults: pose.AssemblyParams)")
     for flag, field, kind, text in _THRESHOLD_FLAGS:

@@ -15,7 +15,7 @@ _OPTION_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--precision", "precision", "f32 (default, exact) or bf16 (openvino, faster, less exact)"),
     ("--net-height", "net_height", "network input height, multiple of 8 (default 368)"),
     ("--net-width", "net_width", "fixed network input width, multiple of 8 (default: follow the video's aspect)"),
-    ("--upsample", "upsample", "heatmap upsampling before peak finding (default 4)"),
+    ("--upsample", "upsample", "heatmap upsampling before peak finding (default 2)"),
     ("--screenshot-interval", "screenshot_interval_s", "seconds between screenshots, 0 = none (default 5)"),
     ("--max-people", "max_people", "keep at most this many people per frame, best first (default all)"),
     ("--keypoint-threshold", "keypoint_threshold", "drop parts below this confidence (default 0)"),

@@ -193,7 +193,7 @@ def test_reusable_parser_matches_the_function_across_shapes_and_threads() -> Non
     small = render([person_at(12.0, 4.0)])
     large = render([person_at(10.0, 4.0), person_at(31.0, 9.0)], height=36, width=48)
     inputs = [small, large, small, large]
-    expected = [parse_network_output(raw) for raw in inputs]
+    expected = [parse_network_output(raw, upsample=4) for raw in inputs]
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(parser, inputs * 2))
     for got, want in zip(results, expected * 2):

@@ -14,7 +14,7 @@ def test_form_strings_are_parsed_and_blank_means_default() -> None:
     })
     assert (opts.net_height, opts.net_width, opts.skeleton_only, opts.max_people) == (256, None, True, 3)
     assert (opts.start_s, opts.end_s, opts.frame_stride, opts.backend) == (1.5, 4.0, 2, "openvino")
-    assert opts.screenshot_interval_s == 0.0 and opts.upsample == 4
+    assert opts.screenshot_interval_s == 0.0 and opts.upsample == 2
 
 
 def test_to_dict_round_trips() -> None:
