@@ -60,12 +60,12 @@ def store_for(settings: Settings) -> JobStore:
 
 
 def backend_for(settings: Settings, options: PipelineOptions) -> InferenceBackend:
-    """The pose backend these job options ask for, loaded once per worker process."""
-    from pose import load_backend
+    """The pose backend these job options ask for, loaded once per worker process and tuned as
+    the pipeline wants it (several inference requests in flight)."""
+    from workers.pipeline import load_pipeline_backend
     path = Path(settings.model_path)
     key = (options.backend, options.precision, str(path))
-    return _cached("backend", key, lambda: load_backend(options.backend, path,
-                                                        precision=options.precision))
+    return _cached("backend", key, lambda: load_pipeline_backend(options, path))
 
 
 def job_options(settings: Settings, values: dict) -> PipelineOptions:
