@@ -77,9 +77,10 @@ def test_openvino_releases_the_gil_while_inferring(openvino, real_tensor) -> Non
     elapsed = time.perf_counter() - start
     worker.join()
     assert len(results) == 4
-    # Holding the GIL for each ~30-60 ms inference would starve this loop (< 10 % of its rate);
-    # sharing 2 cores with OpenVINO's threads it keeps well above that.
-    assert count / elapsed > 0.25 * alone, (count / elapsed, alone)
+    # Holding the GIL through each ~40 ms inference would leave this loop only the worker's
+    # sub-millisecond Python slices (~2 % of its rate); sharing 2 cores with OpenVINO's threads
+    # it keeps a third or more. 10 % splits the two with a wide margin either side.
+    assert count / elapsed > 0.10 * alone, (count / elapsed, alone)
 
 
 def test_clear_errors(tmp_path, model_path) -> None:
