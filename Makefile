@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/coco_eval.py
 	$(PY) bench/mot_eval.py
 	$(PY) bench/pipeline.py
+	$(PY) bench/web.py
 
 clean:
 	rm -rf $(VENV) *.egg-info
