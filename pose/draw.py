@@ -1,4 +1,5 @@
-"""Drawing skeletons: limbs and joints in fixed per-limb colours, optional labels (track IDs).
+"""Drawing skeletons: limbs and joints in fixed per-limb colours (or one colour per person, for
+tracked video), optional labels (track IDs).
 
 Colours are BGR tuples. The 17 rendered limbs are ``LIMBS[:-2]`` (the two ear-shoulder PAFs
 help assembly but are not drawn), as in tf-pose-estimation, with its palette.
@@ -24,6 +25,8 @@ PART_COLORS: tuple[Color, ...] = (
 RENDER_LIMBS: tuple[tuple[int, int], ...] = LIMBS[:-2]
 LIMB_COLORS: tuple[Color, ...] = PART_COLORS[: len(RENDER_LIMBS)]
 DEFAULT_LABEL_COLOR: Color = (48, 48, 48)
+UNCOLORED_PERSON: Color = (160, 160, 160)  # color_by="person" with no colour given (e.g. no ID yet)
+COLOR_MODES = ("limb", "person")
 
 
 class SkeletonAnnotator:
@@ -33,12 +36,19 @@ class SkeletonAnnotator:
         300 px of its shorter side, at least 1).
     radius: joint circle radius in pixels; None (default) is thickness + 2.
     font_scale: label text scale (OpenCV Hershey simplex); None (default) scales with the image.
+    color_by: "limb" (default): every limb and joint in its fixed colour, a person's colour only
+        on its label box; "person": the whole skeleton in the person's colour (one colour per
+        track ID on video), grey for a person given no colour.
     """
 
-    def __init__(self, *, thickness: int | None = None, radius: int | None = None, font_scale: float | None = None) -> None:
+    def __init__(self, *, thickness: int | None = None, radius: int | None = None,
+                 font_scale: float | None = None, color_by: str = "limb") -> None:
         for name, value in (("thickness", thickness), ("radius", radius), ("font_scale", font_scale)):
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive, got {value}")
+        if color_by not in COLOR_MODES:
+            raise ValueError(f"color_by must be one of {COLOR_MODES}, got {color_by!r}")
+        self.color_by = color_by
         self.thickness = thickness
         self.radius = radius
         self.font_scale = font_scale
@@ -56,7 +66,8 @@ class SkeletonAnnotator:
 
         image_bgr: the image the persons' pixel coordinates refer to (converted with to_bgr8).
         labels: one text per person (None = no label), e.g. a track ID, drawn above the person.
-        colors: one BGR colour per person (None = default) for that person's label box.
+        colors: one BGR colour per person (None = default) for that person's label box, and
+            with color_by="person" for the whole skeleton.
         skeleton_only: draw on a black canvas of the same size instead of on the image.
         """
         base = to_bgr8(image_bgr)
@@ -65,8 +76,11 @@ class SkeletonAnnotator:
             if values is not None and len(values) != len(persons):
                 raise ValueError(f"{name} has {len(values)} entries for {len(persons)} persons")
         thickness, radius, font_scale = self._sizes(canvas.shape[0], canvas.shape[1])
-        for person in persons:
-            _draw_skeleton(canvas, person, thickness, radius)
+        for index, person in enumerate(persons):
+            person_color = None
+            if self.color_by == "person":
+                person_color = (colors[index] if colors is not None else None) or UNCOLORED_PERSON
+            _draw_skeleton(canvas, person, thickness, radius, person_color)
         for index, person in enumerate(persons):
             label = labels[index] if labels is not None else None
             if label and person.num_parts:
@@ -82,15 +96,22 @@ class SkeletonAnnotator:
         return thickness, radius, font_scale
 
 
-def _draw_skeleton(canvas: np.ndarray, person: Person, thickness: int, radius: int) -> None:
+def _draw_skeleton(canvas: np.ndarray, person: Person, thickness: int, radius: int,
+                   person_color: Color | None) -> None:
+    """Limbs then joints; in ``person_color`` when given (joints ringed in black to stand out),
+    else in the fixed per-limb / per-part palette."""
     points = np.round(person.keypoints[:, :2]).astype(np.int32)
     visible = person.visible
     for (a, b), color in zip(RENDER_LIMBS, LIMB_COLORS):
         if visible[a] and visible[b]:
-            cv2.line(canvas, tuple(map(int, points[a])), tuple(map(int, points[b])), color, thickness, cv2.LINE_AA)
+            cv2.line(canvas, tuple(map(int, points[a])), tuple(map(int, points[b])),
+                     person_color or color, thickness, cv2.LINE_AA)
     for part in range(NUM_PARTS):
         if visible[part]:
-            cv2.circle(canvas, tuple(map(int, points[part])), radius, PART_COLORS[part], -1, cv2.LINE_AA)
+            centre = tuple(map(int, points[part]))
+            cv2.circle(canvas, centre, radius, person_color or PART_COLORS[part], -1, cv2.LINE_AA)
+            if person_color is not None:
+                cv2.circle(canvas, centre, radius, (0, 0, 0), 1, cv2.LINE_AA)
 
 
 def _draw_label(canvas: np.ndarray, person: Person, text: str, color: Color, font_scale: float) -> None:

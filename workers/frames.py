@@ -65,7 +65,7 @@ class FrameProcessor:
         self.options = options
         self.exports = exports
         self.tracker = Sort(max_age=options.max_age, min_hits=options.min_hits, iou_threshold=options.iou_threshold)
-        self.annotator = SkeletonAnnotator()
+        self.annotator = SkeletonAnnotator(color_by="person")  # one colour per track ID
         self.stats = FrameStats()
         self._next_shot_s = start_s
         self._poster: np.ndarray | None = None

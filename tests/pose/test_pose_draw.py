@@ -31,6 +31,17 @@ def test_limbs_and_joints_use_the_fixed_colours_on_a_copy() -> None:
     assert tuple(out[50, 250]) == (255, 255, 255)  # untouched far away
 
 
+@pytest.mark.parametrize("given, expected", [((0, 200, 255), (0, 200, 255)), (None, (160, 160, 160))])
+def test_color_by_person_draws_the_whole_skeleton_in_its_colour(given, expected) -> None:
+    image = np.full((300, 300, 3), 255, np.uint8)
+    out = SkeletonAnnotator(thickness=3, radius=5, color_by="person").annotate(image, [ARM], colors=[given])
+    assert tuple(out[150, 100]) == expected  # limb midpoints
+    assert tuple(out[200, 150]) == expected
+    assert tuple(out[100, 100]) == expected  # joint centre (its ring is black)
+    with pytest.raises(ValueError, match="color_by"):
+        SkeletonAnnotator(color_by="track")
+
+
 def test_skeleton_only_draws_on_black() -> None:
     image = np.full((300, 300, 3), 200, np.uint8)
     out = SkeletonAnnotator(thickness=3).annotate(image, [ARM], skeleton_only=True)
