@@ -54,14 +54,14 @@ def frame_limit_s(video: Path, frames: int) -> float:
     return frames / float(probe(video).fps)
 
 
-def warmed_backend(video: Path, net_height: int, *, for_pipeline: bool = False):
+def warmed_backend(video: Path, net_height: int, *, precision: str, for_pipeline: bool = False):
     from pose import PoseEstimator, load_backend
     from videoio import VideoReader
     from workers.pipeline import PipelineOptions, load_pipeline_backend
     if for_pipeline:  # as the CLI and the workers load it (parallel requests)
-        backend = load_pipeline_backend(PipelineOptions(), config.DEFAULT_MODEL_PATH)
+        backend = load_pipeline_backend(PipelineOptions(precision=precision), config.DEFAULT_MODEL_PATH)
     else:  # the fastest single inference (latency mode)
-        backend = load_backend("openvino", config.DEFAULT_MODEL_PATH)
+        backend = load_backend("openvino", config.DEFAULT_MODEL_PATH, precision=precision)
     estimator = PoseEstimator(backend, net_height=net_height)
     with VideoReader(video, end_s=frame_limit_s(video, 1)) as reader:
         for frame in reader:
@@ -69,10 +69,10 @@ def warmed_backend(video: Path, net_height: int, *, for_pipeline: bool = False):
     return backend, estimator
 
 
-def run_pipeline(video: Path, frames: int) -> dict:
+def run_pipeline(video: Path, frames: int, precision: str) -> dict:
     from workers.pipeline import PipelineOptions, process_video
-    options = PipelineOptions(end_s=frame_limit_s(video, frames))
-    backend, _ = warmed_backend(video, options.net_height, for_pipeline=True)
+    options = PipelineOptions(end_s=frame_limit_s(video, frames), precision=precision)
+    backend, _ = warmed_backend(video, options.net_height, precision=precision, for_pipeline=True)
     with tempfile.TemporaryDirectory() as tmp:
         t0, c0 = time.perf_counter(), cpu_s()
         result = process_video(video, Path(tmp) / "out", options, backend=backend)
@@ -81,9 +81,9 @@ def run_pipeline(video: Path, frames: int) -> dict:
             "busy": {k[:-7]: round(v, 2) for k, v in result.timings.items() if k.endswith("_busy_s")}}
 
 
-def run_inference(video: Path, frames: int) -> dict:
+def run_inference(video: Path, frames: int, precision: str) -> dict:
     from videoio import VideoReader
-    _, estimator = warmed_backend(video, 368)
+    _, estimator = warmed_backend(video, 368, precision=precision)
     spent = cpu = 0.0
     count = 0
     with VideoReader(video, end_s=frame_limit_s(video, frames)) as reader:
@@ -97,7 +97,8 @@ def run_inference(video: Path, frames: int) -> dict:
     return {"frames": count, "seconds": spent, "cpu_s": cpu}
 
 
-def run_baseline(video: Path, frames: int) -> dict:
+def run_baseline(video: Path, frames: int, precision: str) -> dict:
+    """The seeds' loop; always cv2.dnn f32 (``precision`` applies to the other modes only)."""
     import cv2
     import numpy as np
     from pose.preprocess import network_input_size
@@ -135,9 +136,10 @@ def run_baseline(video: Path, frames: int) -> dict:
     return {"frames": count, "seconds": elapsed, "cpu_s": cpu}
 
 
-def measure(mode: str, video: Path, frames: int) -> dict:
+def measure(mode: str, video: Path, frames: int, precision: str) -> dict:
     """Run one mode in a fresh interpreter; returns its numbers plus peak RSS."""
-    done = subprocess.run([sys.executable, __file__, "--one", mode, "--frames", str(frames), str(video)],
+    done = subprocess.run([sys.executable, __file__, "--one", mode, "--frames", str(frames),
+                           "--precision", precision, str(video)],
                           capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"{mode} on {video.name} failed:\n{done.stderr}")
@@ -150,21 +152,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=100, help="frames per video and mode (default 100)")
     parser.add_argument("--repeat", type=int, default=2,
                         help="runs per mode, interleaved; the fastest counts (default 2)")
+    parser.add_argument("--precision", choices=("f32", "bf16"), default="f32",
+                        help="OpenVINO precision of the pipeline and inference-only modes (default f32)")
     parser.add_argument("--one", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         runner = {"pipeline": run_pipeline, "inference": run_inference, "baseline": run_baseline}[args.one]
-        numbers = runner(args.videos[0], args.frames)
+        numbers = runner(args.videos[0], args.frames, args.precision)
         numbers["fps"] = numbers["frames"] / numbers["seconds"]
         numbers["peak_rss_mb"] = round(peak_rss_mb(), 1)
         print(json.dumps(numbers))
         return 0
+    print(f"OpenVINO precision {args.precision} (baseline: cv2.dnn f32)")
     print(f"{'video':38s} {'mode':10s} {'frames':>6s} {'fps':>7s} {'CPU ms/frame':>13s} {'peak RSS MB':>12s}")
     for video in args.videos:
         runs: dict[str, list[dict]] = {mode: [] for mode in MODES}
         for _ in range(args.repeat):  # interleaved, so a burst of other load hits every mode
             for mode in MODES:
-                runs[mode].append(measure(mode, video, args.frames))
+                runs[mode].append(measure(mode, video, args.frames, args.precision))
         results = {mode: max(r, key=lambda x: x["fps"]) for mode, r in runs.items()}
         for mode, r in results.items():
             cpu_ms = 1000 * r["cpu_s"] / r["frames"]
