@@ -14,8 +14,8 @@ from werkzeug.wrappers import Response
 
 from jobs import JobNotFound
 from jobs.store import JobStateError
-from web.api import get_job_or_404, job_json
-from web.state import state
+from web.api import job_json
+from web.state import get_job_or_404, state
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 
-from jobs import Job, JobNotFound
+from jobs import Job
 from web.outputs import output_urls
 from web.session import owner_id
-from web.state import state
+from web.state import get_job_or_404, state
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -40,13 +40,6 @@ def job_json(job: Job) -> dict[str, Any]:
         "finished_at": _iso(job.finished_at),
         "outputs": output_urls(job),
     }
-
-
-def get_job_or_404(job_id: str) -> Job:
-    try:
-        return state().store.get(job_id)
-    except JobNotFound:
-        abort(404, description=f"There is no job with id {job_id!r}.")
 
 
 @bp.post("/jobs")

@@ -16,9 +16,9 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, request, send_file, send_from_directory, url_for
 
-from jobs import Job, JobNotFound, JobState
+from jobs import Job, JobState
 from jobs.paths import output_dir
-from web.state import state
+from web.state import get_job_or_404, state
 
 bp = Blueprint("outputs", __name__)
 
@@ -95,16 +95,9 @@ def output_urls(job: Job) -> dict[str, Any] | None:
     return urls
 
 
-def _existing_job(job_id: str) -> Job:
-    try:
-        return state().store.get(job_id)
-    except JobNotFound:
-        abort(404, description=f"There is no job with id {job_id!r}.")
-
-
 @bp.get("/jobs/<job_id>/files/<path:name>")
 def file(job_id: str, name: str) -> Response:
-    _existing_job(job_id)
+    get_job_or_404(job_id)
     mimetype = MIME_TYPES.get(os.path.splitext(name)[1].lower())
     return send_from_directory(
         job_folder(job_id),
@@ -138,7 +131,7 @@ def build_zip(folder: Path) -> Path:
 
 @bp.get("/jobs/<job_id>/download.zip")
 def all_zip(job_id: str) -> Response:
-    job = _existing_job(job_id)
+    job = get_job_or_404(job_id)
     folder = job_folder(job_id)
     if _state_name(job) != JobState.SUCCEEDED.value or not folder.is_dir():
         abort(404, description="This job has no outputs yet: it has not finished successfully.")

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from web.api import get_job_or_404, job_json
+from web.api import job_json
 from web.errors import limit_text
 from web.session import owner_id
-from web.state import state
+from web.state import get_job_or_404, state
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
 
 bp = Blueprint("pages", __name__)

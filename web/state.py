@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import current_app
+from flask import abort, current_app
 
 from config import Settings
-from jobs import JobStore
+from jobs import Job, JobNotFound, JobStore
 
 
 def _celery_enqueuer(settings: Settings) -> Callable[[str], None]:
@@ -35,3 +35,11 @@ class WebState:
 def state() -> WebState:
     """The current app's WebState (inside a request or app context)."""
     return current_app.extensions["posestudio"]
+
+
+def get_job_or_404(job_id: str) -> Job:
+    """The job, or a 404 (JSON under /api, HTML elsewhere) that names the id."""
+    try:
+        return state().store.get(job_id)
+    except JobNotFound:
+        abort(404, description=f"There is no job with id {job_id!r}.")
