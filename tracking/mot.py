@@ -122,7 +122,8 @@ def track_detections(rows: np.ndarray, *, max_age: int = 1, min_hits: int = 3, i
 def write_mot(path: str | os.PathLike[str], records: Iterable[MotRecord]) -> int:
     """Write results rows to ``path`` atomically (temp file + rename); return the row count.
 
-    Raises :class:`MotFormatError` when the folder does not exist or is not writable."""
+    Raises :class:`MotFormatError` when the folder does not exist or the file cannot be written
+    there (an unwritable folder, ``path`` is a directory, a full disk)."""
     path = Path(path)
     if not path.parent.is_dir():
         raise MotFormatError(f"{path}: folder {path.parent} does not exist")
@@ -138,6 +139,9 @@ def write_mot(path: str | os.PathLike[str], records: Iterable[MotRecord]) -> int
                 count += 1
         os.chmod(tmp, 0o644)  # mkstemp makes it private; results are ordinary files
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise MotFormatError(f"{path}: cannot write there ({exc.strerror or exc})") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

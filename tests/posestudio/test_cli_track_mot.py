@@ -76,3 +76,12 @@ def test_unwritable_output_folder_is_reported(tmp_path: Path, capsys: pytest.Cap
     det.write_text("1,-1,10,20,30,40,0.9\n")
     assert main(["track-mot", str(det), "--out", str(tmp_path / "no" / "hyp.txt")]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_output_that_is_a_directory_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    det = tmp_path / "det.txt"
+    det.write_text("1,-1,10,20,30,40,0.9\n")
+    (tmp_path / "hyp").mkdir()
+    result = posestudio("track-mot", str(det), "--out", str(tmp_path / "hyp"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"posestudio track-mot: {tmp_path / 'hyp'}: cannot write there (Is a directory)"

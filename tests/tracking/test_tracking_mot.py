@@ -61,6 +61,10 @@ def test_write_then_read_round_trips_and_leaves_no_temp_files(tmp_path: Path) ->
     assert [p.name for p in tmp_path.iterdir()] == ["hyp.txt"]
     with pytest.raises(MotFormatError, match="does not exist"):
         write_mot(tmp_path / "missing" / "hyp.txt", records)
+    (tmp_path / "taken").mkdir()  # the rename onto a directory fails: a clear error, no temp file left
+    with pytest.raises(MotFormatError, match="taken: cannot write there"):
+        write_mot(tmp_path / "taken", records)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hyp.txt", "taken"]
 
 
 def _mota_idf1(gt_path: Path, hyp_path: Path) -> tuple[float, float]:
