@@ -5,6 +5,7 @@ Runs in one thread (the tracker is sequential by nature), frame after frame, in 
 from __future__ import annotations
 
 import colorsys
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,7 @@ class FrameProcessor:
         self.tracker = Sort(max_age=options.max_age, min_hits=options.min_hits, iou_threshold=options.iou_threshold)
         self.annotator = SkeletonAnnotator(color_by="person")  # one colour per track ID
         self.stats = FrameStats()
+        self._start_s = start_s
         self._next_shot_s = start_s
         self._poster: np.ndarray | None = None
         self._poster_people = -1
@@ -110,8 +112,11 @@ class FrameProcessor:
         if interval > 0 and time_s >= self._next_shot_s - 1e-6:
             write_jpeg(self.out_dir / SCREENSHOTS_DIR / screenshot_name(time_s), image)
             self.stats.screenshots += 1
-            while self._next_shot_s <= time_s + 1e-6:
-                self._next_shot_s += interval
+            # The first multiple of the interval after this frame, in one step: stepping by the
+            # interval would crawl (or never get there) for a tiny one, which the options allow.
+            periods = (time_s + 1e-6 - self._start_s) // interval + 1
+            next_shot_s = self._start_s + periods * interval
+            self._next_shot_s = next_shot_s if math.isfinite(next_shot_s) else time_s
         if time_s < self._poster_until_s and people > self._poster_people:
             self._poster, self._poster_people = image, people  # the image is not modified later
 
