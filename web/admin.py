@@ -1,7 +1,9 @@
 """Admin pages: every job, the queue and the workers; cancel, retry, delete.
 
 Open to loopback clients only (the machine itself), unless ``ADMIN_PASSWORD`` is set: then
-HTTP Basic with any user name and that password, from anywhere.
+HTTP Basic with any user name and that password, from anywhere. A browser sends either
+credential on its own, also on a form post from another site, so every change here needs the
+CSRF token, with or without the session cookie.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from werkzeug.wrappers import Response
 from jobs import JobNotFound
 from jobs.store import JobStateError
 from web.api import job_json
+from web.session import require_csrf_token
 from web.state import get_job_or_404, state
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -36,10 +39,10 @@ def require_admin() -> Response | None:
             return Response("Admin pages need the admin password (HTTP Basic; any user name).",
                             401, {"WWW-Authenticate": 'Basic realm="Pose Studio admin"'},
                             mimetype="text/plain")
-        return None
-    if not _is_loopback(request.remote_addr):
+    elif not _is_loopback(request.remote_addr):
         abort(403, description="The admin pages are open only on this machine (127.0.0.1). "
                                "Set ADMIN_PASSWORD to use them from elsewhere.")
+    require_csrf_token()
     return None
 
 

@@ -5,7 +5,8 @@
 - CSRF: every state-changing request that carries the session cookie must present the session's
   token, as the form field ``csrf_token`` or the ``X-CSRF-Token`` header (fetch/XHR). A request
   without the cookie (``curl -F video=@clip.mp4 .../api/jobs``) acts for nobody's session, so it
-  needs no token.
+  needs no token. The admin pages always need it (:func:`require_csrf_token`): their credentials
+  (loopback, HTTP Basic) are sent by a browser on its own, cookie or not.
 """
 from __future__ import annotations
 
@@ -52,6 +53,13 @@ def _has_session_cookie() -> bool:
 def check_csrf() -> None:
     """before_request hook: reject unsafe requests from a cookie-bearing client without the token."""
     if request.method in SAFE_METHODS or not _has_session_cookie():
+        return
+    require_csrf_token()
+
+
+def require_csrf_token() -> None:
+    """Raise CsrfError unless the request carries the session's token (cookie or not)."""
+    if request.method in SAFE_METHODS:
         return
     expected = session.get("csrf")
     sent = request.headers.get(CSRF_HEADER)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -98,3 +99,24 @@ def test_admin_retry_and_delete(app: Flask, browser_client: FlaskClient, store: 
     assert not output_dir(settings, done.id).exists() and not upload_path(settings, done.id).exists()
     assert browser_client.get(f"/api/jobs/{done.id}").status_code == 404
     assert store.get(failed.id).state == JobState.QUEUED  # the other job is untouched
+
+
+def test_admin_changes_need_the_token_even_without_the_session_cookie(tmp_path: Path) -> None:
+    # Loopback and HTTP Basic are credentials a browser sends on its own, also on a cross-site
+    # form post (which carries no SameSite=Lax cookie): the token must be required regardless.
+    for password in (None, "s3cret"):
+        app = create_app({"SETTINGS": make_settings(tmp_path / str(password), admin_password=password),
+                          "TESTING": True})
+        store = app.extensions["posestudio"].store
+        job = store.create_job(source_name="a.mp4", options={}, owner=None, source_meta={})
+        auth = {"Authorization": "Basic " + base64.b64encode(b"admin:s3cret").decode()} if password else {}
+        forged = app.test_client()  # no cookie: what a page on another site makes the browser send
+        for action in ("cancel", "retry", "delete"):
+            response = forged.post(f"/admin/jobs/{job.id}/{action}", headers=auth)
+            assert response.status_code == 400, (password, action)
+        assert store.get(job.id).state == JobState.QUEUED and not store.get(job.id).cancel_requested
+        admin = app.test_client()
+        page = admin.get("/admin/", headers=auth).get_data(as_text=True)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        done = admin.post(f"/admin/jobs/{job.id}/cancel", data={"csrf_token": token}, headers=auth)
+        assert done.status_code == 303 and store.get(job.id).state == JobState.CANCELLED
