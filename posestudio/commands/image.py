@@ -128,10 +128,12 @@ def person_record(person: Any) -> dict[str, Any]:
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file and a rename; raises OSError."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are ordinary files
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -173,7 +175,11 @@ class _ImageRunner:
                 return None
             record = {"image": str(path), "width": image.shape[1], "height": image.shape[0],
                       "engine": self._engine_record(image), "people": [person_record(p) for p in persons]}
-            _write_atomically(self.out_dir / f"{name}.json", json.dumps(record, indent=1) + "\n")
+            try:
+                _write_atomically(self.out_dir / f"{name}.json", json.dumps(record, indent=1) + "\n")
+            except OSError as exc:
+                self.error(f"{path}: could not write {self.out_dir / (name + '.json')} ({exc.strerror or exc})")
+                return None
         return persons
 
     def _engine_record(self, image: Any) -> dict[str, Any]:

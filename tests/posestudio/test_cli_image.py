@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import shutil
+import stat
 from pathlib import Path
 
 import cv2
@@ -95,6 +96,20 @@ def test_images_command_writes_coco_results_and_carries_on_past_bad_files(shared
         gt = COCO(str(shared_data / "coco" / "person_keypoints_dev.json"))
         assert len(gt.loadRes(str(results)).getAnnIds()) == len(detections)
     assert f"3 of 5 images processed; {len(detections)} people" in stdout
+    assert stat.S_IMODE(results.stat().st_mode) == 0o644  # an ordinary file, not mkstemp's private one
+
+
+def test_an_unwritable_json_is_one_line_and_written_ones_are_ordinary_files(inputs, tmp_path, capsys,
+                                                                          model_path) -> None:
+    out = tmp_path / "out"
+    (out / "gray.json").mkdir(parents=True)  # the JSON cannot be renamed onto a directory
+    code, stdout, stderr = _run(["image", str(inputs["good"]), str(inputs["gray"]), "--out", str(out),
+                                 "--model", str(model_path)], capsys)
+    assert code == 1 and stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert f"{inputs['gray']}: could not write {out / 'gray.json'} (Is a directory)" in stderr
+    assert "1 of 2 images processed" in stdout
+    assert stat.S_IMODE((out / "000000000785.json").stat().st_mode) == 0o644
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temp file left behind
 
 
 def test_images_in_a_folder_without_images_is_one_clear_error(tmp_path, capsys) -> None:
