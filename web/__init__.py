@@ -1,7 +1,22 @@
 """The Flask side of Pose Studio: pages, JSON API, admin and output files (see app.create_app)."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
+
+# On every response: no MIME sniffing (outputs are served as their type, never guessed as HTML),
+# no framing (clickjacking the cancel and delete buttons), and job URLs (which grant access to
+# a job) never sent to another site in a Referer.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def register_web(app: Flask) -> None:
@@ -14,6 +29,7 @@ def register_web(app: Flask) -> None:
     init_uploads(app)
     init_session(app)
     init_errors(app)
+    app.after_request(_add_security_headers)
     app.add_template_filter(outputs.screenshot_label, "shot_label")
     for blueprint in (pages.bp, api.bp, outputs.bp, admin.bp):
         app.register_blueprint(blueprint)

@@ -25,3 +25,14 @@ def test_create_app_reads_settings_from_the_environment(tmp_path: Path, monkeypa
     assert app.extensions["posestudio"].store.database_url.endswith("inst/posestudio.sqlite3")
     page = app.test_client().get("/")
     assert page.status_code == 200 and "Up to 7 MB per file" in page.get_data(as_text=True)
+
+
+def test_every_response_forbids_sniffing_and_framing(app, finished_job) -> None:
+    job = finished_job()
+    client = app.test_client()
+    responses = [client.get("/"), client.get("/admin/"), client.get("/api/jobs/nope"),
+                 client.get(f"/jobs/{job.id}/files/keypoints.json"), client.get("/static/job.js")]
+    for response in responses:
+        assert response.headers["X-Content-Type-Options"] == "nosniff", response.request.path
+        assert response.headers["X-Frame-Options"] == "DENY", response.request.path
+        assert response.headers["Referrer-Policy"] == "same-origin", response.request.path
