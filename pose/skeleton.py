@@ -1,7 +1,7 @@
 """The OpenPose-18 skeleton: part names, limbs, and the typed per-person result.
 
-Coordinates are always **pixels in the source image** (x right, y down, origin at the top-left
-corner of the top-left pixel's centre, as OpenCV draws). A part that was not found has
+Coordinates are always **pixels in the source image** (x right, y down, origin at the centre of
+the top-left pixel, as OpenCV draws). A part that was not found has
 confidence 0.0 and x = y = 0.0; use :attr:`Person.visible` rather than testing coordinates.
 """
 from __future__ import annotations
