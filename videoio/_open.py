@@ -67,7 +67,7 @@ def open_input(path: Path) -> av.container.InputContainer:
             f"{name} is not a video file FFmpeg can read ({_reason(exc)})"
         ) from None
     except (UnicodeDecodeError, ValueError, OSError) as exc:
-        raise NotAVideoError(f"{name} is not a video file FFmpeg can read ({exc})") from None
+        raise NotAVideoError(f"{name} is not a video file FFmpeg can read ({_reason(exc)})") from None
 
 
 def first_video_stream(container: av.container.InputContainer, name: str) -> av.video.stream.VideoStream:
@@ -109,6 +109,7 @@ def _is_attached_picture(stream: av.stream.Stream) -> bool:
         return False
 
 
-def _reason(exc: av.error.FFmpegError) -> str:
-    """FFmpeg's own words for an error, without the file path it embeds."""
+def _reason(exc: BaseException) -> str:
+    """FFmpeg's (or the OS's) own words for an error, without the file path it embeds: messages
+    reach web users, and the path is the server's."""
     return (getattr(exc, "strerror", None) or str(exc)).strip().rstrip(".").lower()

@@ -181,3 +181,34 @@ def test_write_jpeg_quality_and_max_width(tmp_path: Path) -> None:
     assert small.stat().st_size < big.stat().st_size
     with pytest.raises(ValueError, match="uint8"):
         write_jpeg(tmp_path / "x.jpg", image.astype(np.float32))
+
+
+class _DiskFullContainer:
+    """Stands in for the output container once the disk is full: FFmpeg's errors name the path."""
+
+    def __init__(self, real: av.container.OutputContainer, path: Path) -> None:
+        self.real, self.path = real, path
+
+    def _full(self, *args: object) -> None:
+        raise av.error.OSError(28, "No space left on device", str(self.path))
+
+    mux = close = _full
+
+
+def test_write_errors_name_the_file_but_not_the_server_folder(tmp_path: Path) -> None:
+    # The message reaches web users (job error); the folder it was written in is the server's.
+    path = tmp_path / "secret-folder" / "out.mp4"
+    path.parent.mkdir()
+    writer = VideoWriter(path, width=64, height=48, fps=Fraction(25))
+    real = writer._container
+    writer._container = _DiskFullContainer(real, path)
+    try:
+        with pytest.raises(VideoWriteError) as raised:
+            for index in range(60):
+                writer.write(frame_image(index, 64, 48))
+            writer.close()
+    finally:
+        real.close()
+    message = str(raised.value)
+    assert "out.mp4" in message and "no space left on device" in message.lower()
+    assert "secret-folder" not in message and str(tmp_path) not in message
