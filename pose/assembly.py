@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pose.backends.base import NETWORK_STRIDE
 from pose.paf import Connections, candidate_pairs, match_greedy, score_pairs
 from pose.peaks import Peaks, find_peaks, smooth, upsample
 from pose.skeleton import LIMB_PAF_CHANNELS, LIMBS, NUM_PARTS
 
-STRIDE = 8  # network-input pixels per output cell
 NUM_CHANNELS = NUM_PARTS + 1 + 2 * len(LIMBS)  # 18 parts + background + 19 (x, y) PAFs = 57
 # Limbs after this index (shoulder-ear) only extend people; they never start one (OpenPose).
 _LIMBS_THAT_START_PEOPLE = 17
@@ -117,7 +117,7 @@ class NetworkOutputParser:
         peaks = find_peaks(smoothed, threshold=params.peak_threshold, scores=heat_up,
                            subpixel=params.subpixel, work=work)
         connections = connect_limbs(raw, peaks, upsample=factor, params=params)
-        scale = STRIDE / factor
+        scale = NETWORK_STRIDE / factor  # network-input pixels per upsampled-map pixel
         result = []
         for parts, score in assemble(peaks, connections, params):
             keypoints = np.zeros((NUM_PARTS, 3), np.float32)
