@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and screenshots/ into DIR (written elsewhere first and moved there when complete).",
     )
     parser.add_argument("video", type=Path, metavar="VIDEO", help="the input video")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (replaced if present)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (an earlier result there is replaced)")
     parser.add_argument("--model", type=Path, default=config.DEFAULT_MODEL_PATH,
                         help="graph_opt.pb (default: %(default)s)")
     parser.add_argument("--net-size", metavar="WxH", help="fixed network input size, e.g. 432x368")
@@ -65,6 +65,24 @@ def options_from_args(args: argparse.Namespace) -> Any:
     return PipelineOptions.from_mapping(values)
 
 
+def check_out_dir(out: Path, video: Path) -> None:
+    """Raise ValueError unless ``out`` is new, empty or an earlier result: the pipeline replaces
+    the folder whole, so a slip like ``--out ~/Videos`` would otherwise delete that folder."""
+    from workers.exports import KEYPOINTS_JSON
+    from workers.pipeline import ANNOTATED_VIDEO
+
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ValueError(f"--out {out} exists and is not a folder")
+    if out.resolve() in video.resolve().parents:
+        raise ValueError(f"--out {out} holds the input video, and the folder is replaced")
+    names = {p.name for p in out.iterdir()}
+    if names and not names & {ANNOTATED_VIDEO, KEYPOINTS_JSON}:
+        raise ValueError(f"--out {out} is not empty and holds no earlier results, and the folder "
+                         "is replaced: name a new or empty folder")
+
+
 def run(args: argparse.Namespace) -> int:
     from pose import PoseError
     from videoio import VideoError
@@ -74,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     bar = _ProgressBar(enabled=not args.quiet)
     try:
         options = options_from_args(args)
+        check_out_dir(args.out, args.video)
         result = process_video(args.video, args.out, options, model_path=args.model, on_progress=bar.update)
     except (VideoError, PoseError, ValueError, PipelineCancelled) as exc:
         bar.close()

@@ -57,3 +57,34 @@ def test_bad_options_are_reported_before_any_work(flags: list[str], message: str
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("existing", ["a file", "a folder of other things", "the video's folder"])
+def test_out_that_is_not_an_earlier_result_is_refused_and_kept(existing: str, videos_dir: Path, tmp_path: Path,
+                                                              capsys) -> None:
+    # The output folder is replaced whole: naming an unrelated folder must not delete it.
+    video = tmp_path / "clip.mp4"
+    video.write_bytes((videos_dir / "mmpose_demo.mp4").read_bytes())
+    out = tmp_path / "out"
+    if existing == "a file":
+        out.write_text("keep me")
+    elif existing == "a folder of other things":
+        out.mkdir()
+        (out / "holiday.jpg").write_text("keep me")
+    else:
+        out = tmp_path
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert main(["process", str(video), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("posestudio process: --out ") and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.model
+def test_an_earlier_result_or_empty_folder_is_replaced(model_path: Path, videos_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    for _ in range(2):  # empty, then holding the first run's result
+        assert main(["process", str(videos_dir / "vtest.avi"), "--out", str(out), "--end", "0.3",
+                     "--net-height", "128", "--model", str(model_path), "--quiet"]) == 0
+    assert (out / "annotated.mp4").is_file() and (out / "keypoints.json").is_file()
