@@ -26,13 +26,20 @@ import config  # noqa: E402
 from workers.pipeline import PipelineOptions, process_video  # noqa: E402
 
 
+def first_frames(path: Path, last_frame: int, copy: Path) -> Path:
+    """Write to ``copy`` the rows of MOTChallenge file ``path`` for frames 1..``last_frame``."""
+    with path.open() as rows, copy.open("w") as kept:
+        kept.writelines(row for row in rows if row.strip() and float(row.split(",")[0]) <= last_frame)
+    return copy
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("video", type=Path)
     parser.add_argument("gt", type=Path)
     parser.add_argument("--reference", type=Path, action="append", default=[],
                         help="another MOTChallenge results file to score beside ours (repeatable)")
-    parser.add_argument("--end", type=float, default=None, help="process only the first S seconds")
+    parser.add_argument("--end", type=float, default=None, help="process and score only the first S seconds")
     parser.add_argument("--max-age", type=int, default=PipelineOptions.max_age)
     parser.add_argument("--min-hits", type=int, default=PipelineOptions.min_hits)
     parser.add_argument("--iou-threshold", type=float, default=PipelineOptions.iou_threshold)
@@ -41,9 +48,15 @@ def main() -> int:
                               min_hits=args.min_hits, iou_threshold=args.iou_threshold)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
-        process_video(args.video, out, options, model_path=config.DEFAULT_MODEL_PATH)
-        rows = [("pipeline (tracks_mot.txt)", score(args.gt, out / "tracks_mot.txt"))]
-    rows += [(str(path), score(args.gt, path)) for path in args.reference]
+        result = process_video(args.video, out, options, model_path=config.DEFAULT_MODEL_PATH)
+        gt, references = args.gt, args.reference
+        if args.end is not None:  # score only the frames processed, or the rest count as misses
+            last = result.frames_processed
+            gt = first_frames(gt, last, Path(tmp) / "gt.txt")
+            references = [first_frames(path, last, Path(tmp) / f"reference{i}.txt")
+                          for i, path in enumerate(references)]
+        rows = [("pipeline (tracks_mot.txt)", score(gt, out / "tracks_mot.txt"))]
+        rows += [(str(path), score(gt, cut)) for path, cut in zip(args.reference, references)]
     print(f"{'results':<40}{'MOTA':>8}{'IDF1':>8}{'IDsw':>7}{'frames':>8}")
     for name, metrics in rows:
         print(f"{name[-40:]:<40}{100 * metrics['mota']:>8.1f}{100 * metrics['idf1']:>8.1f}"
