@@ -1,10 +1,11 @@
 """Errors as a friendly HTML page for people and as JSON for ``/api`` clients; never a traceback."""
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from web.state import state
+from web.uploads import drain_after
 
 TITLES = {
     400: "That request could not be used",
@@ -34,16 +35,20 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
 
-def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
+def handle_http_error(error: HTTPException) -> Response:
     code = error.code or 500
     message = _message(error)
     if wants_json():
-        return jsonify({"error": message, "status": code}), code
-    title = TITLES.get(code, "Something went wrong")
-    return render_template("error.html", code=code, title=title, message=message), code
+        response = make_response(jsonify({"error": message, "status": code}), code)
+    else:
+        title = TITLES.get(code, "Something went wrong")
+        response = make_response(render_template("error.html", code=code, title=title, message=message), code)
+    if code == 413:
+        drain_after(response)
+    return response
 
 
-def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
+def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_error(error)
     from flask import current_app

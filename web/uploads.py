@@ -5,6 +5,8 @@ the same disk as its final place, never in memory), and an accepted upload is re
 ``jobs.paths.upload_path(settings, job_id)``. The user's file name is kept as data only.
 Anything an upload leaves behind in ``.incoming/`` is removed when the request ends (and, should
 the web process be killed mid-upload, when the app next starts and the file is a day old).
+An upload refused as too large is still read (and dropped) after its 413 went out, so the
+browser sees the friendly page and not a connection reset (:func:`drain_after`).
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any, Mapping
 
-from flask import Flask, Request, request
+from flask import Flask, Request, Response, current_app, request
 from werkzeug.datastructures import FileStorage
 
 from jobs import Job
@@ -30,6 +32,8 @@ from workers.pipeline import PipelineOptions
 
 _TEMPS_KEY = "posestudio.upload_temps"
 VIDEO_FIELD = "video"
+#: How long the rest of a refused upload is read after its 413 (nginx's lingering_time is 30 s).
+DRAIN_TIMEOUT_S = 30.0
 
 
 class UploadError(Exception):
@@ -75,6 +79,34 @@ def remove_stale_incoming(uploads_dir: Path, *, older_than_s: float = 24 * 3600)
         except FileNotFoundError:
             pass
     return removed
+
+
+def drain_after(response: Response) -> None:
+    """Once ``response`` (a 413 for a declared Content-Length over the limit) has been sent,
+    read and drop the rest of the request body, for at most :data:`DRAIN_TIMEOUT_S`.
+
+    A server that closes the connection while the browser is still sending makes the browser's
+    TCP stack get a reset, and a plain form post (no JavaScript) then shows "connection reset"
+    instead of the 413 page; gunicorn itself drains only 64 KiB. The body was not touched yet
+    (werkzeug refuses it by its Content-Length before reading), so exactly that much is left.
+    """
+    length, limit = request.content_length, current_app.config.get("MAX_CONTENT_LENGTH")
+    if length is None or limit is None or length <= limit:
+        return  # refused part way through: what is left is unknown; the server closes as usual
+    stream = request.environ["wsgi.input"]
+
+    def drain() -> None:
+        left, deadline = length, time.monotonic() + DRAIN_TIMEOUT_S
+        try:
+            while left > 0 and time.monotonic() < deadline:
+                chunk = stream.read(min(left, 1024 * 1024))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:  # the client stopped sending (it read the early answer) or went away
+            pass
+
+    response.call_on_close(drain)
 
 
 def init_uploads(app: Flask) -> None:

@@ -165,3 +165,62 @@ def test_stale_partial_uploads_are_removed_at_start(tmp_path: Path) -> None:
     os.utime(old, (time.time() - 2 * 86400,) * 2)
     create_app({"SETTINGS": settings, "TESTING": True})
     assert not old.exists() and fresh.exists()
+
+
+def _send_whole_body_then_read(port: int, path: str, size: int) -> tuple[int, bytes]:
+    """What a browser's plain form post does: send every byte, then read the answer.
+    Returns (bytes of the file that went out, the answer's first bytes)."""
+    import socket
+
+    boundary = "b0undary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"video\"; filename=\"huge.mp4\"\r\n"
+            "Content-Type: video/mp4\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+               f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+               f"Content-Length: {len(head) + size + len(tail)}\r\n\r\n").encode() + head
+    sent, chunk = 0, b"\0" * 65536
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        try:
+            sock.sendall(request)
+            while sent < size:
+                sent += sock.send(chunk[: size - sent])
+            sock.sendall(tail)
+            return sent, sock.recv(4096)
+        except OSError:  # reset by the server: a browser shows "connection reset" here
+            return sent, b""
+
+
+def test_over_limit_form_post_to_gunicorn_gets_the_413_page_not_a_reset(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from posestudio.commands.serve import web_command
+    from web_helpers import ROOT
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")}
+    env.update(POSESTUDIO_INSTANCE_DIR=str(tmp_path / "instance"), POSESTUDIO_UPLOADS_DIR=str(tmp_path / "up"),
+               POSESTUDIO_OUTPUTS_DIR=str(tmp_path / "out"), MAX_UPLOAD_MB="1")
+    server = subprocess.Popen(web_command("127.0.0.1", port, workers=1, threads=2), cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        size = 40 * 1024**2  # far more than the socket buffers hold
+        for path in ("/", "/api/jobs"):
+            sent, answer = _send_whole_body_then_read(port, path, size)
+            assert sent == size and answer.startswith(b"HTTP/1.1 413"), (path, sent, answer[:80])
+        assert _send_whole_body_then_read(port, "/", 1000)[1].startswith(b"HTTP/1.1 422")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
