@@ -131,21 +131,8 @@ def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = No
     return load_backend(options.backend, path, precision=options.precision)
 
 
-def expected_frames(info: VideoInfo, options: PipelineOptions) -> int | None:
-    """Estimated number of frames the options select from the video (None when unknown)."""
-    if info.duration_s is None and info.frame_count is None:
-        return None
-    duration = info.duration_s if info.duration_s is not None else info.frame_count / float(info.fps)
-    end = duration if options.end_s is None else min(options.end_s, duration)
-    in_range = max(0, math.ceil((end - options.start_s) * float(info.fps) - 1e-6))
-    if info.frame_count is not None and options.start_s == 0 and options.end_s is None:
-        in_range = info.frame_count
-    return math.ceil(in_range / options.frame_stride)
-
-
 def _run(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions,
          estimator: PoseEstimator, report: "_Reporter", should_cancel: Callable[[], bool]) -> PipelineResult:
-    total = expected_frames(info, options)
     # Seconds each stage spent working (summed over a stage's threads; stages overlap in time).
     busy = {"decode": 0.0, "inference": 0.0, "postprocess": 0.0, "annotate": 0.0, "encode": 0.0}
     started = time.perf_counter()
@@ -155,6 +142,7 @@ def _run(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions
     try:
         frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s)
         reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
+        total = reader.frames_expected
         writer = VideoWriter(work_dir / ANNOTATED_VIDEO, width=info.width, height=info.height, fps=output_fps,
                              audio_from=source if info.has_audio else None,
                              audio_start_s=options.start_s, audio_end_s=options.end_s)
