@@ -18,7 +18,7 @@ from jobs import JobNotFound
 from jobs.store import JobStateError
 from web.api import job_json
 from web.session import require_csrf_token
-from web.state import get_job_or_404, state
+from web.state import QUEUE_UNREACHABLE, enqueue_or_fail, get_job_or_404, state
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -81,8 +81,10 @@ def retry(job_id: str) -> Response:
     except JobStateError as exc:
         flash(str(exc), "error")
     else:
-        state().enqueue(job_id)
-        flash(f"Job {job_id[:8]} is queued again.")
+        if enqueue_or_fail(job_id):
+            flash(f"Job {job_id[:8]} is queued again.")
+        else:
+            flash(f"Job {job_id[:8]} could not be retried: {QUEUE_UNREACHABLE}.", "error")
     return redirect(url_for("admin.index"), code=303)
 
 

@@ -43,3 +43,19 @@ def get_job_or_404(job_id: str) -> Job:
         return state().store.get(job_id)
     except JobNotFound:
         abort(404, description=f"There is no job with id {job_id!r}.")
+
+
+QUEUE_UNREACHABLE = "the job queue could not be reached; try again later"
+
+
+def enqueue_or_fail(job_id: str) -> bool:
+    """Send a queued job to the queue; True if sent. When the broker cannot be reached the job is
+    failed with :data:`QUEUE_UNREACHABLE` (an admin can retry it) rather than stranded queued,
+    and the broker's own error, which may name hosts or paths, goes to the log only."""
+    try:
+        state().enqueue(job_id)
+    except Exception:  # broker down or misconfigured
+        current_app.logger.exception("job %s: could not be sent to the job queue", job_id)
+        state().store.mark_failed(job_id, error=QUEUE_UNREACHABLE)
+        return False
+    return True

@@ -27,7 +27,7 @@ from jobs import Job
 from jobs.paths import remove_job_files, upload_path
 from videoio import VideoError, probe
 from web.session import CSRF_FIELD
-from web.state import state
+from web.state import QUEUE_UNREACHABLE, enqueue_or_fail, state
 from workers.pipeline import PipelineOptions
 
 _TEMPS_KEY = "posestudio.upload_temps"
@@ -196,10 +196,6 @@ def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: s
     except BaseException:
         remove_job_files(web.settings, job_id)
         raise
-    try:
-        web.enqueue(job.id)
-    except Exception as exc:  # broker down or misconfigured: fail the job rather than strand it
-        reason = f"the job queue could not be reached ({type(exc).__name__}: {exc}); try again later"
-        web.store.mark_failed(job.id, error=reason)
-        raise UploadError(f"{file.filename!r} was received, but {reason}.", status=503) from None
+    if not enqueue_or_fail(job.id):
+        raise UploadError(f"{file.filename!r} was received, but {QUEUE_UNREACHABLE}.", status=503)
     return job

@@ -120,3 +120,18 @@ def test_admin_changes_need_the_token_even_without_the_session_cookie(tmp_path: 
         token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
         done = admin.post(f"/admin/jobs/{job.id}/cancel", data={"csrf_token": token}, headers=auth)
         assert done.status_code == 303 and store.get(job.id).state == JobState.CANCELLED
+
+
+def test_admin_retry_with_the_queue_down_fails_the_job_again_with_a_reason(tmp_path: Path) -> None:
+    app = create_app({"SETTINGS": make_settings(tmp_path, broker_url="redis://127.0.0.1:1/0"), "TESTING": True})
+    store = app.extensions["posestudio"].store
+    job = store.create_job(source_name="a.mp4", options={}, owner=None, source_meta={})
+    store.mark_failed(job.id, error="the decoder gave up")
+    admin = app.test_client()
+    response = admin.post(f"/admin/jobs/{job.id}/retry", data={"csrf_token": csrf_of(admin)})
+    assert response.status_code == 303
+    page = admin.get("/admin/").get_data(as_text=True)
+    assert "could not be retried: the job queue could not be reached" in page
+    failed = store.get(job.id)
+    assert failed.state == JobState.FAILED and "job queue could not be reached" in failed.error
+    assert "127.0.0.1:1" not in failed.error  # the job page is not the place for the broker's address
