@@ -143,13 +143,15 @@ def _write_atomically(path: Path, text: str) -> None:
 class _ImageRunner:
     """Runs the estimator over files, reporting bad ones on stderr and carrying on."""
 
-    def __init__(self, prog: str, estimator: Any, out_dir: Path | None, skeleton_only: bool) -> None:
+    def __init__(self, prog: str, estimator: Any, out_dir: Path | None, skeleton_only: bool,
+                 inputs: Iterable[Path]) -> None:
         from pose import SkeletonAnnotator
 
         self.prog, self.estimator, self.out_dir, self.skeleton_only = prog, estimator, out_dir, skeleton_only
         self.annotator = SkeletonAnnotator()
         self.failures = 0
         self._used_names: set[str] = set()
+        self._inputs = {path.resolve() for path in inputs}  # outputs must never overwrite one
 
     def error(self, message: str) -> None:
         print(f"{self.prog}: {message}", file=sys.stderr)
@@ -168,7 +170,7 @@ class _ImageRunner:
             self.error(message if str(path) in message else f"{path}: {message}")
             return None
         if self.out_dir is not None:
-            name = self._output_name(path)
+            name = self._output_name(path, self.out_dir)
             annotated = self.annotator.annotate(image, persons, skeleton_only=self.skeleton_only)
             if not cv2.imwrite(str(self.out_dir / f"{name}.jpg"), annotated, [cv2.IMWRITE_JPEG_QUALITY, 90]):
                 self.error(f"{path}: could not write {self.out_dir / (name + '.jpg')}")
@@ -191,15 +193,22 @@ class _ImageRunner:
         return {"backend": est.backend.name, "precision": est.backend.precision,
                 "network_input": [width, height], "upsample": est.upsample}
 
-    def _output_name(self, path: Path) -> str:
+    def _output_name(self, path: Path, out_dir: Path) -> str:
+        """``path``'s stem, with -2, -3, ... added when another input already took it or when
+        ``<name>.jpg`` / ``<name>.json`` in ``out_dir`` is one of the inputs (``--out`` may be
+        the inputs' own folder)."""
+        def names_an_input(name: str) -> bool:
+            return any((out_dir / f"{name}{suffix}").resolve() in self._inputs for suffix in (".jpg", ".json"))
+
         name, n = path.stem, 2
-        while name in self._used_names:
+        while name in self._used_names or names_an_input(name):
             name, n = f"{path.stem}-{n}", n + 1
         self._used_names.add(name)
         return name
 
 
-def _start(prog: str, args: argparse.Namespace, out_dir: Path | None) -> _ImageRunner | None:
+def _start(prog: str, args: argparse.Namespace, out_dir: Path | None,
+           inputs: Iterable[Path]) -> _ImageRunner | None:
     from pose import PoseError
 
     try:
@@ -209,11 +218,11 @@ def _start(prog: str, args: argparse.Namespace, out_dir: Path | None) -> _ImageR
     except (PoseError, ValueError, OSError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return None
-    return _ImageRunner(prog, estimator, out_dir, args.skeleton_only)
+    return _ImageRunner(prog, estimator, out_dir, args.skeleton_only, inputs)
 
 
 def run_image(args: argparse.Namespace) -> int:
-    runner = _start("posestudio image", args, args.out)
+    runner = _start("posestudio image", args, args.out, args.files)
     if runner is None:
         return 1
     for path in args.files:
@@ -242,7 +251,7 @@ def run_images(args: argparse.Namespace) -> int:
         kinds = ", ".join(sorted(IMAGE_SUFFIXES))
         print(f"{prog}: {args.directory}: no image files in this folder (looked for {kinds})", file=sys.stderr)
         return 1
-    runner = _start(prog, args, args.out)
+    runner = _start(prog, args, args.out, paths)
     if runner is None:
         return 1
     results = list(_coco_results(runner, paths))

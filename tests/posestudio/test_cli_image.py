@@ -112,6 +112,24 @@ def test_an_unwritable_json_is_one_line_and_written_ones_are_ordinary_files(inpu
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temp file left behind
 
 
+def test_outputs_never_overwrite_an_input_when_out_is_the_inputs_folder(inputs, tmp_path, capsys,
+                                                                       model_path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photo, other = folder / SKIER, folder / "000000000785-2.jpg"
+    photo.write_bytes(inputs["good"].read_bytes())
+    other.write_bytes(inputs["good"].read_bytes())
+    original = photo.read_bytes()
+    code, stdout, stderr = _run(["image", str(photo), str(other), "--out", str(folder),
+                                 "--model", str(model_path)], capsys)
+    assert code == 0, stderr
+    assert photo.read_bytes() == original and other.read_bytes() == original
+    # 000000000785 -> -2 is the second input's file, so -3; that input itself -> 000000000785-2-2
+    assert json.loads((folder / "000000000785-3.json").read_text())["image"] == str(photo)
+    assert json.loads((folder / "000000000785-2-2.json").read_text())["image"] == str(other)
+    assert cv2.imread(str(folder / "000000000785-3.jpg")).shape == (425, 640, 3)
+
+
 def test_images_in_a_folder_without_images_is_one_clear_error(tmp_path, capsys) -> None:
     (tmp_path / "readme.txt").write_text("no pictures here")
     code, _, stderr = _run(["images", str(tmp_path), "--coco-results", str(tmp_path / "r.json")], capsys)
