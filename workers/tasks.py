@@ -166,7 +166,11 @@ def process_job(self: Task, job_id: str) -> str:
         backend = backend_for(settings, options)
     except Exception as exc:  # ModelLoadError, BackendUnavailableError: nothing will run
         log.exception("job %s: could not load the pose model", job_id)
-        store.mark_failed(job_id, error=f"the worker could not load the pose model: {exc}")
+        # The reason helps ("... not found: run `posestudio fetch-model`"); the server's folders
+        # are no business of the job page, so the model file is named without them.
+        model = Path(settings.model_path)
+        reason = str(exc).replace(str(model), model.name)
+        store.mark_failed(job_id, error=f"the worker could not load the pose model: {reason}")
         return JobState.FAILED.value
     try:
         job = store.mark_running(job_id, worker=self.request.hostname or "worker")

@@ -120,3 +120,19 @@ def test_job_run_throttles_progress_and_sees_cancel(env, videos_dir):
         assert not run.should_cancel()
         store.request_cancel(job.id)
         assert run.should_cancel() and not run.claim_lost
+
+
+def test_a_missing_model_fails_the_job_saying_so_without_the_servers_path(tmp_path):
+    missing = tmp_path / "nowhere" / "graph_opt.pb"
+    settings = Settings(instance_dir=tmp_path / "instance", uploads_dir=tmp_path / "uploads",
+                        outputs_dir=tmp_path / "outputs", model_path=missing, secret_key="t")
+    task = create_celery(settings).tasks[TASK_NAME]
+    store = JobStore(settings.effective_database_url)
+    try:
+        job = store.create_job(source_name="x.mp4", options={}, owner=None, source_meta={})
+        assert task(job.id) == "failed"
+        error = store.get(job.id).error
+        assert "could not load the pose model" in error and "fetch-model" in error
+        assert str(tmp_path) not in error  # the job page shows this to whoever uploaded
+    finally:
+        store.close()
