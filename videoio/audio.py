@@ -23,6 +23,9 @@ AAC_BIT_RATE = 160_000
 SEEK_MARGIN_S = 0.5
 #: How far (seconds) audio is muxed ahead of the last video frame written.
 LEAD_S = 1.0
+#: A transcoded stream's audio that starts this much (seconds) later than the samples so far
+#: reach is preceded by silence, so that it stays in sync with the video.
+GAP_S = 0.02
 
 
 class AudioMuxer:
@@ -156,7 +159,8 @@ class AudioMuxer:
             yield time_s, packet
 
     def _decoded(self) -> Iterator[tuple[float, av.AudioFrame]]:
-        """(output time, frame) for decoded frames from ``start_s`` on, restamped from 0."""
+        """(output time, frame) for decoded frames from ``start_s`` on, restamped from 0 in
+        samples; silence fills where the source's audio starts late or skips ahead."""
         rate = self._out.codec_context.sample_rate
         next_pts = 0
         for packet in self._packets():
@@ -169,10 +173,30 @@ class AudioMuxer:
                 time_s = float(frame.pts * frame.time_base) - self._origin_s if frame.pts is not None else None
                 if time_s is not None and time_s < 0:
                     continue
+                if time_s is not None and time_s - next_pts / rate > GAP_S:
+                    # Audio that starts after the video (or skips): silence keeps it in sync.
+                    for silence in _silence(frame, time_s - next_pts / rate):
+                        yield next_pts / rate, silence
+                        next_pts += round(silence.samples * rate / frame.sample_rate)
                 out_time = next_pts / rate
                 frame.pts = None  # the encoder's resampler restamps in output samples
                 yield out_time, frame
                 next_pts += round(frame.samples * rate / frame.sample_rate)
+
+
+def _silence(like: av.AudioFrame, seconds: float) -> Iterator[av.AudioFrame]:
+    """``seconds`` of silence in the format, layout and rate of ``like``, in frames of <= 1 s."""
+    rate = like.sample_rate
+    zero = bytes([0x80 if like.format.name.startswith("u8") else 0])  # unsigned 8-bit: 128 is silence
+    left = round(seconds * rate)
+    while left > 0:
+        count = min(left, rate)
+        frame = av.AudioFrame(format=like.format.name, layout=like.layout.name, samples=count)
+        for plane in frame.planes:
+            plane.update(zero * plane.buffer_size)
+        frame.sample_rate = rate
+        yield frame
+        left -= count
 
 
 _AAC_RATES = frozenset({96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000})

@@ -212,3 +212,24 @@ def test_write_errors_name_the_file_but_not_the_server_folder(tmp_path: Path) ->
     message = str(raised.value)
     assert "out.mp4" in message and "no space left on device" in message.lower()
     assert "secret-folder" not in message and str(tmp_path) not in message
+
+
+def _first_sound_s(path: Path) -> float:
+    """Time (s) of the first clearly audible sample of ``path``'s audio track."""
+    with av.open(str(path)) as container:
+        for frame in container.decode(container.streams.audio[0]):
+            samples = np.abs(frame.to_ndarray()).max(axis=0)
+            loud = np.nonzero(samples > 0.05 * (32767 if samples.dtype == np.int16 else 1.0))[0]
+            if loud.size:
+                return float(frame.pts * frame.time_base) + loud[0] / frame.sample_rate
+    raise AssertionError("no sound")
+
+
+@pytest.mark.parametrize(("name", "codec"), [("late.mkv", "pcm_s16le"), ("late.mp4", "aac")])
+def test_audio_that_starts_after_the_video_stays_in_sync(tmp_path: Path, name: str, codec: str) -> None:
+    # Copied (AAC) or transcoded (PCM), the sound starts where it started in the source.
+    source = make_clip(tmp_path / name, frames=50, fps=Fraction(25), audio_codec=codec, audio_start_s=0.6)
+    assert _first_sound_s(source) == pytest.approx(0.6, abs=0.03)
+    out = tmp_path / "out.mp4"
+    transcode(source, out)
+    assert _first_sound_s(out) == pytest.approx(0.6, abs=0.03)

@@ -39,8 +39,10 @@ def make_clip(
     time_base: Fraction | None = None,
     audio_codec: str | None = None,
     audio_rate: int = 48000,
+    audio_start_s: float = 0.0,
 ) -> Path:
-    """Write a test clip; ``pts`` (in ``time_base``) gives irregular timestamps for VFR."""
+    """Write a test clip; ``pts`` (in ``time_base``) gives irregular timestamps for VFR; the
+    audio tone (if any) runs from ``audio_start_s`` to the end of the video."""
     container = av.open(str(path), "w", format=container_format, options=container_options or {})
     video = container.add_stream(codec, rate=fps)
     video.width, video.height, video.pix_fmt = width, height, pix_fmt
@@ -62,7 +64,7 @@ def make_clip(
         container.mux(packet)
     if audio is not None:
         duration = float(frames / fps)
-        _write_tone(container, audio, duration)
+        _write_tone(container, audio, duration - audio_start_s, start_s=audio_start_s)
     container.close()
     return path
 
@@ -73,9 +75,11 @@ def _add_audio(container: av.container.OutputContainer, codec: str, rate: int) -
     return audio
 
 
-def _write_tone(container: av.container.OutputContainer, audio: av.audio.stream.AudioStream, duration_s: float) -> None:
-    """A 440 Hz tone of ``duration_s`` seconds in 1024-sample frames."""
+def _write_tone(container: av.container.OutputContainer, audio: av.audio.stream.AudioStream, duration_s: float,
+                *, start_s: float = 0.0) -> None:
+    """A 440 Hz tone of ``duration_s`` seconds in 1024-sample frames, stamped from ``start_s``."""
     rate = audio.codec_context.sample_rate
+    first = round(start_s * rate)
     total = int(round(duration_s * rate))
     formats = {"aac": "fltp", "mp3": "fltp", "libmp3lame": "fltp", "pcm_s16le": "s16", "libopus": "flt"}
     fmt = formats.get(audio.codec_context.name, "fltp")
@@ -91,7 +95,7 @@ def _write_tone(container: av.container.OutputContainer, audio: av.audio.stream.
             data = np.stack([tone, tone])
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format=fmt, layout="stereo")
         frame.sample_rate = rate
-        frame.pts, frame.time_base = start, Fraction(1, rate)
+        frame.pts, frame.time_base = first + start, Fraction(1, rate)
         for packet in audio.encode(frame):
             container.mux(packet)
     for packet in audio.encode(None):
