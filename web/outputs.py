@@ -129,6 +129,14 @@ def build_zip(folder: Path) -> Path:
     return target
 
 
+def download_stem(source_name: str | None) -> str:
+    """The uploaded file's name without its extension, fit for a download name: letters, digits,
+    ``.``, ``-`` and spaces stay; anything else (quotes, slashes, control characters, which a
+    script can send) becomes ``_``."""
+    stem = re.sub(r"[^\w. -]+", "_", Path(source_name or "").stem)[:60].strip(" .")
+    return stem or "video"
+
+
 @bp.get("/jobs/<job_id>/download.zip")
 def all_zip(job_id: str) -> Response:
     job = get_job_or_404(job_id)
@@ -136,11 +144,10 @@ def all_zip(job_id: str) -> Response:
     if _state_name(job) != JobState.SUCCEEDED.value or not folder.is_dir():
         abort(404, description="This job has no outputs yet: it has not finished successfully.")
     path = build_zip(folder)
-    stem = Path(job.source_name or "video").stem[:60] or "video"
     return send_file(
         path,
         mimetype="application/zip",
         as_attachment=True,
-        download_name=f"posestudio-{stem}-{job_id[:8]}.zip",
+        download_name=f"posestudio-{download_stem(job.source_name)}-{job_id[:8]}.zip",
         conditional=True,
     )

@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 from typing import Callable
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
@@ -110,6 +111,23 @@ def test_all_in_one_zip_holds_every_output(app: Flask, settings: Settings,
         assert archive.read("annotated.mp4") == (folder / "annotated.mp4").read_bytes()
     again = client.get(f"/jobs/{job.id}/download.zip", headers={"Range": "bytes=0-99"})
     assert again.status_code == 206 and again.data == response.data[:100]  # cached, byte-identical
+
+
+def test_zip_download_name_is_safe_for_any_source_name(app: Flask, store, settings: Settings) -> None:
+    # A script can send any file name (RFC 2231 filename*= decodes to control characters too).
+    for source, expected in (("evil\r\nSet-Cookie: x=1.mp4", "evil_Set-Cookie_ x_1"),
+                             ('fête "à" <b>.mov', "fête _à_ _b_"), ("../..", "video")):
+        job = store.create_job(source_name=source, options={}, owner=None, source_meta={})
+        claim = store.mark_running(job.id, worker="test").claim
+        output_dir(settings, job.id).mkdir(parents=True)
+        (output_dir(settings, job.id) / "keypoints.csv").write_text("frame\n")
+        assert store.mark_succeeded(job.id, outputs={"csv": "keypoints.csv"}, timings={}, claim=claim)
+        response = app.test_client().get(f"/jobs/{job.id}/download.zip")
+        assert response.status_code == 200, source
+        disposition = response.headers["Content-Disposition"]
+        assert "Set-Cookie" not in response.headers and "\n" not in disposition
+        name = f"posestudio-{expected}-{job.id[:8]}.zip"
+        assert f'filename="{name}"' in disposition or quote(name) in disposition, disposition
 
 
 def test_zip_of_an_unfinished_job_is_404(app: Flask, store) -> None:
