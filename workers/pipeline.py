@@ -163,8 +163,7 @@ def _run(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions
                 busy["annotate"] += time.perf_counter() - t1
                 report("processing", frames.stats.frames, total, elapsed=time.perf_counter() - started)
             if frames.stats.frames == 0:
-                raise EmptyVideoError(f"{source.name}: no frames in the requested range "
-                                      f"(start {options.start_s} s, end {options.end_s} s)")
+                raise EmptyVideoError(_empty_range_message(source, info, options))
             report("finalizing", frames.stats.frames, total, elapsed=time.perf_counter() - started, force=True)
             stages.end(to_encode)
             stages.join()
@@ -182,6 +181,12 @@ def _run(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions
         if writer is not None:
             _close_quietly(writer)  # already closed after success; on failure, release the file
     return _result(source, work_dir, info, options, frames, reader, busy, elapsed, output_fps)
+
+
+def _empty_range_message(source: Path, info: VideoInfo, options: PipelineOptions) -> str:
+    end = "the end" if options.end_s is None else f"{options.end_s:g} s"
+    length = f"; the video is {info.duration_s:.1f} s long" if info.duration_s else ""
+    return f"{source.name}: no frames in the requested range ({options.start_s:g} s to {end}{length})"
 
 
 def _timed(reader: VideoReader, busy: dict[str, float], key: str):

@@ -93,6 +93,7 @@ def test_videos_without_frames_raise_a_clear_error(backend, tmp_path: Path, clip
 
 def test_a_range_past_the_end_is_an_empty_video_error(backend, tmp_path: Path) -> None:
     source = write_clip(tmp_path / "short.mp4")
-    with pytest.raises(EmptyVideoError, match="no frames in the requested range"):
+    with pytest.raises(EmptyVideoError, match="no frames in the requested range") as raised:
         process_video(source, tmp_path / "out", PipelineOptions(start_s=30.0, net_height=128), backend=backend)
+    assert "(30 s to the end; the video is " in str(raised.value) and "None" not in str(raised.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["short.mp4"]
