@@ -1,7 +1,8 @@
 """Admin pages: every job, the queue and the workers; cancel, retry, delete.
 
-Open to loopback clients only (the machine itself), unless ``ADMIN_PASSWORD`` is set: then
-HTTP Basic with any user name and that password, from anywhere. A browser sends either
+Open to loopback clients only (the machine itself; not a reverse proxy on it, which relays
+everyone), unless ``ADMIN_PASSWORD`` is set: then HTTP Basic with any user name and that
+password, from anywhere. A browser sends either
 credential on its own, also on a form post from another site, so every change here needs the
 CSRF token, with or without the session cookie.
 """
@@ -23,7 +24,14 @@ from web.state import QUEUE_UNREACHABLE, enqueue_or_fail, get_job_or_404, state
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _is_loopback(address: str | None) -> bool:
+#: Headers a reverse proxy adds: a loopback peer that sends one is relaying someone else.
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+def _is_local(address: str | None) -> bool:
+    """A client on this machine: a loopback peer that is not a reverse proxy relaying a visitor."""
+    if any(name in request.headers for name in PROXY_HEADERS):
+        return False
     try:
         return address is not None and ipaddress.ip_address(address).is_loopback
     except ValueError:
@@ -39,7 +47,7 @@ def require_admin() -> Response | None:
             return Response("Admin pages need the admin password (HTTP Basic; any user name).",
                             401, {"WWW-Authenticate": 'Basic realm="Pose Studio admin"'},
                             mimetype="text/plain")
-    elif not _is_loopback(request.remote_addr):
+    elif not _is_local(request.remote_addr):
         abort(403, description="The admin pages are open only on this machine (127.0.0.1). "
                                "Set ADMIN_PASSWORD to use them from elsewhere.")
     require_csrf_token()

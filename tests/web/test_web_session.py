@@ -135,3 +135,13 @@ def test_admin_retry_with_the_queue_down_fails_the_job_again_with_a_reason(tmp_p
     failed = store.get(job.id)
     assert failed.state == JobState.FAILED and "job queue could not be reached" in failed.error
     assert "127.0.0.1:1" not in failed.error  # the job page is not the place for the broker's address
+
+
+def test_admin_through_a_reverse_proxy_on_this_machine_is_not_local(app: Flask) -> None:
+    # nginx on the same host connects from 127.0.0.1 for every visitor; it says so in these headers.
+    client = app.test_client()
+    for header in ({"X-Forwarded-For": "203.0.113.9"}, {"Forwarded": "for=203.0.113.9"},
+                   {"X-Real-IP": "203.0.113.9"}):
+        response = client.get("/admin/", headers=header)
+        assert response.status_code == 403 and "ADMIN_PASSWORD" in response.get_data(as_text=True), header
+    assert client.get("/admin/").status_code == 200
