@@ -142,7 +142,7 @@ class AudioMuxer:
         target = int((self._origin_s - SEEK_MARGIN_S) / self._in.time_base)
         try:
             self._input.seek(target, stream=self._in, backward=True)
-        except av.error.FFmpegError:
+        except (av.error.FFmpegError, OverflowError):  # OverflowError: beyond any int64 offset
             pass  # unseekable: read from where we are (the start) and drop what comes before
 
     def _copied(self) -> Iterator[tuple[float, av.Packet]]:

@@ -197,7 +197,7 @@ class VideoReader:
             self._container.seek(offset, stream=self._stream, backward=True, any_frame=False)
             self._stream.codec_context.flush_buffers()
             return True
-        except av.error.FFmpegError:
+        except (av.error.FFmpegError, OverflowError):  # OverflowError: beyond any int64 offset
             self._rewind()
             return False
 

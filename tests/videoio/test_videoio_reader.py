@@ -79,3 +79,11 @@ def test_mpegts_times_start_at_zero_and_range_start_works(tmp_path: Path) -> Non
         frames = list(reader)
     assert [f.index for f in frames] == [13, 14, 15, 16, 17]
     assert [grey(f.image) for f in frames] == pytest.approx([150, 160, 170, 180, 190], abs=3)
+
+
+@pytest.mark.parametrize("start_s", [30.0, 1e18, 1e300])
+def test_a_start_past_the_end_yields_nothing(tmp_path: Path, start_s: float) -> None:
+    # Any finite start is a valid option; one beyond what a seek offset can hold is no error.
+    source = make_clip(tmp_path / "clip.mp4", frames=10, audio_codec="aac")
+    with VideoReader(source, start_s=start_s) as reader:
+        assert list(reader) == []

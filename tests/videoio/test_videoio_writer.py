@@ -233,3 +233,13 @@ def test_audio_that_starts_after_the_video_stays_in_sync(tmp_path: Path, name: s
     out = tmp_path / "out.mp4"
     transcode(source, out)
     assert _first_sound_s(out) == pytest.approx(0.6, abs=0.03)
+
+
+def test_an_audio_start_past_any_seek_offset_gives_no_audio_and_no_error(tmp_path: Path) -> None:
+    source = make_clip(tmp_path / "src.mp4", frames=10, audio_codec="aac")
+    out = tmp_path / "out.mp4"
+    with VideoWriter(out, width=64, height=48, fps=Fraction(25), audio_from=source, audio_start_s=1e18) as writer:
+        writer.write(frame_image(0, 64, 48))
+    with av.open(str(out)) as container:
+        sound = [p for p in container.demux(audio=0) if p.size] if container.streams.audio else []
+    assert sound == []
