@@ -115,8 +115,7 @@ class FrameProcessor:
             # The first multiple of the interval after this frame, in one step: stepping by the
             # interval would crawl (or never get there) for a tiny one, which the options allow.
             periods = (time_s + 1e-6 - self._start_s) // interval + 1
-            next_shot_s = self._start_s + periods * interval
-            self._next_shot_s = next_shot_s if math.isfinite(next_shot_s) else time_s
+            self._next_shot_s = self._start_s + periods * interval if math.isfinite(periods) else time_s
         if time_s < self._poster_until_s and people > self._poster_people:
             self._poster, self._poster_people = image, people  # the image is not modified later
 

@@ -47,3 +47,7 @@ def test_a_tiny_interval_takes_every_frame_at_once(tmp_path: Path, interval: flo
     worker.join(10)
     assert done, "screenshot scheduling did not finish in 10 s"
     assert len(done[0]) == 4
+
+
+def test_an_infinite_interval_takes_only_the_first_frame(tmp_path: Path) -> None:
+    assert _shots(tmp_path, [0.0, 1.0, 2.0], screenshot_interval_s=float("inf")) == ["t0000000.000s.jpg"]
