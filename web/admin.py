@@ -1,8 +1,10 @@
 """Admin pages: every job, the queue and the workers; cancel, retry, delete.
 
-Open to loopback clients only (the machine itself; not a reverse proxy on it, which relays
-everyone), unless ``ADMIN_PASSWORD`` is set: then HTTP Basic with any user name and that
-password, from anywhere. A browser sends either
+Open to loopback clients only (the machine itself), unless ``ADMIN_PASSWORD`` is set: then HTTP
+Basic with any user name and that password, from anywhere. A reverse proxy on this machine
+connects from loopback for every visitor: one that says so (``X-Forwarded-For``, ``Forwarded``,
+``X-Real-IP``; Caddy, Apache and most nginx set-ups) is refused, but a bare nginx ``proxy_pass``
+cannot be told apart, so behind a proxy set ``ADMIN_PASSWORD``. A browser sends either
 credential on its own, also on a form post from another site, so every change here needs the
 CSRF token, with or without the session cookie.
 """
