@@ -86,13 +86,17 @@ def first_video_stream(container: av.container.InputContainer, name: str) -> av.
         raise UnsupportedVideoError(
             f"{name}: this FFmpeg build has no decoder for its video codec; convert it to H.264"
         )
-    width, height = stream.codec_context.width, stream.codec_context.height
+    check_dimensions(stream.codec_context.width, stream.codec_context.height, name)
+    return stream
+
+
+def check_dimensions(width: int, height: int, name: str) -> None:
+    """Raise UnsupportedVideoError for frames larger than :data:`MAX_DIMENSION` on a side."""
     if width > MAX_DIMENSION or height > MAX_DIMENSION:
         raise UnsupportedVideoError(
             f"{name} is {width}x{height}; frames larger than {MAX_DIMENSION} pixels on a side "
             "are not supported: scale the video down first"
         )
-    return stream
 
 
 def _is_still_image(container: av.container.InputContainer) -> bool:

@@ -8,8 +8,8 @@ from pathlib import Path
 import av
 import av.container
 
-from videoio._open import MAX_DIMENSION, first_video_stream, open_input
-from videoio.errors import CorruptVideoError, EmptyVideoError, UnsupportedVideoError
+from videoio._open import check_dimensions, first_video_stream, open_input
+from videoio.errors import CorruptVideoError, EmptyVideoError
 from videoio.rotation import rotation_from_frame, rotation_from_metadata
 
 #: Probing gives up looking for a first decodable frame after this many video packets ...
@@ -158,11 +158,7 @@ def decode_first_frame(
 def _checked(frame: av.VideoFrame, name: str) -> av.VideoFrame:
     if frame.width <= 0 or frame.height <= 0:
         raise CorruptVideoError(f"{name}: its first frame has no size ({frame.width}x{frame.height})")
-    if frame.width > MAX_DIMENSION or frame.height > MAX_DIMENSION:
-        raise UnsupportedVideoError(
-            f"{name} is {frame.width}x{frame.height}; frames larger than {MAX_DIMENSION} pixels on a side "
-            "are not supported: scale the video down first"
-        )
+    check_dimensions(frame.width, frame.height, name)
     return frame
 
 
