@@ -1,12 +1,12 @@
 """Admin pages: every job, the queue and the workers; cancel, retry, delete.
 
-Open to loopback clients only (the machine itself), unless ``ADMIN_PASSWORD`` is set: then HTTP
-Basic with any user name and that password, from anywhere. A reverse proxy on this machine
-connects from loopback for every visitor: one that says so (``X-Forwarded-For``, ``Forwarded``,
-``X-Real-IP``; Caddy, Apache and most nginx set-ups) is refused, but a bare nginx ``proxy_pass``
-cannot be told apart, so behind a proxy set ``ADMIN_PASSWORD``. A browser sends either
-credential on its own, also on a form post from another site, so every change here needs the
-CSRF token, with or without the session cookie.
+Open to loopback clients only (the machine itself, asking for ``127.0.0.1`` or ``localhost``),
+unless ``ADMIN_PASSWORD`` is set: then HTTP Basic with any user name and that password, from
+anywhere. A reverse proxy on this machine connects from loopback for every visitor: one that
+says so (``X-Forwarded-For``, ``Forwarded``, ``X-Real-IP``; Caddy, Apache and most nginx
+set-ups) is refused, but a bare nginx ``proxy_pass`` cannot be told apart, so behind a proxy
+set ``ADMIN_PASSWORD``. A browser sends either credential on its own, also on a form post from
+another site, so every change here needs the CSRF token, with or without the session cookie.
 """
 from __future__ import annotations
 
@@ -30,14 +30,31 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 
-def _is_local(address: str | None) -> bool:
-    """A client on this machine: a loopback peer that is not a reverse proxy relaying a visitor."""
-    if any(name in request.headers for name in PROXY_HEADERS):
+def _is_loopback_name(name: str | None) -> bool:
+    if name is None:
         return False
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
     try:
-        return address is not None and ipaddress.ip_address(address).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def _host_name(host: str) -> str:
+    """``request.host`` without its port (``[::1]:5000`` -> ``::1``)."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _is_local() -> bool:
+    """A client on this machine that asked for this machine by a loopback name: not a reverse
+    proxy relaying a visitor, and not a page from another site whose host name was re-pointed
+    at 127.0.0.1 (DNS rebinding: it could read the admin page as its own)."""
+    if any(name in request.headers for name in PROXY_HEADERS):
+        return False
+    return _is_loopback_name(request.remote_addr) and _is_loopback_name(_host_name(request.host))
 
 
 @bp.before_request
@@ -49,8 +66,9 @@ def require_admin() -> Response | None:
             return Response("Admin pages need the admin password (HTTP Basic; any user name).",
                             401, {"WWW-Authenticate": 'Basic realm="Pose Studio admin"'},
                             mimetype="text/plain")
-    elif not _is_local(request.remote_addr):
-        abort(403, description="The admin pages are open only on this machine (127.0.0.1). "
+    elif not _is_local():
+        abort(403, description="The admin pages are open only on this machine, at "
+                               "http://127.0.0.1 or http://localhost. "
                                "Set ADMIN_PASSWORD to use them from elsewhere.")
     require_csrf_token()
     return None

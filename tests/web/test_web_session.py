@@ -145,3 +145,13 @@ def test_admin_through_a_reverse_proxy_on_this_machine_is_not_local(app: Flask) 
         response = client.get("/admin/", headers=header)
         assert response.status_code == 403 and "ADMIN_PASSWORD" in response.get_data(as_text=True), header
     assert client.get("/admin/").status_code == 200
+
+
+def test_loopback_admin_refuses_other_host_names(app: Flask) -> None:
+    # DNS rebinding: a page from evil.example re-pointed at 127.0.0.1 reads same-origin responses,
+    # so the loopback gate also wants a loopback name in the Host header.
+    client = app.test_client()
+    for host in ("localhost", "localhost:5000", "127.0.0.1:5000", "[::1]:5000"):
+        assert client.get("/admin/", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example:5000", "evil.example", "127.0.0.1.evil.example"):
+        assert client.get("/admin/", headers={"Host": host}).status_code == 403, host
