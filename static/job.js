@@ -70,8 +70,12 @@
       event.preventDefault();
       cancelButton.disabled = true;
       cancelButton.textContent = "Cancelling…";
-      const response = await fetch(panel.dataset.cancel, {method: "POST", headers: {"X-CSRF-Token": csrf, Accept: "application/json"}});
-      if (!response.ok) { cancelButton.disabled = false; cancelButton.textContent = "Cancel job"; }
+      let ok = false;
+      try {
+        const response = await fetch(panel.dataset.cancel, {method: "POST", headers: {"X-CSRF-Token": csrf, Accept: "application/json"}});
+        ok = response.ok;
+      } catch (e) { /* network down: offer the button again */ }
+      if (!ok) { cancelButton.disabled = false; cancelButton.textContent = "Cancel job"; }
     });
   }
 
