@@ -25,7 +25,7 @@ def _upload_page(error: str | None = None, status: int = 200) -> tuple[str, int]
     owner_id()  # give this browser its id before it uploads
     return render_template(
         "upload.html", net_sizes=NET_SIZES, limit_text=limit_text(),
-        max_upload_bytes=state().settings.max_upload_bytes, error=error, form=request.form,
+        max_upload_bytes=state().settings.max_upload_bytes, error=error,
     ), status
 
 
