@@ -91,6 +91,7 @@ def process_video(
     model_path: Path | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    source_name: str | None = None,
 ) -> PipelineResult:
     """Process ``source`` into ``out_dir`` (see the module docstring and workers.exports).
 
@@ -98,6 +99,8 @@ def process_video(
         ``options.backend`` from ``model_path`` (default ``config.DEFAULT_MODEL_PATH``).
     on_progress: called from this thread at most every 0.5 s, and at each stage change.
     should_cancel: polled between frames; when it returns True, PipelineCancelled is raised.
+    source_name: the video's name as its owner knows it, for metadata, messages and export file
+        names (default ``source.name``; the web app stores uploads under a fixed name).
 
     Raises videoio.VideoError (bad input, before anything is written), PipelineCancelled,
     pose.PoseError (model problems) and ValueError (bad options).
@@ -114,7 +117,8 @@ def process_video(
     work_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
     os.chmod(work_dir, 0o755)  # mkdtemp makes it private; the result is an ordinary folder
     try:
-        result = _run(source, work_dir, info, options, estimator, report, should_cancel or (lambda: False))
+        result = _run(source, source_name or source.name, work_dir, info, options, estimator, report,
+                      should_cancel or (lambda: False))
         _move_into_place(work_dir, out_dir)
     except BaseException:
         shutil.rmtree(work_dir, ignore_errors=True)
@@ -131,13 +135,13 @@ def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = No
     return load_backend(options.backend, path, precision=options.precision)
 
 
-def _run(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions,
+def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions,
          estimator: PoseEstimator, report: "_Reporter", should_cancel: Callable[[], bool]) -> PipelineResult:
     # Seconds each stage spent working (summed over a stage's threads; stages overlap in time).
     busy = {"decode": 0.0, "inference": 0.0, "postprocess": 0.0, "annotate": 0.0, "encode": 0.0}
     started = time.perf_counter()
     output_fps = info.fps / options.frame_stride
-    exports = ExportWriters(work_dir, video_stem=source.stem, header=_header(source, info, options, estimator))
+    exports = ExportWriters(work_dir, video_stem=Path(name).stem, header=_header(name, info, options, estimator))
     reader = writer = None
     try:
         frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s)
@@ -154,7 +158,7 @@ def _run(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions
             stages.sink("encode", to_encode, lambda item: _encode(writer, item, options.start_s, busy))
             for frame, prepared, raw in stages.iterate(inferred):
                 if should_cancel():
-                    raise PipelineCancelled(f"processing {source.name} was cancelled")
+                    raise PipelineCancelled(f"processing {name} was cancelled")
                 t0 = time.perf_counter()
                 persons = estimator.postprocess(raw, prepared)
                 t1 = time.perf_counter()
@@ -163,7 +167,7 @@ def _run(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions
                 busy["annotate"] += time.perf_counter() - t1
                 report("processing", frames.stats.frames, total, elapsed=time.perf_counter() - started)
             if frames.stats.frames == 0:
-                raise EmptyVideoError(_empty_range_message(source, info, options))
+                raise EmptyVideoError(_empty_range_message(name, info, options))
             report("finalizing", frames.stats.frames, total, elapsed=time.perf_counter() - started, force=True)
             stages.end(to_encode)
             stages.join()
@@ -180,13 +184,13 @@ def _run(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions
             reader.close()
         if writer is not None:
             _close_quietly(writer)  # already closed after success; on failure, release the file
-    return _result(source, work_dir, info, options, frames, reader, busy, elapsed, output_fps)
+    return _result(name, work_dir, info, options, frames, reader, busy, elapsed, output_fps)
 
 
-def _empty_range_message(source: Path, info: VideoInfo, options: PipelineOptions) -> str:
+def _empty_range_message(name: str, info: VideoInfo, options: PipelineOptions) -> str:
     end = "the end" if options.end_s is None else f"{options.end_s:g} s"
     length = f"; the video is {info.duration_s:.1f} s long" if info.duration_s else ""
-    return f"{source.name}: no frames in the requested range ({options.start_s:g} s to {end}{length})"
+    return f"{name}: no frames in the requested range ({options.start_s:g} s to {end}{length})"
 
 
 def _timed(reader: VideoReader, busy: dict[str, float], key: str):
@@ -228,10 +232,10 @@ def _close_quietly(writer: VideoWriter) -> None:
         pass
 
 
-def _header(source: Path, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator) -> dict[str, Any]:
+def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator) -> dict[str, Any]:
     backend = estimator.backend
     return {
-        "video": _video_metadata(source, info),
+        "video": _video_metadata(name, info),
         "processed_range": {"start_s": options.start_s, "end_s": options.end_s,
                             "frame_stride": options.frame_stride,
                             "output_fps": str(info.fps / options.frame_stride)},
@@ -241,28 +245,28 @@ def _header(source: Path, info: VideoInfo, options: PipelineOptions, estimator: 
     }
 
 
-def _video_metadata(source: Path, info: VideoInfo) -> dict[str, Any]:
+def _video_metadata(name: str, info: VideoInfo) -> dict[str, Any]:
     return {
-        "source": source.name, "width": info.width, "height": info.height,
+        "source": name, "width": info.width, "height": info.height,
         "fps": str(info.fps), "fps_float": float(info.fps), "frame_count": info.frame_count,
         "duration_s": info.duration_s, "rotation": info.rotation, "codec": info.codec,
         "has_audio": info.has_audio, "container": info.container,
     }
 
 
-def _result(source: Path, work_dir: Path, info: VideoInfo, options: PipelineOptions, frames: FrameProcessor,
+def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, frames: FrameProcessor,
             reader: VideoReader, busy: dict[str, float], elapsed: float, output_fps) -> PipelineResult:
     shots = sorted(p.name for p in (work_dir / SCREENSHOTS_DIR).iterdir())
     poster = f"{SCREENSHOTS_DIR}/{POSTER_NAME}" if POSTER_NAME in shots else None
     warnings = []
     if reader.truncated or reader.decode_errors:
-        warnings.append(f"{source.name}: {reader.decode_errors} damaged packet(s) skipped"
+        warnings.append(f"{name}: {reader.decode_errors} damaged packet(s) skipped"
                         + ("; the file ends early (truncated)" if reader.truncated else ""))
     n = frames.stats.frames
     timings = {"elapsed_s": elapsed, "fps": n / elapsed if elapsed > 0 else 0.0,
                **{f"{k}_busy_s": v for k, v in busy.items()}}
     return PipelineResult(
-        out_dir=work_dir, source_name=source.name, video=_video_metadata(source, info), frames_processed=n,
+        out_dir=work_dir, source_name=name, video=_video_metadata(name, info), frames_processed=n,
         output_fps=str(output_fps), detections=frames.stats.detections, tracks=frames.stats.max_track_id,
         files=(ANNOTATED_VIDEO, *EXPORT_FILE_NAMES),
         screenshots=tuple(f"{SCREENSHOTS_DIR}/{name}" for name in shots if name != POSTER_NAME),

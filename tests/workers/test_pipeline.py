@@ -124,6 +124,18 @@ def test_ids_restart_at_one_for_the_next_video_and_mot_frames_are_source_frames(
     assert mot[:, 0].min() >= 31 and mot[:, 0].max() <= 40  # source frames 30..39, 1-based
 
 
+def test_a_stored_upload_is_named_as_its_owner_named_it(backend, videos_dir, tmp_path) -> None:
+    stored = tmp_path / "source"  # as the web app stores uploads
+    stored.symlink_to(videos_dir / "vtest.avi")
+    out = tmp_path / "named"
+    result = process_video(stored, out, PipelineOptions(end_s=0.3, net_height=128), backend=backend,
+                           source_name="Campus walk.avi")
+    header = json.loads((out / "keypoints.json").read_text())
+    assert result.source_name == header["video"]["source"] == "Campus walk.avi"
+    with zipfile.ZipFile(out / "openpose_json.zip") as archive:
+        assert all(n.startswith("Campus walk_") for n in archive.namelist())
+
+
 def make_clip(path: Path, *, frames: int = 24, size: tuple[int, int] = (161, 121), fps: int = 12,
               audio: bool = True) -> None:
     """A small H.264 clip with a moving bright square and, optionally, a 440 Hz AAC tone."""
