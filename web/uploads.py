@@ -20,7 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any, Mapping
 
-from flask import Flask, Request, Response, current_app, request
+from flask import Flask, Request, Response, request
 from werkzeug.datastructures import FileStorage
 
 from jobs import Job
@@ -47,6 +47,19 @@ class UploadError(Exception):
 
 class UploadRequest(Request):
     """Flask's Request, with uploaded files streamed to temp files under the uploads folder."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        """The upload limit for multipart bodies, whose files stream to disk. werkzeug reads any
+        other body (a urlencoded form) whole into memory, so those get the text-field limit."""
+        limit = super().max_content_length
+        if self.mimetype == "multipart/form-data" or self.max_form_memory_size is None:
+            return limit
+        return self.max_form_memory_size if limit is None else min(limit, self.max_form_memory_size)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        Request.max_content_length.fset(self, value)
 
     def _get_file_stream(
         self,
@@ -90,7 +103,7 @@ def drain_after(response: Response) -> None:
     instead of the 413 page; gunicorn itself drains only 64 KiB. The body was not touched yet
     (werkzeug refuses it by its Content-Length before reading), so exactly that much is left.
     """
-    length, limit = request.content_length, current_app.config.get("MAX_CONTENT_LENGTH")
+    length, limit = request.content_length, request.max_content_length
     if length is None or limit is None or length <= limit:
         return  # refused part way through: what is left is unknown; the server closes as usual
     stream = request.environ["wsgi.input"]

@@ -226,3 +226,48 @@ def test_over_limit_form_post_to_gunicorn_gets_the_413_page_not_a_reset(tmp_path
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+class _Generated(io.RawIOBase):
+    """``size`` bytes of a urlencoded form field, made as they are read (never all in memory)."""
+
+    def __init__(self, size: int):
+        self.left, self.head = size, b"video="
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), self.left)
+        chunk = (self.head + b"x" * n)[:n]
+        self.head = self.head[len(chunk):]
+        buffer[:n] = chunk
+        self.left -= n
+        return n
+
+
+def test_a_huge_urlencoded_body_is_refused_without_reading_it_into_memory(tmp_path: Path) -> None:
+    # Only multipart file parts stream to disk; werkzeug reads any other form body whole into
+    # memory, so such a body may be no larger than the text-field limit (1 MiB).
+    import tracemalloc
+
+    app = create_app({"SETTINGS": make_settings(tmp_path, max_upload_bytes=512 * 1024**2), "TESTING": True})
+    size = 96 * 1024**2
+    for path in ("/api/jobs", "/"):
+        for declared in (size, None):  # with Content-Length, and streamed without one
+            environ = {"wsgi.input": io.BufferedReader(_Generated(size)), "CONTENT_LENGTH": str(declared)}
+            if declared is None:
+                environ.update(CONTENT_LENGTH="", HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input_terminated": True})
+            tracemalloc.start()
+            try:
+                response = app.test_client().post(
+                    path, content_type="application/x-www-form-urlencoded", environ_overrides=environ)
+                status = response.status_code
+                response.close()
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            # Declared too long: refused unread. Streamed: werkzeug stops reading at the limit
+            # (the form is cut there, so the request lacks its video: 400).
+            assert status == (413 if declared else 400), (path, declared)
+            assert peak < 24 * 1024**2, (path, declared, peak)
