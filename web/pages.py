@@ -1,7 +1,7 @@
 """Server-rendered pages: upload, job, "My jobs". Thin views: validate, talk to the store, redirect."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web.api import job_json
@@ -36,16 +36,26 @@ def upload() -> tuple[str, int]:
 
 @bp.post("/")
 def upload_form() -> Response | tuple[str, int]:
-    """The no-JavaScript path: a plain form post with one or more files."""
+    """The no-JavaScript path: a plain form post with one or more files. A bad file costs only
+    itself: the others still become jobs, and "My jobs" says which could not."""
     files = [f for f in request.files.getlist(VIDEO_FIELD) if f.filename]
     try:
         options = validate_options(request.form)
         if not files:
             accept_upload(None, options, owner=None)  # raises the "no video" error
-        jobs = [accept_upload(f, options, owner=owner_id()) for f in files]
     except UploadError as exc:
         return _upload_page(exc.message, exc.status)
-    if len(jobs) == 1:
+    jobs, errors = [], []
+    for file in files:
+        try:
+            jobs.append(accept_upload(file, options, owner=owner_id()))
+        except UploadError as exc:
+            errors.append(exc)
+    if not jobs:
+        return _upload_page(" ".join(e.message for e in errors), errors[0].status)
+    for error in errors:
+        flash(error.message, "error")
+    if len(jobs) == 1 and not errors:
         return redirect(url_for("pages.job", job_id=jobs[0].id), code=303)
     return redirect(url_for("pages.my_jobs"), code=303)
 

@@ -271,3 +271,16 @@ def test_a_huge_urlencoded_body_is_refused_without_reading_it_into_memory(tmp_pa
             # (the form is cut there, so the request lacks its video: 400).
             assert status == (413 if declared else 400), (path, declared)
             assert peak < 24 * 1024**2, (path, declared, peak)
+
+
+def test_form_upload_with_one_bad_file_keeps_the_good_ones_and_says_which_failed(
+        browser_client: FlaskClient, store: JobStore, sample_video: Path) -> None:
+    data = sample_video.read_bytes()
+    response = browser_client.post("/", data={
+        "csrf_token": csrf_of(browser_client),
+        "video": [(io.BytesIO(b"\x00" * 1000), "broken.mp4"), (io.BytesIO(data), "good.mp4")],
+    }, content_type="multipart/form-data")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/jobs")
+    assert [j.source_name for j in store.list_jobs()] == ["good.mp4"]  # the file after the bad one too
+    page = browser_client.get("/jobs").get_data(as_text=True)
+    assert "good.mp4" in page and "broken.mp4" in page and "notice-error" in page
