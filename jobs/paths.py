@@ -32,10 +32,16 @@ def output_dir(settings: Settings, job_id: str) -> Path:
     return Path(settings.outputs_dir) / check_job_id(job_id)
 
 
+def remove_partial_outputs(out: Path) -> None:
+    """Delete the temp folders pipeline runs left beside the output folder ``out``
+    (``.<job id>.partial-*``, see ``workers.pipeline.process_video``)."""
+    for leftover in out.parent.glob(f".{out.name}.partial-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def remove_job_files(settings: Settings, job_id: str) -> None:
-    """Delete a job's upload folder and output folder (and a pipeline temp folder beside it)."""
+    """Delete a job's upload folder and output folder (and pipeline temp folders beside it)."""
     shutil.rmtree(upload_path(settings, job_id).parent, ignore_errors=True)
     out = output_dir(settings, job_id)
     shutil.rmtree(out, ignore_errors=True)
-    for leftover in out.parent.glob(f".{job_id}*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    remove_partial_outputs(out)

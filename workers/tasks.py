@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config import Settings
 from jobs import Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, upload_path
+from jobs.paths import remove_partial_outputs
 from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun
 
 if TYPE_CHECKING:  # the pipeline and the model are imported when a job runs, not on enqueue
@@ -110,13 +110,6 @@ def list_outputs(folder: Path) -> dict:
     return outputs
 
 
-def remove_partial_outputs(out: Path) -> None:
-    """Delete temporary folders an interrupted pipeline run left beside ``out``. Only the run
-    holding the job's claim calls this, so no live run of the same job is using them."""
-    for leftover in out.parent.glob(f".{out.name}.partial-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
 class JobTask(Task):
     """Records a hard time limit (the process is killed, so only the parent can) as a failure."""
 
@@ -188,7 +181,9 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
 
     out = output_dir(settings, job.id)
     claim = job.claim
-    remove_partial_outputs(out)  # left by an earlier run of this job that was killed
+    # Left by an earlier run of this job that was killed; only the run holding the job's claim
+    # gets here, so no live run of the same job is using them.
+    remove_partial_outputs(out)
     beat = min(HEARTBEAT_INTERVAL_S, settings.job_stale_after_s / 6)
     with JobRun(store, job.id, claim, heartbeat_interval_s=beat) as run:
         try:

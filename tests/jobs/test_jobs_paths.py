@@ -23,6 +23,11 @@ def test_remove_job_files(tmp_path):
     upload_path(settings, "j1").write_bytes(b"v")
     (output_dir(settings, "j1") / "screenshots").mkdir(parents=True)
     (output_dir(settings, "j2")).mkdir(parents=True)
+    partial = tmp_path / "out" / ".j1.partial-abc"  # a pipeline run's temp folder
+    other_partial = tmp_path / "out" / ".j10.partial-abc"  # job j10's, not j1's
+    partial.mkdir()
+    other_partial.mkdir()
     remove_job_files(settings, "j1")
     assert not upload_path(settings, "j1").parent.exists()
     assert not output_dir(settings, "j1").exists() and output_dir(settings, "j2").exists()
+    assert not partial.exists() and other_partial.exists()
