@@ -11,6 +11,7 @@ from web.state import get_job_or_404, state
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
 
 bp = Blueprint("pages", __name__)
+MAX_FLASHED_ERRORS = 3
 
 # Network input heights offered on the upload page (the model's stride is 8; 368 is the default).
 NET_SIZES = (
@@ -53,8 +54,11 @@ def upload_form() -> Response | tuple[str, int]:
             errors.append(exc)
     if not jobs:
         return _upload_page(" ".join(e.message for e in errors), errors[0].status)
-    for error in errors:
-        flash(error.message, "error")
+    # Flashed messages ride in the session cookie (4 KB at most): a few, kept short.
+    for error in errors[:MAX_FLASHED_ERRORS]:
+        flash(error.message[:300], "error")
+    if len(errors) > MAX_FLASHED_ERRORS:
+        flash(f"{len(errors) - MAX_FLASHED_ERRORS} more files could not be used.", "error")
     if len(jobs) == 1 and not errors:
         return redirect(url_for("pages.job", job_id=jobs[0].id), code=303)
     return redirect(url_for("pages.my_jobs"), code=303)

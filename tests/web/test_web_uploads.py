@@ -284,3 +284,18 @@ def test_form_upload_with_one_bad_file_keeps_the_good_ones_and_says_which_failed
     assert [j.source_name for j in store.list_jobs()] == ["good.mp4"]  # the file after the bad one too
     page = browser_client.get("/jobs").get_data(as_text=True)
     assert "good.mp4" in page and "broken.mp4" in page and "notice-error" in page
+
+
+
+def test_many_bad_files_in_one_form_post_keep_the_session_cookie_small(
+        browser_client: FlaskClient, store: JobStore, sample_video: Path) -> None:
+    bad = [(io.BytesIO(b"\x00" * 1000), os.urandom(100).hex() + ".mp4") for _ in range(30)]  # incompressible
+    response = browser_client.post("/", data={
+        "csrf_token": csrf_of(browser_client),
+        "video": [*bad, (io.BytesIO(sample_video.read_bytes()), "good.mp4")],
+    }, content_type="multipart/form-data")
+    assert response.status_code == 303 and len(store.list_jobs()) == 1
+    cookie = response.headers["Set-Cookie"]
+    assert len(cookie) < 4000  # browsers drop bigger cookies, and the session with them
+    page = browser_client.get("/jobs").get_data(as_text=True)
+    assert "27 more files could not be used" in page
