@@ -7,7 +7,8 @@
   broker; a duplicate is harmless (the store lets only one delivery claim a job).
 * While it runs, the worker's main process sweeps every ``JOB_STALE_AFTER_S / 2`` seconds for
   running jobs whose heartbeat went stale (their process was killed while its worker lived on,
-  or their whole host died) and recovers those the same way.
+  or their whole host died) and recovers those the same way. Both run in one background
+  thread; a pass that fails (database or broker away) is tried again at the next sweep.
 
 Redelivery by the broker (``acks_late`` + ``reject_on_worker_lost``) and this recovery can both
 send a job again; only one run can claim it (``JobStore.mark_running`` is a conditional UPDATE
@@ -45,23 +46,31 @@ def recover(settings: Settings, *, dead_workers: tuple[str, ...] = (), resend_qu
     return sent
 
 
-def _sweep_forever(settings: Settings, interval_s: float) -> None:
-    while not _sweeper_stop.wait(interval_s):
+def _sweep_forever(settings: Settings, interval_s: float, start_up: dict) -> None:
+    """The start-up pass (``recover(**start_up)``) at once, then a sweep every ``interval_s``.
+    A pass that fails (the database or the broker is away for a moment) is logged and tried
+    again at the next tick, the start-up pass included, so it is never lost."""
+    pending = start_up
+    while True:
         try:
-            recover(settings)
-        except Exception:  # the database or broker is away for a moment; try next time
-            log.exception("orphan sweep failed")
+            sent = recover(settings, **pending)
+            if pending and sent:
+                log.warning("worker start-up: sent %d queued or orphaned job(s) again", len(sent))
+            pending = {}
+        except Exception:
+            log.exception("%s failed; trying again in %.0f s",
+                          "start-up recovery" if pending else "orphan sweep", interval_s)
+        if _sweeper_stop.wait(interval_s):
+            return
 
 
 @signals.worker_ready.connect
 def _on_worker_ready(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery signal API
     settings = getattr(getattr(sender, "app", None), "posestudio_settings", None) or Settings.from_env()
     hostname = getattr(sender, "hostname", None)
-    sent = recover(settings, dead_workers=(hostname,) if hostname else (), resend_queued=True)
-    if sent:
-        log.warning("worker %s start-up: sent %d queued or orphaned job(s) again", hostname, len(sent))
+    start_up = {"dead_workers": (hostname,) if hostname else (), "resend_queued": True}
     _sweeper_stop.clear()
-    threading.Thread(target=_sweep_forever, args=(settings, settings.job_stale_after_s / 2),
+    threading.Thread(target=_sweep_forever, args=(settings, settings.job_stale_after_s / 2, start_up),
                      name="orphan-sweeper", daemon=True).start()
 
 
