@@ -7,8 +7,8 @@
   broker; a duplicate is harmless (the store lets only one delivery claim a job).
 * While it runs, the worker's main process sweeps every ``JOB_STALE_AFTER_S / 2`` seconds for
   running jobs whose heartbeat went stale (their process was killed while its worker lived on,
-  or their whole host died) and recovers those the same way. Both run in one background
-  thread; a pass that fails (database or broker away) is tried again at the next sweep.
+  or their whole host died) and recovers those the same way. A pass that fails (database or
+  broker away) is tried again at the next sweep, a failed start-up pass included.
 
 Redelivery by the broker (``acks_late`` + ``reject_on_worker_lost``) and this recovery can both
 send a job again; only one run can claim it (``JobStore.mark_running`` is a conditional UPDATE
@@ -46,31 +46,38 @@ def recover(settings: Settings, *, dead_workers: tuple[str, ...] = (), resend_qu
     return sent
 
 
-def _sweep_forever(settings: Settings, interval_s: float, start_up: dict) -> None:
-    """The start-up pass (``recover(**start_up)``) at once, then a sweep every ``interval_s``.
-    A pass that fails (the database or the broker is away for a moment) is logged and tried
-    again at the next tick, the start-up pass included, so it is never lost."""
-    pending = start_up
-    while True:
+def _sweep_forever(settings: Settings, interval_s: float, pending: dict) -> None:
+    """Sweep every ``interval_s``. A sweep that fails (the database or the broker is away for a
+    moment) is logged and tried again at the next tick; so is a start-up pass that failed
+    (``pending``: ``recover``'s keyword arguments for it), until it succeeds."""
+    while not _sweeper_stop.wait(interval_s):
         try:
             sent = recover(settings, **pending)
             if pending and sent:
-                log.warning("worker start-up: sent %d queued or orphaned job(s) again", len(sent))
+                log.warning("worker start-up, late: sent %d queued job(s) again", len(sent))
             pending = {}
         except Exception:
             log.exception("%s failed; trying again in %.0f s",
                           "start-up recovery" if pending else "orphan sweep", interval_s)
-        if _sweeper_stop.wait(interval_s):
-            return
 
 
 @signals.worker_ready.connect
 def _on_worker_ready(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery signal API
     settings = getattr(getattr(sender, "app", None), "posestudio_settings", None) or Settings.from_env()
     hostname = getattr(sender, "hostname", None)
-    start_up = {"dead_workers": (hostname,) if hostname else (), "resend_queued": True}
+    pending: dict = {}
+    try:  # here, before this worker runs anything, so its node name's running jobs are all dead
+        sent = recover(settings, dead_workers=(hostname,) if hostname else (), resend_queued=True)
+        if sent:
+            log.warning("worker %s start-up: sent %d queued or orphaned job(s) again", hostname, len(sent))
+    except Exception:
+        # The sweeper sends the queued jobs again later. It does not name this node's running
+        # jobs dead again (by then they may be this worker's own); the predecessor's are found
+        # by their stale heartbeats.
+        log.exception("start-up recovery failed; the sweeper tries again")
+        pending = {"resend_queued": True}
     _sweeper_stop.clear()
-    threading.Thread(target=_sweep_forever, args=(settings, settings.job_stale_after_s / 2, start_up),
+    threading.Thread(target=_sweep_forever, args=(settings, settings.job_stale_after_s / 2, pending),
                      name="orphan-sweeper", daemon=True).start()
 
 
