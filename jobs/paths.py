@@ -22,6 +22,14 @@ def check_job_id(job_id: str) -> str:
     return job_id
 
 
+def safe_file_name(name: str | None, default: str = "video") -> str:
+    """A person's file name (as their browser or script sent it: anything) fit to be part of a
+    file name, here or in a download: its last path component (``/`` or ``\\``), with anything
+    but letters, digits, ``.``, ``-``, ``_`` and spaces made ``_``; ``default`` if nothing is left."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    return re.sub(r"[^\w. -]+", "_", base).strip(" .") or default
+
+
 def upload_path(settings: Settings, job_id: str) -> Path:
     """The uploaded video: ``settings.uploads_dir / job_id / "source"``."""
     return Path(settings.uploads_dir) / check_job_id(job_id) / "source"

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, request, send_file, send_from_directory, url_for
 
 from jobs import Job, JobState
-from jobs.paths import output_dir
+from jobs.paths import output_dir, safe_file_name
 from web.state import get_job_or_404, state
 
 bp = Blueprint("outputs", __name__)
@@ -130,11 +130,9 @@ def build_zip(folder: Path) -> Path:
 
 
 def download_stem(source_name: str | None) -> str:
-    """The uploaded file's name without its extension, fit for a download name: letters, digits,
-    ``.``, ``-`` and spaces stay; anything else (quotes, slashes, control characters, which a
-    script can send) becomes ``_``."""
-    stem = re.sub(r"[^\w. -]+", "_", Path(source_name or "").stem)[:60].strip(" .")
-    return stem or "video"
+    """The uploaded file's name without its extension, fit for a download name (quotes, slashes,
+    control characters, which a script can send, become ``_``: ``jobs.paths.safe_file_name``)."""
+    return Path(safe_file_name(source_name)).stem[:60].strip(" .") or "video"
 
 
 @bp.get("/jobs/<job_id>/download.zip")

@@ -16,7 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config import Settings
 from jobs import Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, upload_path
-from jobs.paths import remove_partial_outputs
+from jobs.paths import remove_partial_outputs, safe_file_name
 from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun
 
 if TYPE_CHECKING:  # the pipeline and the model are imported when a job runs, not on enqueue
@@ -188,7 +188,8 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
     with JobRun(store, job.id, claim, heartbeat_interval_s=beat) as run:
         try:
             result = process_video(upload_path(settings, job.id), out, options, backend=backend,
-                                   on_progress=run.on_progress, should_cancel=run.should_cancel)
+                                   on_progress=run.on_progress, should_cancel=run.should_cancel,
+                                   source_name=safe_file_name(job.source_name))
         except PipelineCancelled:
             if run.claim_lost:
                 log.warning("job %s: this run lost its claim (declared dead); stopped", job.id)

@@ -4,6 +4,7 @@ import pytest
 
 from config import Settings
 from jobs import check_job_id, output_dir, remove_job_files, upload_path
+from jobs.paths import safe_file_name
 
 
 def test_paths_use_the_job_id_never_a_file_name(tmp_path):
@@ -31,3 +32,12 @@ def test_remove_job_files(tmp_path):
     assert not upload_path(settings, "j1").parent.exists()
     assert not output_dir(settings, "j1").exists() and output_dir(settings, "j2").exists()
     assert not partial.exists() and other_partial.exists()
+
+
+@pytest.mark.parametrize("name, safe", [
+    ("clip.mp4", "clip.mp4"), ("..\\..\\win.mp4", "win.mp4"), ("a/b/../c.mov", "c.mov"),
+    ("x\r\ny: z.mp4", "x_y_ z.mp4"), ('"q" <b>.mp4', "_q_ _b_.mp4"), ("fête.mp4", "fête.mp4"),
+    ("..", "video"), ("", "video"), (None, "video"),
+])
+def test_safe_file_name(name, safe):
+    assert safe_file_name(name) == safe

@@ -136,3 +136,20 @@ def test_a_missing_model_fails_the_job_saying_so_without_the_servers_path(tmp_pa
         assert str(tmp_path) not in error  # the job page shows this to whoever uploaded
     finally:
         store.close()
+
+
+def test_exports_name_the_video_as_uploaded_made_safe_for_file_names(env, videos_dir):
+    import json
+    import zipfile
+
+    settings, task, store = env
+    job = store.create_job(source_name="..\\..\\my clip?.mp4", options={"net_height": 184, "end_s": 0.2},
+                           owner=None, source_meta={})
+    upload_path(settings, job.id).parent.mkdir(parents=True)
+    shutil.copyfile(videos_dir / CLIP, upload_path(settings, job.id))
+    assert task(job.id) == "succeeded", store.get(job.id).error
+    out = output_dir(settings, job.id)
+    with zipfile.ZipFile(out / "openpose_json.zip") as archive:
+        names = archive.namelist()
+    assert names and all(n.startswith("my clip__") and "\\" not in n and "/" not in n for n in names), names[:3]
+    assert json.loads((out / "keypoints.json").read_text())["video"]["source"] == "my clip_.mp4"
