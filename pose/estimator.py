@@ -61,13 +61,9 @@ class PoseEstimator:
 
     def postprocess(self, raw: np.ndarray, prepared: PreparedInput) -> list[Person]:
         """Assemble people from the network output and map them to source pixels. Safe to call
-        from several threads at once."""
-        people = self._parser(raw)
-        persons = []
-        for keypoints, score in people:
-            persons.append(Person(keypoints=self._to_source(keypoints, prepared), score=float(score)))
-        persons.sort(key=lambda p: p.score, reverse=True)
-        return persons
+        from several threads at once. The parser already ranks people by score, best first."""
+        return [Person(keypoints=self._to_source(keypoints, prepared), score=float(score))
+                for keypoints, score in self._parser(raw)]
 
     @staticmethod
     def _to_source(keypoints: np.ndarray, prepared: PreparedInput) -> np.ndarray:

@@ -37,7 +37,8 @@ def screenshot_name(time_s: float) -> str:
 
 
 def keep_confident(persons: list[Person], *, keypoint_threshold: float, max_people: int | None) -> list[Person]:
-    """Drop parts below ``keypoint_threshold`` (and people left with none); keep the best ``max_people``."""
+    """Drop parts below ``keypoint_threshold`` (and people left with none); keep the best
+    ``max_people``. ``persons`` come ranked best first (PoseEstimator's order), which this keeps."""
     kept: list[Person] = []
     for person in persons:
         if keypoint_threshold > 0:
@@ -46,7 +47,6 @@ def keep_confident(persons: list[Person], *, keypoint_threshold: float, max_peop
             person = Person(keypoints=keypoints, score=person.score)
         if person.num_parts:
             kept.append(person)
-    kept.sort(key=lambda p: p.score, reverse=True)
     return kept if max_people is None else kept[:max_people]
 
 
