@@ -22,14 +22,6 @@ from web.state import get_job_or_404, state
 
 bp = Blueprint("outputs", __name__)
 
-OUTPUT_NAMES = {
-    "video": "annotated.mp4",
-    "keypoints_json": "keypoints.json",
-    "csv": "keypoints.csv",
-    "openpose_zip": "openpose_json.zip",
-    "mot": "tracks_mot.txt",
-}
-POSTER = "screenshots/poster.jpg"
 ZIP_NAME = "all_outputs.zip"
 MIME_TYPES = {
     ".mp4": "video/mp4",
@@ -67,17 +59,6 @@ def _state_name(job: Job) -> str:
     return job.state.value if isinstance(job.state, JobState) else str(job.state)
 
 
-def _relative_outputs(job: Job, folder: Path) -> dict[str, Any]:
-    """The job's recorded outputs (names relative to its folder), else what the folder holds."""
-    if job.outputs:
-        return job.outputs
-    found: dict[str, Any] = {k: v for k, v in OUTPUT_NAMES.items() if (folder / v).is_file()}
-    if (folder / POSTER).is_file():
-        found["poster"] = POSTER
-    found["screenshots"] = sorted(f"screenshots/{p.name}" for p in (folder / "screenshots").glob("t*.jpg"))
-    return found
-
-
 def output_urls(job: Job) -> dict[str, Any] | None:
     """URLs of a succeeded job's outputs (keys as in the API), or None before it has succeeded."""
     folder = job_folder(job.id)
@@ -87,8 +68,10 @@ def output_urls(job: Job) -> dict[str, Any] | None:
     def url(name: str) -> str:
         return url_for("outputs.file", job_id=job.id, name=name)
 
-    names = _relative_outputs(job, folder)
-    urls: dict[str, Any] = {k: url(names[k]) for k in (*OUTPUT_NAMES, "poster") if names.get(k)}
+    # The worker records what it wrote (workers.tasks.outputs_of): file names relative to the
+    # job's folder by kind, plus the list of screenshots.
+    names = job.outputs
+    urls: dict[str, Any] = {k: url(v) for k, v in names.items() if k != "screenshots" and v}
     urls["zip"] = url_for("outputs.all_zip", job_id=job.id)
     urls["screenshots"] = [url(name) for name in names.get("screenshots", [])]
     urls.setdefault("poster", (urls["screenshots"] or [None])[0])
