@@ -97,6 +97,14 @@ class Job:
     def is_finished(self) -> bool:
         return self.state.is_terminal
 
+    def is_stalled(self, stale_after_s: float, *, now: datetime | None = None) -> bool:
+        """True when the job is running but its worker has not reported for ``stale_after_s``
+        seconds: the worker is probably gone, and a worker's sweep will requeue the job."""
+        if self.state is not JobState.RUNNING or self.heartbeat_at is None:
+            return False
+        now = now or datetime.now(timezone.utc)
+        return (now - self.heartbeat_at).total_seconds() > stale_after_s
+
 
 def _now() -> datetime:
     """Naive UTC, the form stored in the table."""

@@ -16,6 +16,8 @@
   if (panel) {
     const bar = document.getElementById("job-progress");
     const inner = document.getElementById("job-progress-bar");
+    // The server renders the fraction as data (the CSP forbids inline style attributes).
+    inner.style.width = (parseFloat(inner.dataset.progress || "0") * 100).toFixed(1) + "%";
     const live = document.getElementById("job-live");
     const cancelForm = document.getElementById("cancel-form");
     const cancelButton = document.getElementById("cancel-button");
@@ -31,6 +33,7 @@
       document.getElementById("job-frames").textContent = job.frames_done + (job.frames_total ? " / " + job.frames_total : "");
       document.getElementById("job-fps").textContent = job.fps ? job.fps.toFixed(1) + " fps" : "–";
       document.getElementById("job-eta").textContent = formatEta(job.eta_s);
+      document.getElementById("job-stalled").hidden = !job.stalled;
       const badge = document.querySelector("#job-state .badge");
       if (badge && !badge.classList.contains("badge-" + job.state)) {
         badge.className = "badge badge-" + job.state;

@@ -35,6 +35,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "error": job.error,
         "source_name": job.source_name,
         "cancel_requested": job.cancel_requested,
+        "stalled": job.is_stalled(state().settings.job_stale_after_s),
         "created_at": _iso(job.created_at),
         "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at),

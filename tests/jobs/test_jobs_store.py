@@ -183,3 +183,14 @@ def test_delete(store):
         store.get(job.id)
     with pytest.raises(JobNotFound):
         store.delete(job.id)
+
+
+def test_is_stalled_only_for_running_jobs_with_an_old_heartbeat(store):
+    job = _new(store)
+    assert not job.is_stalled(60)  # queued: no heartbeat expected
+    running = store.mark_running(job.id, worker="w")
+    now = running.heartbeat_at
+    assert not running.is_stalled(60, now=now + timedelta(seconds=59))
+    assert running.is_stalled(60, now=now + timedelta(seconds=61))
+    store.mark_failed(job.id, error="x", claim=running.claim)
+    assert not store.get(job.id).is_stalled(60, now=now + timedelta(hours=1))  # finished

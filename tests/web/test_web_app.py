@@ -1,6 +1,7 @@
 """The app factory: configuration from the environment by default, isolated folders in tests."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,43 @@ def test_every_response_forbids_sniffing_and_framing(app, finished_job) -> None:
         assert response.headers["X-Content-Type-Options"] == "nosniff", response.request.path
         assert response.headers["X-Frame-Options"] == "DENY", response.request.path
         assert response.headers["Referrer-Policy"] == "same-origin", response.request.path
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "style-src 'self'" in policy, response.request.path
+        assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy, response.request.path
+
+
+def test_pages_carry_no_inline_script_style_or_handler(app, store, finished_job) -> None:
+    """The CSP forbids inline code, so a page that had some would silently lose it in a browser."""
+    done = finished_job()
+    running = store.create_job(source_name="<b>x</b>.mp4", options={}, owner=None, source_meta={})
+    client = app.test_client()
+    for path in ("/", "/jobs", f"/jobs/{done.id}", f"/jobs/{running.id}", "/admin/", "/jobs/nope"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script" in html or path in ("/jobs", "/jobs/nope"), path  # the pages under test have scripts
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+        assert not re.search(r"<style\b|\sstyle=", html), path
+        assert not re.search(r"\son[a-z]+\s*=", html), path
+        assert "<b>x</b>" not in html, path
+
+
+def test_a_running_job_without_heartbeat_is_shown_as_stalled(app, store) -> None:
+    """A worker killed with its whole host leaves its job 'running' until another worker sweeps;
+    meanwhile the job page, the API and the admin page say so instead of showing a frozen bar."""
+    from datetime import datetime, timedelta, timezone
+
+    import sqlalchemy as sa
+
+    job = store.create_job(source_name="clip.mp4", options={}, owner=None, source_meta={})
+    store.mark_running(job.id, worker="celery@gone")
+    client = app.test_client()
+    assert client.get(f"/api/jobs/{job.id}").get_json()["stalled"] is False
+    assert re.search(r'id="job-stalled"\s+hidden', client.get(f"/jobs/{job.id}").get_data(as_text=True))
+
+    old = datetime.now(timezone.utc) - timedelta(seconds=app.extensions["posestudio"].settings.job_stale_after_s + 5)
+    with store._engine.begin() as conn:
+        conn.execute(sa.text("UPDATE posestudio_jobs SET heartbeat_at = :t WHERE id = :i"),
+                     {"t": old.replace(tzinfo=None), "i": job.id})
+    assert client.get(f"/api/jobs/{job.id}").get_json()["stalled"] is True
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert 'id="job-stalled"' in page and not re.search(r'id="job-stalled"\s+hidden', page)
+    assert "no heartbeat" in client.get("/admin/").get_data(as_text=True)

@@ -72,6 +72,9 @@ def test_upload_watch_play_browse_download(stack, browser, videos_dir: Path, art
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Anything the Content-Security-Policy blocks (an inline style or handler) is a console error.
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
 
     # Upload page: pick the file and options, see it listed with the limit.
     page.goto(base + "/")
@@ -112,13 +115,13 @@ def test_upload_watch_play_browse_download(stack, browser, videos_dir: Path, art
 
     # The annotated video plays in the page.
     assert page.evaluate("document.createElement('video').canPlayType('video/mp4; codecs=\"avc1.640028\"')") == "probably"
-    page.wait_for_function("document.querySelector('#result-video').readyState >= 1", timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#result-video').readyState >= 1", timeout=15_000)
     meta = page.evaluate("""() => { const v = document.querySelector('#result-video');
         return {duration: v.duration, width: v.videoWidth, height: v.videoHeight, poster: v.poster}; }""")
     assert 2.5 < meta["duration"] < 3.5 and (meta["width"], meta["height"]) == (426, 240), meta
     assert meta["poster"].endswith("/screenshots/poster.jpg")
     page.evaluate("() => { const v = document.querySelector('#result-video'); v.muted = true; return v.play(); }")
-    page.wait_for_function("document.querySelector('#result-video').currentTime > 0.3", timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#result-video').currentTime > 0.3", timeout=15_000)
     page.evaluate("document.querySelector('#result-video').pause()")
     _shot(page, artifacts, "03-job-done")
 
@@ -129,7 +132,7 @@ def test_upload_watch_play_browse_download(stack, browser, videos_dir: Path, art
     thumbs.nth(0).click()
     dialog = page.locator("#lightbox")
     assert dialog.evaluate("d => d.open")
-    page.wait_for_function("document.querySelector('#lightbox-image').naturalWidth === 426")
+    page.wait_for_function("() => document.querySelector('#lightbox-image').naturalWidth === 426")
     assert page.inner_text("#lightbox-caption") == f"Screenshot 1 of {count} · 0:00"
     assert page.inner_text("#gallery li:nth-child(2) .thumb-time") == "0:00.5"
     page.keyboard.press("ArrowRight")
@@ -137,7 +140,7 @@ def test_upload_watch_play_browse_download(stack, browser, videos_dir: Path, art
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
     assert page.inner_text("#lightbox-caption").startswith(f"Screenshot {count} of {count}")
-    page.wait_for_function("document.querySelector('#lightbox-image').complete")
+    page.wait_for_function("() => document.querySelector('#lightbox-image').complete")
     _shot(page, artifacts, "04-gallery-open", full_page=False)  # the modal covers the viewport
     page.keyboard.press("Escape")
     assert not dialog.evaluate("d => d.open")
@@ -181,6 +184,17 @@ def test_upload_watch_play_browse_download(stack, browser, videos_dir: Path, art
     page.goto(f"{base}/jobs/{failed.id}")
     assert "stopped decoding at frame 120" in page.inner_text("[role=alert]")
     _shot(page, artifacts, "10-job-failed")
+    # Admin's Delete asks first (static/admin.js): dismissing keeps the job, accepting deletes it.
+    page.goto(base + "/admin/")
+    delete = page.locator('button[aria-label="Delete broken.mov"]')
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    delete.click()
+    page.wait_for_timeout(300)
+    assert store.get(failed.id).state.value == "failed"
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        delete.click()
+    assert "broken.mov" not in page.inner_text(".admin-table")
     big = tmp_path / "too-big.mp4"
     big.write_bytes(os.urandom(LIMIT_BYTES + 512 * 1024))
     page.goto(base + "/")
