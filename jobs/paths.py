@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from config import Settings
+from workers.exports import safe_file_name  # noqa: F401 - re-exported for the web app and tasks
 
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -20,14 +21,6 @@ def check_job_id(job_id: str) -> str:
     if not _JOB_ID.fullmatch(job_id):
         raise ValueError(f"not a valid job id: {job_id!r}")
     return job_id
-
-
-def safe_file_name(name: str | None, default: str = "video") -> str:
-    """A person's file name (as their browser or script sent it: anything) fit to be part of a
-    file name, here or in a download: its last path component (``/`` or ``\\``), with anything
-    but letters, digits, ``.``, ``-``, ``_`` and spaces made ``_``; ``default`` if nothing is left."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    return re.sub(r"[^\w. -]+", "_", base).strip(" .") or default
 
 
 def upload_path(settings: Settings, job_id: str) -> Path:

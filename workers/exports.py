@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,12 +122,22 @@ class KeypointsCsvWriter:
         self._file.close()
 
 
+def safe_file_name(name: str | None, default: str = "video") -> str:
+    """A person's file name (as their browser or script sent it: anything) fit to be part of a
+    file name, here or in a download: its last path component (``/`` or ``\\``), with anything
+    but letters, digits, ``.``, ``-``, ``_`` and spaces made ``_``; ``default`` if nothing is left."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    return re.sub(r"[^\w. -]+", "_", base).strip(" .") or default
+
+
 class OpenPoseZipWriter:
     """Streams ``openpose_json.zip``: one OpenPose 1.3 JSON document per frame."""
 
     def __init__(self, path: Path, *, video_stem: str) -> None:
         self._zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
-        self._stem = video_stem
+        # The stem is the user's file name: made safe, so '..\\x' cannot become an entry that a
+        # Windows unzip writes outside the folder (every caller, `posestudio process` included).
+        self._stem = safe_file_name(video_stem)
 
     def write(self, frame_index: int, people: Sequence[FramePerson]) -> None:
         doc = {"version": 1.3, "people": [{

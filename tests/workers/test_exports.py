@@ -81,3 +81,15 @@ def test_mot_rows_are_confirmed_tracks_with_one_based_frames(exported: Path) -> 
     lines = (exported / "tracks_mot.txt").read_text().splitlines()
     assert lines == ["5,1,6.50,91.00,34.50,109.00,2.5000,-1,-1,-1"]
     assert set(EXPORT_FILE_NAMES) <= {p.name for p in exported.iterdir()}
+
+
+@pytest.mark.parametrize("stem", ["..\\..\\evil", "../up", "a:b*c?"])
+def test_openpose_zip_entries_stay_inside_the_folder_whatever_the_video_name(tmp_path: Path, stem: str) -> None:
+    from workers.exports import OpenPoseZipWriter
+
+    writer = OpenPoseZipWriter(tmp_path / "openpose_json.zip", video_stem=stem)
+    writer.write(0, [])
+    writer.close()
+    (name,) = zipfile.ZipFile(tmp_path / "openpose_json.zip").namelist()
+    assert name.endswith("_000000000000_keypoints.json")
+    assert not any(c in name for c in "\\/:*?") and not name.startswith("."), name
