@@ -1,10 +1,14 @@
 """SORT (Simple Online and Realtime Tracking) with per-instance, dense track IDs.
 
 Follows Bewley et al.'s reference ``sort.py`` (Kalman box model, IoU + Hungarian association,
-``max_age`` / ``min_hits`` / ``iou_threshold`` semantics), with three differences: track IDs
+``max_age`` / ``min_hits`` / ``iou_threshold`` semantics), with four differences: track IDs
 belong to the :class:`Sort` instance, start at 1 and are issued only when a track is first
-reported (so reported IDs have no gaps); :meth:`Sort.reset` starts over; and every reported
-track says which input row it was matched to in this frame.
+reported (so reported IDs have no gaps); :meth:`Sort.reset` starts over; every reported track
+says which input row it was matched to in this frame; and a track once reported is reported in
+every frame it is matched. The reference hides a track again for ``min_hits`` frames after each
+missed frame, which only adds misses: with its default parameters this raises MOTA by 0.0 / 0.6 /
+0.6 on TUD-Campus / TUD-Stadtmitte / KITTI-17, and with ``max_age=3`` by 0.5 / 0.6 / 1.1 with IDF1
++2.5 / +3.3 / +3.4 (``bench/mot_eval.py``).
 """
 from __future__ import annotations
 
@@ -44,7 +48,8 @@ class Sort:
         max_age: frames a track survives without a matched detection before it is dropped (>= 0).
         min_hits: a track is reported once it has been matched in this many consecutive frames
             after the detection that started it; during the first ``min_hits`` frames of a
-            sequence every matched track is reported at once (>= 0).
+            sequence every matched track is reported at once (>= 0). From then on it is reported
+            in every frame it is matched, also after missed frames.
         iou_threshold: the least IoU between a detection and a track's predicted box for them
             to be matched, in [0, 1].
     """
@@ -110,7 +115,10 @@ class Sort:
         return np.array([b for b, k in zip(predicted, keep) if k], dtype=np.float64).reshape(-1, 4)
 
     def _is_confirmed(self, track: KalmanBoxTrack) -> bool:
-        return track.hit_streak >= self.min_hits or self._frame_count <= self.min_hits
+        """Reported now: enough consecutive hits, the first frames of the sequence, or reported
+        before (it has an ID)."""
+        return (track.public_id is not None or track.hit_streak >= self.min_hits
+                or self._frame_count <= self.min_hits)
 
     def _report(self, track: KalmanBoxTrack, det: int, scores: np.ndarray | None) -> TrackedObject:
         if track.public_id is None:

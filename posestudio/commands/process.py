@@ -22,7 +22,7 @@ _OPTION_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--start", "start_s", "start time in seconds (default 0)"),
     ("--end", "end_s", "end time in seconds (default: the end of the video)"),
     ("--stride", "frame_stride", "process every n-th frame (default 1)"),
-    ("--max-age", "max_age", "SORT: frames a track survives unmatched (default 1)"),
+    ("--max-age", "max_age", "SORT: frames a track survives unmatched (default 3)"),
     ("--min-hits", "min_hits", "SORT: matches before a track gets an ID (default 3)"),
     ("--iou-threshold", "iou_threshold", "SORT: least IoU to match (default 0.3)"),
 )

@@ -25,13 +25,16 @@ def test_track_mot_writes_the_reference_boxes_with_dense_ids(shared_data: Path, 
     out = tmp_path / "KITTI-17.txt"
     result = posestudio("track-mot", str(mot / "MOT15/train/KITTI-17/det/det.txt"), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "496 rows, 18 tracks over 145 frames" in result.stdout
+    assert "523 rows, 18 tracks over 145 frames" in result.stdout
     hyp = read_mot(out)
     ref = read_mot(mot / "reference_results/sort_abewley_default/KITTI-17.txt")
-    # Same boxes frame by frame as the unmodified SORT reference (rows in a canonical order) ...
-    def key(rows: np.ndarray) -> np.ndarray:
-        return rows[np.lexsort((rows[:, 3], rows[:, 2], rows[:, 0]))][:, [0, 2, 3, 4, 5]]
-    np.testing.assert_allclose(key(hyp), key(ref), atol=0.011)
+    # Every box of the unmodified SORT reference, frame by frame, is ours too ...
+    for row in ref:
+        same_frame = hyp[hyp[:, 0] == row[0]]
+        assert np.abs(same_frame[:, 2:6] - row[2:6]).max(axis=1).min() <= 0.011, row
+    # ... and ours has 27 more: tracks reported again right after a missed frame, which the
+    # reference hides for min_hits frames (tracking.sort's module docstring).
+    assert len(hyp) == len(ref) + 27
     # ... but IDs from 1 without gaps (the reference's global counter reaches 59 here), and
     # each row carries the matched detection's score.
     assert sorted(set(hyp[:, 1].astype(int))) == list(range(1, 19))

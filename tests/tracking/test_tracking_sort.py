@@ -69,7 +69,23 @@ def test_every_track_is_reported_during_the_first_min_hits_frames() -> None:
     tracker = Sort(min_hits=3)
     frames = [tracker.update(np.array([box(100, 100)] + [box(200 + 100 * k, 100) for k in range(t)]))
               for t in range(4)]
-    assert [len(f) for f in frames] == [1, 2, 3, 1]  # frame 4: the new box waits for its hits
+    # Frame 4: the boxes reported in frames 2 and 3 stay reported (they have IDs) ...
+    assert [len(f) for f in frames] == [1, 2, 3, 3]
+    # ... while a box that first appears after the first min_hits frames waits for its hits.
+    later = [tracker.update(np.array([box(100, 100), box(200, 100), box(300, 100), box(900, 400)]))
+             for _ in range(4)]
+    assert [len(f) for f in later] == [3, 3, 3, 4]  # like any new track: on its fourth frame
+
+
+def test_a_reported_track_is_reported_again_right_after_a_missed_frame() -> None:
+    """The reference hides it for min_hits frames after every miss (its hit streak restarts)."""
+    tracker = Sort(max_age=3, min_hits=3)
+    walker = [box(100 + 5 * t, 100) for t in range(20)]
+    frames = [tracker.update(np.array([walker[t]])) for t in range(5)]
+    assert [len(f) for f in frames] == [1, 1, 1, 1, 1]
+    assert tracker.update(np.empty((0, 4))) == []  # missed: nothing to report
+    again = tracker.update(np.array([walker[6]]))
+    assert [o.track_id for o in again] == [1]
 
 
 def test_empty_frames_are_fine_and_age_tracks_out() -> None:
