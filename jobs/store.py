@@ -283,11 +283,19 @@ class JobStore:
     # -- the people's side -----------------------------------------------------------------
     def request_cancel(self, job_id: str) -> Job:
         """A queued job is cancelled at once; a running one gets a flag its worker checks about
-        once a second. Finished jobs are returned unchanged."""
+        once a second, or, when it has stalled (no heartbeat for ``stale_after_s``: no worker is
+        there to see the flag), is cancelled at once too. Finished jobs are returned unchanged."""
         self._guarded(job_id, None, dict(state=JobState.CANCELLED.value, stage="cancelled",
                                          finished_at=_now()), from_states=(JobState.QUEUED,))
         self._guarded(job_id, None, dict(cancel_requested=True))
-        return self.get(job_id)
+        job = self.get(job_id)
+        if job.is_stalled(self.stale_after_s):
+            # On the claim seen: a run that was only slow finds its claim gone at its next
+            # heartbeat and stops, as it does when its job is deleted.
+            self._guarded(job_id, job.claim, dict(state=JobState.CANCELLED.value, stage="cancelled",
+                                                  claim=None, finished_at=_now(), eta_s=None))
+            job = self.get(job_id)
+        return job
 
     def requeue(self, job_id: str) -> Job:
         """Retry a failed or cancelled job: back to queued with ``attempts + 1`` and its progress,

@@ -28,7 +28,7 @@ class WebState:
 
     @classmethod
     def create(cls, settings: Settings, *, enqueue: Callable[[str], None] | None = None) -> "WebState":
-        store = JobStore(settings.effective_database_url)
+        store = JobStore(settings.effective_database_url, stale_after_s=settings.job_stale_after_s)
         return cls(settings=settings, store=store, enqueue=enqueue or _celery_enqueuer(settings))
 
 

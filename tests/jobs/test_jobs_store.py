@@ -194,3 +194,18 @@ def test_is_stalled_only_for_running_jobs_with_an_old_heartbeat(store):
     assert running.is_stalled(60, now=now + timedelta(seconds=61))
     store.mark_failed(job.id, error="x", claim=running.claim)
     assert not store.get(job.id).is_stalled(60, now=now + timedelta(hours=1))  # finished
+
+
+def test_cancelling_a_stalled_job_cancels_it_at_once(store):
+    """No worker is there to see the cancel flag, so waiting for one would leave 'Cancelling...'."""
+    alive, stalled = _new(store), _new(store)
+    store.mark_running(alive.id, worker="w")
+    claim = store.mark_running(stalled.id, worker="gone").claim
+    with store._engine.begin() as conn:
+        conn.execute(sa.text("UPDATE posestudio_jobs SET heartbeat_at = :t WHERE id = :i"),
+                     {"t": _now() - timedelta(seconds=120), "i": stalled.id})
+    flagged = store.request_cancel(alive.id)
+    assert flagged.state is JobState.RUNNING and flagged.cancel_requested
+    cancelled = store.request_cancel(stalled.id)
+    assert cancelled.state is JobState.CANCELLED and cancelled.claim is None
+    assert not store.heartbeat(stalled.id, claim=claim)  # a run that was only slow stops
