@@ -78,4 +78,4 @@ def test_a_running_job_without_heartbeat_is_shown_as_stalled(app, store) -> None
     assert 'id="job-stalled"' in page and not re.search(r'id="job-stalled"\s+hidden', page)
     assert "no heartbeat" in client.get("/admin/").get_data(as_text=True)
     # Cancelling it takes effect at once: there is no worker to see a cancel flag.
-    assert client.post(f"/api/jobs/{job.id}/cancel").get_json()["state"] == "cancelled"
+    assert app.test_client().post(f"/api/jobs/{job.id}/cancel").get_json()["state"] == "cancelled"  # a script
