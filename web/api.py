@@ -40,7 +40,19 @@ def job_json(job: Job) -> dict[str, Any]:
         "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at),
         "outputs": output_urls(job),
+        "summary": _summary(job),
+        "warnings": [str(w) for w in job.timings.get("warnings", [])],
     }
+
+
+def _summary(job: Job) -> dict[str, Any] | None:
+    """What a finished run did (None until it succeeded): frames processed, people tracked
+    (track IDs issued), person detections, processing time in seconds and frames per second."""
+    t = job.timings
+    if getattr(job.state, "value", job.state) != "succeeded" or "frames_processed" not in t:
+        return None
+    return {"frames": t.get("frames_processed"), "people": t.get("tracks"),
+            "detections": t.get("detections"), "processing_s": t.get("elapsed_s"), "fps": t.get("fps")}
 
 
 @bp.post("/jobs")

@@ -79,3 +79,23 @@ def test_a_running_job_without_heartbeat_is_shown_as_stalled(app, store) -> None
     assert "no heartbeat" in client.get("/admin/").get_data(as_text=True)
     # Cancelling it takes effect at once: there is no worker to see a cancel flag.
     assert app.test_client().post(f"/api/jobs/{job.id}/cancel").get_json()["state"] == "cancelled"  # a script
+
+
+def test_a_finished_job_shows_what_it_did_and_its_warnings(app, store) -> None:
+    """A truncated upload succeeds with the frames that decode; the page must say so, not hide it."""
+    job = store.create_job(source_name="cut.mp4", options={}, owner=None, source_meta={})
+    claim = store.mark_running(job.id, worker="w").claim
+    warning = "cut.mp4: 2 damaged packet(s) skipped; the file ends early (truncated)"
+    assert store.mark_succeeded(job.id, outputs={}, claim=claim, timings={
+        "frames_processed": 120, "tracks": 3, "detections": 300, "elapsed_s": 10.0, "fps": 12.0,
+        "warnings": [warning]})
+    client = app.test_client()
+    data = client.get(f"/api/jobs/{job.id}").get_json()
+    assert data["summary"] == {"frames": 120, "people": 3, "detections": 300, "processing_s": 10.0, "fps": 12.0}
+    assert data["warnings"] == [warning]
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert re.search(r"<strong>3</strong> people tracked over\s+<strong>120</strong> frames", page)
+    assert "Finished with warnings" in page and "the file ends early (truncated)" in page
+    queued = store.create_job(source_name="q.mp4", options={}, owner=None, source_meta={})
+    assert client.get(f"/api/jobs/{queued.id}").get_json()["summary"] is None
+    assert 'id="job-summary"' not in client.get(f"/jobs/{queued.id}").get_data(as_text=True)

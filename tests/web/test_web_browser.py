@@ -8,6 +8,7 @@ save a PNG of every page into test-artifacts/web/ for a person to look at.
 from __future__ import annotations
 
 import os
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -110,6 +111,7 @@ def test_upload_watch_play_browse_download(stack, browser, videos_dir: Path, art
                 running_shot = True
         page.wait_for_timeout(150)
     assert page.locator("#result-video").count() == 1, f"job did not finish; progress seen {seen}"
+    assert re.search(r"\d+ (person|people) tracked over \d+ frames · processed in", page.inner_text("#job-summary"))
     assert len([v for v in seen if 0 < v < 100]) >= 2, f"progress did not visibly move: {seen}"
     assert seen == sorted(seen)
 

@@ -153,3 +153,17 @@ def test_exports_name_the_video_as_uploaded_made_safe_for_file_names(env, videos
         names = archive.namelist()
     assert names and all(n.startswith("my clip__") and "\\" not in n and "/" not in n for n in names), names[:3]
     assert json.loads((out / "keypoints.json").read_text())["video"]["source"] == "my clip_.mp4"
+
+
+def test_a_truncated_upload_succeeds_with_a_warning_the_job_records(env, videos_dir):
+    """The frames before the cut are processed; the job says the file ended early."""
+    settings, task, store = env
+    job = store.create_job(source_name="cut.mp4", options={"net_height": 184, "frame_stride": 10},
+                           owner=None, source_meta={})
+    upload_path(settings, job.id).parent.mkdir(parents=True)
+    data = (videos_dir / "openpose_examples_media_video.avi").read_bytes()  # MP4, moov first
+    upload_path(settings, job.id).write_bytes(data[: len(data) // 2])
+    assert task(job.id) == "succeeded"
+    done = store.get(job.id)
+    assert 5 <= done.timings["frames_processed"] < 21
+    assert any("ends early (truncated)" in w for w in done.timings["warnings"]), done.timings
