@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 from config import Settings
-from workers.exports import safe_file_name  # noqa: F401 - re-exported for the web app and tasks
 
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, request, send_file, send_from_directory, url_for
 
+from filenames import safe_file_name
 from jobs import Job, JobState
-from jobs.paths import output_dir, safe_file_name
+from jobs.paths import output_dir
 from web.state import get_job_or_404, state
 
 bp = Blueprint("outputs", __name__)
@@ -114,7 +115,7 @@ def build_zip(folder: Path) -> Path:
 
 def download_stem(source_name: str | None) -> str:
     """The uploaded file's name without its extension, fit for a download name (quotes, slashes,
-    control characters, which a script can send, become ``_``: ``jobs.paths.safe_file_name``)."""
+    control characters, which a script can send, become ``_``: ``filenames.safe_file_name``)."""
     return Path(safe_file_name(source_name)).stem[:60].strip(" .") or "video"
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from filenames import safe_file_name
 from pose.skeleton import COCO17_FROM_OPENPOSE, COCO17_NAMES, Person
 
 KEYPOINTS_JSON = "keypoints.json"
@@ -120,14 +120,6 @@ class KeypointsCsvWriter:
 
     def close(self) -> None:
         self._file.close()
-
-
-def safe_file_name(name: str | None, default: str = "video") -> str:
-    """A person's file name (as their browser or script sent it: anything) fit to be part of a
-    file name, here or in a download: its last path component (``/`` or ``\\``), with anything
-    but letters, digits, ``.``, ``-``, ``_`` and spaces made ``_``; ``default`` if nothing is left."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    return re.sub(r"[^\w. -]+", "_", base).strip(" .") or default
 
 
 class OpenPoseZipWriter:

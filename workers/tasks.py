@@ -15,8 +15,9 @@ from celery import Task, current_app, shared_task, signals
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config import Settings
+from filenames import safe_file_name
 from jobs import Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, upload_path
-from jobs.paths import remove_partial_outputs, safe_file_name
+from jobs.paths import remove_partial_outputs
 from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun
 
 if TYPE_CHECKING:  # the pipeline and the model are imported when a job runs, not on enqueue

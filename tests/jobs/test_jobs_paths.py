@@ -4,7 +4,7 @@ import pytest
 
 from config import Settings
 from jobs import check_job_id, output_dir, remove_job_files, upload_path
-from jobs.paths import safe_file_name
+from filenames import safe_file_name
 
 
 def test_paths_use_the_job_id_never_a_file_name(tmp_path):
@@ -41,3 +41,14 @@ def test_remove_job_files(tmp_path):
 ])
 def test_safe_file_name(name, safe):
     assert safe_file_name(name) == safe
+
+
+def test_the_job_store_imports_neither_the_pipeline_nor_the_web_app() -> None:
+    """Enqueueing a job (web app) must not load the model's stack; jobs sits above the pipeline."""
+    import subprocess
+    import sys
+
+    code = ("import sys, jobs; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "{'cv2', 'numpy', 'pose', 'tracking', 'videoio', 'workers', 'web', 'flask', 'celery'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
