@@ -17,7 +17,7 @@ WORKDIR /app
 # config.ROOT is /app (templates, static, models/ beside the code).
 COPY pyproject.toml README.md ./
 RUN mkdir -p pose tracking videoio workers web jobs posestudio \
-    && touch config.py app.py \
+    && touch config.py app.py filenames.py \
     && pip install . && pip uninstall -y posestudio
 COPY . .
 RUN pip install --no-deps -e . \
