@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select, update
+from sqlalchemy import create_engine, event, or_, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError
@@ -290,10 +290,13 @@ class JobStore:
         self._guarded(job_id, None, dict(cancel_requested=True))
         job = self.get(job_id)
         if job.is_stalled(self.stale_after_s):
-            # On the claim seen: a run that was only slow finds its claim gone at its next
-            # heartbeat and stops, as it does when its job is deleted.
+            # One UPDATE on the claim seen and a heartbeat still stale, so a run that reports in
+            # meanwhile keeps its job (and sees the flag); a run that was only slow finds its
+            # claim gone at its next heartbeat and stops, as it does when its job is deleted.
+            stale_before = _now() - timedelta(seconds=self.stale_after_s)
             self._guarded(job_id, job.claim, dict(state=JobState.CANCELLED.value, stage="cancelled",
-                                                  claim=None, finished_at=_now(), eta_s=None))
+                                                  claim=None, finished_at=_now(), eta_s=None),
+                          where=(JobRow.heartbeat_at < stale_before,))
             job = self.get(job_id)
         return job
 
@@ -324,12 +327,14 @@ class JobStore:
         requeued: list[str] = []
         for job in self.list_jobs(states=(JobState.RUNNING,), limit=10_000):
             heartbeat = job.heartbeat_at.replace(tzinfo=None) if job.heartbeat_at else None
-            dead = (job.worker in dead_workers
-                    or (worker_hostnames_alive is not None
-                        and job.worker not in worker_hostnames_alive)
-                    or heartbeat is None or heartbeat < stale_before)
-            if not dead:
+            worker_dead = (job.worker in dead_workers
+                           or (worker_hostnames_alive is not None
+                               and job.worker not in worker_hostnames_alive))
+            if not (worker_dead or heartbeat is None or heartbeat < stale_before):
                 continue
+            # Judged by its heartbeat alone: only while it is still stale when the UPDATE runs.
+            still_stale = () if worker_dead else (
+                or_(JobRow.heartbeat_at.is_(None), JobRow.heartbeat_at < stale_before),)
             if job.cancel_requested:  # it was being cancelled anyway: finish that
                 values = dict(state=JobState.CANCELLED.value, stage="cancelled", claim=None,
                               finished_at=_now(), eta_s=None)
@@ -340,7 +345,7 @@ class JobStore:
                 values = dict(state=JobState.FAILED.value, claim=None, finished_at=_now(),
                               eta_s=None, error=reason.format(attempts=job.attempts))
                 verb = "failed"
-            if self._guarded(job.id, job.claim, values, must_exist=False):
+            if self._guarded(job.id, job.claim, values, must_exist=False, where=still_stale):
                 log.warning("job %s: worker %s stopped (attempt %d); %s", job.id, job.worker,
                             job.attempts, verb)
                 if verb == "requeued":
@@ -357,10 +362,11 @@ class JobStore:
 
     def _guarded(self, job_id: str, claim: str | None, values: dict, *,
                  from_states: tuple[JobState, ...] = (JobState.RUNNING,),
-                 must_exist: bool = True) -> bool:
-        """UPDATE the job if it is in ``from_states`` and (when ``claim`` is given) still owned
-        by that claim. Returns whether it applied; raises JobNotFound for a missing job."""
-        conditions = [JobRow.id == job_id, JobRow.state.in_([s.value for s in from_states])]
+                 must_exist: bool = True, where: tuple = ()) -> bool:
+        """UPDATE the job if it is in ``from_states``, (when ``claim`` is given) still owned
+        by that claim, and meets the extra ``where`` conditions. Returns whether it applied;
+        raises JobNotFound for a missing job."""
+        conditions = [JobRow.id == job_id, JobRow.state.in_([s.value for s in from_states]), *where]
         if claim is not None:
             conditions.append(JobRow.claim == claim)
         with self._sessions.begin() as session:

@@ -34,6 +34,11 @@
       document.getElementById("job-fps").textContent = job.fps ? job.fps.toFixed(1) + " fps" : "–";
       document.getElementById("job-eta").textContent = formatEta(job.eta_s);
       document.getElementById("job-stalled").hidden = !job.stalled;
+      if (job.stalled && job.cancel_requested && cancelButton.disabled) {
+        // Its worker is gone, so nobody saw the flag: offer the cancel again (it acts at once now).
+        cancelButton.disabled = false;
+        cancelButton.textContent = "Cancel job";
+      }
       const badge = document.querySelector("#job-state .badge");
       if (badge && !badge.classList.contains("badge-" + job.state)) {
         badge.className = "badge badge-" + job.state;

@@ -209,3 +209,42 @@ def test_cancelling_a_stalled_job_cancels_it_at_once(store):
     cancelled = store.request_cancel(stalled.id)
     assert cancelled.state is JobState.CANCELLED and cancelled.claim is None
     assert not store.heartbeat(stalled.id, claim=claim)  # a run that was only slow stops
+
+
+def _stale(store, job_id: str) -> None:
+    with store._engine.begin() as conn:
+        conn.execute(sa.text("UPDATE posestudio_jobs SET heartbeat_at = :t WHERE id = :i"),
+                     {"t": _now() - timedelta(seconds=120), "i": job_id})
+
+
+def test_a_heartbeat_landing_after_the_stall_check_keeps_the_job(store, monkeypatch):
+    """The stale-heartbeat test is part of the UPDATE, so a worker that reports in between the
+    read and the write keeps its job: neither a cancel nor a sweep takes it from a live run."""
+    job = _new(store)
+    claim = store.mark_running(job.id, worker="slow").claim
+    real_get, real_list = store.get, store.list_jobs
+
+    def get_then_heartbeat(job_id):
+        snapshot = real_get(job_id)
+        assert store.heartbeat(job_id, claim=claim)  # the worker's beat lands right after the read
+        return snapshot
+
+    def list_then_heartbeat(**kwargs):
+        snapshots = real_list(**kwargs)
+        assert store.heartbeat(job.id, claim=claim)
+        return snapshots
+
+    _stale(store, job.id)
+    monkeypatch.setattr(store, "get", get_then_heartbeat)
+    store.request_cancel(job.id)
+    monkeypatch.setattr(store, "get", real_get)
+    kept = store.get(job.id)
+    assert kept.state is JobState.RUNNING and kept.cancel_requested and kept.claim == claim
+
+    store._guarded(job.id, None, dict(cancel_requested=False))
+    _stale(store, job.id)
+    monkeypatch.setattr(store, "list_jobs", list_then_heartbeat)
+    assert store.recover_orphans() == []
+    monkeypatch.setattr(store, "list_jobs", real_list)
+    assert store.get(job.id).state is JobState.RUNNING
+    assert store.mark_succeeded(job.id, outputs={}, timings={}, claim=claim)

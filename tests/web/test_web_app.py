@@ -77,6 +77,10 @@ def test_a_running_job_without_heartbeat_is_shown_as_stalled(app, store) -> None
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert 'id="job-stalled"' in page and not re.search(r'id="job-stalled"\s+hidden', page)
     assert "no heartbeat" in client.get("/admin/").get_data(as_text=True)
+    # Asked to cancel before the worker died: the button is offered again, not stuck "Cancelling".
+    store._guarded(job.id, None, dict(cancel_requested=True))
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert re.search(r'id="cancel-button"\s*>Cancel job<', page), page[page.find("cancel-button"):][:200]
     # Cancelling it takes effect at once: there is no worker to see a cancel flag.
     assert app.test_client().post(f"/api/jobs/{job.id}/cancel").get_json()["state"] == "cancelled"  # a script
 
