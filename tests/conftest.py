@@ -2,7 +2,10 @@
 and a folder for artifacts (page screenshots, sample outputs) that a person can look at."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -39,3 +42,17 @@ def model_path() -> Path:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def modules_loaded_by() -> Callable[[str, set[str]], list[str]]:
+    """``probe("workers.pipeline", {"flask", ...})``: import the named modules in a fresh
+    interpreter and return the modules it loaded whose top-level package is one of the given names
+    (sorted), to hold the import layers of DESIGN.md."""
+    def probe(imports: str, top_level: set[str]) -> list[str]:
+        code = (f"import sys, {imports}; print(','.join(sorted(m for m in sys.modules "
+                f"if m.split('.')[0] in {sorted(top_level)!r})))")
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                                text=True, timeout=60, check=True)
+        return [name for name in result.stdout.strip().split(",") if name]
+    return probe

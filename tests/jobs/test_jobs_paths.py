@@ -43,12 +43,7 @@ def test_safe_file_name(name, safe):
     assert safe_file_name(name) == safe
 
 
-def test_the_job_store_imports_neither_the_pipeline_nor_the_web_app() -> None:
+def test_the_job_store_imports_neither_the_pipeline_nor_the_web_app(modules_loaded_by) -> None:
     """Enqueueing a job (web app) must not load the model's stack; jobs sits above the pipeline."""
-    import subprocess
-    import sys
-
-    code = ("import sys, jobs; print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "{'cv2', 'numpy', 'pose', 'tracking', 'videoio', 'workers', 'web', 'flask', 'celery'}))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+    assert modules_loaded_by("jobs", {"cv2", "numpy", "pose", "tracking", "videoio", "workers", "web",
+                                      "flask", "celery"}) == []
