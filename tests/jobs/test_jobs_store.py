@@ -146,13 +146,17 @@ def test_requeue_failed_clears_and_counts(store):
         store.requeue(job.id)
 
 
+def _stale(store, job_id: str) -> None:
+    with store._engine.begin() as conn:
+        conn.execute(sa.text("UPDATE posestudio_jobs SET heartbeat_at = :t WHERE id = :i"),
+                     {"t": _now() - timedelta(seconds=120), "i": job_id})
+
+
 def test_orphans_stale_heartbeat_requeued_then_failed(store):
     job = _new(store)
     for attempt in (1, 2):
         store.mark_running(job.id, worker="w")
-        with store._engine.begin() as conn:  # the run died 2 minutes ago
-            conn.execute(sa.text("UPDATE posestudio_jobs SET heartbeat_at = :t WHERE id = :i"),
-                         {"t": _now() - timedelta(seconds=120), "i": job.id})
+        _stale(store, job.id)  # the run died 2 minutes ago
         assert store.recover_orphans(max_attempts=3) == [job.id]
         assert store.get(job.id).attempts == attempt + 1
     fresh = store.mark_running(job.id, worker="w")
@@ -201,20 +205,12 @@ def test_cancelling_a_stalled_job_cancels_it_at_once(store):
     alive, stalled = _new(store), _new(store)
     store.mark_running(alive.id, worker="w")
     claim = store.mark_running(stalled.id, worker="gone").claim
-    with store._engine.begin() as conn:
-        conn.execute(sa.text("UPDATE posestudio_jobs SET heartbeat_at = :t WHERE id = :i"),
-                     {"t": _now() - timedelta(seconds=120), "i": stalled.id})
+    _stale(store, stalled.id)
     flagged = store.request_cancel(alive.id)
     assert flagged.state is JobState.RUNNING and flagged.cancel_requested
     cancelled = store.request_cancel(stalled.id)
     assert cancelled.state is JobState.CANCELLED and cancelled.claim is None
     assert not store.heartbeat(stalled.id, claim=claim)  # a run that was only slow stops
-
-
-def _stale(store, job_id: str) -> None:
-    with store._engine.begin() as conn:
-        conn.execute(sa.text("UPDATE posestudio_jobs SET heartbeat_at = :t WHERE id = :i"),
-                     {"t": _now() - timedelta(seconds=120), "i": job_id})
 
 
 def test_a_heartbeat_landing_after_the_stall_check_keeps_the_job(store, monkeypatch):
