@@ -79,7 +79,8 @@ def _settings(task: Task) -> Settings:
     return getattr(task.app, "posestudio_settings", None) or Settings.from_env()
 
 
-def _output_keys() -> dict[str, str]:
+def output_keys() -> dict[str, str]:
+    """Export file name -> the key it has in a job's ``outputs``."""
     from workers.exports import KEYPOINTS_CSV, KEYPOINTS_JSON, OPENPOSE_ZIP, TRACKS_MOT
     from workers.pipeline import ANNOTATED_VIDEO
 
@@ -91,23 +92,10 @@ def outputs_of(result: PipelineResult) -> dict:
     """The finished run's files as names relative to its folder, keyed by what they are
     (``video``, ``keypoints_json``, ``csv``, ``openpose_zip``, ``mot``, ``poster``,
     ``screenshots``: a list), as the web app serves them."""
-    outputs: dict = {_output_keys().get(name, name): name for name in result.files}
+    outputs: dict = {output_keys().get(name, name): name for name in result.files}
     if result.poster:
         outputs["poster"] = result.poster
     outputs["screenshots"] = list(result.screenshots)
-    return outputs
-
-
-def list_outputs(folder: Path) -> dict:
-    """The same mapping as :func:`outputs_of`, read from a finished output folder."""
-    from workers.frames import POSTER_NAME, SCREENSHOTS_DIR
-
-    outputs: dict = {key: name for name, key in _output_keys().items() if (folder / name).is_file()}
-    shots = folder / SCREENSHOTS_DIR
-    if (shots / POSTER_NAME).is_file():
-        outputs["poster"] = f"{SCREENSHOTS_DIR}/{POSTER_NAME}"
-    outputs["screenshots"] = sorted(f"{SCREENSHOTS_DIR}/{p.name}" for p in shots.glob("*.jpg")
-                                    if p.name != POSTER_NAME)
     return outputs
 
 

@@ -63,7 +63,7 @@ def finished_job(store: JobStore, settings: Settings, sample_video: Path) -> Cal
         (out / "keypoints.csv").write_text("frame,track_id\n")
         (out / "tracks_mot.txt").write_text("")
         shutil.make_archive(str(out / "openpose_json"), "zip", out / "screenshots")
-        from workers.tasks import list_outputs
+        from output_folders import list_outputs
 
         assert store.mark_succeeded(job.id, outputs=list_outputs(out), timings={}, claim=claim)
         return store.get(job.id)

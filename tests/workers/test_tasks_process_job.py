@@ -11,9 +11,10 @@ from celery.exceptions import TimeLimitExceeded
 
 from config import Settings
 from jobs import JobState, JobStore, output_dir, upload_path
+from output_folders import list_outputs
 from workers.celery_app import create_celery
 from workers.job_run import JobRun
-from workers.tasks import TASK_NAME, list_outputs
+from workers.tasks import TASK_NAME
 
 pytestmark = pytest.mark.model
 CLIP = "mmaction2_test_video_structuralize.mp4"
