@@ -3,7 +3,8 @@
 ``celery -A workers.celery_app worker`` uses :data:`celery_app`, built from the environment
 (:meth:`config.Settings.from_env`). With ``REDIS_URL`` / ``CELERY_BROKER_URL`` set, that broker
 is used; otherwise kombu's filesystem transport under ``<instance>/broker/`` - one host, no
-server, but real queues with fanout (so ``celery inspect`` works).
+server, but real queues with fanout (so ``celery inspect`` works), through
+:mod:`workers.fsqueue`, whose messages appear in the queue whole or not at all.
 
 Job state lives in the job store, not in a result backend, so results are ignored.
 """
@@ -22,7 +23,7 @@ VISIBILITY_MARGIN_S = 3600
 def filesystem_broker_folders(settings: Settings) -> dict[str, Path]:
     """The embedded broker's folders (created if missing)."""
     root = Path(settings.instance_dir) / "broker"
-    folders = {"queue": root / "queue", "processed": root / "processed", "control": root / "control"}
+    folders = {name: root / name for name in ("queue", "staging", "claimed", "processed", "control")}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     return folders
@@ -42,9 +43,12 @@ def broker_config(settings: Settings) -> dict:
     folders = filesystem_broker_folders(settings)
     return {
         "broker_url": "filesystem://",
+        "broker_transport": "workers.fsqueue:Transport",
         "broker_transport_options": {
             "data_folder_in": str(folders["queue"]),
             "data_folder_out": str(folders["queue"]),
+            "staging_folder": str(folders["staging"]),
+            "claimed_folder": str(folders["claimed"]),
             "processed_folder": str(folders["processed"]),
             "control_folder": str(folders["control"]),
             "store_processed": False,
