@@ -47,5 +47,9 @@ class JobRow(Base):
     owner: Mapped[str | None] = mapped_column(String(128), index=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+    # When the job last became queued, and when it was last sent to the broker: a queued job
+    # that no worker claims is sent again, less often the longer it waits (JobStore.unclaimed).
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_posestudio_jobs_created", "created_at"),)

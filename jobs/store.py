@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, or_, select, update
+from sqlalchemy import create_engine, event, inspect, or_, select, text, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError
@@ -154,13 +154,28 @@ def _make_engine(database_url: str) -> Engine:
     return create_engine(database_url, pool_pre_ping=True)
 
 
-# What a job looks like again when it goes back to the queue (retry or orphan recovery).
-_QUEUED_AGAIN: dict[str, Any] = dict(
-    state=JobState.QUEUED.value, attempts=JobRow.attempts + 1, stage=None, progress=0.0,
-    fps=None, eta_s=None, error=None, frames_done=0, frames_total=None, started_at=None,
-    finished_at=None, heartbeat_at=None, worker=None, claim=None, cancel_requested=False,
-    outputs={}, timings={},
-)
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added to the table since a database was created (nullable, so no backfill)."""
+    present = {column["name"] for column in inspect(engine).get_columns(JobRow.__tablename__)}
+    missing = [c for c in JobRow.__table__.columns if c.name not in present]
+    with engine.begin() as connection:
+        for column in missing:
+            kind = column.type.compile(dialect=engine.dialect)
+            connection.execute(text(f"ALTER TABLE {JobRow.__tablename__} ADD COLUMN {column.name} {kind}"))
+
+
+def _queued_again() -> dict[str, Any]:
+    """What a job looks like again when it goes back to the queue (retry or orphan recovery)."""
+    return dict(
+        state=JobState.QUEUED.value, attempts=JobRow.attempts + 1, stage=None, progress=0.0,
+        fps=None, eta_s=None, error=None, frames_done=0, frames_total=None, started_at=None,
+        finished_at=None, heartbeat_at=None, worker=None, claim=None, cancel_requested=False,
+        outputs={}, timings={}, queued_at=_now(), sent_at=None,
+    )
+
+
+#: The longest a queued job waits between two sends while no worker claims it.
+MAX_RESEND_INTERVAL_S = 15 * 60
 
 
 class JobStore:
@@ -182,8 +197,10 @@ class JobStore:
         self._engine = _make_engine(database_url)
         try:
             Base.metadata.create_all(self._engine)
+            _add_missing_columns(self._engine)
         except DatabaseError:  # the web and a worker created the table at the same moment
             Base.metadata.create_all(self._engine)
+            _add_missing_columns(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -219,7 +236,7 @@ class JobStore:
             id=job_id or secrets.token_urlsafe(16), state=JobState.QUEUED.value, stage=None,
             progress=0.0, frames_done=0, created_at=_now(), source_name=source_name[:255],
             source_meta=dict(source_meta), options=dict(options), outputs={}, timings={},
-            owner=owner, cancel_requested=False, attempts=1,
+            owner=owner, cancel_requested=False, attempts=1, queued_at=_now(),
         )
         with self._sessions.begin() as session:
             session.add(row)
@@ -231,6 +248,32 @@ class JobStore:
         with self._sessions.begin() as session:
             if session.execute(sql_delete(JobRow).where(JobRow.id == job_id)).rowcount == 0:
                 raise JobNotFound(job_id)
+
+    # -- sending -----------------------------------------------------------------------------
+    def mark_sent(self, job_id: str) -> bool:
+        """Record that a queued job was just sent to the broker; False if it is no longer queued."""
+        return self._guarded(job_id, None, {"sent_at": _now()}, from_states=(JobState.QUEUED,),
+                             must_exist=False)
+
+    def unclaimed(self, *, resend_after_s: float,
+                  max_interval_s: float = MAX_RESEND_INTERVAL_S) -> list[str]:
+        """Ids of queued jobs to send again, oldest first: never sent, or last sent longer ago
+        than the time they had waited before that send (at least ``resend_after_s``, at most
+        ``max_interval_s``), so a job that waits behind others is sent again ever less often."""
+        now = _now()
+        due = []
+        query = (select(JobRow.id, JobRow.queued_at, JobRow.created_at, JobRow.sent_at)
+                 .where(JobRow.state == JobState.QUEUED.value).order_by(JobRow.created_at))
+        with self._sessions() as session:
+            for job_id, queued_at, created_at, sent_at in session.execute(query):
+                if sent_at is None:
+                    due.append(job_id)
+                    continue
+                waited = (sent_at - (queued_at or created_at)).total_seconds()
+                interval = min(max(resend_after_s, waited), max_interval_s)
+                if (now - sent_at).total_seconds() >= interval:
+                    due.append(job_id)
+        return due
 
     # -- the worker's side -----------------------------------------------------------------
     def mark_running(self, job_id: str, *, worker: str) -> Job:
@@ -303,16 +346,25 @@ class JobStore:
     def requeue(self, job_id: str) -> Job:
         """Retry a failed or cancelled job: back to queued with ``attempts + 1`` and its progress,
         error and outputs cleared. The caller enqueues it (``workers.tasks.enqueue_job``)."""
-        if not self._guarded(job_id, None, _QUEUED_AGAIN,
+        if not self._guarded(job_id, None, _queued_again(),
                              from_states=(JobState.FAILED, JobState.CANCELLED)):
             state = self.get(job_id).state.value
             raise JobStateError(f"job {job_id} is {state}; only failed or cancelled jobs "
                                 "can be retried")
         return self.get(job_id)
 
+    def stale_running(self) -> list[str]:
+        """Ids of running jobs whose heartbeat is older than ``stale_after_s`` (or missing)."""
+        stale_before = _now() - timedelta(seconds=self.stale_after_s)
+        query = select(JobRow.id).where(
+            JobRow.state == JobState.RUNNING.value,
+            or_(JobRow.heartbeat_at.is_(None), JobRow.heartbeat_at < stale_before))
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
     def recover_orphans(self, *, worker_hostnames_alive: Collection[str] | None = None,
                         dead_workers: Collection[str] = (), max_attempts: int = 3,
-                        reason: str = ORPHAN_REASON) -> list[str]:
+                        reason: str = ORPHAN_REASON, alive: Collection[str] = ()) -> list[str]:
         """Requeue or fail running jobs whose run is gone; returns the ids requeued (enqueue them).
 
         A running job is an orphan when its heartbeat is older than ``stale_after_s``, when its
@@ -322,6 +374,7 @@ class JobStore:
         ``attempts < max_attempts`` go back to queued (attempts + 1); the rest fail with
         ``reason`` (``{attempts}`` is filled in). Each change is one
         conditional UPDATE on the claim seen, so concurrent recoveries never act twice.
+        ``alive``: ids of jobs that a live worker says it is running; never orphans.
         """
         stale_before = _now() - timedelta(seconds=self.stale_after_s)
         requeued: list[str] = []
@@ -330,7 +383,7 @@ class JobStore:
             worker_dead = (job.worker in dead_workers
                            or (worker_hostnames_alive is not None
                                and job.worker not in worker_hostnames_alive))
-            if not (worker_dead or heartbeat is None or heartbeat < stale_before):
+            if job.id in alive or not (worker_dead or heartbeat is None or heartbeat < stale_before):
                 continue
             # Judged by its heartbeat alone: only while it is still stale when the UPDATE runs.
             still_stale = () if worker_dead else (
@@ -340,7 +393,7 @@ class JobStore:
                               finished_at=_now(), eta_s=None)
                 verb = "cancelled"
             elif job.attempts < max_attempts:
-                values, verb = _QUEUED_AGAIN, "requeued"
+                values, verb = _queued_again(), "requeued"
             else:
                 values = dict(state=JobState.FAILED.value, claim=None, finished_at=_now(),
                               eta_s=None, error=reason.format(attempts=job.attempts))

@@ -58,4 +58,5 @@ def enqueue_or_fail(job_id: str) -> bool:
         current_app.logger.exception("job %s: could not be sent to the job queue", job_id)
         state().store.mark_failed(job_id, error=QUEUE_UNREACHABLE)
         return False
+    state().store.mark_sent(job_id)  # the workers' sweepers send it again if nobody claims it
     return True

@@ -244,3 +244,61 @@ def test_a_heartbeat_landing_after_the_stall_check_keeps_the_job(store, monkeypa
     monkeypatch.setattr(store, "list_jobs", real_list)
     assert store.get(job.id).state is JobState.RUNNING
     assert store.mark_succeeded(job.id, outputs={}, timings={}, claim=claim)
+
+
+def _sent_ago(store, job_id: str, *, queued_s: float, sent_s: float) -> None:
+    with store._engine.begin() as conn:
+        conn.execute(sa.text("UPDATE posestudio_jobs SET queued_at = :q, sent_at = :s WHERE id = :i"),
+                     {"q": _now() - timedelta(seconds=queued_s), "s": _now() - timedelta(seconds=sent_s),
+                      "i": job_id})
+
+
+def test_unclaimed_queued_jobs_are_due_again_ever_less_often(store):
+    never_sent, just_sent, lost, waiting_long = (_new(store) for _ in range(4))
+    assert store.mark_sent(just_sent.id)
+    _sent_ago(store, lost.id, queued_s=70, sent_s=70)  # sent once on arrival, 70 s ago
+    # Sent 500 s after it was queued and 400 s ago: waits 500 s before it is sent again.
+    _sent_ago(store, waiting_long.id, queued_s=900, sent_s=400)
+    assert store.unclaimed(resend_after_s=60) == [never_sent.id, lost.id]
+    _sent_ago(store, waiting_long.id, queued_s=7200, sent_s=901)  # the interval is capped
+    assert waiting_long.id in store.unclaimed(resend_after_s=60, max_interval_s=900)
+
+
+def test_only_queued_jobs_are_sent_again_and_a_requeued_job_starts_afresh(store):
+    job = _new(store)
+    store.mark_running(job.id, worker="w")
+    assert not store.mark_sent(job.id)
+    assert store.unclaimed(resend_after_s=0) == []
+    _stale(store, job.id)
+    assert store.recover_orphans() == [job.id]
+    assert store.unclaimed(resend_after_s=60) == [job.id]  # queued again, not sent yet
+
+
+def test_a_live_run_named_alive_is_never_an_orphan(store):
+    job = _new(store)
+    store.mark_running(job.id, worker="w")
+    _stale(store, job.id)
+    assert store.stale_running() == [job.id]
+    assert store.recover_orphans(alive={job.id}) == []
+    assert store.get(job.id).state is JobState.RUNNING
+
+
+def test_a_database_made_before_the_send_columns_gets_them(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # the table as the first release created it
+        conn.execute(sa.text(
+            "CREATE TABLE posestudio_jobs (id VARCHAR(64) PRIMARY KEY, state VARCHAR(16), stage VARCHAR(64), "
+            "progress FLOAT, fps FLOAT, eta_s FLOAT, frames_done INTEGER, frames_total INTEGER, error TEXT, "
+            "created_at DATETIME, started_at DATETIME, finished_at DATETIME, heartbeat_at DATETIME, "
+            "worker VARCHAR(255), claim VARCHAR(64), source_name VARCHAR(255), source_meta JSON, options JSON, "
+            "outputs JSON, timings JSON, owner VARCHAR(128), cancel_requested BOOLEAN, attempts INTEGER)"))
+        conn.execute(sa.text("INSERT INTO posestudio_jobs (id, state, created_at, source_name, attempts) "
+                             "VALUES ('old', 'queued', :t, 'a.mp4', 1)"), {"t": _now()})
+    engine.dispose()
+    store = JobStore(url)
+    try:
+        assert store.unclaimed(resend_after_s=60) == ["old"]
+        assert store.mark_sent("old") and store.unclaimed(resend_after_s=60) == []
+    finally:
+        store.close()
