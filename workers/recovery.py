@@ -1,15 +1,21 @@
-"""Crash recovery in the worker: no job stays "running" after its worker died.
+"""Crash recovery in the worker: no job stays "running" after its worker died, and no job stays
+"queued" after its message was lost.
 
-* At start-up (``worker_ready``), jobs left running under this worker's node name belong to a
-  previous incarnation that died: they are requeued (attempts + 1) or, after
-  :data:`MAX_ATTEMPTS`, failed with a reason. Queued jobs are sent again too, because a message
-  taken by a worker that was killed before it started the job is gone with the filesystem
-  broker; a duplicate is harmless (the store lets only one delivery claim a job).
-* While it runs, the worker's main process sweeps every ``JOB_STALE_AFTER_S / 2`` seconds for
-  running jobs whose heartbeat went stale (their process was killed while its worker lived on,
-  or their whole host died) and recovers those the same way. A pass that fails (database or
-  broker away) is tried again at the next sweep, a failed start-up pass included.
+Every worker's main process runs a sweeper thread (every ``JOB_STALE_AFTER_S / 2`` seconds,
+the first pass at start-up, before the worker runs anything):
 
+* A running job whose heartbeat is older than ``JOB_STALE_AFTER_S`` is an orphan unless a live
+  worker says it is running it (asked over Celery's broadcast channel: a run whose heartbeat is
+  only late, on a busy machine, is never declared dead). Orphans are requeued (attempts + 1) or,
+  after :data:`MAX_ATTEMPTS`, failed with a reason.
+* A queued job that no worker has claimed is sent again, at growing intervals
+  (:meth:`jobs.JobStore.unclaimed`): a broker can lose a message. At start-up every queued job is
+  sent again: a message taken by a worker that was killed before it started the job is gone.
+* A worker is known dead by its node name only when whoever ran it saw its process exit
+  (``posestudio serve`` after a restart): node names are unique per process, so a starting
+  worker never takes another live worker's jobs for its predecessor's.
+
+A pass that fails (database or broker away) is logged and tried again at the next tick.
 Redelivery by the broker (``acks_late`` + ``reject_on_worker_lost``) and this recovery can both
 send a job again; only one run can claim it (``JobStore.mark_running`` is a conditional UPDATE
 from queued), so a job never runs twice at once.
@@ -26,24 +32,42 @@ from config import Settings
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+#: How long the sweeper waits for live workers to say which jobs they are running.
+INSPECT_TIMEOUT_S = 2.0
 _sweeper_stop = threading.Event()
 
 
 def recover(settings: Settings, *, dead_workers: tuple[str, ...] = (), resend_queued: bool = False,
             max_attempts: int = MAX_ATTEMPTS) -> list[str]:
-    """Recover orphaned jobs and enqueue the requeued ones (plus every queued job, if asked);
-    returns the ids sent."""
+    """One pass: recover orphaned jobs, send unclaimed queued jobs again (every queued job, with
+    ``resend_queued``); returns the ids sent. ``dead_workers``: node names whose process is
+    known to have exited; their running jobs are orphans whatever their heartbeat says."""
     from jobs import JobState
     from workers.tasks import enqueue_job, store_for
 
     store = store_for(settings)
-    sent = store.recover_orphans(dead_workers=dead_workers, max_attempts=max_attempts)
+    alive = _jobs_live_workers_run(settings) if store.stale_running() else set()
+    sent = store.recover_orphans(dead_workers=dead_workers, max_attempts=max_attempts, alive=alive)
     if resend_queued:
-        sent += [job.id for job in store.list_jobs(states=(JobState.QUEUED,), limit=10_000)
-                 if job.id not in sent]
+        queued = [job.id for job in store.list_jobs(states=(JobState.QUEUED,), limit=10_000)][::-1]
+    else:
+        queued = store.unclaimed(resend_after_s=settings.job_stale_after_s)
+    sent += [job_id for job_id in queued if job_id not in sent]
     for job_id in sent:
         enqueue_job(job_id, settings=settings)
+        store.mark_sent(job_id)
     return sent
+
+
+def _jobs_live_workers_run(settings: Settings) -> set[str]:
+    """Ids of the jobs that the workers answering the broadcast are running."""
+    from workers.monitor import list_workers
+
+    workers = list_workers(settings, timeout_s=INSPECT_TIMEOUT_S)
+    alive = {job_id for worker in workers for job_id in worker.active_jobs}
+    if alive:
+        log.info("late heartbeats, but running on a live worker: %s", ", ".join(sorted(alive)))
+    return alive
 
 
 def _sweep_forever(settings: Settings, interval_s: float, pending: dict) -> None:
@@ -53,8 +77,9 @@ def _sweep_forever(settings: Settings, interval_s: float, pending: dict) -> None
     while not _sweeper_stop.wait(interval_s):
         try:
             sent = recover(settings, **pending)
-            if pending and sent:
-                log.warning("worker start-up, late: sent %d queued job(s) again", len(sent))
+            if sent:
+                log.warning("%s: sent %d job(s) again", "worker start-up, late" if pending else "sweep",
+                            len(sent))
             pending = {}
         except Exception:
             log.exception("%s failed; trying again in %.0f s",
@@ -66,14 +91,11 @@ def _on_worker_ready(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery s
     settings = getattr(getattr(sender, "app", None), "posestudio_settings", None) or Settings.from_env()
     hostname = getattr(sender, "hostname", None)
     pending: dict = {}
-    try:  # here, before this worker runs anything, so its node name's running jobs are all dead
-        sent = recover(settings, dead_workers=(hostname,) if hostname else (), resend_queued=True)
+    try:
+        sent = recover(settings, resend_queued=True)
         if sent:
             log.warning("worker %s start-up: sent %d queued or orphaned job(s) again", hostname, len(sent))
     except Exception:
-        # The sweeper sends the queued jobs again later. It does not name this node's running
-        # jobs dead again (by then they may be this worker's own); the predecessor's are found
-        # by their stale heartbeats.
         log.exception("start-up recovery failed; the sweeper tries again")
         pending = {"resend_queued": True}
     _sweeper_stop.clear()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from config import Settings
@@ -30,17 +32,22 @@ def queue_env(root: Path, model_path: Path, **extra: str) -> dict[str, str]:
 
 
 class WorkerProcess:
+    """``name`` is the node name's prefix: like every real worker, each start gets a node name
+    of its own (``<name>-<hex>@<host>``, :attr:`node`)."""
+
     def __init__(self, env: dict[str, str], *, name: str, concurrency: int, log_path: Path):
         self.env, self.name, self.concurrency, self.log_path = env, name, concurrency, log_path
         self.proc: subprocess.Popen | None = None
+        self.node = ""
         self._log_offset = 0
 
     def start(self, *, timeout_s: float = 120.0) -> "WorkerProcess":
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self.node = f"{self.name}-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool", "prefork",
-             "-c", str(self.concurrency), "-n", f"{self.name}@%h", "--loglevel", "INFO",
+             "-c", str(self.concurrency), "-n", self.node, "--loglevel", "INFO",
              "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()

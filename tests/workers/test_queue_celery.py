@@ -4,7 +4,6 @@ filesystem broker. One worker per broker is shared by the tests of that broker (
 model loading are slow); the crash test kills it and starts its successor."""
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -27,7 +26,8 @@ FAST = {"net_height": 184, "screenshot_interval_s": 0.2}
 def queue(request, tmp_path_factory, videos_dir, model_path):
     broker = request.param
     root = tmp_path_factory.mktemp(f"queue-{broker}")
-    env = queue_env(root, model_path)
+    # Recovery after the crash test comes from the stale heartbeat: 10 s keeps the test short.
+    env = queue_env(root, model_path, JOB_STALE_AFTER_S="10")
     if broker == "redis":
         client = redis.Redis.from_url(REDIS_URL)
         try:
@@ -96,7 +96,7 @@ def test_bad_input_fails_monitor_sees_the_job_and_cancel_stops_it(queue, tmp_pat
     queue.wait(long.id, lambda j: j.state is JobState.RUNNING and j.frames_done > 0)
     # The admin page's view, over the broker (a generous timeout: the machine may be busy).
     workers = monitor.list_workers(queue.settings, timeout_s=2.0)
-    assert [w.name for w in workers] == [queue.worker.name + "@" + socket.gethostname()]
+    assert [w.name for w in workers] == [queue.worker.node]
     assert workers[0].active_jobs == (long.id,)
     assert monitor.queue_length(queue.settings) == 0
     queue.store.request_cancel(long.id)
@@ -113,7 +113,7 @@ def test_worker_killed_mid_job_then_restarted_finishes_it(queue):
     after_kill = queue.store.get(job.id)
     assert after_kill.state is JobState.RUNNING and after_kill.frames_done < 60, "killed too late"
     assert not output_dir(queue.settings, job.id).exists()  # never a half-written output folder
-    queue.worker.start()  # same node name: its start-up recovers what its predecessor left
+    queue.worker.start()  # a new node name: its sweeper finds the predecessor's stale heartbeat
     done = queue.wait_finished(job.id)
     assert done.state is JobState.SUCCEEDED, done.error
     assert done.attempts == running.attempts + 1 == 2 and done.frames_done == 60

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 
@@ -45,3 +46,32 @@ def test_pool_process_killed_job_is_requeued_by_the_sweeper_and_finished(queue):
     assert probe(output_dir(queue.settings, job.id) / "annotated.mp4").frame_count == 60
     assert queue.leftovers(job.id) == []
     assert "requeued" in queue.worker.log()
+
+
+def test_a_run_whose_heartbeat_lapses_is_not_declared_dead_while_its_worker_runs_it(queue):
+    """A run that stops beating for longer than the stale limit (here: its process is frozen with
+    SIGSTOP, as a starved process on a busy machine would be) keeps its job while the worker
+    says it is running it, and finishes it in the same attempt."""
+    job = queue.submit({"net_height": 184, "end_s": 1.0})  # 30 frames
+    queue.wait(job.id, lambda j: j.state is JobState.RUNNING and j.frames_done > 0)
+    (child,) = pool_children(queue.worker.proc.pid)
+    os.kill(child, signal.SIGSTOP)
+    try:
+        stale = queue.wait(job.id, lambda j: j.is_stalled(5.0), timeout_s=60)
+        time.sleep(8)  # several sweeps (every 2.5 s) see the stale heartbeat
+        frozen = queue.store.get(job.id)
+    finally:
+        os.kill(child, signal.SIGCONT)
+    assert (frozen.state, frozen.attempts, frozen.claim) == (JobState.RUNNING, 1, stale.claim)
+    done = queue.wait_finished(job.id)
+    assert done.state is JobState.SUCCEEDED and done.attempts == 1, done.error
+    assert "late heartbeats, but running on a live worker" in queue.worker.log()
+
+
+def test_a_queued_job_whose_message_was_lost_is_sent_again(queue):
+    """A broker can lose a message (Redis restarted, a consumer that read a half-written file):
+    a queued job that no worker claims is sent again by the sweeper."""
+    job = queue.submit({"net_height": 184, "end_s": 0.5}, enqueue=False)  # no message at all
+    done = queue.wait_finished(job.id, timeout_s=90)
+    assert done.state is JobState.SUCCEEDED and done.attempts == 1, done.error
+    assert done.frames_done == 15

@@ -51,3 +51,25 @@ def test_a_failed_start_up_pass_is_repeated_by_the_sweeper_until_it_succeeds(mon
     pending = {"resend_queued": True}
     recovery._sweep_forever(Settings(secret_key="t"), 0.01, pending)
     assert calls == [pending, pending, pending, {}]  # then plain sweeps
+
+
+def test_start_up_never_takes_a_live_run_for_its_predecessors(tmp_path) -> None:
+    """A worker that starts while another run with the same node name is alive (two workers
+    named alike, or a start that is slow to get to its recovery pass) leaves that run alone:
+    only a stale heartbeat, or an exit seen by whoever ran the worker, makes a job an orphan."""
+    settings = Settings(instance_dir=tmp_path / "instance", uploads_dir=tmp_path / "up",
+                        outputs_dir=tmp_path / "out", secret_key="t")
+    store = JobStore(settings.effective_database_url)
+    job = store.create_job(source_name="a.mp4", options={}, owner=None, source_meta={})
+    running = store.mark_running(job.id, worker="posestudio@host")
+    worker = SimpleNamespace(app=SimpleNamespace(posestudio_settings=settings), hostname="posestudio@host")
+    before = set(_sweepers())
+    try:
+        recovery._on_worker_ready(sender=worker)
+        after = store.get(job.id)
+        assert (after.state, after.attempts, after.claim) == (JobState.RUNNING, 1, running.claim)
+    finally:
+        recovery._on_worker_shutdown()
+        for thread in set(_sweepers()) - before:
+            thread.join(timeout=10)
+        store.close()
