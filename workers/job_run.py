@@ -62,10 +62,13 @@ class JobRun:
         self._last_stage, self._last_progress_at = progress.stage, now
         total = progress.frames_total
         fraction = progress.frames_done / total if total else 0.0
-        written = self.store.update_progress(
-            self.job_id, stage=progress.stage, progress=fraction, fps=progress.fps,
-            eta_s=progress.eta_s, frames_done=progress.frames_done, frames_total=total,
-            claim=self.claim)
+        try:
+            written = self.store.update_progress(
+                self.job_id, stage=progress.stage, progress=fraction, fps=progress.fps,
+                eta_s=progress.eta_s, frames_done=progress.frames_done, frames_total=total,
+                claim=self.claim)
+        except JobNotFound:  # deleted: the cancel check stops the run
+            written = False
         if not written:
             self.claim_lost = True
 

@@ -16,7 +16,8 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config import Settings
 from filenames import safe_file_name
-from jobs import Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, upload_path
+from jobs import (Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, remove_job_files,
+                  upload_path)
 from jobs.paths import remove_partial_outputs
 from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun
 
@@ -159,7 +160,12 @@ def process_job(self: Task, job_id: str) -> str:
     except (JobStateError, JobNotFound) as exc:
         log.info("job %s: not started: %s", job_id, exc)
         return "skipped"
-    return _run(store, job, settings, options, backend)
+    try:
+        return _run(store, job, settings, options, backend)
+    except JobNotFound:  # deleted while it ran: whatever the run wrote goes too
+        remove_job_files(settings, job_id)
+        log.info("job %s: deleted while it ran; its results were discarded", job_id)
+        return "deleted"
 
 
 def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions,

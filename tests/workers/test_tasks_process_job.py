@@ -168,3 +168,26 @@ def test_a_truncated_upload_succeeds_with_a_warning_the_job_records(env, videos_
     done = store.get(job.id)
     assert 5 <= done.timings["frames_processed"] < 21
     assert any("ends early (truncated)" in w for w in done.timings["warnings"]), done.timings
+
+
+def test_a_job_deleted_while_it_finalizes_ends_quietly_and_leaves_no_files(env, videos_dir, monkeypatch, caplog):
+    """The web deletes the job (record and files) just as the run writes its last files: the run
+    ends without a traceback and whatever it moved into place afterwards is removed too."""
+    from jobs import remove_job_files
+
+    settings, task, store = env
+    job = _submit(env, videos_dir, {"net_height": 184, "end_s": 0.3})
+    real_on_progress = JobRun.on_progress
+
+    def delete_when_finalizing(run, progress):
+        if progress.stage == "finalizing" and not getattr(run, "_deleted", False):
+            run._deleted = True
+            store.delete(job.id)  # what the web's delete does
+            remove_job_files(settings, job.id)
+        return real_on_progress(run, progress)
+
+    monkeypatch.setattr(JobRun, "on_progress", delete_when_finalizing)
+    assert task(job.id) == "deleted"
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
+    assert not output_dir(settings, job.id).exists()
+    assert list(output_dir(settings, job.id).parent.glob(f".{job.id}*")) == []
