@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 
 from config import Settings
 from jobs import check_job_id, output_dir, remove_job_files, upload_path
+from jobs.paths import make_service_folders
 from filenames import safe_file_name
 
 
@@ -32,6 +36,21 @@ def test_remove_job_files(tmp_path):
     assert not upload_path(settings, "j1").parent.exists()
     assert not output_dir(settings, "j1").exists() and output_dir(settings, "j2").exists()
     assert not partial.exists() and other_partial.exists()
+
+
+def test_service_folders_are_made_private_also_those_written_before(tmp_path):
+    settings = Settings(uploads_dir=tmp_path / "up", outputs_dir=tmp_path / "out",
+                        instance_dir=tmp_path / "inst", secret_key="x")
+    old = os.umask(0o022)
+    try:
+        (tmp_path / "out" / "j1").mkdir(parents=True)  # a job from before, world-readable
+        make_service_folders(settings)
+        assert os.umask(0o022) == 0o077
+        for folder in ("up", "out", "inst"):
+            assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700, folder
+        assert stat.S_IMODE((tmp_path / "out" / "j1").stat().st_mode) == 0o755  # shut in by out/
+    finally:
+        os.umask(old)
 
 
 @pytest.mark.parametrize("name, safe", [
