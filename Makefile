@@ -22,9 +22,11 @@ $(STAMP): pyproject.toml | $(PY)
 $(MODEL): | $(STAMP)
 	$(VENV)/bin/posestudio fetch-model --dest $(MODEL)
 
-# The browser tests drive Debian's chromium (Playwright cannot download its own browser here).
+# The browser tests drive Debian's chromium (Playwright cannot download its own browser here);
+# the export tests extract the OpenPose ZIP with Info-ZIP's unzip, as people do.
 test-setup: setup
 	@command -v $(CHROMIUM) >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
+	@command -v unzip >/dev/null || { apt-get update -q && apt-get install -y -q unzip; }
 
 run: setup
 	$(VENV)/bin/posestudio serve

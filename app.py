@@ -16,7 +16,11 @@ from web.state import WebState
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the web app: pages, JSON API, admin, output files; one JobStore per app."""
+    """Build the web app: pages, JSON API, admin, output files; one JobStore per app.
+
+    Sets the process's umask to 0o077 (``jobs.paths.make_service_folders``): whatever the web
+    app writes (uploads, the job database, ZIPs) is private to the service's user.
+    """
     test_config = dict(test_config or {})
     settings: Settings = test_config.pop("SETTINGS", None) or Settings.from_env()
     enqueue = test_config.pop("ENQUEUE", None)
@@ -35,10 +39,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(test_config)
 
+    from jobs.paths import make_service_folders
     from web import register_web
 
-    for folder in (settings.instance_dir, settings.uploads_dir, settings.outputs_dir):
-        folder.mkdir(parents=True, exist_ok=True)
+    make_service_folders(settings)  # this process writes private files from now on (umask 077)
     app.extensions["posestudio"] = WebState.create(settings, enqueue=enqueue)
     register_web(app)
     return app

@@ -6,6 +6,7 @@ digits, ``-`` and ``_``); :func:`check_job_id` rejects anything else before it t
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 from config import Settings
 
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: The service's files are its user's alone: new folders 0700, new files 0600.
+SERVICE_UMASK = 0o077
 
 
 def check_job_id(job_id: str) -> str:
@@ -45,3 +48,18 @@ def remove_job_files(settings: Settings, job_id: str) -> None:
     out = output_dir(settings, job_id)
     shutil.rmtree(out, ignore_errors=True)
     remove_partial_outputs(out)
+
+
+def make_service_folders(settings: Settings) -> None:
+    """Set this process up as the service (web app, worker, ``posestudio serve``; never the
+    command line's own commands): from now on it creates folders 0700 and files 0600 (umask
+    ``SERVICE_UMASK``, which child processes inherit), and the instance, uploads and outputs
+    folders exist and are 0700, so that nothing in them (the job database, the secret key,
+    uploads and results, also those written before) is within other local users' reach.
+    A folder owned by another user is left as its owner set it."""
+    os.umask(SERVICE_UMASK)
+    for folder in (settings.instance_dir, settings.uploads_dir, settings.outputs_dir):
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        if folder.stat().st_uid == os.geteuid():
+            folder.chmod(0o700)

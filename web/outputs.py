@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, request, send_file, send_from_directory, url_for
 
-from filenames import safe_file_name
+from filenames import MAX_NAME_BYTES, fit_stem, safe_file_name
 from jobs import Job, JobState
 from jobs.paths import output_dir
 from web.state import get_job_or_404, state
@@ -113,10 +113,21 @@ def build_zip(folder: Path) -> Path:
     return target
 
 
+#: Room for the stem in a download's name, beside ``posestudio-``, ``-<8 characters>.zip``.
+DOWNLOAD_STEM_BYTES = MAX_NAME_BYTES - len("posestudio--12345678.zip")
+
+
 def download_stem(source_name: str | None) -> str:
     """The uploaded file's name without its extension, fit for a download name (quotes, slashes,
-    control characters, which a script can send, become ``_``: ``filenames.safe_file_name``)."""
-    return Path(safe_file_name(source_name)).stem[:60].strip(" .") or "video"
+    control characters, which a script can send, become ``_``: ``filenames.safe_file_name``),
+    at most 60 characters and :data:`DOWNLOAD_STEM_BYTES` bytes of UTF-8."""
+    stem = Path(safe_file_name(source_name)).stem[:60].strip(" .")
+    return fit_stem(stem, max_bytes=DOWNLOAD_STEM_BYTES) or "video"
+
+
+def download_name(source_name: str | None, job_id: str) -> str:
+    """``posestudio-<stem>-<job id's first 8>.zip``: at most 255 bytes of UTF-8, as a file name must be."""
+    return f"posestudio-{download_stem(source_name)}-{job_id[:8]}.zip"
 
 
 @bp.get("/jobs/<job_id>/download.zip")
@@ -130,6 +141,6 @@ def all_zip(job_id: str) -> Response:
         path,
         mimetype="application/zip",
         as_attachment=True,
-        download_name=f"posestudio-{download_stem(job.source_name)}-{job_id[:8]}.zip",
+        download_name=download_name(job.source_name, job_id),
         conditional=True,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
 
 from config import Settings
 
@@ -21,11 +21,12 @@ VISIBILITY_MARGIN_S = 3600
 
 
 def filesystem_broker_folders(settings: Settings) -> dict[str, Path]:
-    """The embedded broker's folders (created if missing)."""
+    """The embedded broker's folders (created if missing, private: this module makes them on
+    import, before a worker sets its umask)."""
     root = Path(settings.instance_dir) / "broker"
     folders = {name: root / name for name in ("queue", "staging", "claimed", "processed", "control")}
-    for folder in folders.values():
-        folder.mkdir(parents=True, exist_ok=True)
+    for folder in (root, *folders.values()):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folders
 
 
@@ -90,6 +91,16 @@ def app_for(settings: Settings) -> Celery:
     if key not in _apps:
         _apps[key] = create_celery(settings)
     return _apps[key]
+
+
+@signals.worker_init.connect
+def _private_files(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery signal API
+    """A starting worker writes only private files (umask 0o077; its pool processes inherit
+    it) and makes its folders 0700: ``jobs.paths.make_service_folders``."""
+    from jobs.paths import make_service_folders
+
+    make_service_folders(getattr(getattr(sender, "app", None), "posestudio_settings", None)
+                         or Settings.from_env())
 
 
 celery_app = create_celery(Settings.from_env())

@@ -12,8 +12,9 @@ Files (names fixed, see :data:`EXPORT_FILE_NAMES`):
   its frame, so people without a track ID stay distinguishable; ``track_id`` empty when
   unconfirmed; ``joint`` a COCO-17 name; ``score`` the joint confidence).
 - ``openpose_json.zip``: one OpenPose-format JSON per frame, ``<stem>_<frame:012d>_keypoints.json``
-  with ``person_id`` ``[track_id]`` (``[-1]`` while unconfirmed) and 18 x 3 ``pose_keypoints_2d``
-  in OpenPose (COCO-18) part order.
+  (the stem cut so that every entry's name is at most 255 bytes of UTF-8: ``unzip`` can write
+  it) with ``person_id`` ``[track_id]`` (``[-1]`` while unconfirmed) and 18 x 3
+  ``pose_keypoints_2d`` in OpenPose (COCO-18) part order.
 - ``tracks_mot.txt``: MOTChallenge rows ``frame, id, x, y, w, h, score, -1, -1, -1`` with frame
   = source frame index + 1, confirmed tracks only, the tracker's whole-person box.
 
@@ -30,7 +31,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from filenames import safe_file_name
+from filenames import fit_stem, safe_file_name
 from pose.skeleton import COCO17_FROM_OPENPOSE, COCO17_NAMES, Person
 
 KEYPOINTS_JSON = "keypoints.json"
@@ -122,14 +123,19 @@ class KeypointsCsvWriter:
         self._file.close()
 
 
+def _entry_name(stem: str, frame_index: int) -> str:
+    return f"{stem}_{frame_index:012d}_keypoints.json"
+
+
 class OpenPoseZipWriter:
     """Streams ``openpose_json.zip``: one OpenPose 1.3 JSON document per frame."""
 
     def __init__(self, path: Path, *, video_stem: str) -> None:
         self._zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
         # The stem is the user's file name: made safe, so '..\\x' cannot become an entry that a
-        # Windows unzip writes outside the folder (every caller, `posestudio process` included).
-        self._stem = safe_file_name(video_stem)
+        # Windows unzip writes outside the folder (every caller, `posestudio process` included),
+        # and short enough that every entry's name fits a file system's 255 bytes.
+        self._stem = fit_stem(safe_file_name(video_stem), room_for=_entry_name("", 0))
 
     def write(self, frame_index: int, people: Sequence[FramePerson]) -> None:
         doc = {"version": 1.3, "people": [{
@@ -139,7 +145,7 @@ class OpenPoseZipWriter:
             "pose_keypoints_3d": [], "face_keypoints_3d": [],
             "hand_left_keypoints_3d": [], "hand_right_keypoints_3d": [],
         } for fp in people]}
-        self._zip.writestr(f"{self._stem}_{frame_index:012d}_keypoints.json", json.dumps(doc))
+        self._zip.writestr(_entry_name(self._stem, frame_index), json.dumps(doc))
 
     def close(self) -> None:
         self._zip.close()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
@@ -114,8 +113,10 @@ def process_video(
     estimator = PoseEstimator(backend, net_height=options.net_height, net_width=options.net_width,
                               upsample=options.upsample)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    os.chmod(work_dir, 0o755)  # mkdtemp makes it private; the result is an ordinary folder
+    # Its mode is the umask's (not mkdtemp's 0700): the service's 0700, the command line's
+    # as the person's umask gives, like every file written into it.
+    work_dir = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:12]}"
+    work_dir.mkdir()
     try:
         result = _run(source, source_name or source.name, work_dir, info, options, estimator, report,
                       should_cancel or (lambda: False))

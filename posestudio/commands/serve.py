@@ -91,11 +91,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _prepare(settings: Settings) -> None:
-    """Folders, the persistent secret and the job table, before two processes race for them."""
+    """Folders, the persistent secret and the job table, before two processes race for them;
+    all private to this user (umask 0o077, which the web server and the worker inherit)."""
     from jobs import JobStore
+    from jobs.paths import make_service_folders
 
-    for folder in (settings.instance_dir, settings.uploads_dir, settings.outputs_dir):
-        folder.mkdir(parents=True, exist_ok=True)
+    make_service_folders(settings)
     JobStore(settings.effective_database_url).close()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,17 @@ def test_an_earlier_result_or_empty_folder_is_replaced(model_path: Path, videos_
         assert main(["process", str(videos_dir / "vtest.avi"), "--out", str(out), "--end", "0.3",
                      "--net-height", "128", "--model", str(model_path), "--quiet"]) == 0
     assert (out / "annotated.mp4").is_file() and (out / "keypoints.json").is_file()
+
+
+@pytest.mark.model
+def test_results_have_the_modes_the_persons_umask_gives(model_path: Path, videos_dir: Path, tmp_path: Path) -> None:
+    # The command line writes the person's own files: not private like the service's, not forced
+    # open either (umask 027 here: a folder 0750, files 0640).
+    out = tmp_path / "result"
+    done = subprocess.run([sys.executable, "-m", "posestudio.cli", "process", str(videos_dir / "vtest.avi"),
+                           "--out", str(out), "--end", "0.3", "--net-height", "128", "--model", str(model_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=240, umask=0o027)
+    assert done.returncode == 0, done.stderr
+    modes = {p.relative_to(tmp_path).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in [out, *out.rglob("*")]}
+    assert modes["result"] == modes["result/screenshots"] == 0o750
+    assert {m for name, m in modes.items() if name.endswith((".mp4", ".json", ".csv", ".zip", ".txt", ".jpg"))} == {0o640}

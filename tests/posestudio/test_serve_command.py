@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -56,7 +57,7 @@ def test_serve_starts_web_and_worker_and_sigint_stops_both(tmp_path):
                POSESTUDIO_OUTPUTS_DIR=str(tmp_path / "out"), PORT=str(port), PYTHONUNBUFFERED="1")
     log = open(tmp_path / "serve.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "posestudio.cli", "serve", "--workers", "1"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, umask=0o022)
     try:
         deadline = time.monotonic() + 60
         text = ""
@@ -70,6 +71,11 @@ def test_serve_starts_web_and_worker_and_sigint_stops_both(tmp_path):
             assert time.monotonic() < deadline, text
             time.sleep(0.2)
             text = (tmp_path / "serve.log").read_text(errors="replace")
+        # Private to this user, although it started with a login's umask of 022.
+        for folder in ("instance", "up", "out"):
+            assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700, folder
+        for name in ("posestudio.sqlite3", "secret_key"):
+            assert stat.S_IMODE((tmp_path / "instance" / name).stat().st_mode) == 0o600, name
         family = _descendants(proc.pid)
         commands = [Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ") for p in family if _alive(p)]
         assert any(b"gunicorn" in c for c in commands) and any(b"celery" in c for c in commands)

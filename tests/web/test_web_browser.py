@@ -19,12 +19,9 @@ import pytest
 from app import create_app
 from config import Settings
 from jobs import JobStore
-from web_helpers import LiveServer, worker_process_module
+from web_helpers import CHROMIUM, CHROMIUM_ARGS, LiveServer, worker_process_module
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 CLIP = "mmaction2_test_video_structuralize.mp4"  # 426x240, 29.97 fps; we process its first 3 s
 LIMIT_BYTES = 3 * 1024**2
 

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
+from werkzeug.http import parse_options_header
 
 from config import Settings
 from jobs import Job, output_dir
@@ -128,6 +129,21 @@ def test_zip_download_name_is_safe_for_any_source_name(app: Flask, store, settin
         assert "Set-Cookie" not in response.headers and "\n" not in disposition
         name = f"posestudio-{expected}-{job.id[:8]}.zip"
         assert f'filename="{name}"' in disposition or quote(name) in disposition, disposition
+
+
+@pytest.mark.parametrize("char", ["a", "é", "𠀀"])  # 1, 2 and 4 bytes of UTF-8
+def test_zip_download_name_fits_a_file_name_whatever_the_upload_was_called(
+        app: Flask, store, settings: Settings, char: str) -> None:
+    job = store.create_job(source_name=char * 300 + ".mp4", options={}, owner=None, source_meta={})
+    claim = store.mark_running(job.id, worker="test").claim
+    output_dir(settings, job.id).mkdir(parents=True)
+    (output_dir(settings, job.id) / "keypoints.csv").write_text("frame\n")
+    assert store.mark_succeeded(job.id, outputs={"csv": "keypoints.csv"}, timings={}, claim=claim)
+    response = app.test_client().get(f"/jobs/{job.id}/download.zip")
+    assert response.status_code == 200
+    name = parse_options_header(response.headers["Content-Disposition"])[1]["filename"]
+    assert name.startswith("posestudio-" + char * 10) and name.endswith(f"-{job.id[:8]}.zip")
+    assert len(name.encode()) <= 255
 
 
 def test_zip_of_an_unfinished_job_is_404(app: Flask, store) -> None:

@@ -155,3 +155,65 @@ def test_loopback_admin_refuses_other_host_names(app: Flask) -> None:
         assert client.get("/admin/", headers={"Host": host}).status_code == 200, host
     for host in ("evil.example:5000", "evil.example", "127.0.0.1.evil.example"):
         assert client.get("/admin/", headers={"Host": host}).status_code == 403, host
+
+
+# What a browser sends with a form post or fetch made by a page of another origin: another port of
+# the same host is "same-site", another host name "cross-site"; an old browser sends only Origin.
+FOREIGN_PAGES = [
+    {"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"},
+    {"Sec-Fetch-Site": "same-site", "Origin": "http://localhost:8001"},
+    {"Sec-Fetch-Site": "cross-site", "Origin": "null"},  # a sandboxed frame, a data: URL
+    {"Origin": "http://127.0.0.1:5000"},  # no Sec-Fetch-Site: an older browser
+    {"Origin": "null"},
+]
+
+
+def test_state_changes_from_another_sites_page_are_refused_cookie_or_not(
+        app: Flask, store: JobStore, sample_video: Path) -> None:
+    data = sample_video.read_bytes()
+    job = store.create_job(source_name="a.mp4", options={}, owner=None, source_meta={})
+    store.mark_failed(job.id, error="the decoder gave up")
+    queued = store.create_job(source_name="b.mp4", options={}, owner=None, source_meta={})
+    with_cookie = app.test_client()
+    token = csrf_of(with_cookie)
+    for headers in FOREIGN_PAGES:
+        for client, extra in ((app.test_client(), {}), (with_cookie, {"csrf_token": token})):
+            for path, form in (("/api/jobs", {"video": (io.BytesIO(data), "a.mp4")}),
+                               ("/", {"video": (io.BytesIO(data), "a.mp4")}),
+                               (f"/api/jobs/{queued.id}/cancel", {}), (f"/jobs/{queued.id}/cancel", {}),
+                               (f"/admin/jobs/{queued.id}/cancel", {}), (f"/admin/jobs/{job.id}/retry", {}),
+                               (f"/admin/jobs/{job.id}/delete", {})):
+                response = client.post(path, data={**form, **extra}, headers=headers)
+                assert response.status_code == 403, (headers, path, response.status_code)
+                message = response.get_data(as_text=True)
+                assert "another site" in message and headers["Origin"] in message, message
+    assert sorted(j.id for j in store.list_jobs()) == sorted([queued.id, job.id])
+    assert store.get(queued.id).state == JobState.QUEUED and not store.get(queued.id).cancel_requested
+    assert store.get(job.id).state == JobState.FAILED
+    api = app.test_client().post("/api/jobs", data={"video": (io.BytesIO(data), "a.mp4")},
+                                 headers=FOREIGN_PAGES[0])
+    assert api.get_json()["status"] == 403 and "evil.example" in api.get_json()["error"]
+
+
+def test_scripts_and_the_apps_own_pages_still_change_things(app: Flask, store: JobStore,
+                                                            sample_video: Path) -> None:
+    data = sample_video.read_bytes()
+    own_pages = [
+        {},  # a script: curl, python requests
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},  # the upload page's XHR
+        {"Sec-Fetch-Site": "none"},  # the person's own navigation (typed address, bookmark)
+        {"Origin": "http://localhost"},  # an older browser, on this app's page
+        {"Origin": "http://LOCALHOST"},
+    ]
+    for headers in own_pages:
+        response = app.test_client().post("/api/jobs", data={"video": (io.BytesIO(data), "a.mp4")},
+                                          headers=headers)
+        assert response.status_code == 202, (headers, response.get_json())
+    browser = app.test_client()
+    form = browser.post("/", data={"video": (io.BytesIO(data), "b.mp4"), "csrf_token": csrf_of(browser)},
+                        headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"})
+    assert form.status_code == 303
+    jobs = store.list_jobs()
+    assert len(jobs) == len(own_pages) + 1
+    cancel = app.test_client().post(f"/api/jobs/{jobs[0].id}/cancel")
+    assert cancel.status_code == 202 and store.get(jobs[0].id).state == JobState.CANCELLED

@@ -14,6 +14,10 @@ from werkzeug.serving import make_server
 from config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Debian's chromium, which the browser tests drive through Playwright, and how they launch it.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def make_settings(root: Path, **overrides) -> Settings:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -93,3 +95,31 @@ def test_openpose_zip_entries_stay_inside_the_folder_whatever_the_video_name(tmp
     (name,) = zipfile.ZipFile(tmp_path / "openpose_json.zip").namelist()
     assert name.endswith("_000000000000_keypoints.json")
     assert not any(c in name for c in "\\/:*?") and not name.startswith("."), name
+
+
+UNZIP = shutil.which("unzip")
+
+
+@pytest.mark.parametrize("name", ["a" * 300, "é" * 300, "😀" * 300, "日本" * 150, "𠀀" * 300, "x y." * 100],
+                         ids=["ascii", "2-byte", "emoji", "3-byte", "4-byte-letter", "dots"])
+def test_openpose_zip_extracts_whatever_the_length_of_the_video_name(tmp_path: Path, name: str) -> None:
+    # A file name may be 255 bytes of UTF-8 (ext4, XFS, btrfs): 300 characters of 'é' are 600.
+    from workers.exports import OpenPoseZipWriter
+
+    writer = OpenPoseZipWriter(tmp_path / "openpose_json.zip", video_stem=name)
+    for frame in (0, 4):
+        writer.write(frame, [FramePerson(person(10, 2.0), (5, 90, 40, 200), 1)])
+    writer.close()
+    with zipfile.ZipFile(tmp_path / "openpose_json.zip") as archive:
+        names = archive.namelist()
+        assert all(n.endswith(f"_{i:012d}_keypoints.json") for n, i in zip(names, (0, 4))), names
+        assert all(len(n.encode()) <= 255 for n in names)
+        assert len({n.split("_000")[0] for n in names}) == 1  # one stem for every frame
+        archive.extractall(tmp_path / "zipfile")
+    assert sorted(p.name for p in (tmp_path / "zipfile").iterdir()) == sorted(names)
+    if UNZIP is None:
+        pytest.skip("unzip is not installed: run `make test-setup` (apt-get install unzip)")
+    done = subprocess.run([UNZIP, "-q", str(tmp_path / "openpose_json.zip"), "-d", str(tmp_path / "unzip")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "unzip").iterdir())) == 2
