@@ -36,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from posestudio.commands.serve import web_command, worker_command  # noqa: E402
+from posestudio.commands.serve import web_command  # noqa: E402
+from posestudio.commands.worker import new_node_name, worker_command  # noqa: E402
 
 VIDEOS = ROOT.parent / "shared" / "data" / "videos"
 CHUNK = 1024 * 1024
@@ -215,8 +216,9 @@ def main() -> int:
         b50, b95 = summary(base)
         print(f"latency idle: {len(base)} GETs by {args.clients} clients: p50 {b50:.1f} ms, p95 {b95:.1f} ms")
 
-        worker = subprocess.Popen(worker_command(1), cwd=ROOT, env=env, stdout=open(root / "worker.log", "wb"),
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        worker = subprocess.Popen(worker_command(1, new_node_name()), cwd=ROOT, env=env,
+                                  stdout=open(root / "worker.log", "wb"), stderr=subprocess.STDOUT,
+                                  start_new_session=True)
         running = _submit_running_job(port, root)
         busy = latency_phase(port, paths + [f"/api/jobs/{running}"], clients=args.clients,
                              max_requests=args.requests, max_seconds=args.seconds)

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "posestudio.commands.track_mot",
     "posestudio.commands.process",
     "posestudio.commands.serve",
+    "posestudio.commands.worker",
 )
 
 

@@ -19,6 +19,7 @@ import time
 
 import config
 from config import Settings
+from posestudio.commands.worker import new_node_name, worker_command
 
 GRACE_S = 10.0
 
@@ -58,12 +59,6 @@ def _no_control_socket() -> list[str]:
     return ["--no-control-socket"] if (major, minor) >= (25, 1) else []
 
 
-def worker_command(concurrency: int) -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-            "--pool", "prefork", "--concurrency", str(concurrency), "--hostname", "posestudio@%h",
-            "--loglevel", "INFO"]
-
-
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     port = args.port if args.port is not None else settings.port
@@ -73,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
               "pick another with --port (or PORT)", file=sys.stderr)
         return 1
     children = {
-        "worker": _spawn(worker_command(args.concurrency or settings.worker_concurrency)),
+        "worker": _spawn(worker_command(args.concurrency or settings.worker_concurrency, new_node_name())),
         "web": _spawn(web_command(args.host, port, workers=args.workers, threads=args.threads)),
     }
     stop = _StopFlag()

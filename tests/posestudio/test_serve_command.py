@@ -14,44 +14,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+from serve_process import ROOT, alive, descendants, free_port
 
 
 def test_serve_starts_web_and_worker_and_sigint_stops_both(tmp_path):
     if not (ROOT / "app.py").is_file():
         pytest.skip("app.py (the web app) is not part of this build yet")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")}
     env.update(POSESTUDIO_INSTANCE_DIR=str(tmp_path / "instance"), POSESTUDIO_UPLOADS_DIR=str(tmp_path / "up"),
                POSESTUDIO_OUTPUTS_DIR=str(tmp_path / "out"), PORT=str(port), PYTHONUNBUFFERED="1")
@@ -67,7 +36,7 @@ def test_serve_starts_web_and_worker_and_sigint_stops_both(tmp_path):
             text = (tmp_path / "serve.log").read_text(errors="replace")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
             assert response.status == 200 and b"<html" in response.read().lower()
-        while "posestudio@" not in text or " ready." not in text:  # the worker is up too
+        while "posestudio-" not in text or " ready." not in text:  # the worker is up too
             assert time.monotonic() < deadline, text
             time.sleep(0.2)
             text = (tmp_path / "serve.log").read_text(errors="replace")
@@ -76,13 +45,13 @@ def test_serve_starts_web_and_worker_and_sigint_stops_both(tmp_path):
             assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700, folder
         for name in ("posestudio.sqlite3", "secret_key"):
             assert stat.S_IMODE((tmp_path / "instance" / name).stat().st_mode) == 0o600, name
-        family = _descendants(proc.pid)
-        commands = [Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ") for p in family if _alive(p)]
+        family = descendants(proc.pid)
+        commands = [Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ") for p in family if alive(p)]
         assert any(b"gunicorn" in c for c in commands) and any(b"celery" in c for c in commands)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
         time.sleep(0.2)
-        assert [p for p in family if _alive(p)] == [], "children left behind"
+        assert [p for p in family if alive(p)] == [], "children left behind"
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
     finally:

@@ -1,0 +1,59 @@
+"""``posestudio worker``: one Celery worker for video jobs, under a node name of its own.
+
+Every worker process gets a new node name, ``posestudio-<8 hex digits>@<host>``. The job store
+records which node runs a job, and a node name is declared dead only when that very worker has
+exited (a worker's start-up recovery requeues the running jobs of its own name; ``posestudio
+serve`` does it for a worker it saw die). With one fixed name per host, a second worker started
+beside a live one took the live one's running jobs for orphans and ran them again from frame 0.
+
+The Celery command line is built here only (:func:`worker_command`); ``posestudio serve`` and
+the benchmarks use it too.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import sys
+
+import config
+from config import Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "worker", help="run a Celery worker for video jobs (under a new, unique node name)",
+        description="Run the Celery worker that processes video jobs, named "
+        "posestudio-<8 hex digits>@<host> (printed first), so workers never take each other's "
+        "running jobs for orphans. Configuration comes from the environment (see the README).")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="video jobs processed at once (default: $WORKER_CONCURRENCY, else 1)")
+    parser.set_defaults(run=run)
+
+
+def new_node_name() -> str:
+    """A Celery node name no other worker process has: ``posestudio-<8 hex>@<host name>``.
+
+    The host part is what Celery's ``%h`` would give (``socket.gethostname()``), spelled out so
+    that the caller knows the exact name the job store will record."""
+    return f"posestudio-{secrets.token_hex(4)}@{socket.gethostname()}"
+
+
+def worker_command(concurrency: int, node_name: str) -> list[str]:
+    """The ``celery worker`` command line (run it with ``cwd=config.ROOT``)."""
+    return [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
+            "--pool", "prefork", "--concurrency", str(concurrency), "--hostname", node_name,
+            "--loglevel", "INFO"]
+
+
+def run(args: argparse.Namespace) -> int:
+    concurrency = args.concurrency or Settings.from_env().worker_concurrency
+    if concurrency < 1:
+        print(f"posestudio worker: --concurrency must be at least 1, got {concurrency}", file=sys.stderr)
+        return 2
+    node_name = new_node_name()
+    print(f"posestudio worker: node name {node_name}", flush=True)
+    command = worker_command(concurrency, node_name)
+    os.chdir(config.ROOT)
+    os.execv(command[0], command)  # the worker is this process: signals reach Celery directly
