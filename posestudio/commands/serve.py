@@ -1,25 +1,31 @@
 """``posestudio serve``: the web app (gunicorn, gthread workers) and one Celery worker, together.
 
-Both run as child processes, each in its own process group. Ctrl-C (SIGINT) or SIGTERM stops
-them: the web server and the worker get SIGTERM (graceful), then, if they are still there after
-a grace period, the worker gets SIGQUIT (cold shutdown: a running job is recovered by the next
-worker start) and finally whatever is left of either group gets SIGKILL. No orphans stay behind.
-With neither ``REDIS_URL`` nor ``CELERY_BROKER_URL`` set, the worker uses the embedded
-filesystem broker under the instance folder, so nothing else has to run.
+Both run as child processes, each in its own process group. The worker is supervised
+(:mod:`posestudio.worker_supervisor`): when it dies it is restarted with a back-off while the
+web server keeps serving, and the jobs it was running are requeued. The web server dying is
+fatal: serve stops the worker and exits with 1 (gunicorn's master already replaces its own
+worker processes; a master that died needs a person or an outer supervisor such as systemd or
+a container's restart policy).
+
+Ctrl-C (SIGINT) or SIGTERM stops both: the web server and the worker get SIGTERM (graceful),
+then, if they are still there after a grace period, the worker gets SIGQUIT (cold shutdown) and
+finally whatever is left of either group gets SIGKILL. No orphans stay behind, and a job the
+worker was still running is queued again for the next start. With neither ``REDIS_URL`` nor
+``CELERY_BROKER_URL`` set, the worker uses the embedded filesystem broker under the instance
+folder, so nothing else has to run.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
 
-import config
 from config import Settings
-from posestudio.commands.worker import new_node_name, worker_command
+from posestudio import process_groups
+from posestudio.worker_supervisor import WorkerSupervisor
 
 GRACE_S = 10.0
 
@@ -27,8 +33,9 @@ GRACE_S = 10.0
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve", help="start the web app and a worker (Ctrl-C stops both)",
-        description="Start the web app with gunicorn and one Celery worker. Configuration comes "
-        "from the environment (see the README); the queue is Redis when REDIS_URL is set, "
+        description="Start the web app with gunicorn and one Celery worker; a worker that dies is "
+        "restarted (its jobs are queued again) while the web app keeps serving. Configuration "
+        "comes from the environment (see the README); the queue is Redis when REDIS_URL is set, "
         "otherwise an embedded filesystem queue under the instance folder.")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: %(default)s; 0.0.0.0 for all)")
@@ -67,22 +74,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"posestudio serve: port {port} on {args.host} is in use; stop what uses it or "
               "pick another with --port (or PORT)", file=sys.stderr)
         return 1
-    children = {
-        "worker": _spawn(worker_command(args.concurrency or settings.worker_concurrency, new_node_name())),
-        "web": _spawn(web_command(args.host, port, workers=args.workers, threads=args.threads)),
-    }
-    stop = _StopFlag()
+    stop = _StopFlag()  # before the children exist: a Ctrl-C from here on stops them in order
+    worker = WorkerSupervisor(settings, args.concurrency or settings.worker_concurrency)
+    web = None
     try:
-        if not _wait_until_listening(args.host, port, children, stop):
-            return _shutdown(children, failed=not stop)
-        shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-        print(f"Pose Studio is running at http://{shown}:{port}  (Ctrl-C stops it)", flush=True)
-        while not stop and all(p.poll() is None for p in children.values()):
-            time.sleep(0.3)
-        return _shutdown(children, failed=not stop)
+        worker.start()
+        web = process_groups.spawn(web_command(args.host, port, workers=args.workers,
+                                               threads=args.threads))
+        if _wait_until_listening(args.host, port, web, worker, stop):
+            shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+            print(f"Pose Studio is running at http://{shown}:{port}  (Ctrl-C stops it)", flush=True)
+            while not stop and web.poll() is None:
+                worker.tick()
+                time.sleep(0.3)
+        return _shutdown(web, worker, failed=not stop)
     finally:
+        if web is not None:
+            process_groups.kill_group(web)
+        worker.stopped()
         stop.restore()
-        _kill_groups(children)
 
 
 def _prepare(settings: Settings) -> None:
@@ -95,11 +105,6 @@ def _prepare(settings: Settings) -> None:
     JobStore(settings.effective_database_url).close()
 
 
-def _spawn(command: list[str]) -> subprocess.Popen:
-    # Own process group: a terminal's Ctrl-C reaches only us, and we stop the children in order.
-    return subprocess.Popen(command, cwd=config.ROOT, start_new_session=True)
-
-
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -110,13 +115,14 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _wait_until_listening(host: str, port: int, children: dict, stop: "_StopFlag",
-                          timeout_s: float = 60.0) -> bool:
+def _wait_until_listening(host: str, port: int, web: subprocess.Popen, worker: WorkerSupervisor,
+                          stop: "_StopFlag", timeout_s: float = 60.0) -> bool:
     target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not stop:
-        if any(p.poll() is not None for p in children.values()):
+        if web.poll() is not None:
             return False
+        worker.tick()
         try:
             socket.create_connection((target, port), timeout=0.5).close()
             return True
@@ -125,48 +131,19 @@ def _wait_until_listening(host: str, port: int, children: dict, stop: "_StopFlag
     return False
 
 
-def _shutdown(children: dict[str, subprocess.Popen], *, failed: bool) -> int:
+def _shutdown(web: subprocess.Popen, worker: WorkerSupervisor, *, failed: bool) -> int:
     """Stop both children (see the module docstring); 0 after a requested stop, else 1."""
-    for name, proc in children.items():
-        if failed and proc.poll() is not None:
-            print(f"posestudio serve: the {name} process exited with code {proc.returncode}; "
-                  "stopping", file=sys.stderr)
-        _signal(proc, signal.SIGTERM)
-    _wait_all(children.values(), GRACE_S)
-    _signal(children["worker"], signal.SIGQUIT)
-    _wait_all(children.values(), 5.0)
-    _kill_groups(children)
-    return 1 if failed else 0
-
-
-def _signal(proc: subprocess.Popen, signum: int) -> None:
-    if proc.poll() is None:
-        try:
-            proc.send_signal(signum)
-        except ProcessLookupError:
-            pass
-
-
-def _wait_all(procs, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    for proc in procs:
-        try:
-            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-
-
-def _kill_groups(children: dict[str, subprocess.Popen]) -> None:
-    """SIGKILL anything left in the children's process groups (pool processes included)."""
-    for proc in children.values():
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+    if failed and web.poll() is not None:
+        print(f"posestudio serve: the web server exited with code {web.returncode}; stopping",
+              file=sys.stderr)
+    running = [proc for proc in (web, worker.proc) if proc is not None]
+    for proc in running:
+        process_groups.send(proc, signal.SIGTERM)
+    process_groups.wait_all(running, GRACE_S)
+    if worker.proc is not None:
+        process_groups.send(worker.proc, signal.SIGQUIT)
+    process_groups.wait_all(running, 5.0)
+    return 1 if failed else 0  # the caller kills what is left of both groups
 
 
 class _StopFlag:

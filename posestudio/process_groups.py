@@ -1,0 +1,83 @@
+"""Child processes in process groups of their own, and making sure such a group is gone.
+
+``posestudio serve`` starts the web server and the worker each as the leader of a new process
+group (``start_new_session``), so a terminal's Ctrl-C reaches only serve, and everything a
+child started (gunicorn's workers, Celery's pool processes) can be stopped together, even after
+the leader itself died and left its children behind.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import config
+
+
+def spawn(command: list[str]) -> subprocess.Popen:
+    """Start ``command`` in the project folder as the leader of a new process group."""
+    return subprocess.Popen(command, cwd=config.ROOT, start_new_session=True)
+
+
+def send(proc: subprocess.Popen, signum: int) -> None:
+    """Send ``signum`` to ``proc`` if it is still running."""
+    if proc.poll() is None:
+        try:
+            proc.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+
+def wait_all(procs, timeout_s: float) -> None:
+    """Wait until every process in ``procs`` has exited, or ``timeout_s`` has passed."""
+    deadline = time.monotonic() + timeout_s
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def kill_group(proc: subprocess.Popen, *, timeout_s: float = 5.0) -> bool:
+    """SIGKILL everything left in ``proc``'s process group (``proc`` leads it) and wait, for at
+    most ``timeout_s``, until none of it is left; True when the group is gone.
+
+    Members whose leader died were handed to init, which reaps them; where this process is
+    init's stand-in (PID 1 in a container) it reaps them itself."""
+    pgid = proc.pid
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    deadline = time.monotonic() + timeout_s
+    while True:
+        proc.poll()  # the leader is reaped by its Popen, which keeps its exit code
+        _reap_own_members(pgid)
+        try:
+            os.killpg(pgid, 0)  # zombies count: the group is gone once they are reaped
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+def _reap_own_members(pgid: int) -> None:
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid, ppid, group = int(entry.name), int(fields[1]), int(fields[2])
+        if ppid == me and group == pgid and pid != pgid:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
