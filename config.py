@@ -19,14 +19,17 @@ DEFAULT_UPLOADS_DIR = ROOT / "uploads"
 DEFAULT_INSTANCE_DIR = ROOT / "instance"
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int | None = None) -> int:
     value = env.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValueError(f"environment variable {name} must be an integer, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ValueError(f"environment variable {name} must be at least {minimum}, got {number}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,11 @@ class Settings:
     broker_url: str | None = None
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     max_upload_bytes: int = 2 * 1024**3
+    # Uploads (bodies over 64 KiB) one web process receives at once; more get a 503 at once, so
+    # threads stay free for pages (posestudio serve: 8 threads per process).
+    upload_slots: int = 4
+    # Each 64 KiB of an upload must arrive within this many seconds, or the client is cut off (408).
+    upload_read_timeout_s: int = 30
     worker_concurrency: int = 1
     job_soft_time_limit_s: int = 6 * 3600
     job_hard_time_limit_s: int = 6 * 3600 + 300
@@ -79,6 +87,8 @@ class Settings:
             broker_url=env.get("CELERY_BROKER_URL") or env.get("REDIS_URL") or None,
             secret_key=secret_key,
             max_upload_bytes=_int(env, "MAX_UPLOAD_MB", defaults.max_upload_bytes // 1024**2) * 1024**2,
+            upload_slots=_int(env, "UPLOAD_SLOTS", defaults.upload_slots, minimum=1),
+            upload_read_timeout_s=_int(env, "UPLOAD_READ_TIMEOUT_S", defaults.upload_read_timeout_s, minimum=1),
             worker_concurrency=_int(env, "WORKER_CONCURRENCY", defaults.worker_concurrency),
             job_soft_time_limit_s=_int(env, "JOB_SOFT_TIME_LIMIT_S", defaults.job_soft_time_limit_s),
             job_hard_time_limit_s=_int(env, "JOB_HARD_TIME_LIMIT_S", defaults.job_hard_time_limit_s),

@@ -36,10 +36,12 @@ def _add_security_headers(response: Response) -> Response:
 
 
 def register_web(app: Flask) -> None:
-    """Install CSRF/session hooks, streamed uploads, error pages and every blueprint on ``app``."""
+    """Install CSRF/session hooks, streamed uploads, error pages and every blueprint on ``app``,
+    behind the guard against slow and stalled uploads (``web.slow_clients``)."""
     from web import admin, api, outputs, pages
     from web.errors import init_errors
     from web.session import init_session
+    from web.slow_clients import SlowClientGuard
     from web.uploads import init_uploads
 
     init_uploads(app)
@@ -49,3 +51,6 @@ def register_web(app: Flask) -> None:
     app.add_template_filter(outputs.screenshot_label, "shot_label")
     for blueprint in (pages.bp, api.bp, outputs.bp, admin.bp):
         app.register_blueprint(blueprint)
+    settings = app.extensions["posestudio"].settings
+    app.wsgi_app = SlowClientGuard(app.wsgi_app, upload_slots=settings.upload_slots,
+                                   read_timeout_s=settings.upload_read_timeout_s)

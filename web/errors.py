@@ -12,6 +12,7 @@ TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",
+    408: "That upload was too slow",
     413: "That file is too large",
     422: "That file is not a video we can read",
     503: "The job queue is not reachable",
