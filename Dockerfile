@@ -31,5 +31,5 @@ VOLUME ["/data/instance", "/data/uploads", "/data/outputs"]
 EXPOSE 5000
 
 # The web app and one worker in one container (embedded queue unless REDIS_URL is set).
-# docker-compose.yml instead runs gunicorn and `celery worker` as separate services on Redis.
+# docker-compose.yml instead runs gunicorn and `posestudio worker` as separate services on Redis.
 CMD ["posestudio", "serve", "--host", "0.0.0.0"]
