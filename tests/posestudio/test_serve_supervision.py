@@ -70,3 +70,27 @@ def test_a_killed_worker_is_restarted_and_its_job_recovered_while_pages_answer(t
         family = descendants(serve.proc.pid)
         assert serve.stop() == 0
         assert [p for p in family if alive(p)] == [], "children left behind"
+
+
+def test_a_job_still_running_at_ctrl_c_is_queued_again_for_the_next_start(tmp_path, videos_dir, model_path):
+    serve = ServeProcess(tmp_path, POSESTUDIO_MODEL_PATH=str(model_path), JOB_STALE_AFTER_S="600")
+    store = None
+    try:
+        serve.wait_ready()
+        store = JobStore(Settings.from_env(serve.env).effective_database_url)
+        job_id = serve.upload(videos_dir / CLIP, net_height="184")["id"]
+        deadline = time.monotonic() + 180
+        while not ((job := store.get(job_id)).state is JobState.RUNNING and job.frames_done > 0):
+            assert time.monotonic() < deadline and not job.is_finished, (job, serve.log()[-3000:])
+            time.sleep(0.1)
+        # Paused, so the worker's warm shutdown cannot let it finish first, however fast the machine.
+        for pid in descendants(_celery_main(serve.proc.pid)):
+            os.kill(pid, signal.SIGSTOP)
+        assert serve.stop() == 0
+        requeued = store.get(job_id)
+        assert (requeued.state, requeued.attempts) == (JobState.QUEUED, 2)
+        assert f"sent 1 job(s) of {job.worker} to the queue again: {job_id}" in serve.log()
+    finally:
+        if store is not None:
+            store.close()
+        serve.stop()
