@@ -48,6 +48,10 @@ class UploadTooSlow(RequestTimeout):
             "Try again on a steadier connection.")
 
 
+def _step_size(left: int | None) -> int:
+    return READ_STEP_BYTES if left is None else min(left, READ_STEP_BYTES)
+
+
 class _GuardedInput:
     """``wsgi.input`` read in steps the watchdog can time; :meth:`cut_off` ends a slow client."""
 
@@ -80,7 +84,7 @@ class _GuardedInput:
         left = None if size is None or size < 0 else size
         parts = []
         while left is None or left > 0:
-            chunk = self._step(self._stream.read, READ_STEP_BYTES if left is None else min(left, READ_STEP_BYTES))
+            chunk = self._step(self._stream.read, _step_size(left))
             if not chunk:
                 break
             parts.append(chunk)
@@ -92,7 +96,7 @@ class _GuardedInput:
         left = None if size is None or size < 0 else size
         parts = []
         while left is None or left > 0:
-            chunk = self._step(self._stream.readline, READ_STEP_BYTES if left is None else min(left, READ_STEP_BYTES))
+            chunk = self._step(self._stream.readline, _step_size(left))
             parts.append(chunk)
             if not chunk or chunk.endswith(b"\n"):
                 break
