@@ -16,8 +16,10 @@ middleware around the Flask app, sets two rules:
   socket, the blocked read returns, and the request ends with a 408 naming the limit. The
   upload's partial file is removed as for any failed upload (``web.uploads``).
 
-Cutting needs the client's socket, which gunicorn (``gunicorn.socket``) and werkzeug's server
-(``werkzeug.socket``) put in the WSGI environ; elsewhere the slots still apply.
+Both act where the server hands the app its client socket in the WSGI environ: gunicorn
+(``gunicorn.socket``) and werkzeug's server (``werkzeug.socket``). Without one there is no
+socket to cut and no server thread to keep free (Flask's test client, which also leaves
+responses unclosed, and so would never give a slot back), and the guard stands aside.
 """
 from __future__ import annotations
 
@@ -55,7 +57,7 @@ def _step_size(left: int | None) -> int:
 class _GuardedInput:
     """``wsgi.input`` read in steps the watchdog can time; :meth:`cut_off` ends a slow client."""
 
-    def __init__(self, stream: Any, sock: socket.socket | None, read_timeout_s: float) -> None:
+    def __init__(self, stream: Any, sock: socket.socket, read_timeout_s: float) -> None:
         self._stream, self._sock, self._timeout_s = stream, sock, read_timeout_s
         self.step_started: float | None = None  # monotonic time; None while no read is pending
         self.cut = False
@@ -196,9 +198,9 @@ class SlowClientGuard:
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         length = _declared_length(environ)
-        if length == 0:
-            return self.app(environ, start_response)
         sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+        if length == 0 or sock is None:
+            return self.app(environ, start_response)
         needs_slot = length is None or length > SMALL_BODY_BYTES
         if needs_slot and not self._slots.acquire(blocking=False):
             return _AfterClose(self._busy(environ, start_response), lambda: shut_read_side(sock))
