@@ -1,10 +1,10 @@
 """``posestudio worker``: one Celery worker for video jobs, under a node name of its own.
 
 Every worker process gets a new node name, ``posestudio-<8 hex digits>@<host>``. The job store
-records which node runs a job, and a node name is declared dead only when that very worker has
-exited (a worker's start-up recovery requeues the running jobs of its own name; ``posestudio
-serve`` does it for a worker it saw die). With one fixed name per host, a second worker started
-beside a live one took the live one's running jobs for orphans and ran them again from frame 0.
+records which node runs a job, and a node name is declared dead only by whoever saw that very
+process exit (``posestudio serve`` for the worker it runs, see ``workers.recovery``). With one
+fixed name per host, a second worker's start-up took the live one's running jobs for its dead
+predecessor's and ran them again from frame 0.
 
 The Celery command line is built here only (:func:`worker_command`); ``posestudio serve`` and
 the benchmarks use it too.
