@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
@@ -166,10 +167,16 @@ def contiguous_runs(frames: np.ndarray, present: np.ndarray) -> list[tuple[int, 
 
 
 def _butterworth(run: np.ndarray, fps: float, settings: SmoothingSettings) -> np.ndarray:
-    cutoff = effective_cutoff(settings.cutoff_hz, fps)
-    sos = butter(settings.order, cutoff, btype="low", fs=fps, output="sos")
-    default_padlen = 3 * (2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum()))
+    sos, default_padlen = _design(settings.order, effective_cutoff(settings.cutoff_hz, fps), float(fps))
     return sosfiltfilt(sos, run, axis=0, padlen=min(default_padlen, len(run) - 1))
+
+
+@lru_cache(maxsize=32)
+def _design(order: int, cutoff_hz: float, fps: float) -> tuple[np.ndarray, int]:
+    """The low-pass's second-order sections and sosfiltfilt's default padding (designed once;
+    sosfiltfilt only reads them)."""
+    sos = butter(order, cutoff_hz, btype="low", fs=fps, output="sos")
+    return sos, 3 * (2 * len(sos) + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum())))
 
 
 def _one_euro(run: np.ndarray, fps: float, settings: SmoothingSettings) -> np.ndarray:
