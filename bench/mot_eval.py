@@ -1,7 +1,8 @@
 """Score our SORT against the SORT reference's outputs on MOT15 sequences with py-motmetrics.
 
     .venv/bin/python bench/mot_eval.py [--max-age 3 --min-hits 3 --iou-threshold 0.3]
-        [--low-score-threshold 0.9] [--oru] [--ocr] [--lost-track-buffer-s 0.3] [--ablation]
+        [--low-score-round --low-score-threshold 0.6] [--oru] [--ocr]
+        [--buffer --lost-track-buffer-s 1.0] [--ablation]
 
 Runs :func:`tracking.track_detections` on ``../shared/data/mot/MOT15/train/<seq>/det/det.txt``
 (all detections, as the reference's script feeds them), scores it and the reference results in
@@ -92,13 +93,13 @@ def main() -> int:
     parser.add_argument("--max-age", type=int, default=3)
     parser.add_argument("--min-hits", type=int, default=3)
     parser.add_argument("--iou-threshold", type=float, default=0.3)
-    parser.add_argument("--low-score-threshold", type=float, default=0.9,
-                        help="score below which detections wait for the second round (default 0.9)")
+    parser.add_argument("--low-score-threshold", type=float, default=0.6,
+                        help="score below which detections wait for the second round (default 0.6, ByteTrack's)")
     parser.add_argument("--low-score-round", action="store_true", help="switch on the low-score round")
     parser.add_argument("--oru", action="store_true", help="OC-SORT observation-centric re-update")
     parser.add_argument("--ocr", action="store_true", help="OC-SORT observation-centric recovery")
-    parser.add_argument("--lost-track-buffer-s", type=float, default=0.3,
-                        help="lost-track buffer in seconds (default 0.3)")
+    parser.add_argument("--lost-track-buffer-s", type=float, default=1.0,
+                        help="lost-track buffer in seconds (default 1.0)")
     parser.add_argument("--buffer", action="store_true", help="use --lost-track-buffer-s instead of --max-age")
     parser.add_argument("--ablation", action="store_true", help="also score each addition alone and all together")
     args = parser.parse_args()
