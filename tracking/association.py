@@ -20,15 +20,22 @@ class Assignment:
     unmatched_tracks: np.ndarray
 
 
-def associate(similarity: np.ndarray, threshold: float) -> Assignment:
+def associate(similarity: np.ndarray, threshold: float, *, admissible: np.ndarray | None = None) -> Assignment:
     """Match detections (rows) to tracks (columns) of ``similarity`` float ``(D, T)``.
 
     The assignment maximises the total similarity (Hungarian method, scipy's
     ``linear_sum_assignment``); pairs whose similarity is below ``threshold`` are then
     rejected, leaving both sides unmatched, as in SORT. When every row and column has at most
     one entry above the threshold the obvious pairs are taken directly.
+
+    admissible: optional bool ``(D, T)``; pairs where it is False are never matched (they are
+    left out of the assignment, so the most admissible pairs are matched first, then the
+    highest total similarity among them). Used when a gate (e.g. IoU) and a ranking (IoU
+    blended with appearance) differ.
     """
     sim = np.asarray(similarity, dtype=np.float64)
+    if admissible is not None:
+        sim = np.where(admissible, sim, np.minimum(threshold, 0.0) - 1.0 - float(sim.size))
     n_det, n_trk = sim.shape
     if n_det == 0 or n_trk == 0:
         pairs = np.empty((0, 2), dtype=np.intp)

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -106,13 +107,17 @@ def frames(rows: np.ndarray, *, min_score: float | None = None,
 
 
 def track_detections(rows: np.ndarray, *, max_age: int = 1, min_hits: int = 3, iou_threshold: float = 0.3,
-                     min_score: float | None = None) -> list[MotRecord]:
+                     min_score: float | None = None, **tracker_options: Any) -> list[MotRecord]:
     """Run a fresh :class:`Sort` over detection rows (from :func:`read_mot`); return results
-    rows in frame order. Boxes are SORT's Kalman estimates, scores the matched detections'."""
-    tracker = Sort(max_age=max_age, min_hits=min_hits, iou_threshold=iou_threshold)
+    rows in frame order. Boxes are SORT's Kalman estimates, scores the matched detections'.
+    ``tracker_options`` are :class:`Sort`'s other keyword options (``low_score_threshold``,
+    ``observation_reupdate``, ``lost_track_buffer_s`` with ``fps``, ...)."""
+    tracker = Sort(max_age=max_age, min_hits=min_hits, iou_threshold=iou_threshold, **tracker_options)
     records: list[MotRecord] = []
     for frame, boxes, scores in frames(rows, min_score=min_score):
         for obj in tracker.update(boxes, scores):
+            if obj.track_id is None:
+                continue
             x1, y1, x2, y2 = (float(v) for v in obj.box)
             records.append(MotRecord(frame, obj.track_id, x1, y1, x2 - x1, y2 - y1,
                                      -1.0 if obj.score is None else obj.score))
