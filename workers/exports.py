@@ -5,12 +5,17 @@ Files (names fixed, see :data:`EXPORT_FILE_NAMES`):
 - ``keypoints.json``: ``{"video": ..., "options": ..., "model": ..., "categories": [...],
   "annotations": [COCO-results-style entries], "summary": {...}}``. Each annotation:
   ``image_id`` (source frame index), ``category_id`` 1, ``track_id`` (null while unconfirmed),
-  ``time_s``, ``keypoints`` (51 values: x, y, confidence for the 17 COCO keypoints; 0, 0, 0 when
-  missing), ``score`` (person score), ``bbox`` ``[x, y, w, h]`` (whole-person box).
+  ``time_s``, ``keypoints`` (51 values: x, y, confidence for the 17 COCO keypoints, smoothed
+  over the track; 0, 0, 0 when missing), ``keypoints_raw`` (the same as detected, before
+  smoothing; 0, 0, 0 where nothing was detected), ``interpolated`` (true when the person was not
+  detected in this frame and the entry fills a short gap), ``score`` (person score), ``bbox``
+  ``[x, y, w, h]`` (whole-person box of ``keypoints``).
 - ``keypoints.csv``: tidy long format, one row per visible joint:
-  ``frame, time_s, track_id, person, joint, x, y, score`` (``person`` = rank of the person in
-  its frame, so people without a track ID stay distinguishable; ``track_id`` empty when
-  unconfirmed; ``joint`` a COCO-17 name; ``score`` the joint confidence).
+  ``frame, time_s, track_id, person, joint, x, y, score, x_raw, y_raw, interpolated``
+  (``person`` = rank of the person in its frame, so people without a track ID stay
+  distinguishable; ``track_id`` empty when unconfirmed; ``joint`` a COCO-17 name; ``x, y``
+  smoothed; ``score`` the joint confidence; ``x_raw, y_raw`` as detected, empty where the joint
+  was filled in; ``interpolated`` 1 where the joint was filled in, else 0).
 - ``openpose_json.zip``: one OpenPose-format JSON per frame, ``<stem>_<frame:012d>_keypoints.json``
   (the stem cut so that every entry's name is at most 255 bytes of UTF-8: ``unzip`` can write
   it) with ``person_id`` ``[track_id]`` (``[-1]`` while unconfirmed) and 18 x 3
@@ -40,7 +45,8 @@ OPENPOSE_ZIP = "openpose_json.zip"
 TRACKS_MOT = "tracks_mot.txt"
 EXPORT_FILE_NAMES = (KEYPOINTS_JSON, KEYPOINTS_CSV, OPENPOSE_ZIP, TRACKS_MOT)
 
-CSV_COLUMNS = ("frame", "time_s", "track_id", "person", "joint", "x", "y", "score")
+CSV_COLUMNS = ("frame", "time_s", "track_id", "person", "joint", "x", "y", "score", "x_raw", "y_raw",
+               "interpolated")
 
 COCO_SKELETON = (  # 1-based COCO limb list, as in person_keypoints annotations
     (16, 14), (14, 12), (17, 15), (15, 13), (12, 13), (6, 12), (7, 13), (6, 7), (6, 8),
@@ -52,16 +58,34 @@ COCO_SKELETON = (  # 1-based COCO limb list, as in person_keypoints annotations
 class FramePerson:
     """One person in one frame, as exported.
 
-    person: the skeleton (parts below the keypoint threshold already removed).
-    box: whole-person detection box (x1, y1, x2, y2), pixels.
-    track_id: the confirmed SORT ID, or None while the track is not (yet) confirmed.
-    track_box: the tracker's box (x1, y1, x2, y2) for a confirmed track, else None.
+    person: the skeleton as drawn (smoothed over its track; parts below the keypoint threshold
+        already removed).
+    box: whole-person box (x1, y1, x2, y2) of ``person``, pixels.
+    track_id: the person's ID, or None for a detection no track took.
+    track_box: the track's box (x1, y1, x2, y2) for a tracked person, else None.
+    raw: the keypoints as detected, float ``(K, 3)`` (zeros where nothing was detected);
+        None = the same as ``person.keypoints``.
+    interpolated: the person was not detected in this frame; the entry fills a gap.
+    joint_interpolated: bool ``(K,)`` per keypoint (None = none).
     """
 
     person: Person
     box: tuple[float, float, float, float]
     track_id: int | None = None
     track_box: tuple[float, float, float, float] | None = None
+    raw: np.ndarray | None = None
+    interpolated: bool = False
+    joint_interpolated: np.ndarray | None = None
+
+    @property
+    def raw_person(self) -> Person:
+        return self.person if self.raw is None else Person(keypoints=self.raw, score=self.person.score)
+
+    def coco_joint_interpolated(self) -> np.ndarray:
+        """bool ``(17,)``: which COCO-17 joints were filled in."""
+        if self.joint_interpolated is None:
+            return np.zeros(len(COCO17_FROM_OPENPOSE), dtype=bool)
+        return np.asarray(self.joint_interpolated, dtype=bool)[list(COCO17_FROM_OPENPOSE)]
 
 
 def _r(value: float, digits: int = 2) -> float:
@@ -87,6 +111,7 @@ class KeypointsJsonWriter:
             entry = {
                 "image_id": frame_index, "category_id": 1, "track_id": fp.track_id,
                 "time_s": round(time_s, 6), "keypoints": fp.person.coco_keypoints_flat(),
+                "keypoints_raw": fp.raw_person.coco_keypoints_flat(), "interpolated": fp.interpolated,
                 "score": _r(fp.person.score, 4),
                 "bbox": [_r(x1), _r(y1), _r(x2 - x1), _r(y2 - y1)],
             }
@@ -114,10 +139,13 @@ class KeypointsCsvWriter:
         time_text = f"{time_s:.6f}"
         for rank, fp in enumerate(people):
             track = "" if fp.track_id is None else fp.track_id
-            for name, (x, y, c) in zip(COCO17_NAMES, fp.person.to_coco17()):
+            joints = zip(COCO17_NAMES, fp.person.to_coco17(), fp.raw_person.to_coco17(),
+                         fp.coco_joint_interpolated())
+            for name, (x, y, c), (x_raw, y_raw, c_raw), filled in joints:
                 if c > 0:
+                    raw = (f"{x_raw:.2f}", f"{y_raw:.2f}") if c_raw > 0 else ("", "")
                     self._csv.writerow((frame_index, time_text, track, rank, name,
-                                        f"{x:.2f}", f"{y:.2f}", f"{c:.4f}"))
+                                        f"{x:.2f}", f"{y:.2f}", f"{c:.4f}", *raw, int(filled)))
 
     def close(self) -> None:
         self._file.close()

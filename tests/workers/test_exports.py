@@ -123,3 +123,32 @@ def test_openpose_zip_extracts_whatever_the_length_of_the_video_name(tmp_path: P
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "unzip").iterdir())) == 2
+
+
+def test_filled_and_smoothed_people_keep_their_raw_keypoints_and_flags(tmp_path: Path) -> None:
+    """A smoothed person carries what was detected beside it; a filled frame says so in the JSON
+    and per joint in the CSV (raw columns empty where nothing was detected)."""
+    smoothed = person(12, 2.0)
+    raw = person(10, 2.0).keypoints.copy()
+    filled_joints = np.zeros(18, dtype=bool)
+    filled_joints[[0, 5]] = True  # nose (COCO 0) and left shoulder (COCO 5) were filled in
+    raw[filled_joints] = 0.0
+    writers = ExportWriters(tmp_path, video_stem="clip", header={})
+    writers.write_frame(0, 0.0, [FramePerson(smoothed, (5, 90, 40, 200), 1, (5, 90, 40, 200), raw=raw,
+                                             joint_interpolated=filled_joints)])
+    gap = FramePerson(smoothed, (5, 90, 40, 200), 1, (5, 90, 40, 200), raw=np.zeros((18, 3)),
+                      interpolated=True, joint_interpolated=np.ones(18, dtype=bool))
+    writers.write_frame(1, 0.1, [gap])
+    writers.close()
+    anns = json.loads((tmp_path / "keypoints.json").read_text())["annotations"]
+    assert [a["interpolated"] for a in anns] == [False, True]
+    assert anns[0]["keypoints"][:2] == [12.0, 100.0] and anns[0]["keypoints_raw"][:3] == [0, 0, 0]
+    assert anns[0]["keypoints_raw"][3:5] == [10 + 15, 100 + 5 * 15]  # left eye (OpenPose 15), raw
+    assert set(anns[1]["keypoints_raw"]) == {0}
+    with open(tmp_path / "keypoints.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    first = {r["joint"]: r for r in rows if r["frame"] == "0"}
+    assert (first["nose"]["x"], first["nose"]["x_raw"], first["nose"]["interpolated"]) == ("12.00", "", "1")
+    assert (first["left_eye"]["x"], first["left_eye"]["x_raw"], first["left_eye"]["interpolated"]) == (
+        "27.00", "25.00", "0")
+    assert {r["interpolated"] for r in rows if r["frame"] == "1"} == {"1"}
