@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
 
 from config import Settings
+from workers.memory import return_freed_memory_at_once
 
 #: How long past the hard time limit Redis waits before redelivering an unacknowledged job.
 VISIBILITY_MARGIN_S = 3600
@@ -86,6 +87,12 @@ def app_for(settings: Settings) -> Celery:
     if key not in _apps:
         _apps[key] = create_celery(settings)
     return _apps[key]
+
+
+@signals.worker_process_init.connect
+def _return_freed_memory(**_kwargs) -> None:
+    """Each job process gives freed memory back at once (see workers.memory)."""
+    return_freed_memory_at_once()
 
 
 celery_app = create_celery(Settings.from_env())
