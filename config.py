@@ -32,6 +32,70 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int | None
     return number
 
 
+def _limit(env: Mapping[str, str], name: str, default: int | None) -> int | None:
+    """A limit from the environment: a whole number >= 0, where 0 means no limit."""
+    if env.get(name) in (None, ""):
+        return default
+    value = _int(env, name, 0)
+    if value < 0:
+        raise ValueError(f"environment variable {name} must be 0 (no limit) or more, got {value}")
+    return value or None
+
+
+@dataclass(frozen=True)
+class ResourceLimits:
+    """What one job may ask of a worker, so that its memory and time stay bounded whatever is
+    uploaded (checked when a job is submitted, enforced again by the pipeline; see
+    ``workers.limits``). None means no limit. Each is set by the environment variable of its
+    name in capitals (``MAX_FRAME_PIXELS``), 0 = no limit; ``MAX_IN_FLIGHT_MB`` in MiB, >= 1.
+
+    max_frame_pixels: width x height of the video's frames (default 4096 x 2160, DCI 4K).
+    max_network_pixels: network input width x height (inference memory grows with it;
+        default 1024 x 1024, e.g. net_height 512 on the widest aspect ratio, 4:1).
+    max_heatmap_pixels: network input width x height x upsample^2 (the upsampled heatmaps grow
+        with it; default 64 Mi, e.g. upsample 16 at the default net_height on 16:9 video).
+    max_frames: frames one job processes, after start_s, end_s and frame_stride (default
+        36,000: 20 minutes at 30 fps).
+    max_screenshots: periodic screenshots of one job (default 1,000).
+    max_in_flight_bytes: frames decoded and not yet encoded, in bytes (their images, network
+        input and output; default 256 MiB); the pipeline keeps as many frames in flight as fit,
+        at least one, at most ``workers.limits.MAX_FRAMES_IN_FLIGHT``.
+    """
+
+    max_frame_pixels: int | None = 4096 * 2160
+    max_network_pixels: int | None = 1024 * 1024
+    max_heatmap_pixels: int | None = 64 * 1024**2
+    max_frames: int | None = 36_000
+    max_screenshots: int | None = 1_000
+    max_in_flight_bytes: int = 256 * 1024**2
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None,
+                 defaults: "ResourceLimits | None" = None) -> "ResourceLimits":
+        """The limits the environment sets, ``defaults`` (default: this class's) for the rest."""
+        env = os.environ if env is None else env
+        base = defaults or cls()
+        in_flight = base.max_in_flight_bytes
+        if env.get("MAX_IN_FLIGHT_MB") not in (None, ""):
+            in_flight = _int(env, "MAX_IN_FLIGHT_MB", 0) * 1024**2
+            if in_flight <= 0:
+                raise ValueError(f"environment variable MAX_IN_FLIGHT_MB must be at least 1, "
+                                 f"got {env['MAX_IN_FLIGHT_MB']!r}")
+        return cls(
+            max_frame_pixels=_limit(env, "MAX_FRAME_PIXELS", base.max_frame_pixels),
+            max_network_pixels=_limit(env, "MAX_NETWORK_PIXELS", base.max_network_pixels),
+            max_heatmap_pixels=_limit(env, "MAX_HEATMAP_PIXELS", base.max_heatmap_pixels),
+            max_frames=_limit(env, "MAX_FRAMES", base.max_frames),
+            max_screenshots=_limit(env, "MAX_SCREENSHOTS", base.max_screenshots),
+            max_in_flight_bytes=in_flight,
+        )
+
+
+#: ``posestudio process``'s defaults: a person's own long video is theirs to process, so no
+#: frame or screenshot limits; the memory limits stay (the environment can change any of them).
+CLI_LIMITS = ResourceLimits(max_frames=None, max_screenshots=None)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the web app and the workers need to know about their surroundings."""
@@ -60,6 +124,8 @@ class Settings:
     port: int = 5000
     # Admin pages: open to loopback clients only, unless ADMIN_PASSWORD is set (then HTTP Basic).
     admin_password: str | None = None
+    # What one job may ask of a worker (frame size, network size, frames, screenshots, memory).
+    limits: ResourceLimits = ResourceLimits()
 
     @property
     def effective_database_url(self) -> str:
@@ -96,6 +162,7 @@ class Settings:
             inference_backend=env.get("INFERENCE_BACKEND") or defaults.inference_backend,
             port=_int(env, "PORT", defaults.port),
             admin_password=env.get("ADMIN_PASSWORD") or None,
+            limits=ResourceLimits.from_env(env),
         )
 
 

@@ -90,6 +90,10 @@
   const dialog = document.getElementById("lightbox");
   if (dialog) {
     const thumbs = Array.from(document.querySelectorAll("#gallery .thumb"));
+    // The gallery shows one page of the job's screenshots: number them within the whole job.
+    const gallery = document.getElementById("gallery");
+    const offset = parseInt(gallery.dataset.offset || "0", 10);
+    const total = parseInt(gallery.dataset.total || String(thumbs.length), 10);
     const image = document.getElementById("lightbox-image");
     const caption = document.getElementById("lightbox-caption");
     const download = document.getElementById("lightbox-download");
@@ -102,7 +106,7 @@
       image.src = thumb.dataset.full;
       const label = thumb.querySelector(".thumb-time").textContent;
       image.alt = "Screenshot at " + label;
-      caption.textContent = "Screenshot " + (current + 1) + " of " + thumbs.length + " · " + label;
+      caption.textContent = "Screenshot " + (offset + current + 1) + " of " + total + " · " + label;
       download.href = thumb.dataset.full + "?download=1";
     }
     thumbs.forEach((thumb, i) => thumb.addEventListener("click", () => {

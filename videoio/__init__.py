@@ -14,7 +14,7 @@ from videoio.errors import (
 )
 from videoio.images import write_jpeg
 from videoio.probe import VideoInfo, probe
-from videoio.reader import Frame, VideoReader
+from videoio.reader import Frame, VideoReader, frames_in_range
 from videoio.writer import VideoWriter, even_size
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "VideoWriteError",
     "VideoWriter",
     "even_size",
+    "frames_in_range",
     "probe",
     "write_jpeg",
 ]

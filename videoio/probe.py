@@ -19,6 +19,10 @@ PROBE_MAX_BYTES = 64 * 1024 * 1024
 
 #: Frame rate assumed when the container states none at all (raw streams); flagged in VideoInfo.
 FALLBACK_FPS = Fraction(25)
+#: Highest average frame rate believed (high-speed cameras record at 1000 fps and more).
+MAX_FPS = 100_000
+#: Rates FFmpeg guesses rather than measures are believed only below this (see stream_fps).
+GUESSED_RATE_CEILING = 1000
 
 
 @dataclass(frozen=True)
@@ -163,9 +167,19 @@ def _checked(frame: av.VideoFrame, name: str) -> av.VideoFrame:
 
 
 def stream_fps(stream: av.video.stream.VideoStream) -> tuple[Fraction, bool]:
-    """The stream's exact frame rate (average rate for VFR) and whether it was guessed."""
-    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
-        if rate is not None and rate > 0 and rate < 1000:
+    """The stream's exact frame rate (average rate for VFR) and whether it was guessed.
+
+    The average rate (the container's, or FFmpeg's measurement over the first frames' timestamps)
+    is believed up to :data:`MAX_FPS`, so a 1000 fps high-speed clip is 1000 fps. FFmpeg's other
+    two (``r_frame_rate`` and the codec's) often echo the time base when a file states no rate
+    (Matroska's millisecond clock gives 1000, MPEG-TS's 90000), so they count only below
+    :data:`GUESSED_RATE_CEILING`.
+    """
+    average = stream.average_rate
+    if average is not None and 0 < average <= MAX_FPS:
+        return Fraction(average), False
+    for rate in (stream.guessed_rate, stream.base_rate):
+        if rate is not None and 0 < rate < GUESSED_RATE_CEILING:
             return Fraction(rate), False
     return FALLBACK_FPS, True
 

@@ -37,6 +37,26 @@ class Frame:
     image: np.ndarray
 
 
+def frames_in_range(info: VideoInfo, *, start_s: float = 0.0, end_s: float | None = None,
+                    stride: int = 1) -> int | None:
+    """How many frames a :class:`VideoReader` with this range and stride yields, estimated from
+    ``info`` (exact for constant-rate files that are not truncated); None when the video's length
+    is unknown. Any finite times work, however far past the end (no overflow)."""
+    if info.frame_count is None:
+        return None
+    first = _frame_at(start_s, info)
+    last = info.frame_count if end_s is None else _frame_at(end_s, info)
+    return max(0, math.ceil((last - first) / stride))
+
+
+def _frame_at(time_s: float, info: VideoInfo) -> int:
+    """Index of the first frame at or after ``time_s``, at most ``info.frame_count``."""
+    position = time_s * float(info.fps) - 1e-6
+    if not position < info.frame_count:  # past the end, inf and nan alike
+        return info.frame_count
+    return math.ceil(position)
+
+
 class VideoReader:
     """Iterate a video file's frames as :class:`Frame` objects, upright and in BGR.
 
@@ -90,14 +110,7 @@ class VideoReader:
         """Estimate of how many frames iteration yields (range and stride applied), for progress
         bars; None when the source's length is unknown. Exact for constant-rate files that are
         not truncated."""
-        info = self.info
-        if info.frame_count is None:
-            return None
-        first = min(info.frame_count, math.ceil(self.start_s * info.fps - 1e-6))
-        last = info.frame_count
-        if self.end_s is not None:
-            last = min(last, math.ceil(self.end_s * info.fps - 1e-6))
-        return max(0, math.ceil((last - first) / self.stride))
+        return frames_in_range(self.info, start_s=self.start_s, end_s=self.end_s, stride=self.stride)
 
     def _open_decoder(self) -> None:
         """Open the file afresh, positioned at its start, with a threaded decoder."""

@@ -7,12 +7,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from jobs import Job
-from web.outputs import output_urls
+from web.outputs import int_arg, output_urls, screenshot_page
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+#: Most screenshot URLs one page of ``/api/jobs/<id>/screenshots`` returns.
+MAX_SCREENSHOT_PAGE = 500
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -81,6 +83,22 @@ def get_job(job_id: str) -> Response:
     response = jsonify(job_json(get_job_or_404(job_id)))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/jobs/<job_id>/screenshots")
+def job_screenshots(job_id: str) -> Response:
+    """A page of a succeeded job's screenshot URLs: ``?offset=0&limit=100`` (at most 500) ->
+    {total, offset, limit, screenshots: [...], next: the next page's URL or null}."""
+    job = get_job_or_404(job_id)
+    offset = int_arg("offset", 0, 0, 10**9)
+    limit = int_arg("limit", 100, 1, MAX_SCREENSHOT_PAGE)
+    page = screenshot_page(job, offset=offset, limit=limit)
+    if page is None:
+        abort(404, description="This job has no outputs yet: it has not finished successfully.")
+    following = (url_for("api.job_screenshots", job_id=job_id, offset=offset + limit, limit=limit)
+                 if page.has_next else None)
+    return jsonify({"total": page.total, "offset": offset, "limit": limit, "screenshots": page.urls,
+                    "next": following})
 
 
 @bp.post("/jobs/<job_id>/cancel")

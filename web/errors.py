@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from web.state import state
 from web.uploads import drain_after
@@ -24,9 +24,31 @@ def limit_text() -> str:
     return f"{mb:,.0f} MB" if mb >= 1 else f"{state().settings.max_upload_bytes:,} bytes"
 
 
+def size_text(size: int) -> str:
+    """``1048576`` -> ``"1 MiB"``; sizes that are no whole number of KiB or MiB in bytes."""
+    for unit, name in ((1024**2, "MiB"), (1024, "KiB")):
+        if size >= unit and size % unit == 0:
+            return f"{size // unit:,} {name}"
+    return f"{size:,} bytes"
+
+
+def _too_large() -> str:
+    """Which limit werkzeug's own 413 is about: the body of a request that is not a multipart
+    upload (read into memory, so 1 MiB: web.uploads.UploadRequest), a form field or the number
+    of parts of a multipart form, or the upload limit."""
+    limit, length = request.max_content_length, request.content_length
+    if request.mimetype != "multipart/form-data" and limit is not None and limit < state().settings.max_upload_bytes:
+        return (f"A request body that is not a multipart upload may be at most {size_text(limit)}; "
+                "send videos as multipart/form-data, in the file field 'video'.")
+    if request.mimetype == "multipart/form-data" and length is not None and limit is not None and length <= limit:
+        return (f"A form field may hold at most {size_text(request.max_form_memory_size or 0)}, and a form "
+                f"at most {request.max_form_parts or 0:,} fields and files.")
+    return f"Uploads are limited to {limit_text()} per request. Trim or compress the video and try again."
+
+
 def _message(error: HTTPException) -> str:
-    if error.code == 413:
-        return f"Uploads are limited to {limit_text()} per request. Trim or compress the video and try again."
+    if error.code == 413 and error.description == RequestEntityTooLarge.description:
+        return _too_large()
     if error.code == 404 and (error.description or "").startswith("The requested URL"):
         return "There is nothing at this address. Check the link, or start from the upload page."
     return error.description or "Something went wrong."

@@ -11,6 +11,7 @@ import os
 import re
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ MIME_TYPES = {
 }
 # Already-compressed formats are stored, the rest deflated.
 _STORED_SUFFIXES = {".mp4", ".jpg", ".jpeg", ".zip"}
+#: Screenshot URLs a job's JSON lists (the first ones; ``screenshot_count`` says how many there
+#: are and ``/api/jobs/<id>/screenshots`` pages through them all).
+SCREENSHOTS_IN_JOB = 60
 
 
 _SHOT_TIME = re.compile(r"t(\d+(?:\.\d+)?)s?\.jpe?g$")
@@ -74,9 +78,49 @@ def output_urls(job: Job) -> dict[str, Any] | None:
     names = job.outputs
     urls: dict[str, Any] = {k: url(v) for k, v in names.items() if k != "screenshots" and v}
     urls["zip"] = url_for("outputs.all_zip", job_id=job.id)
-    urls["screenshots"] = [url(name) for name in names.get("screenshots", [])]
+    shots = names.get("screenshots", [])
+    urls["screenshots"] = [url(name) for name in shots[:SCREENSHOTS_IN_JOB]]
+    urls["screenshot_count"] = len(shots)
+    urls["screenshots_url"] = url_for("api.job_screenshots", job_id=job.id)
     urls.setdefault("poster", (urls["screenshots"] or [None])[0])
     return urls
+
+
+@dataclass(frozen=True)
+class ScreenshotPage:
+    """Screenshot URLs ``offset`` to ``offset + limit`` of a job's ``total``, in time order."""
+
+    urls: list[str]
+    offset: int
+    limit: int
+    total: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.limit < self.total
+
+
+def screenshot_page(job: Job, *, offset: int, limit: int) -> ScreenshotPage | None:
+    """One page of a succeeded job's screenshots; None before it has succeeded."""
+    if _state_name(job) != JobState.SUCCEEDED.value or not job_folder(job.id).is_dir():
+        return None
+    names = job.outputs.get("screenshots", [])
+    urls = [url_for("outputs.file", job_id=job.id, name=name) for name in names[offset:offset + limit]]
+    return ScreenshotPage(urls=urls, offset=offset, limit=limit, total=len(names))
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    """Query parameter ``name`` as a whole number in [low, high]; a 400 naming it otherwise."""
+    raw = request.args.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        abort(400, description=f"{name} must be a whole number between {low:,} and {high:,}, got {raw[:40]!r}.")
+    return value
 
 
 @bp.get("/jobs/<job_id>/files/<path:name>")

@@ -6,12 +6,15 @@ from werkzeug.wrappers import Response
 
 from web.api import job_json
 from web.errors import limit_text
+from web.outputs import int_arg, screenshot_page
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
 
 bp = Blueprint("pages", __name__)
 MAX_FLASHED_ERRORS = 3
+#: Screenshots on one page of a job's gallery (``?page=2`` for the next ones).
+GALLERY_PAGE = 60
 
 # Network input heights offered on the upload page (the model's stride is 8; 368 is the default).
 NET_SIZES = (
@@ -75,7 +78,11 @@ def my_jobs() -> str:
 def job(job_id: str) -> str:
     owner_id()
     record = get_job_or_404(job_id)
-    return render_template("job.html", job=job_json(record), meta=record.source_meta)
+    total = len(record.outputs.get("screenshots", []))
+    number = int_arg("page", 1, 1, max(1, -(-total // GALLERY_PAGE)))
+    gallery = screenshot_page(record, offset=(number - 1) * GALLERY_PAGE, limit=GALLERY_PAGE)
+    return render_template("job.html", job=job_json(record), meta=record.source_meta, gallery=gallery,
+                           gallery_page=number)
 
 
 @bp.post("/jobs/<job_id>/cancel")

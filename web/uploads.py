@@ -28,6 +28,7 @@ from jobs.paths import remove_job_files, upload_path
 from videoio import VideoError, probe
 from web.session import CSRF_FIELD
 from web.state import QUEUE_UNREACHABLE, enqueue_or_fail, state
+from workers.limits import LimitExceeded, check_job
 from workers.pipeline import PipelineOptions
 
 _TEMPS_KEY = "posestudio.upload_temps"
@@ -173,18 +174,22 @@ def describe_video(info: Any) -> dict[str, Any]:
 
 
 def _name_the_file(message: str, stored_name: str, user_name: str) -> str:
-    """The probe names the stored file ("source ..."); say the name the person knows instead."""
-    if message.startswith(stored_name + " "):
+    """The probe and the limits name the stored file ("source ...", "source: ..."); say the name
+    the person knows instead."""
+    if message.startswith((stored_name + " ", stored_name + ":")):
         return f"{user_name!r}{message[len(stored_name):]}"
     return f"{user_name!r}: {message}"
 
 
 def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: str | None) -> Job:
-    """Store, probe and enqueue one uploaded video; return its queued Job.
+    """Store, probe, check against the resource limits and enqueue one uploaded video; return
+    its queued Job.
 
     Raises UploadError: 400 when no file was sent, 422 (with the probe's message) when the file
-    is not a readable video (the stored file is removed then), 503 when the queue is unreachable
-    (the job is recorded as failed with that reason; an admin can retry it).
+    is not a video the pipeline can use, 413 (naming the limit and both values) when the job is
+    over a resource limit (``workers.limits``; the stored file is removed in both cases), 503
+    when the queue is unreachable (the job is recorded as failed with that reason; an admin can
+    retry it).
     """
     if file is None or not file.filename:
         raise UploadError(
@@ -196,6 +201,7 @@ def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: s
     _store_file(file, dest)
     try:
         info = probe(dest)
+        check_job(info, PipelineOptions.from_mapping(options), web.settings.limits, name=dest.name)
         job = web.store.create_job(
             job_id=job_id,
             source_name=file.filename,
@@ -203,9 +209,10 @@ def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: s
             owner=owner,
             source_meta=describe_video(info),
         )
-    except VideoError as exc:
+    except (VideoError, LimitExceeded) as exc:
         remove_job_files(web.settings, job_id)
-        raise UploadError(_name_the_file(str(exc), dest.name, file.filename), status=422) from None
+        status = 413 if isinstance(exc, LimitExceeded) else 422
+        raise UploadError(_name_the_file(str(exc), dest.name, file.filename), status=status) from None
     except BaseException:
         remove_job_files(web.settings, job_id)
         raise

@@ -15,6 +15,7 @@ from pathlib import Path
 from celery import Celery, signals
 
 from config import Settings
+from workers.memory import return_freed_memory_at_once
 
 #: How long past the hard time limit Redis waits before redelivering an unacknowledged job.
 VISIBILITY_MARGIN_S = 3600
@@ -101,6 +102,12 @@ def _private_files(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery sig
 
     make_service_folders(getattr(getattr(sender, "app", None), "posestudio_settings", None)
                          or Settings.from_env())
+
+
+@signals.worker_process_init.connect
+def _return_freed_memory(**_kwargs) -> None:
+    """Each job process gives freed memory back at once (see workers.memory)."""
+    return_freed_memory_at_once()
 
 
 celery_app = create_celery(Settings.from_env())

@@ -56,14 +56,21 @@ class FrameStats:
     detections: int = 0
     max_track_id: int = 0
     screenshots: int = 0
+    screenshots_skipped: int = 0  # due, but over max_screenshots
 
 
 class FrameProcessor:
-    """Tracks, draws and exports one frame at a time; owns the tracker, exports and screenshots."""
+    """Tracks, draws and exports one frame at a time; owns the tracker, exports and screenshots.
 
-    def __init__(self, out_dir: Path, options: PipelineOptions, exports: ExportWriters, *, start_s: float) -> None:
+    max_screenshots: write at most this many periodic screenshots (None = no limit); the ones due
+        after that are counted in ``stats.screenshots_skipped``.
+    """
+
+    def __init__(self, out_dir: Path, options: PipelineOptions, exports: ExportWriters, *, start_s: float,
+                 max_screenshots: int | None = None) -> None:
         self.out_dir = out_dir
         self.options = options
+        self.max_screenshots = max_screenshots
         self.exports = exports
         self.tracker = Sort(max_age=options.max_age, min_hits=options.min_hits, iou_threshold=options.iou_threshold)
         self.annotator = SkeletonAnnotator(color_by="person")  # one colour per track ID
@@ -110,8 +117,11 @@ class FrameProcessor:
     def _screenshots(self, time_s: float, image: np.ndarray, people: int) -> None:
         interval = self.options.screenshot_interval_s
         if interval > 0 and time_s >= self._next_shot_s - 1e-6:
-            write_jpeg(self.out_dir / SCREENSHOTS_DIR / screenshot_name(time_s), image)
-            self.stats.screenshots += 1
+            if self.max_screenshots is None or self.stats.screenshots < self.max_screenshots:
+                write_jpeg(self.out_dir / SCREENSHOTS_DIR / screenshot_name(time_s), image)
+                self.stats.screenshots += 1
+            else:
+                self.stats.screenshots_skipped += 1
             # The first multiple of the interval after this frame, in one step: stepping by the
             # interval would crawl (or never get there) for a tiny one, which the options allow.
             periods = (time_s + 1e-6 - self._start_s) // interval + 1

@@ -1,9 +1,14 @@
 """The video pipeline: a video in, tracked skeletons and their exports out (no Flask, no Celery).
 
-Four threads overlap the work, joined by bounded queues (memory stays flat, order is kept):
+Four threads overlap the work, joined by bounded queues (order is kept):
 
     decode (PyAV) -> preprocess + inference (OpenVINO releases the GIL)
         -> post-processing, tracking, drawing, exports (the calling thread) -> encode (libx264)
+
+Memory is bounded by the job's size, which ``workers.limits`` checks against the
+``config.ResourceLimits`` given before anything is loaded: the frames in flight between decoding
+and encoding are as many as fit in ``max_in_flight_bytes``, and a video longer than its header
+said stops at ``max_frames``.
 
 Outputs go to a temporary folder beside ``out_dir`` and are renamed into place only when
 complete; an error or a cancel removes the temporary folder and leaves ``out_dir`` untouched.
@@ -17,13 +22,15 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import config
+from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
-from videoio import EmptyVideoError, VideoInfo, VideoReader, VideoWriter, probe
+from videoio import EmptyVideoError, Frame, UnsupportedVideoError, VideoInfo, VideoReader, VideoWriter, probe
 from workers.exports import EXPORT_FILE_NAMES, ExportWriters
 from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
+from workers.limits import JobSize, check_job, empty_range_message, frames_exceeded, frames_in_flight
 from workers.options import PipelineOptions
 from workers.stages import Stages
 
@@ -91,6 +98,7 @@ def process_video(
     on_progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     source_name: str | None = None,
+    limits: ResourceLimits = ResourceLimits(),
 ) -> PipelineResult:
     """Process ``source`` into ``out_dir`` (see the module docstring and workers.exports).
 
@@ -100,14 +108,19 @@ def process_video(
     should_cancel: polled between frames; when it returns True, PipelineCancelled is raised.
     source_name: the video's name as its owner knows it, for metadata, messages and export file
         names (default ``source.name``; the web app stores uploads under a fixed name).
+    limits: what the job may ask of this process (default: ``config.ResourceLimits()``, the
+        server's defaults); checked before the model is loaded (see workers.limits).
 
     Raises videoio.VideoError (bad input, before anything is written), PipelineCancelled,
-    pose.PoseError (model problems) and ValueError (bad options).
+    pose.PoseError (model problems), workers.limits.LimitExceeded (over a limit; a ValueError)
+    and ValueError (bad options).
     """
     source, out_dir = Path(source), Path(out_dir)
+    name = source_name or source.name
     report = _Reporter(on_progress)
     report("probing", 0, None, force=True)
     info = probe(source)
+    size = check_job(info, options, limits, name=name)
     if backend is None:
         backend = load_pipeline_backend(options, model_path)
     estimator = PoseEstimator(backend, net_height=options.net_height, net_width=options.net_width,
@@ -118,7 +131,7 @@ def process_video(
     work_dir = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:12]}"
     work_dir.mkdir()
     try:
-        result = _run(source, source_name or source.name, work_dir, info, options, estimator, report,
+        result = _run(source, name, work_dir, info, options, _Budget(size, limits), estimator, report,
                       should_cancel or (lambda: False))
         _move_into_place(work_dir, out_dir)
     except BaseException:
@@ -136,7 +149,27 @@ def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = No
     return load_backend(options.backend, path, precision=options.precision)
 
 
-def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions,
+@dataclass(frozen=True)
+class _Budget:
+    """The checked size of the job and the limits it runs under."""
+
+    size: JobSize
+    limits: ResourceLimits
+
+    @property
+    def frames_in_flight(self) -> int:
+        return frames_in_flight(self.size.frame_bytes, self.limits.max_in_flight_bytes)
+
+    def check_one_more(self, done: int, name: str, *, stated: int | None) -> None:
+        """Raise LimitExceeded if a frame after ``done`` ones is over ``max_frames`` (the file
+        held more frames than it said: ``stated``, or it said nothing)."""
+        limit = self.limits.max_frames
+        if limit is not None and done >= limit:
+            said = "" if stated is None else f" (the file said {stated:,})"
+            raise frames_exceeded(name, f"more than {done:,} frames to process{said}", limit)
+
+
+def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, budget: _Budget,
          estimator: PoseEstimator, report: "_Reporter", should_cancel: Callable[[], bool]) -> PipelineResult:
     # Seconds each stage spent working (summed over a stage's threads; stages overlap in time).
     busy = {"decode": 0.0, "inference": 0.0, "postprocess": 0.0, "annotate": 0.0, "encode": 0.0}
@@ -145,14 +178,15 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
     exports = ExportWriters(work_dir, video_stem=Path(name).stem, header=_header(name, info, options, estimator))
     reader = writer = None
     try:
-        frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s)
+        frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s,
+                                max_screenshots=budget.limits.max_screenshots)
         reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
         total = reader.frames_expected
         writer = VideoWriter(work_dir / ANNOTATED_VIDEO, width=info.width, height=info.height, fps=output_fps,
                              audio_from=source if info.has_audio else None,
                              audio_start_s=options.start_s, audio_end_s=options.end_s)
-        with Stages(queue_size=4) as stages:
-            decoded = stages.source("decode", lambda: _timed(reader, busy, "decode"))
+        with Stages(queue_size=4, in_flight=budget.frames_in_flight) as stages:
+            decoded = stages.source("decode", lambda: _timed(_same_size(reader, info, name), busy, "decode"))
             inferred = stages.map("inference", decoded, lambda frame: _infer(estimator, frame, busy),
                                   workers=_parallel_requests(estimator.backend))
             to_encode = stages.new_queue()
@@ -160,6 +194,7 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
             for frame, prepared, raw in stages.iterate(inferred):
                 if should_cancel():
                     raise PipelineCancelled(f"processing {name} was cancelled")
+                budget.check_one_more(frames.stats.frames, name, stated=total)
                 t0 = time.perf_counter()
                 persons = estimator.postprocess(raw, prepared)
                 t1 = time.perf_counter()
@@ -168,7 +203,7 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
                 busy["annotate"] += time.perf_counter() - t1
                 report("processing", frames.stats.frames, total, elapsed=time.perf_counter() - started)
             if frames.stats.frames == 0:
-                raise EmptyVideoError(_empty_range_message(name, info, options))
+                raise EmptyVideoError(empty_range_message(name, info, options))
             report("finalizing", frames.stats.frames, total, elapsed=time.perf_counter() - started, force=True)
             stages.end(to_encode)
             stages.join()
@@ -185,16 +220,22 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
             reader.close()
         if writer is not None:
             _close_quietly(writer)  # already closed after success; on failure, release the file
-    return _result(name, work_dir, info, options, frames, reader, busy, elapsed, output_fps)
+    return _result(name, work_dir, info, options, frames, reader, busy, elapsed, output_fps, budget)
 
 
-def _empty_range_message(name: str, info: VideoInfo, options: PipelineOptions) -> str:
-    end = "the end" if options.end_s is None else f"{options.end_s:g} s"
-    length = f"; the video is {info.duration_s:.1f} s long" if info.duration_s else ""
-    return f"{name}: no frames in the requested range ({options.start_s:g} s to {end}{length})"
+def _same_size(frames: Iterable[Frame], info: VideoInfo, name: str) -> Iterator[Frame]:
+    """``frames``, checked to keep the probed size: the job's limits and its frames in flight were
+    sized for it, and a stream can switch to larger frames part way (a new H.264 SPS)."""
+    for frame in frames:
+        height, width = frame.image.shape[:2]
+        if (width, height) != (info.width, info.height):
+            raise UnsupportedVideoError(
+                f"{name}: its frames change size from {info.width}x{info.height} to {width}x{height} at "
+                f"frame {frame.index}; videos whose frame size changes are not supported")
+        yield frame
 
 
-def _timed(reader: VideoReader, busy: dict[str, float], key: str):
+def _timed(reader: Iterable[Frame], busy: dict[str, float], key: str):
     items = iter(reader)
     while True:
         t0 = time.perf_counter()
@@ -256,16 +297,20 @@ def _video_metadata(name: str, info: VideoInfo) -> dict[str, Any]:
 
 
 def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, frames: FrameProcessor,
-            reader: VideoReader, busy: dict[str, float], elapsed: float, output_fps) -> PipelineResult:
+            reader: VideoReader, busy: dict[str, float], elapsed: float, output_fps,
+            budget: _Budget) -> PipelineResult:
     shots = sorted(p.name for p in (work_dir / SCREENSHOTS_DIR).iterdir())
     poster = f"{SCREENSHOTS_DIR}/{POSTER_NAME}" if POSTER_NAME in shots else None
     warnings = []
     if reader.truncated or reader.decode_errors:
         warnings.append(f"{name}: {reader.decode_errors} damaged packet(s) skipped"
                         + ("; the file ends early (truncated)" if reader.truncated else ""))
+    if frames.stats.screenshots_skipped:
+        warnings.append(f"{name}: screenshots stopped at the limit of {budget.limits.max_screenshots:,} "
+                        f"(MAX_SCREENSHOTS); {frames.stats.screenshots_skipped:,} more were due")
     n = frames.stats.frames
     timings = {"elapsed_s": elapsed, "fps": n / elapsed if elapsed > 0 else 0.0,
-               **{f"{k}_busy_s": v for k, v in busy.items()}}
+               "frames_in_flight": budget.frames_in_flight, **{f"{k}_busy_s": v for k, v in busy.items()}}
     return PipelineResult(
         out_dir=work_dir, source_name=name, video=_video_metadata(name, info), frames_processed=n,
         output_fps=str(output_fps), detections=frames.stats.detections, tracks=frames.stats.max_track_id,

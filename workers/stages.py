@@ -26,10 +26,19 @@ class Stages:
     """A set of pipeline threads; use as a context manager.
 
     queue_size: capacity of every queue between stages (default 4 items).
+    in_flight: at most this many items between the source and the sink, wherever they are
+        (queues, stage threads, pools); None (default) bounds only each queue. The source takes
+        a slot before it takes each item from its iterable, and the sink gives it back after
+        its work on the item: for one source whose every item reaches one sink, as in the
+        video pipeline, where this bounds the memory of frames by their size.
     """
 
-    def __init__(self, *, queue_size: int = 4) -> None:
+    def __init__(self, *, queue_size: int = 4, in_flight: int | None = None) -> None:
+        if in_flight is not None and in_flight < 1:
+            raise ValueError(f"in_flight must be at least 1, got {in_flight}")
         self.queue_size = queue_size
+        self.in_flight = in_flight
+        self._slots = threading.Semaphore(in_flight) if in_flight is not None else None
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._lock = threading.Lock()
@@ -44,7 +53,13 @@ class Stages:
         def run() -> None:
             items = iter(make_items())
             try:
-                for item in items:
+                while True:
+                    self._take_slot()
+                    try:
+                        item = next(items)
+                    except StopIteration:
+                        self._give_slot()
+                        break
                     self.put(out, item)
             finally:
                 close = getattr(items, "close", None)
@@ -83,6 +98,7 @@ class Stages:
         def run() -> None:
             for item in self.iterate(inbox):
                 work(item)
+                self._give_slot()
 
         self._start(name, run)
 
@@ -138,6 +154,19 @@ class Stages:
             pool.shutdown(wait=True, cancel_futures=True)
 
     # -- internals ------------------------------------------------------------------------
+    def _take_slot(self) -> None:
+        """Wait for an in-flight slot (if bounded); raises StagesStopped if the run stops."""
+        if self._slots is None:
+            return
+        while True:
+            self._raise_if_stopped()
+            if self._slots.acquire(timeout=_POLL_S):
+                return
+
+    def _give_slot(self) -> None:
+        if self._slots is not None:
+            self._slots.release()
+
     def _start(self, name: str, body: Callable[[], None]) -> None:
         def guarded() -> None:
             try:

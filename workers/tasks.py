@@ -184,7 +184,7 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
         try:
             result = process_video(upload_path(settings, job.id), out, options, backend=backend,
                                    on_progress=run.on_progress, should_cancel=run.should_cancel,
-                                   source_name=safe_file_name(job.source_name))
+                                   source_name=safe_file_name(job.source_name), limits=settings.limits)
         except PipelineCancelled:
             if run.claim_lost:
                 log.warning("job %s: this run lost its claim (declared dead); stopped", job.id)

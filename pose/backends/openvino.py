@@ -21,6 +21,16 @@ from pose.backends.base import OUTPUT_CHANNELS, check_batch, check_model_file, c
 from pose.errors import BackendUnavailableError, ModelLoadError
 
 
+#: Default most input pixels of the compiled shapes kept (1 Mi: four 368x656 inputs, or one
+#: input as large as the video pipeline allows by default, config.ResourceLimits).
+MAX_CACHED_PIXELS = 1024 * 1024
+
+
+def _pixels(shape: tuple[int, ...]) -> int:
+    """Input pixels of an NHWC shape, all images of the batch."""
+    return shape[0] * shape[1] * shape[2]
+
+
 @dataclass
 class _Compiled:
     model: Any  # openvino.CompiledModel
@@ -36,6 +46,10 @@ class OpenVinoBackend:
         when one inference runs at a time, as in the pipeline.
     max_cached_shapes: how many compiled input shapes to keep (default 8); the least recently
         used is dropped beyond that.
+    max_cached_pixels: most input pixels (batch x height x width) of the compiled shapes kept
+        together (default :data:`MAX_CACHED_PIXELS`); each holds working memory in proportion
+        (about 0.2 KB a pixel per inference request), so the least recently used are dropped
+        beyond that, down to the one just used, however large.
     parallel_requests: 1 (default) compiles for latency, one inference using every core; n > 1
         compiles n CPU streams (OpenVINO's THROUGHPUT hint) so that n threads calling
         :meth:`infer` at once run in parallel: more frames per second in a pipeline that keeps
@@ -52,6 +66,7 @@ class OpenVinoBackend:
         precision: str = "f32",
         num_threads: int | None = None,
         max_cached_shapes: int = 8,
+        max_cached_pixels: int | None = None,
         parallel_requests: int = 1,
     ) -> None:
         try:
@@ -86,6 +101,7 @@ class OpenVinoBackend:
         if num_threads is not None:
             self._config["INFERENCE_NUM_THREADS"] = num_threads
         self._max_cached_shapes = max_cached_shapes
+        self._max_cached_pixels = MAX_CACHED_PIXELS if max_cached_pixels is None else max_cached_pixels
         self._cache: OrderedDict[tuple[int, ...], _Compiled] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -117,14 +133,23 @@ class OpenVinoBackend:
                 if compiled.idle_requests:
                     return compiled, compiled.idle_requests.pop()
                 return compiled, compiled.model.create_infer_request()
+            # Make room first: the new shape's working memory comes on top of what stays cached.
+            self._make_room(pixels=_pixels(shape), shapes=1, keep=0)
         # Compile outside the lock (it takes ~0.5 s); a rare duplicate compile is harmless.
         compiled = _Compiled(self._compile(shape))
         with self._lock:
             compiled = self._cache.setdefault(shape, compiled)
             self._cache.move_to_end(shape)
-            while len(self._cache) > self._max_cached_shapes:
-                self._cache.popitem(last=False)
+            self._make_room(pixels=0, shapes=0, keep=1)
             return compiled, compiled.model.create_infer_request()
+
+    def _make_room(self, *, pixels: int, shapes: int, keep: int) -> None:
+        """Drop the least recently used shapes until ``shapes`` more of ``pixels`` more pixels
+        fit the cache's bounds, keeping at least the ``keep`` most recent. Call with the lock."""
+        while len(self._cache) > keep and (
+                len(self._cache) + shapes > self._max_cached_shapes
+                or sum(map(_pixels, self._cache)) + pixels > self._max_cached_pixels):
+            self._cache.popitem(last=False)
 
     def _compile(self, shape: tuple[int, ...]) -> Any:
         model = self._model.clone()

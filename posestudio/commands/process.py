@@ -34,7 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="track skeletons in a video: annotated MP4, screenshots and keypoint exports",
         description="Detect every person's skeleton on every frame, give each a stable ID with "
         "SORT, and write annotated.mp4, keypoints.json/.csv, openpose_json.zip, tracks_mot.txt "
-        "and screenshots/ into DIR (written elsewhere first and moved there when complete).",
+        "and screenshots/ into DIR (written elsewhere first and moved there when complete). "
+        "The web app's memory limits apply (frame size, network size, upsampling; the environment "
+        "variables MAX_FRAME_PIXELS, MAX_NETWORK_PIXELS, MAX_HEATMAP_PIXELS, MAX_IN_FLIGHT_MB "
+        "change them, 0 = none); frames and screenshots are not limited unless MAX_FRAMES or "
+        "MAX_SCREENSHOTS say so.",
     )
     parser.add_argument("video", type=Path, metavar="VIDEO", help="the input video")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (an earlier result there is replaced)")
@@ -93,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = options_from_args(args)
         check_out_dir(args.out, args.video)
-        result = process_video(args.video, args.out, options, model_path=args.model, on_progress=bar.update)
+        limits = config.ResourceLimits.from_env(defaults=config.CLI_LIMITS)
+        result = process_video(args.video, args.out, options, model_path=args.model, on_progress=bar.update,
+                               limits=limits)
     except (VideoError, PoseError, ValueError, PipelineCancelled) as exc:
         bar.close()
         print(f"{prog}: {exc}", file=sys.stderr)

@@ -103,3 +103,14 @@ def test_bad_batches_are_refused(openvino) -> None:
     for shape in ((368, 432, 3), (1, 368, 432, 4), (1, 370, 432, 3), (0, 368, 432, 3)):
         with pytest.raises(ValueError):
             openvino.infer(np.zeros(shape, np.float32))
+
+
+def test_openvino_keeps_compiled_shapes_of_at_most_so_many_pixels(model_path) -> None:
+    # Each compiled shape keeps working memory in proportion to its pixels (a worker that met a
+    # few large inputs would otherwise hold them all): the least recent go, the newest stays.
+    backend = OpenVinoBackend(model_path, max_cached_pixels=40 * 40)
+    for size in (16, 24, 32):  # 256 + 576 + 1024 pixels > 1600
+        backend.infer(np.zeros((1, size, size, 3), np.float32))
+    assert backend.cached_shapes == [(1, 24, 24, 3), (1, 32, 32, 3)]
+    backend.infer(np.zeros((1, 48, 48, 3), np.float32))  # larger than the budget alone: kept alone
+    assert backend.cached_shapes == [(1, 48, 48, 3)]

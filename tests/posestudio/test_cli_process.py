@@ -103,3 +103,42 @@ def test_results_have_the_modes_the_persons_umask_gives(model_path: Path, videos
     modes = {p.relative_to(tmp_path).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in [out, *out.rglob("*")]}
     assert modes["result"] == modes["result/screenshots"] == 0o750
     assert {m for name, m in modes.items() if name.endswith((".mp4", ".json", ".csv", ".zip", ".txt", ".jpg"))} == {0o640}
+
+
+def _clip(path: Path, *, size=(1600, 400), frames: int = 3) -> Path:
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for _ in range(frames):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.zeros((size[1], size[0], 3), np.uint8))):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def test_options_over_the_memory_limits_are_one_line_before_any_work(tmp_path: Path) -> None:
+    clip = _clip(tmp_path / "wide.mp4")
+    done = posestudio("process", clip, "--out", tmp_path / "out", "--net-height", "2048", "--upsample", "16",
+                      "--model", tmp_path / "missing.pb")  # refused before the model is loaded
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "posestudio process: wide.mp4: net_height x net_width = 2048 x 8192 = 16,777,216 network input pixels "
+        "exceeds the limit of 1,048,576 (MAX_NETWORK_PIXELS; the width follows the video's 1600x400 aspect "
+        "ratio); choose a smaller net_height"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wide.mp4"]
+
+
+def test_the_cli_has_no_frame_limit_by_default_and_the_environment_sets_one(tmp_path: Path, monkeypatch) -> None:
+    from config import CLI_LIMITS, ResourceLimits
+
+    assert CLI_LIMITS.max_frames is None and CLI_LIMITS.max_screenshots is None
+    clip = _clip(tmp_path / "three.mp4", size=(64, 48))
+    monkeypatch.setenv("MAX_FRAMES", "2")
+    done = posestudio("process", clip, "--out", tmp_path / "out", "--model", tmp_path / "missing.pb")
+    assert done.returncode == 1 and done.stderr.startswith(
+        "posestudio process: three.mp4: 3 frames to process exceeds the limit of 2 (MAX_FRAMES)")
+    assert ResourceLimits.from_env({"MAX_FRAMES": "0"}, defaults=CLI_LIMITS) == CLI_LIMITS

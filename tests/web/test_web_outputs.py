@@ -170,3 +170,68 @@ def test_screenshot_labels(name: str, label: str) -> None:
     from web.outputs import screenshot_label
 
     assert screenshot_label(f"/jobs/x/files/screenshots/{name}") == label
+
+
+@pytest.fixture
+def many_shots_job(store, settings: Settings) -> Job:
+    """A succeeded job with 250 screenshots (one a frame of a 10 s clip at 25 fps)."""
+    from web_helpers import tiny_jpeg
+
+    job = store.create_job(source_name="busy.mp4", options={}, owner=None, source_meta={})
+    claim = store.mark_running(job.id, worker="test").claim
+    shots = output_dir(settings, job.id) / "screenshots"
+    shots.mkdir(parents=True)
+    names = [f"screenshots/t{i / 25:011.3f}s.jpg" for i in range(250)]
+    jpeg = tiny_jpeg()
+    for name in names:
+        (output_dir(settings, job.id) / name).write_bytes(jpeg)
+    assert store.mark_succeeded(job.id, outputs={"screenshots": names}, timings={}, claim=claim)
+    return store.get(job.id)
+
+
+def test_the_job_json_lists_the_first_screenshots_and_says_how_many(app: Flask, many_shots_job: Job) -> None:
+    out = app.test_client().get(f"/api/jobs/{many_shots_job.id}").get_json()["outputs"]
+    assert len(out["screenshots"]) == 60 and out["screenshot_count"] == 250
+    assert out["screenshots"][0].endswith("/screenshots/t0000000.000s.jpg")
+    assert out["screenshots_url"] == f"/api/jobs/{many_shots_job.id}/screenshots"
+
+
+def test_the_api_pages_through_every_screenshot(app: Flask, many_shots_job: Job) -> None:
+    client, base = app.test_client(), f"/api/jobs/{many_shots_job.id}/screenshots"
+    seen, url = [], base + "?limit=100"
+    while url:
+        page = client.get(url).get_json()
+        assert page["total"] == 250 and page["limit"] == 100
+        seen += page["screenshots"]
+        url = page["next"]
+    assert len(seen) == len(set(seen)) == 250
+    assert seen[-1].endswith("/screenshots/t0000009.960s.jpg")
+    tail = client.get(base + "?offset=240").get_json()
+    assert (len(tail["screenshots"]), tail["limit"], tail["next"]) == (10, 100, None)
+    assert client.get(base + "?offset=1000").get_json()["screenshots"] == []
+
+
+@pytest.mark.parametrize("query, field", [("limit=0", "limit"), ("limit=501", "limit"), ("limit=ten", "limit"),
+                                          ("offset=-1", "offset"), ("offset=1e3", "offset")])
+def test_bad_paging_values_are_a_400_naming_the_field(app: Flask, many_shots_job: Job, query, field) -> None:
+    response = app.test_client().get(f"/api/jobs/{many_shots_job.id}/screenshots?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith(f"{field} must be a whole number between")
+
+
+def test_screenshots_of_an_unfinished_job_are_404(app: Flask, store) -> None:
+    job = store.create_job(source_name="q.mp4", options={}, owner=None, source_meta={})
+    assert app.test_client().get(f"/api/jobs/{job.id}/screenshots").status_code == 404
+
+
+def test_the_job_page_gallery_pages_through_long_screenshot_lists(app: Flask, many_shots_job: Job) -> None:
+    client, url = app.test_client(), f"/jobs/{many_shots_job.id}"
+    first = client.get(url).get_data(as_text=True)
+    assert first.count('class="thumb"') == 60 and "Screenshots <span class=\"count\">(250)</span>" in first
+    assert "Page 1 of 5" in first and f'href="{url}?page=2#gallery-title"' in first and 'rel="prev"' not in first
+    last = client.get(url + "?page=5").get_data(as_text=True)
+    assert last.count('class="thumb"') == 10 and "screenshots 241–250" in last
+    assert 'data-offset="240" data-total="250"' in last and 'rel="next"' not in last
+    assert "0:09.9" in last  # the 248th frame's label (9.92 s)
+    assert client.get(url + "?page=6").status_code == 400
+    assert client.get(url + "?page=x").status_code == 400

@@ -51,3 +51,13 @@ def test_a_tiny_interval_takes_every_frame_at_once(tmp_path: Path, interval: flo
 
 def test_an_infinite_interval_takes_only_the_first_frame(tmp_path: Path) -> None:
     assert _shots(tmp_path, [0.0, 1.0, 2.0], screenshot_interval_s=float("inf")) == ["t0000000.000s.jpg"]
+
+
+def test_screenshots_stop_at_the_limit_and_the_rest_are_counted(tmp_path: Path) -> None:
+    frames = FrameProcessor(tmp_path, PipelineOptions(screenshot_interval_s=0.1), _NoExports(), start_s=0.0,
+                            max_screenshots=3)
+    image = np.zeros((16, 16, 3), np.uint8)
+    for index in range(10):
+        frames.process(Frame(index=index, time_s=index * 0.1, image=image), [])
+    assert len(list((tmp_path / SCREENSHOTS_DIR).iterdir())) == 3
+    assert (frames.stats.screenshots, frames.stats.screenshots_skipped) == (3, 7)

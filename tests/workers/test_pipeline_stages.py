@@ -72,3 +72,41 @@ def test_a_pooled_stage_keeps_order_and_raises_in_the_reader() -> None:
             for item in stages.iterate(stages.map("pool", stages.source("n", lambda: range(100)), slow_square, workers=3)):
                 got.append(item)
     assert got == [x * x for x in range(40)]
+
+
+@pytest.mark.parametrize("in_flight", [1, 3])
+def test_at_most_in_flight_items_between_the_source_and_the_sink(in_flight: int) -> None:
+    # The sink holds the first item until the source has made one item more than the bound
+    # (which a bound that works never lets it do; then the sink goes on after a while). At the
+    # moment each item is made, the items made minus those the sink finished never exceed it.
+    made, finished, outstanding = [0], [0], []
+    too_many = threading.Event()
+
+    def source():
+        for i in range(12):
+            made[0] += 1
+            outstanding.append(made[0] - finished[0])
+            if made[0] - finished[0] > in_flight:
+                too_many.set()
+            yield i
+
+    def sink(item: int) -> None:
+        if item == 0:
+            too_many.wait(2.0)
+        finished[0] += 1
+
+    with Stages(queue_size=4, in_flight=in_flight) as stages:
+        passed = stages.map("pass", stages.source("make", source), lambda x: x)
+        out = stages.new_queue()
+        stages.sink("finish", out, sink)
+        for item in stages.iterate(passed):
+            stages.put(out, item)
+        stages.end(out)
+        stages.join()
+    assert finished[0] == 12
+    assert max(outstanding) == in_flight
+
+
+def test_in_flight_must_allow_one_item() -> None:
+    with pytest.raises(ValueError, match="in_flight must be at least 1"):
+        Stages(in_flight=0)

@@ -1,0 +1,33 @@
+"""config: the resource limits come from the environment, with safe defaults and 0 = no limit."""
+from __future__ import annotations
+
+import pytest
+
+from config import CLI_LIMITS, ResourceLimits, Settings
+
+
+def test_limits_have_safe_defaults_and_the_environment_changes_them(tmp_path) -> None:
+    base = {"POSESTUDIO_INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "k"}
+    assert Settings.from_env(base).limits == ResourceLimits()
+    limits = Settings.from_env({**base, "MAX_FRAME_PIXELS": "2073600", "MAX_NETWORK_PIXELS": "0",
+                                "MAX_HEATMAP_PIXELS": "1000000", "MAX_FRAMES": "900", "MAX_SCREENSHOTS": "",
+                                "MAX_IN_FLIGHT_MB": "64"}).limits
+    assert limits == ResourceLimits(max_frame_pixels=2_073_600, max_network_pixels=None,
+                                    max_heatmap_pixels=1_000_000, max_frames=900, max_screenshots=1_000,
+                                    max_in_flight_bytes=64 * 1024**2)
+
+
+def test_the_cli_defaults_keep_the_memory_limits_and_drop_the_length_limits() -> None:
+    assert ResourceLimits.from_env({}, defaults=CLI_LIMITS) == CLI_LIMITS
+    assert (CLI_LIMITS.max_frames, CLI_LIMITS.max_screenshots) == (None, None)
+    assert ResourceLimits.from_env({"MAX_FRAMES": "5"}, defaults=CLI_LIMITS).max_frames == 5
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"MAX_FRAMES": "-1"}, "MAX_FRAMES must be 0 (no limit) or more, got -1"),
+    ({"MAX_FRAME_PIXELS": "4k"}, "MAX_FRAME_PIXELS must be an integer, got '4k'"),
+    ({"MAX_IN_FLIGHT_MB": "0"}, "MAX_IN_FLIGHT_MB must be at least 1, got '0'"),
+])
+def test_bad_limit_values_name_the_variable(env, message) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        ResourceLimits.from_env(env)
