@@ -1,6 +1,7 @@
-"""Per-frame work after inference: people -> whole-person boxes -> SORT IDs -> drawing -> exports.
+"""Per-frame work of pass 2: final people -> drawing -> exports and screenshots.
 
-Runs in one thread (the tracker is sequential by nature), frame after frame, in order.
+Runs in one thread, frame after frame, in order. The people come from the final track table
+(:mod:`workers.tracks`): IDs, smoothed keypoints, raw keypoints and interpolation flags.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import numpy as np
 
 from pose import Person, SkeletonAnnotator
 from pose.boxes import whole_person_box
-from tracking import Sort
 from videoio import Frame, write_jpeg
 from workers.exports import ExportWriters, FramePerson
 from workers.options import PipelineOptions
@@ -36,31 +36,32 @@ def screenshot_name(time_s: float) -> str:
     return f"t{max(time_s, 0.0):011.3f}s.jpg"
 
 
-def keep_confident(persons: list[Person], *, keypoint_threshold: float, max_people: int | None) -> list[Person]:
-    """Drop parts below ``keypoint_threshold`` (and people left with none); keep the best
-    ``max_people``. ``persons`` come ranked best first (PoseEstimator's order), which this keeps."""
-    kept: list[Person] = []
-    for person in persons:
-        if keypoint_threshold > 0:
-            keypoints = person.keypoints.copy()
-            keypoints[keypoints[:, 2] < keypoint_threshold] = 0.0
-            person = Person(keypoints=keypoints, score=person.score)
-        if person.num_parts:
-            kept.append(person)
-    return kept if max_people is None else kept[:max_people]
-
-
 @dataclass
 class FrameStats:
     frames: int = 0
     detections: int = 0
-    max_track_id: int = 0
     screenshots: int = 0
     screenshots_skipped: int = 0  # due, but over max_screenshots
 
 
+def frame_people(rows: np.ndarray) -> list[FramePerson]:
+    """One frame's rows of the final track table (:func:`workers.tracks.final_dtype`) as the
+    exports and the drawing take them, best first as the rows are."""
+    people = []
+    for row in rows:
+        person_id = int(row["person"])
+        person = Person(keypoints=np.array(row["keypoints"], dtype=np.float32), score=float(row["score"]))
+        people.append(FramePerson(
+            person=person, box=tuple(float(v) for v in whole_person_box(person.keypoints)),
+            track_id=person_id or None,
+            track_box=tuple(float(v) for v in row["box"]) if person_id else None,
+            raw=np.array(row["keypoints_raw"], dtype=np.float32), interpolated=bool(row["interpolated"]),
+            joint_interpolated=np.array(row["joint_interpolated"], dtype=bool)))
+    return people
+
+
 class FrameProcessor:
-    """Tracks, draws and exports one frame at a time; owns the tracker, exports and screenshots.
+    """Draws and exports one frame at a time; owns the exports and screenshots.
 
     max_screenshots: write at most this many periodic screenshots (None = no limit); the ones due
         after that are counted in ``stats.screenshots_skipped``.
@@ -72,7 +73,6 @@ class FrameProcessor:
         self.options = options
         self.max_screenshots = max_screenshots
         self.exports = exports
-        self.tracker = Sort(max_age=options.max_age, min_hits=options.min_hits, iou_threshold=options.iou_threshold)
         self.annotator = SkeletonAnnotator(color_by="person")  # one colour per track ID
         self.stats = FrameStats()
         self._start_s = start_s
@@ -82,37 +82,17 @@ class FrameProcessor:
         self._poster_until_s = start_s + POSTER_WINDOW_S
         (out_dir / SCREENSHOTS_DIR).mkdir()
 
-    def process(self, frame: Frame, persons: list[Person]) -> np.ndarray:
+    def process(self, frame: Frame, people: list[FramePerson]) -> np.ndarray:
         """Returns the annotated image for ``frame`` and writes its exports and screenshot."""
-        opts = self.options
-        persons = keep_confident(persons, keypoint_threshold=opts.keypoint_threshold, max_people=opts.max_people)
-        people = self._track(persons)
         self.exports.write_frame(frame.index, frame.time_s, people)
         labels = [None if p.track_id is None else str(p.track_id) for p in people]
         colors = [None if p.track_id is None else track_color(p.track_id) for p in people]
-        image = self.annotator.annotate(frame.image, persons, labels=labels, colors=colors,
-                                        skeleton_only=opts.skeleton_only)
+        image = self.annotator.annotate(frame.image, [p.person for p in people], labels=labels, colors=colors,
+                                        skeleton_only=self.options.skeleton_only)
         self._screenshots(frame.time_s, image, len(people))
         self.stats.frames += 1
-        self.stats.detections += len(people)
+        self.stats.detections += sum(not p.interpolated for p in people)
         return image
-
-    def _track(self, persons: list[Person]) -> list[FramePerson]:
-        boxes = np.array([whole_person_box(p.keypoints) for p in persons], dtype=np.float64).reshape(-1, 4)
-        scores = np.array([p.score for p in persons], dtype=np.float64)
-        ids: dict[int, tuple[int, np.ndarray]] = {}
-        for obj in self.tracker.update(boxes, scores):
-            if obj.detection_index is not None:
-                ids[obj.detection_index] = (obj.track_id, obj.box)
-                self.stats.max_track_id = max(self.stats.max_track_id, obj.track_id)
-        people = []
-        for index, person in enumerate(persons):
-            track_id, track_box = ids.get(index, (None, None))
-            people.append(FramePerson(
-                person=person, box=tuple(float(v) for v in boxes[index]), track_id=track_id,
-                track_box=None if track_box is None else tuple(float(v) for v in track_box),
-            ))
-        return people
 
     def _screenshots(self, time_s: float, image: np.ndarray, people: int) -> None:
         interval = self.options.screenshot_interval_s

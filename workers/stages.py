@@ -28,9 +28,10 @@ class Stages:
     queue_size: capacity of every queue between stages (default 4 items).
     in_flight: at most this many items between the source and the sink, wherever they are
         (queues, stage threads, pools); None (default) bounds only each queue. The source takes
-        a slot before it takes each item from its iterable, and the sink gives it back after
-        its work on the item: for one source whose every item reaches one sink, as in the
-        video pipeline, where this bounds the memory of frames by their size.
+        a slot before it takes each item from its iterable, and the sink (or the calling thread,
+        with :meth:`done`) gives it back after its work on the item: for one source whose every
+        item reaches one end, as in the video pipeline, where this bounds the memory of frames
+        by their size.
     """
 
     def __init__(self, *, queue_size: int = 4, in_flight: int | None = None) -> None:
@@ -154,6 +155,11 @@ class Stages:
             pool.shutdown(wait=True, cancel_futures=True)
 
     # -- internals ------------------------------------------------------------------------
+    def done(self) -> None:
+        """The calling thread is finished with an item it took from :meth:`iterate`: its
+        in-flight slot is free again. For runs whose last stage is the calling thread (no sink)."""
+        self._give_slot()
+
     def _take_slot(self) -> None:
         """Wait for an in-flight slot (if bounded); raises StagesStopped if the run stops."""
         if self._slots is None:

@@ -25,6 +25,11 @@ _OPTION_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--max-age", "max_age", "SORT: frames a track survives unmatched (default 3)"),
     ("--min-hits", "min_hits", "SORT: matches before a track gets an ID (default 3)"),
     ("--iou-threshold", "iou_threshold", "SORT: least IoU to match (default 0.3)"),
+    ("--lost-track-buffer", "lost_track_buffer_s",
+     "seconds a lost person's track waits to be found again (default 1; replaces --max-age)"),
+    ("--stitch", "stitch", "link a person's tracks across longer gaps after the whole video: true (default) or false"),
+    ("--fill-gaps", "fill_gaps_s", "fill a person's gaps up to this many seconds, flagged interpolated (default 0.5; 0 = none)"),
+    ("--smoothing", "smoothing", "keypoint smoothing: off, light (default, 6 Hz) or strong (3 Hz); raw values are kept"),
 )
 
 
@@ -32,8 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "process",
         help="track skeletons in a video: annotated MP4, screenshots and keypoint exports",
-        description="Detect every person's skeleton on every frame, give each a stable ID with "
-        "SORT, and write annotated.mp4, keypoints.json/.csv, openpose_json.zip, tracks_mot.txt "
+        description="Detect every person's skeleton on every frame, track them (SORT with ByteTrack's "
+        "second round), then, over the whole video, stitch each person's tracks into one ID, fill short "
+        "gaps and smooth the keypoints, and write annotated.mp4, keypoints.json/.csv, openpose_json.zip, tracks_mot.txt "
         "and screenshots/ into DIR (written elsewhere first and moved there when complete). "
         "The web app's memory limits apply (frame size, network size, upsampling; the environment "
         "variables MAX_FRAME_PIXELS, MAX_NETWORK_PIXELS, MAX_HEATMAP_PIXELS, MAX_IN_FLIGHT_MB "
@@ -119,22 +125,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _ProgressBar:
-    """A tqdm bar on stderr fed by the pipeline's Progress callbacks."""
+    """tqdm bars on stderr fed by the pipeline's Progress callbacks: one per pass."""
 
     def __init__(self, *, enabled: bool) -> None:
         self._enabled = enabled
         self._bar = None
+        self._stage = ""
 
     def update(self, progress: Any) -> None:
         if not self._enabled or progress.stage == "probing":
             return
-        if self._bar is None:
+        if progress.stage in ("tracking", "finalizing"):  # a pass ended: its bar ends full
+            if self._bar is not None:
+                self._bar.total = progress.frames_done
+                self._bar.update(progress.frames_done - self._bar.n)
+            self.close()
+            return
+        if progress.stage != self._stage:
+            self.close()
             from tqdm import tqdm
-            self._bar = tqdm(total=progress.frames_total, unit="frame", file=sys.stderr, dynamic_ncols=True)
-        total = progress.frames_done if progress.stage == "finalizing" else progress.frames_total
+            self._stage = progress.stage
+            self._bar = tqdm(total=progress.frames_total, unit="frame", file=sys.stderr, dynamic_ncols=True,
+                             desc=progress.stage)
+        total = progress.frames_total
         if total is not None and self._bar.total != total:
             self._bar.total = max(total, progress.frames_done)
-        self._bar.set_description(progress.stage)
         self._bar.update(progress.frames_done - self._bar.n)
 
     def close(self) -> None:

@@ -86,7 +86,9 @@ def test_exports_follow_their_schemas_and_ids_start_at_one(vtest_run) -> None:
     assert doc["video"]["fps"] == "10" and doc["video"]["width"] == 768 and doc["video"]["source"] == "vtest.avi"
     assert doc["options"]["end_s"] == 2.5 and doc["model"]["backend"] == "openvino"
     anns = doc["annotations"]
-    assert len(anns) == result.detections > 25  # several people walk through vtest
+    filled = [a for a in anns if a["interpolated"]]
+    assert len(anns) - len(filled) == result.detections > 25  # several people walk through vtest
+    assert all(a["track_id"] is not None for a in filled)  # only a person's gaps are filled
     assert {a["image_id"] for a in anns} <= set(range(25))
     ids = {a["track_id"] for a in anns} - {None}
     assert ids == set(range(1, max(ids) + 1)) and max(ids) == result.tracks  # dense, from 1
@@ -95,7 +97,8 @@ def test_exports_follow_their_schemas_and_ids_start_at_one(vtest_run) -> None:
         assert a["time_s"] == pytest.approx(a["image_id"] / 10)
     with open(out / "keypoints.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["frame", "time_s", "track_id", "person", "joint", "x", "y", "score"]
+    assert list(rows[0]) == ["frame", "time_s", "track_id", "person", "joint", "x", "y", "score", "x_raw", "y_raw",
+                             "interpolated"]
     assert len(rows) == sum(sum(1 for v in a["keypoints"][2::3] if v > 0) for a in anns)
     with zipfile.ZipFile(out / "openpose_json.zip") as zf:
         names = zf.namelist()
@@ -111,9 +114,13 @@ def test_exports_follow_their_schemas_and_ids_start_at_one(vtest_run) -> None:
 def test_progress_reports_stages_and_ends_with_every_frame(vtest_run) -> None:
     _, _, progress = vtest_run
     stages = [p.stage for p in progress]
-    assert stages[0] == "probing" and stages[-1] == "finalizing" and "processing" in stages
+    assert [s for i, s in enumerate(stages) if i == 0 or s != stages[i - 1]] == [
+        "probing", "analysing", "tracking", "rendering", "finalizing"]
     assert progress[-1].frames_done == progress[-1].frames_total == 25
-    assert all(p.fps > 0 for p in progress[1:])
+    fractions = [p.fraction for p in progress]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    analysing = [p for p in progress if p.stage == "analysing"]
+    assert all(p.fps > 0 for p in analysing[1:]) and analysing[-1].eta_s is not None
 
 
 def test_ids_restart_at_one_for_the_next_video_and_mot_frames_are_source_frames(backend, videos_dir, tmp_path) -> None:
@@ -180,6 +187,22 @@ def test_cancel_leaves_no_output_and_no_temporary_folder(backend, videos_dir, tm
         process_video(videos_dir / "vtest.avi", tmp_path / "job", PipelineOptions(**SMALL), backend=backend,
                       should_cancel=lambda: next(polls) >= 3)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cancel_while_rendering_leaves_no_output_and_no_temporary_folder(backend, videos_dir, tmp_path) -> None:
+    stage: list[str] = []
+    polls_while_rendering = []
+
+    def cancel_in_pass_two() -> bool:
+        if stage and stage[-1] == "rendering":
+            polls_while_rendering.append(1)
+        return len(polls_while_rendering) >= 3
+
+    with pytest.raises(PipelineCancelled):
+        process_video(videos_dir / "vtest.avi", tmp_path / "job", PipelineOptions(end_s=2.0, **SMALL),
+                      backend=backend, should_cancel=cancel_in_pass_two,
+                      on_progress=lambda p: stage.append(p.stage))
+    assert "analysing" in stage and list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("content", [b"this is not a video\n" * 100, b""], ids=["text", "empty"])

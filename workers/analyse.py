@@ -1,0 +1,184 @@
+"""Pass 1 of the pipeline: every frame's people, tracked online, kept compactly in a file.
+
+Three threads overlap the work, joined by bounded queues (order is kept; the frames held at once
+are as many as the job's memory budget allows):
+
+    decode (PyAV) -> preprocess + inference (OpenVINO releases the GIL)
+        -> post-processing, the confidence filter and the online tracker (the calling thread)
+
+Each person of each frame becomes one :mod:`workers.poselog` row whose ``track`` is the online
+tracker's tracklet serial (``Sort(report_unconfirmed=True)``): which tracklets were confirmed,
+and so are people, is decided over the whole video later (:mod:`workers.tracks`).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from pose import NUM_PARTS, Person, PoseEstimator
+from pose.boxes import whole_person_box
+from tracking import Sort
+from videoio import EmptyVideoError, Frame, UnsupportedVideoError, VideoInfo, VideoReader
+from workers.limits import empty_range_message
+from workers.options import PipelineOptions
+from workers.poselog import NO_TRACK, PoseLog
+from workers.stages import Stages
+
+POSES_FILE = "poses.bin"
+#: ByteTrack's second round: skeletons with fewer than half their parts are matched only to
+#: tracks the first round left over, and never start a track (bench/track_replay.py).
+LOW_SCORE_THRESHOLD = 0.5
+
+
+class PipelineCancelled(Exception):
+    """The cancel check asked to stop; nothing was written to the output folder."""
+
+
+@dataclass
+class Analysis:
+    """What pass 1 found. rows: poselog rows (memory-mapped); frame_table: ``frame`` (source
+    index) and ``time_s`` of each processed frame, by ``seq``; confirmed: tracklet serials the
+    tracker confirmed; busy: seconds each stage worked."""
+
+    rows: np.ndarray
+    frame_table: np.ndarray
+    confirmed: set[int]
+    decode_errors: int
+    truncated: bool
+    frames_expected: int | None
+    busy: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> int:
+        return len(self.frame_table)
+
+
+def keep_confident(persons: list[Person], *, keypoint_threshold: float, max_people: int | None) -> list[Person]:
+    """Drop parts below ``keypoint_threshold`` (and people left with none); keep the best
+    ``max_people``. ``persons`` come ranked best first (PoseEstimator's order), which this keeps."""
+    kept: list[Person] = []
+    for person in persons:
+        if keypoint_threshold > 0:
+            keypoints = person.keypoints.copy()
+            keypoints[keypoints[:, 2] < keypoint_threshold] = 0.0
+            person = Person(keypoints=keypoints, score=person.score)
+        if person.num_parts:
+            kept.append(person)
+    return kept if max_people is None else kept[:max_people]
+
+
+def make_tracker(options: PipelineOptions, fps: float) -> Sort:
+    """The online tracker the options ask for, at the output frame rate ``fps``."""
+    buffer_s = options.lost_track_buffer_s
+    return Sort(max_age=options.max_age, min_hits=options.min_hits, iou_threshold=options.iou_threshold,
+                lost_track_buffer_s=buffer_s, fps=fps if buffer_s is not None else None,
+                low_score_threshold=LOW_SCORE_THRESHOLD, report_unconfirmed=True)
+
+
+def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator,
+            work_dir: Path, *, frames_in_flight: int, check_frame_count: Callable[[int, int | None], None],
+            on_frame: Callable[[int, int | None], None], should_cancel: Callable[[], bool]) -> Analysis:
+    """Run pass 1 over ``source`` (see the module docstring).
+
+    check_frame_count(done, expected): raises when one more frame would be over the job's limit.
+    on_frame(done, expected): progress, after every frame. should_cancel: polled every frame;
+    True raises :class:`PipelineCancelled`.
+    """
+    busy = {"decode": 0.0, "inference": 0.0, "postprocess": 0.0, "tracking": 0.0}
+    fps = float(info.fps / options.frame_stride)
+    tracker = make_tracker(options, fps)
+    log = PoseLog(work_dir / POSES_FILE, num_parts=NUM_PARTS)
+    confirmed: set[int] = set()
+    frame_indexes: list[int] = []
+    frame_times: list[float] = []
+    reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
+    expected = reader.frames_expected
+    try:
+        with Stages(queue_size=4, in_flight=frames_in_flight) as stages:
+            decoded = stages.source("decode", lambda: timed(same_size(reader, info, name), busy, "decode"))
+            inferred = stages.map("inference", decoded, lambda frame: _infer(estimator, frame, busy),
+                                  workers=max(1, int(getattr(estimator.backend, "parallel_requests", 1) or 1)))
+            for frame, prepared, raw in stages.iterate(inferred):
+                if should_cancel():
+                    raise PipelineCancelled(f"processing {name} was cancelled")
+                seq = len(frame_indexes)
+                check_frame_count(seq, expected)
+                t0 = time.perf_counter()
+                persons = keep_confident(estimator.postprocess(raw, prepared),
+                                         keypoint_threshold=options.keypoint_threshold,
+                                         max_people=options.max_people)
+                t1 = time.perf_counter()
+                _track(tracker, log, confirmed, seq, frame, persons)
+                busy["postprocess"] += t1 - t0
+                busy["tracking"] += time.perf_counter() - t1
+                frame_indexes.append(frame.index)
+                frame_times.append(frame.time_s)
+                del frame, prepared, raw
+                stages.done()
+                on_frame(seq + 1, expected)
+        if not frame_indexes:
+            raise EmptyVideoError(empty_range_message(name, info, options))
+        rows = log.close()
+    except BaseException:
+        log.abort()
+        raise
+    finally:
+        reader.close()
+    table = np.zeros(len(frame_indexes), dtype=[("frame", "<i4"), ("time_s", "<f8")])
+    table["frame"], table["time_s"] = frame_indexes, frame_times
+    return Analysis(rows=rows, frame_table=table, confirmed=confirmed, decode_errors=reader.decode_errors,
+                    truncated=reader.truncated, frames_expected=expected, busy=busy)
+
+
+def _track(tracker: Sort, log: PoseLog, confirmed: set[int], seq: int, frame: Frame, persons) -> None:
+    boxes = np.array([whole_person_box(p.keypoints) for p in persons], dtype=np.float64).reshape(-1, 4)
+    # The share of parts found is the skeleton's score for the tracker's two rounds.
+    scores = np.array([p.num_parts / NUM_PARTS for p in persons], dtype=np.float64)
+    taken: dict[int, tuple[int, np.ndarray]] = {}
+    for obj in tracker.update(boxes, scores):
+        if obj.detection_index is not None:
+            taken[obj.detection_index] = (obj.serial, obj.box)
+            if obj.track_id is not None:
+                confirmed.add(obj.serial)
+    for index, person in enumerate(persons):
+        serial, box = taken.get(index, (NO_TRACK, boxes[index]))
+        log.add(seq, frame.index, frame.time_s, track=serial, score=person.score, box=box,
+                keypoints=person.keypoints)
+
+
+def same_size(frames: Iterable[Frame], info: VideoInfo, name: str) -> Iterator[Frame]:
+    """``frames``, checked to keep the probed size: the job's limits and its frames in flight were
+    sized for it, and a stream can switch to larger frames part way (a new H.264 SPS)."""
+    for frame in frames:
+        height, width = frame.image.shape[:2]
+        if (width, height) != (info.width, info.height):
+            raise UnsupportedVideoError(
+                f"{name}: its frames change size from {info.width}x{info.height} to {width}x{height} at "
+                f"frame {frame.index}; videos whose frame size changes are not supported")
+        yield frame
+
+
+def timed(items: Iterable, busy: dict[str, float], key: str) -> Iterator:
+    """``items``, adding the time spent producing each to ``busy[key]``."""
+    iterator = iter(items)
+    while True:
+        t0 = time.perf_counter()
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        busy[key] += time.perf_counter() - t0
+        yield item
+
+
+
+def _infer(estimator: PoseEstimator, frame: Frame, busy: dict[str, float]):
+    t0 = time.perf_counter()
+    prepared = estimator.preprocess(frame.image)
+    raw = estimator.infer(prepared)
+    busy["inference"] += time.perf_counter() - t0
+    return frame, prepared, raw

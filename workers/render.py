@@ -1,0 +1,84 @@
+"""Pass 2 of the pipeline: decode the video again, draw the final people, encode, export.
+
+Three threads overlap the work, joined by bounded queues (order is kept, the frames held at once
+are bounded by the job's memory budget):
+
+    decode (PyAV) -> drawing, exports, screenshots (the calling thread) -> encode (libx264)
+
+The people of each frame come from the final track table (:mod:`workers.tracks`), looked up by
+the frame's source index, so pass 2 needs no model.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from videoio import VideoInfo, VideoReader, VideoWriter
+from workers.analyse import PipelineCancelled, same_size, timed
+from workers.frames import FrameProcessor, frame_people
+from workers.options import PipelineOptions
+from workers.stages import Stages
+
+
+@dataclass
+class Rendered:
+    frames: int
+    busy: dict[str, float] = field(default_factory=dict)
+
+
+class _RowsByFrame:
+    """Rows of a table sorted by source ``frame``: ``of(frame_index)``."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+        self._frames = np.asarray(rows["frame"]) if len(rows) else np.zeros(0, dtype=np.int32)
+
+    def of(self, frame_index: int) -> np.ndarray:
+        lo, hi = np.searchsorted(self._frames, [frame_index, frame_index + 1])
+        return self.rows[lo:hi]
+
+
+def render(source: Path, name: str, info: VideoInfo, options: PipelineOptions, final_rows: np.ndarray,
+           frames: FrameProcessor, writer: VideoWriter | None, *, frames_in_flight: int,
+           on_frame: Callable[[int], None], should_cancel: Callable[[], bool]) -> Rendered:
+    """Draw ``final_rows`` (sorted by frame) over ``source``'s frames into ``writer`` (None: no
+    video, exports and screenshots only), through ``frames`` (exports and screenshots).
+    on_frame(done): progress after every frame; should_cancel as in pass 1."""
+    busy = {"decode": 0.0, "annotate": 0.0, "encode": 0.0}
+    people = _RowsByFrame(final_rows)
+    reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
+    done = 0
+    try:
+        with Stages(queue_size=4, in_flight=frames_in_flight) as stages:
+            decoded = stages.source("decode", lambda: timed(same_size(reader, info, name), busy, "decode"))
+            to_encode = stages.new_queue()
+            if writer is not None:
+                stages.sink("encode", to_encode, lambda item: _encode(writer, item, options.start_s, busy))
+            for frame in stages.iterate(decoded):
+                if should_cancel():
+                    raise PipelineCancelled(f"processing {name} was cancelled")
+                t0 = time.perf_counter()
+                image = frames.process(frame, frame_people(people.of(frame.index)))
+                busy["annotate"] += time.perf_counter() - t0
+                if writer is not None:
+                    stages.put(to_encode, (image, frame.time_s))
+                else:
+                    stages.done()
+                done += 1
+                on_frame(done)
+            stages.end(to_encode)
+            stages.join()
+    finally:
+        reader.close()
+    return Rendered(frames=done, busy=busy)
+
+
+def _encode(writer: VideoWriter, item: tuple[np.ndarray, float], start_s: float, busy: dict[str, float]) -> None:
+    image, time_s = item
+    t0 = time.perf_counter()
+    writer.write(image, time_s=max(0.0, time_s - start_s))
+    busy["encode"] += time.perf_counter() - t0
