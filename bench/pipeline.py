@@ -1,12 +1,15 @@
-"""Pipeline speed: end to end vs inference alone vs the seeds' sequential cv2.dnn loop.
+"""Pipeline speed: end to end vs the single-pass pipeline vs inference alone vs the seeds' loop.
 
-    .venv/bin/python bench/pipeline.py [--frames 100] [--repeat 2] [VIDEO ...]
+    .venv/bin/python bench/pipeline.py [--frames 100] [--repeat 2] [--no-single-pass] [VIDEO ...]
 
 For each video (default: vtest.avi and the 1280x720 OpenPose example) and at default settings,
 three measurements each run in a fresh subprocess (so peak RSS is per measurement):
 
 - pipeline: ``workers.pipeline.process_video`` (threads, OpenVINO f32, assembly, SORT,
   drawing, exports, libx264), wall clock from the first frame to the finished folder;
+- single_pass: the same, from the last commit before the two-pass pipeline (analyse, then
+  render; issue 9), checked out by git into a temporary folder: the baseline its cost is
+  measured against (two-pass end to end must stay >= 0.85x of it);
 - inference: only ``backend.infer`` on the same preprocessed frames, one after another;
 - baseline: the seeds' loop, frame after frame: cv2.VideoCapture decode, cv2.dnn forward,
   one global maximum per heatmap, cv2 drawing, cv2.VideoWriter mp4v encode.
@@ -36,7 +39,9 @@ import config  # noqa: E402
 
 VIDEOS = ROOT.parent / "shared" / "data" / "videos"
 DEFAULT_VIDEOS = (VIDEOS / "vtest.avi", VIDEOS / "openpose_examples_media_video.avi")
-MODES = ("pipeline", "inference", "baseline")
+MODES = ("pipeline", "single_pass", "inference", "baseline")
+#: The last commit with the single-pass pipeline (decode -> infer -> track + draw -> encode).
+SINGLE_PASS_COMMIT = "7cabdf11718baa11feb4ccfd068dc01c26a87713"
 
 
 def peak_rss_mb() -> float:
@@ -136,11 +141,22 @@ def run_baseline(video: Path, frames: int, precision: str) -> dict:
     return {"frames": count, "seconds": elapsed, "cpu_s": cpu}
 
 
-def measure(mode: str, video: Path, frames: int, precision: str) -> dict:
-    """Run one mode in a fresh interpreter; returns its numbers plus peak RSS."""
-    done = subprocess.run([sys.executable, __file__, "--one", mode, "--frames", str(frames),
-                           "--precision", precision, str(video)],
-                          capture_output=True, text=True, cwd=ROOT)
+def single_pass_checkout(folder: Path) -> Path:
+    """The single-pass commit's tree in ``folder`` (git archive), sharing this checkout's model."""
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", SINGLE_PASS_COMMIT], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    (folder / "models" / "graph_opt.pb").symlink_to(config.DEFAULT_MODEL_PATH)
+    return folder
+
+
+def measure(mode: str, video: Path, frames: int, precision: str, *, single_pass: Path | None = None) -> dict:
+    """Run one mode in a fresh interpreter; returns its numbers plus peak RSS. ``single_pass``:
+    the old tree, whose own bench script runs its pipeline for mode "single_pass"."""
+    root, one = (single_pass, "pipeline") if mode == "single_pass" else (ROOT, mode)
+    done = subprocess.run([sys.executable, str(root / "bench" / "pipeline.py"), "--one", one, "--frames", str(frames),
+                           "--precision", precision, str(video.resolve())],
+                          capture_output=True, text=True, cwd=root)
     if done.returncode != 0:
         raise SystemExit(f"{mode} on {video.name} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -154,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="runs per mode, interleaved; the fastest counts (default 2)")
     parser.add_argument("--precision", choices=("f32", "bf16"), default="f32",
                         help="OpenVINO precision of the pipeline and inference-only modes (default f32)")
+    parser.add_argument("--no-single-pass", action="store_true",
+                        help="skip the single-pass baseline (it needs git and this repository's history)")
     parser.add_argument("--one", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -163,20 +181,30 @@ def main(argv: list[str] | None = None) -> int:
         numbers["peak_rss_mb"] = round(peak_rss_mb(), 1)
         print(json.dumps(numbers))
         return 0
+    modes = [m for m in MODES if not (args.no_single_pass and m == "single_pass")]
+    with tempfile.TemporaryDirectory() as tmp:
+        old_tree = None if args.no_single_pass else single_pass_checkout(Path(tmp))
+        return report(args, modes, old_tree)
+
+
+def report(args: argparse.Namespace, modes: list[str], old_tree: Path | None) -> int:
     print(f"OpenVINO precision {args.precision} (baseline: cv2.dnn f32)")
-    print(f"{'video':38s} {'mode':10s} {'frames':>6s} {'fps':>7s} {'CPU ms/frame':>13s} {'peak RSS MB':>12s}")
+    print(f"{'video':38s} {'mode':11s} {'frames':>6s} {'fps':>7s} {'CPU ms/frame':>13s} {'peak RSS MB':>12s}")
     for video in args.videos:
-        runs: dict[str, list[dict]] = {mode: [] for mode in MODES}
+        runs: dict[str, list[dict]] = {mode: [] for mode in modes}
         for _ in range(args.repeat):  # interleaved, so a burst of other load hits every mode
-            for mode in MODES:
-                runs[mode].append(measure(mode, video, args.frames, args.precision))
+            for mode in modes:
+                runs[mode].append(measure(mode, video, args.frames, args.precision, single_pass=old_tree))
         results = {mode: max(r, key=lambda x: x["fps"]) for mode, r in runs.items()}
         for mode, r in results.items():
             cpu_ms = 1000 * r["cpu_s"] / r["frames"]
-            print(f"{video.name:38s} {mode:10s} {r['frames']:6d} {r['fps']:7.2f} {cpu_ms:13.1f} {r['peak_rss_mb']:12.1f}")
-        e2e, inf, base = (results[m]["fps"] for m in MODES)
+            print(f"{video.name:38s} {mode:11s} {r['frames']:6d} {r['fps']:7.2f} {cpu_ms:13.1f} {r['peak_rss_mb']:12.1f}")
+        e2e, inf, base = (results[m]["fps"] for m in ("pipeline", "inference", "baseline"))
         print(f"{video.name:38s} ratios: end-to-end / baseline = {e2e / base:.2f}x, "
               f"end-to-end / inference-only = {e2e / inf:.2f}x")
+        if "single_pass" in results:
+            print(f"{video.name:38s} two-pass / single-pass end to end = {e2e / results['single_pass']['fps']:.2f}x "
+                  f"(peak RSS {results['pipeline']['peak_rss_mb']:.0f} vs {results['single_pass']['peak_rss_mb']:.0f} MB)")
         cpu_ratio = results["inference"]["cpu_s"] / results["inference"]["frames"] / (
             results["pipeline"]["cpu_s"] / results["pipeline"]["frames"])
         print(f"{video.name:38s} CPU-bound ceiling of end-to-end / inference-only on an idle machine: "

@@ -1,6 +1,12 @@
 """Tracking quality of the whole pipeline on an annotated video, from its ``tracks_mot.txt``.
 
     .venv/bin/python bench/pipeline_mot_eval.py VIDEO GT.txt [--reference HYP.txt ...] [--end S]
+    .venv/bin/python bench/pipeline_mot_eval.py VIDEO GT.txt --end S --ablation
+
+``--ablation`` runs the pipeline once per row instead: the single-pass pipeline of before the
+two-pass one (its own tree, checked out by git, as ``bench/pipeline.py`` does), then the
+two-pass pipeline with online tracking only, + stitching, + gap filling, + smoothing (the
+defaults), and prints MOTA, IDF1, ID switches and the distinct IDs of each.
 
 Runs ``workers.pipeline.process_video`` at default settings (or the SORT options given) on
 VIDEO, then scores the pipeline's ``tracks_mot.txt`` (whole-person boxes, MOTChallenge format,
@@ -33,6 +39,33 @@ def first_frames(path: Path, last_frame: int, copy: Path) -> Path:
     return copy
 
 
+ABLATION = (
+    ("online only (1 s buffer, low-score round)", dict(stitch=False, fill_gaps_s=0.0, smoothing="off")),
+    ("+ stitching", dict(stitch=True, fill_gaps_s=0.0, smoothing="off")),
+    ("+ gaps filled (0.5 s)", dict(stitch=True, fill_gaps_s=0.5, smoothing="off")),
+    ("+ smoothing light (defaults)", dict()),
+)
+
+
+def distinct_ids(path: Path) -> int:
+    with path.open() as rows:
+        return len({row.split(",")[1] for row in rows if row.strip()})
+
+
+def single_pass_tracks(video: Path, end: float | None, tmp: Path) -> Path:
+    """tracks_mot.txt of the single-pass pipeline (bench/pipeline.py's SINGLE_PASS_COMMIT)."""
+    import subprocess
+
+    from pipeline import single_pass_checkout
+
+    tree = single_pass_checkout(tmp / "single-pass")
+    out = tmp / "single-pass-out"
+    command = [sys.executable, "-m", "posestudio.cli", "process", str(video.resolve()), "--out", str(out),
+               "--screenshot-interval", "0", "--quiet"] + ([] if end is None else ["--end", str(end)])
+    subprocess.run(command, cwd=tree, check=True)
+    return out / "tracks_mot.txt"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("video", type=Path)
@@ -43,24 +76,33 @@ def main() -> int:
     parser.add_argument("--max-age", type=int, default=PipelineOptions.max_age)
     parser.add_argument("--min-hits", type=int, default=PipelineOptions.min_hits)
     parser.add_argument("--iou-threshold", type=float, default=PipelineOptions.iou_threshold)
+    parser.add_argument("--ablation", action="store_true", help="the single-pass pipeline, then each step added")
     args = parser.parse_args()
-    options = PipelineOptions(end_s=args.end, screenshot_interval_s=0.0, max_age=args.max_age,
-                              min_hits=args.min_hits, iou_threshold=args.iou_threshold)
+    base = dict(end_s=args.end, screenshot_interval_s=0.0, max_age=args.max_age, min_hits=args.min_hits,
+                iou_threshold=args.iou_threshold)
+    runs = ABLATION if args.ablation else (("pipeline (tracks_mot.txt)", {}),)
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out"
-        result = process_video(args.video, out, options, model_path=config.DEFAULT_MODEL_PATH)
+        tracks = []
+        if args.ablation:
+            tracks.append(("single-pass pipeline (before)", single_pass_tracks(args.video, args.end, Path(tmp))))
+        for i, (name, changes) in enumerate(runs):
+            out = Path(tmp) / f"out{i}"
+            result = process_video(args.video, out, PipelineOptions(**base, **changes),
+                                   model_path=config.DEFAULT_MODEL_PATH)
+            tracks.append((name, out / "tracks_mot.txt"))
         gt, references = args.gt, args.reference
         if args.end is not None:  # score only the frames processed, or the rest count as misses
             last = result.frames_processed
             gt = first_frames(gt, last, Path(tmp) / "gt.txt")
             references = [first_frames(path, last, Path(tmp) / f"reference{i}.txt")
                           for i, path in enumerate(references)]
-        rows = [("pipeline (tracks_mot.txt)", score(gt, out / "tracks_mot.txt"))]
-        rows += [(str(path), score(gt, cut)) for path, cut in zip(args.reference, references)]
-    print(f"{'results':<40}{'MOTA':>8}{'IDF1':>8}{'IDsw':>7}{'frames':>8}")
-    for name, metrics in rows:
-        print(f"{name[-40:]:<40}{100 * metrics['mota']:>8.1f}{100 * metrics['idf1']:>8.1f}"
-              f"{metrics['num_switches']:>7.0f}{metrics['num_frames']:>8.0f}")
+        rows = [(name, score(gt, path), distinct_ids(path)) for name, path in tracks]
+        rows += [(str(path), score(gt, cut), distinct_ids(cut)) for path, cut in zip(args.reference, references)]
+    print(f"{'results':<44}{'MOTA':>8}{'IDF1':>8}{'IDsw':>7}{'IDs':>6}{'frames':>8}")
+    for name, metrics, ids in rows:
+        print(f"{name[-44:]:<44}{100 * metrics['mota']:>8.1f}{100 * metrics['idf1']:>8.1f}"
+              f"{metrics['num_switches']:>7.0f}{ids:>6d}{metrics['num_frames']:>8.0f}")
     return 0
 
 
