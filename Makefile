@@ -40,7 +40,7 @@ bench: setup
 	$(PY) bench/mot_eval.py
 	$(PY) bench/pipeline.py
 	$(PY) bench/web.py
-	$(PY) bench/abuse_web.py
+	$(PY) bench/abuse.py
 
 clean:
 	rm -rf $(VENV) *.egg-info
