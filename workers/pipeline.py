@@ -174,6 +174,7 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
         on_frame=lambda done, expected: report.analysing(done, expected), should_cancel=should_cancel)
     report.tracking(analysis.frames)
     t0 = time.perf_counter()
+    analyse_s = t0 - started
     final = finalize(analysis.rows, frame_table=analysis.frame_table, confirmed=analysis.confirmed,
                      appearance={}, fps=float(output_fps), settings=_track_settings(options),
                      out_path=scratch / FINAL_FILE)
@@ -190,6 +191,7 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
                           frames_in_flight=budget.frames_in_flight,
                           on_frame=lambda done: report.rendering(done, analysis.frames),
                           should_cancel=should_cancel)
+        render_s = time.perf_counter() - t0 - tracks_s
         report.finalizing(analysis.frames)
         writer.close()
         frames.finish()
@@ -206,7 +208,9 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
         shutil.rmtree(scratch, ignore_errors=True)
     busy = {**{f"analyse_{k}": v for k, v in analysis.busy.items()}, "tracks": tracks_s,
             **{f"render_{k}": v for k, v in rendered.busy.items()}}
-    return _result(name, work_dir, info, frames, analysis, final.people, busy, elapsed, output_fps, budget)
+    walls = {"analyse_s": analyse_s, "tracks_s": tracks_s, "render_s": render_s,
+             "finalize_s": elapsed - analyse_s - tracks_s - render_s}
+    return _result(name, work_dir, info, frames, analysis, final.people, busy, walls, elapsed, output_fps, budget)
 
 
 def _track_settings(options: PipelineOptions) -> TrackSettings:
@@ -243,7 +247,8 @@ def _video_metadata(name: str, info: VideoInfo) -> dict[str, Any]:
 
 
 def _result(name: str, work_dir: Path, info: VideoInfo, frames: FrameProcessor, analysis: Analysis,
-            people: int, busy: dict[str, float], elapsed: float, output_fps, budget: _Budget) -> PipelineResult:
+            people: int, busy: dict[str, float], walls: dict[str, float], elapsed: float, output_fps,
+            budget: _Budget) -> PipelineResult:
     shots = sorted(p.name for p in (work_dir / SCREENSHOTS_DIR).iterdir())
     poster = f"{SCREENSHOTS_DIR}/{POSTER_NAME}" if POSTER_NAME in shots else None
     warnings = []
@@ -255,7 +260,8 @@ def _result(name: str, work_dir: Path, info: VideoInfo, frames: FrameProcessor, 
                         f"(MAX_SCREENSHOTS); {frames.stats.screenshots_skipped:,} more were due")
     n = analysis.frames
     timings = {"elapsed_s": elapsed, "fps": n / elapsed if elapsed > 0 else 0.0,
-               "frames_in_flight": budget.frames_in_flight, **{f"{k}_busy_s": v for k, v in busy.items()}}
+               "frames_in_flight": budget.frames_in_flight, **walls,
+               **{f"{k}_busy_s": v for k, v in busy.items()}}
     return PipelineResult(
         out_dir=work_dir, source_name=name, video=_video_metadata(name, info), frames_processed=n,
         output_fps=str(output_fps), detections=len(analysis.rows), tracks=people,
