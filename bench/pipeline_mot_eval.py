@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -77,9 +78,11 @@ def main() -> int:
     parser.add_argument("--min-hits", type=int, default=PipelineOptions.min_hits)
     parser.add_argument("--iou-threshold", type=float, default=PipelineOptions.iou_threshold)
     parser.add_argument("--ablation", action="store_true", help="the single-pass pipeline, then each step added")
+    parser.add_argument("--net-height", type=int, default=PipelineOptions.net_height,
+                        help="network input height (default %(default)s; larger finds smaller people)")
     args = parser.parse_args()
     base = dict(end_s=args.end, screenshot_interval_s=0.0, max_age=args.max_age, min_hits=args.min_hits,
-                iou_threshold=args.iou_threshold)
+                iou_threshold=args.iou_threshold, net_height=args.net_height)
     runs = ABLATION if args.ablation else (("pipeline (tracks_mot.txt)", {}),)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,9 +91,12 @@ def main() -> int:
             tracks.append(("single-pass pipeline (before)", single_pass_tracks(args.video, args.end, Path(tmp))))
         for i, (name, changes) in enumerate(runs):
             out = Path(tmp) / f"out{i}"
+            started = time.perf_counter()
             result = process_video(args.video, out, PipelineOptions(**base, **changes),
                                    model_path=config.DEFAULT_MODEL_PATH)
             tracks.append((name, out / "tracks_mot.txt"))
+            print(f"{name}: {result.frames_processed} frames in {time.perf_counter() - started:.1f} s "
+                  f"(net_height {args.net_height})", flush=True)
         gt, references = args.gt, args.reference
         if args.end is not None:  # score only the frames processed, or the rest count as misses
             last = result.frames_processed
