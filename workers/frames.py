@@ -64,6 +64,8 @@ class FrameProcessor:
 
     max_screenshots: write at most this many periodic screenshots (None = no limit); the ones due
         after that are counted in ``stats.screenshots_skipped``.
+    With ``options.keypoints_only`` nothing is drawn and no image is written: :meth:`process`
+    writes the exports and returns None, and there is no screenshots folder.
     """
 
     def __init__(self, out_dir: Path, options: PipelineOptions, exports: ExportWriters, *, start_s: float,
@@ -80,21 +82,25 @@ class FrameProcessor:
         self._poster: np.ndarray | None = None
         self._poster_people = -1
         self._poster_until_s = start_s + POSTER_WINDOW_S
-        (out_dir / SCREENSHOTS_DIR).mkdir()
+        if not options.keypoints_only:
+            (out_dir / SCREENSHOTS_DIR).mkdir()
 
-    def process(self, frame: Frame, persons: list[Person]) -> np.ndarray:
-        """Returns the annotated image for ``frame`` and writes its exports and screenshot."""
+    def process(self, frame: Frame, persons: list[Person]) -> np.ndarray | None:
+        """Returns the annotated image for ``frame`` (None with ``keypoints_only``) and writes its
+        exports and screenshot."""
         opts = self.options
         persons = keep_confident(persons, keypoint_threshold=opts.keypoint_threshold, max_people=opts.max_people)
         people = self._track(persons)
         self.exports.write_frame(frame.index, frame.time_s, people)
+        self.stats.frames += 1
+        self.stats.detections += len(people)
+        if opts.keypoints_only:
+            return None
         labels = [None if p.track_id is None else str(p.track_id) for p in people]
         colors = [None if p.track_id is None else track_color(p.track_id) for p in people]
         image = self.annotator.annotate(frame.image, persons, labels=labels, colors=colors,
                                         skeleton_only=opts.skeleton_only)
         self._screenshots(frame.time_s, image, len(people))
-        self.stats.frames += 1
-        self.stats.detections += len(people)
         return image
 
     def _track(self, persons: list[Person]) -> list[FramePerson]:

@@ -182,9 +182,10 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
                                 max_screenshots=budget.limits.max_screenshots)
         reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
         total = reader.frames_expected
-        writer = VideoWriter(work_dir / ANNOTATED_VIDEO, width=info.width, height=info.height, fps=output_fps,
-                             audio_from=source if info.has_audio else None,
-                             audio_start_s=options.start_s, audio_end_s=options.end_s)
+        if not options.keypoints_only:  # keypoints only: no video (and _encode skips every frame)
+            writer = VideoWriter(work_dir / ANNOTATED_VIDEO, width=info.width, height=info.height, fps=output_fps,
+                                 audio_from=source if info.has_audio else None,
+                                 audio_start_s=options.start_s, audio_end_s=options.end_s)
         with Stages(queue_size=4, in_flight=budget.frames_in_flight) as stages:
             decoded = stages.source("decode", lambda: _timed(_same_size(reader, info, name), busy, "decode"))
             inferred = stages.map("inference", decoded, lambda frame: _infer(estimator, frame, busy),
@@ -207,7 +208,8 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
             report("finalizing", frames.stats.frames, total, elapsed=time.perf_counter() - started, force=True)
             stages.end(to_encode)
             stages.join()
-        writer.close()
+        if writer is not None:
+            writer.close()
         frames.finish()
         elapsed = time.perf_counter() - started
         exports.close({"elapsed_s": round(elapsed, 3), "decode_errors": reader.decode_errors,
@@ -260,8 +262,10 @@ def _infer(estimator: PoseEstimator, frame, busy: dict[str, float]):
     return frame, prepared, raw
 
 
-def _encode(writer: VideoWriter, item: tuple[Any, float], start_s: float, busy: dict[str, float]) -> None:
+def _encode(writer: VideoWriter | None, item: tuple[Any, float], start_s: float, busy: dict[str, float]) -> None:
     image, time_s = item
+    if writer is None:  # keypoints only
+        return
     t0 = time.perf_counter()
     writer.write(image, time_s=max(0.0, time_s - start_s))
     busy["encode"] += time.perf_counter() - t0
@@ -299,7 +303,8 @@ def _video_metadata(name: str, info: VideoInfo) -> dict[str, Any]:
 def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, frames: FrameProcessor,
             reader: VideoReader, busy: dict[str, float], elapsed: float, output_fps,
             budget: _Budget) -> PipelineResult:
-    shots = sorted(p.name for p in (work_dir / SCREENSHOTS_DIR).iterdir())
+    shots_dir = work_dir / SCREENSHOTS_DIR
+    shots = sorted(p.name for p in shots_dir.iterdir()) if shots_dir.is_dir() else []
     poster = f"{SCREENSHOTS_DIR}/{POSTER_NAME}" if POSTER_NAME in shots else None
     warnings = []
     if reader.truncated or reader.decode_errors:
@@ -314,7 +319,7 @@ def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions
     return PipelineResult(
         out_dir=work_dir, source_name=name, video=_video_metadata(name, info), frames_processed=n,
         output_fps=str(output_fps), detections=frames.stats.detections, tracks=frames.stats.max_track_id,
-        files=(ANNOTATED_VIDEO, *EXPORT_FILE_NAMES),
+        files=(*(() if options.keypoints_only else (ANNOTATED_VIDEO,)), *EXPORT_FILE_NAMES),
         screenshots=tuple(f"{SCREENSHOTS_DIR}/{name}" for name in shots if name != POSTER_NAME),
         poster=poster, timings=timings, warnings=tuple(warnings),
     )
