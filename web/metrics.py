@@ -12,8 +12,8 @@ same answer however many gunicorn workers and Celery processes there are, on one
   restart with it).
 - ``posestudio_queue_length``, ``posestudio_workers_online`` and ``posestudio_broker_up``: from
   the broker, through the web process's background view (``web.broker_view``: a few seconds
-  old at most, and a scrape never waits for a broker that is down: then broker_up is 0 and the
-  other two are absent).
+  old at most). A scrape never waits for the broker: while it is down broker_up is 0 and the
+  other two are absent, and before a web process first heard from it all three are absent.
 - ``posestudio_storage_bytes{folder}`` and ``posestudio_disk_free_bytes``: the uploads and
   outputs folders, added up at most once a minute.
 
@@ -61,18 +61,19 @@ class ServiceCollector:
         yield from self._storage()
 
     def _broker(self) -> Iterator[Metric]:
-        broker, _age = self.views.broker.get()
-        up = broker is not None and broker.reachable
+        broker, _age = self.views.broker.get(wait=False)
+        if broker is None:  # this process has not heard from the broker yet: say nothing
+            return
         yield GaugeMetricFamily("posestudio_broker_up", "1 if the job queue (broker) answered.",
-                                value=1 if up else 0)
-        if up:
+                                value=1 if broker.reachable else 0)
+        if broker.reachable:
             yield GaugeMetricFamily("posestudio_queue_length", "Jobs waiting in the queue for a worker.",
                                     value=broker.queue_length)
             yield GaugeMetricFamily("posestudio_workers_online", "Workers that answered a broadcast.",
                                     value=len(broker.workers))
 
     def _storage(self) -> Iterator[Metric]:
-        storage, _age = self.views.storage.get()
+        storage, _age = self.views.storage.get(wait=False)
         if storage is None:
             return
         used = GaugeMetricFamily("posestudio_storage_bytes", "Bytes in the uploads and outputs folders.",

@@ -32,9 +32,9 @@ class Refreshing(Generic[T]):
         self._done = threading.Event()
         self._running = False
 
-    def get(self) -> tuple[T | None, float]:
-        """(the latest value, its age in seconds); (None, inf) when the first one is not there
-        after ``first_wait_s``. Starts a refresh when the value is missing or old."""
+    def get(self, *, wait: bool = True) -> tuple[T | None, float]:
+        """(the latest value, its age in seconds); (None, inf) when there is none yet: after
+        ``first_wait_s``, or at once unless ``wait``. Starts a refresh when it is missing or old."""
         with self._lock:
             stale = self._value is None or time.monotonic() - self._at > self.refresh_after_s
             if stale and not self._running:
@@ -43,7 +43,7 @@ class Refreshing(Generic[T]):
                 threading.Thread(target=self._refresh_in_background, name=f"refresh-{self._name}",
                                  daemon=True).start()
             waiting = self._value is None
-        if waiting:
+        if waiting and wait:
             self._done.wait(self.first_wait_s)
         with self._lock:
             if self._value is None:

@@ -265,5 +265,6 @@ def test_admin_answers_with_the_reason_while_the_broker_is_down(tmp_path: Path) 
     page = app.test_client().get("/admin/").get_data(as_text=True)
     assert "The job queue (broker) is not reachable" in page and "a.mp4" in page
     assert "127.0.0.1:1" not in page
+    app.extensions["posestudio.views"].broker.refresh()  # (the admin page above started one too)
     metrics = app.test_client().get("/metrics").get_data(as_text=True)
     assert "posestudio_broker_up 0.0" in metrics and "posestudio_workers_online" not in metrics

@@ -67,7 +67,10 @@ def test_runs_clean_up_after_themselves_and_are_counted(env, videos_dir):
     outcome, failed = _run(settings, store, videos_dir, FAST, upload=False)  # the file is gone
     assert outcome == "failed" and "file not found" in failed.error
 
-    client = create_app({"SETTINGS": settings, "TESTING": True}).test_client()
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    app.extensions["posestudio.views"].broker.refresh()  # what the background refresh does
+    app.extensions["posestudio.views"].storage.refresh()
+    client = app.test_client()
     samples = _samples(client.get("/metrics").get_data(as_text=True))
     assert samples[("posestudio_jobs", (("state", "succeeded"),))] == 3
     assert samples[("posestudio_jobs", (("state", "failed"),))] == 1
