@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 BROADCAST_TIMEOUT_S = 1.0
 BROKER_REFRESH_S = 5.0
 STORAGE_REFRESH_S = 60.0
-FIRST_WAIT_S = 1.5
+FIRST_WAIT_S = 3.0  # only the first reader in a process waits; a broadcast takes 1 s
 QUEUE_NAME = "celery"
 
 
