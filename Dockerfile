@@ -12,13 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     POSESTUDIO_OUTPUTS_DIR=/data/outputs
 
 WORKDIR /app
-# Dependencies first (cached while only the code changes): install the project's requirements
-# from pyproject.toml with an empty package, then the real code as an editable install, so
+# Dependencies first (cached while only the code changes): exactly the pinned, hash-checked
+# tree of requirements.txt, then the code as an editable install without dependencies, so
 # config.ROOT is /app (templates, static, models/ beside the code).
-COPY pyproject.toml README.md ./
-RUN mkdir -p pose tracking videoio workers web jobs posestudio \
-    && touch config.py app.py filenames.py \
-    && pip install . && pip uninstall -y posestudio
+COPY requirements.txt ./
+RUN pip install --require-hashes -r requirements.txt
 COPY . .
 RUN pip install --no-deps -e . \
     && posestudio fetch-model \

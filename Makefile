@@ -4,27 +4,45 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 MODEL := models/graph_opt.pb
 CHROMIUM ?= /usr/bin/chromium
+# The tool that writes requirements*.txt from pyproject.toml (`make requirements`).
+UV_VERSION := 0.13.8
+COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: setup test-setup run test bench clean
+.PHONY: setup test-setup run test bench clean requirements
 
 setup: $(STAMP) $(MODEL)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+# Exactly the pinned, hash-checked tree of requirements.txt, then the project itself on top.
+$(STAMP): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
-	$(PY) -m pip install --quiet -e ".[dev]" --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat
 	touch $(STAMP)
+
+# The tests' tools too (pytest, playwright, pycocotools, motmetrics, jsonschema ...): requirements-dev.txt.
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
+# After changing the dependencies in pyproject.toml: pin the whole tree again (versions already
+# pinned stay unless the new ranges exclude them; `rm requirements*.txt` first to take the newest).
+requirements: | $(PY)
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(COMPILE) -o requirements.txt
+	$(COMPILE) --extra dev -o requirements-dev.txt
 
 $(MODEL): | $(STAMP)
 	$(VENV)/bin/posestudio fetch-model --dest $(MODEL)
 
 # The browser tests drive Debian's chromium (Playwright cannot download its own browser here);
 # the export tests extract the OpenPose ZIP with Info-ZIP's unzip, as people do.
-test-setup: setup
+test-setup: setup $(DEV_STAMP)
 	@command -v $(CHROMIUM) >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 	@command -v unzip >/dev/null || { apt-get update -q && apt-get install -y -q unzip; }
 

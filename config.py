@@ -32,6 +32,17 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int | None
     return number
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = (env.get(name) or "").strip().lower()
+    if value == "":
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"environment variable {name} must be true or false (1/0), got {env[name]!r}")
+
+
 def _limit(env: Mapping[str, str], name: str, default: int | None) -> int | None:
     """A limit from the environment: a whole number >= 0, where 0 means no limit."""
     if env.get(name) in (None, ""):
@@ -126,6 +137,13 @@ class Settings:
     admin_password: str | None = None
     # What one job may ask of a worker (frame size, network size, frames, screenshots, memory).
     limits: ResourceLimits = ResourceLimits()
+    # A finished job (record, upload, outputs) is deleted this many days after it finished;
+    # 0 keeps jobs until someone deletes them (see jobs.retention).
+    retention_days: int = 30
+    # Keep a job's uploaded video after the job succeeded (by default it is deleted then).
+    keep_uploads: bool = False
+    # /metrics without the admin credentials (for a Prometheus that scrapes without them).
+    metrics_public: bool = False
 
     @property
     def effective_database_url(self) -> str:
@@ -163,6 +181,9 @@ class Settings:
             port=_int(env, "PORT", defaults.port),
             admin_password=env.get("ADMIN_PASSWORD") or None,
             limits=ResourceLimits.from_env(env),
+            retention_days=_int(env, "RETENTION_DAYS", defaults.retention_days, minimum=0),
+            keep_uploads=_bool(env, "KEEP_UPLOADS", defaults.keep_uploads),
+            metrics_public=_bool(env, "METRICS_PUBLIC", defaults.metrics_public),
         )
 
 

@@ -12,7 +12,9 @@ for the latency part, one real Celery worker on the embedded broker, all in a te
 2. Latency: ``--clients`` threads, keep-alive connections, GETs of the upload page, a job page,
    the job's JSON, "My jobs" and the stylesheet; first with nothing running (baseline), then
    while the worker processes a real video. Each phase stops after ``--requests`` requests or
-   ``--seconds`` seconds. Reports p50/p95 per phase and the ratio to the baseline.
+   ``--seconds`` seconds. Reports p50/p95 per phase and the ratio to the baseline. Meanwhile a
+   scraper GETs ``/metrics`` every second (a Prometheus at 15x its usual rate), so the figures
+   include the metrics' cost; its own p50/p95 are reported too.
 
     .venv/bin/python bench/web.py [--upload-mb 1024] [--clients 20] [--requests 2000] [--seconds 30]
 """
@@ -211,6 +213,9 @@ def main() -> int:
         conn.request("GET", "/")
         conn.getresponse().read()
         paths = ["/", f"/jobs/{job_id}", f"/api/jobs/{job_id}", "/jobs", "/static/style.css"]
+        scrapes: list[float] = []
+        stop_scraping = threading.Event()
+        threading.Thread(target=_scrape_metrics, args=(port, stop_scraping, scrapes), daemon=True).start()
         base = latency_phase(port, paths, clients=args.clients, max_requests=args.requests,
                              max_seconds=args.seconds)
         b50, b95 = summary(base)
@@ -228,6 +233,9 @@ def main() -> int:
               f"{state['fps'] or 0:.1f} fps): {len(busy)} GETs: p50 {r50:.1f} ms, p95 {r95:.1f} ms; "
               f"ratio to idle p50 x{r50 / b50:.2f}, p95 x{r95 / b95:.2f}")
         _post(port, f"/api/jobs/{running}/cancel")
+        stop_scraping.set()
+        m50, m95 = summary(scrapes)
+        print(f"/metrics scraped every 1 s meanwhile: {len(scrapes)} scrapes, p50 {m50:.1f} ms, p95 {m95:.1f} ms")
     finally:
         for proc in (worker, web):
             if proc is not None and proc.poll() is None:
@@ -238,6 +246,18 @@ def main() -> int:
                     os.killpg(proc.pid, 9)
         shutil.rmtree(root, ignore_errors=True)
     return 0
+
+
+def _scrape_metrics(port: int, stop: threading.Event, took: list[float]) -> None:
+    while not stop.wait(1.0):
+        start = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/metrics")
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        if response.status == 200:
+            took.append(time.perf_counter() - start)
 
 
 def _get_json(port: int, path: str) -> dict:

@@ -1,4 +1,6 @@
-"""The one database table behind the job store (SQLAlchemy 2 declarative mapping).
+"""The database tables behind the job store (SQLAlchemy 2 declarative mapping): the jobs, the
+ids of jobs that expired (:mod:`jobs.retention`) and the service's running totals
+(:mod:`jobs.tallies`, for ``/metrics``).
 
 Timestamps are stored as naive UTC (``timestamp without time zone``) so SQLite and PostgreSQL
 compare them the same way; :mod:`jobs.store` turns them into aware UTC datetimes for callers.
@@ -53,3 +55,24 @@ class JobRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_posestudio_jobs_created", "created_at"),)
+
+
+class ExpiredJobRow(Base):
+    """A job deleted by the retention sweep: only its id and when, so that its page can say
+    that it expired instead of "not found". Nothing else of the job is kept."""
+
+    __tablename__ = "posestudio_expired_jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expired_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class TallyRow(Base):
+    """One running total (a counter, or one histogram bucket, sum or count), added to by every
+    worker process and read by every web process: ``name`` is the metric's sample name with its
+    labels, e.g. ``job_duration_seconds_bucket{state="succeeded",le="60"}``."""
+
+    __tablename__ = "posestudio_tallies"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[float] = mapped_column(Float, default=0.0)

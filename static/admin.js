@@ -1,10 +1,20 @@
-// Admin page: ask before a destructive form is sent (forms carry their question in data-confirm;
-// the Content-Security-Policy forbids inline onsubmit handlers).
+// Admin page: "select the finished jobs on this page" for the bulk delete (static/confirm.js asks
+// before it is sent), and the bulk button only while something is selected.
 (function () {
   "use strict";
-  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
-  });
+  const all = document.getElementById("select-finished");
+  const button = document.getElementById("bulk-delete");
+  if (!all || !button) return;
+  const boxes = Array.from(document.querySelectorAll("input.select-job"));
+  function update() {
+    const chosen = boxes.filter((box) => box.checked).length;
+    button.disabled = chosen === 0;
+    button.textContent = chosen ? "Delete " + chosen + " selected" : "Delete selected";
+    all.checked = chosen > 0 && chosen === boxes.length;
+    all.indeterminate = chosen > 0 && chosen < boxes.length;
+  }
+  all.disabled = boxes.length === 0;
+  all.addEventListener("change", () => { boxes.forEach((box) => { box.checked = all.checked; }); update(); });
+  boxes.forEach((box) => box.addEventListener("change", update));
+  update();
 })();

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from jobs import Job
+from jobs.retention import retention_fields
 from web.outputs import int_arg, output_urls, screenshot_page
 from web.session import owner_id
 from web.state import get_job_or_404, state
@@ -44,6 +45,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "outputs": output_urls(job),
         "summary": _summary(job),
         "warnings": [str(w) for w in job.timings.get("warnings", [])],
+        **retention_fields(job, state().settings),
     }
 
 

@@ -13,6 +13,8 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     408: "That upload was too slow",
+    409: "That cannot be done now",
+    410: "This job has expired",
     413: "That file is too large",
     422: "That file is not a video we can read",
     503: "The job queue is not reachable",

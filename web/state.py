@@ -38,10 +38,19 @@ def state() -> WebState:
 
 
 def get_job_or_404(job_id: str) -> Job:
-    """The job, or a 404 (JSON under /api, HTML elsewhere) that names the id."""
+    """The job, or a 404 (JSON under /api, HTML elsewhere) that names the id; a 410 that says
+    so for a job the retention sweep deleted (``jobs.retention``)."""
     try:
         return state().store.get(job_id)
     except JobNotFound:
+        from jobs.retention import expired_at
+
+        when = expired_at(state().store, job_id)
+        if when is not None:
+            abort(410, description=(
+                f"This job expired: its video, results and record were deleted on "
+                f"{when:%Y-%m-%d} UTC, {state().settings.retention_days} days after it finished "
+                "(RETENTION_DAYS). Upload the video again to process it again."))
         abort(404, description=f"There is no job with id {job_id!r}.")
 
 

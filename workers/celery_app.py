@@ -63,7 +63,7 @@ def create_celery(settings: Settings) -> Celery:
     app = Celery("posestudio", set_as_current=False)
     app.conf.update(
         **broker_config(settings),
-        include=["workers.tasks"],
+        include=["workers.tasks", "workers.housekeeping"],
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],

@@ -65,6 +65,8 @@ class FrameProcessor:
 
     max_screenshots: write at most this many periodic screenshots (None = no limit); the ones due
         after that are counted in ``stats.screenshots_skipped``.
+    With ``options.keypoints_only`` nothing is drawn and there is no screenshots folder: use
+    :meth:`write` alone.
     """
 
     def __init__(self, out_dir: Path, options: PipelineOptions, exports: ExportWriters, *, start_s: float,
@@ -80,18 +82,23 @@ class FrameProcessor:
         self._poster: np.ndarray | None = None
         self._poster_people = -1
         self._poster_until_s = start_s + POSTER_WINDOW_S
-        (out_dir / SCREENSHOTS_DIR).mkdir()
+        if not options.keypoints_only:
+            (out_dir / SCREENSHOTS_DIR).mkdir()
+
+    def write(self, frame_index: int, time_s: float, people: list[FramePerson]) -> None:
+        """Write one frame's exports (all that ``keypoints_only`` keeps)."""
+        self.exports.write_frame(frame_index, time_s, people)
+        self.stats.frames += 1
+        self.stats.detections += sum(not p.interpolated for p in people)
 
     def process(self, frame: Frame, people: list[FramePerson]) -> np.ndarray:
         """Returns the annotated image for ``frame`` and writes its exports and screenshot."""
-        self.exports.write_frame(frame.index, frame.time_s, people)
+        self.write(frame.index, frame.time_s, people)
         labels = [None if p.track_id is None else str(p.track_id) for p in people]
         colors = [None if p.track_id is None else track_color(p.track_id) for p in people]
         image = self.annotator.annotate(frame.image, [p.person for p in people], labels=labels, colors=colors,
                                         skeleton_only=self.options.skeleton_only)
         self._screenshots(frame.time_s, image, len(people))
-        self.stats.frames += 1
-        self.stats.detections += sum(not p.interpolated for p in people)
         return image
 
     def _screenshots(self, time_s: float, image: np.ndarray, people: int) -> None:

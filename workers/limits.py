@@ -92,7 +92,8 @@ def job_size(info: VideoInfo, options: PipelineOptions) -> JobSize:
     range_s = None if in_range is None else in_range / float(info.fps)
     return JobSize(frame_width=info.width, frame_height=info.height, network_width=net_w,
                    network_height=net_h, upsample=options.upsample, frames=frames, range_s=range_s,
-                   screenshots=_screenshots(frames, range_s, options.screenshot_interval_s))
+                   screenshots=0 if options.keypoints_only else _screenshots(frames, range_s,
+                                                                             options.screenshot_interval_s))
 
 
 def _screenshots(frames: int | None, range_s: float | None, interval_s: float) -> int | None:

@@ -27,6 +27,8 @@ class PipelineOptions:
     screenshot_interval_s: an annotated JPEG every this many seconds of video (default 5.0;
         0 = no periodic screenshots, the poster is still written).
     skeleton_only: draw skeletons on black instead of on the video (default False).
+    keypoints_only: write the data exports only: no annotated video, no screenshots, no poster
+        (default False).
     max_people: keep at most this many people per frame, best scores first (None = all).
     keypoint_threshold: parts with confidence below this are dropped from drawing, tracking
         boxes and exports (default 0.0 = keep every part the assembly found).
@@ -54,6 +56,7 @@ class PipelineOptions:
     upsample: int = DEFAULT_UPSAMPLE
     screenshot_interval_s: float = 5.0
     skeleton_only: bool = False
+    keypoints_only: bool = False
     max_people: int | None = None
     keypoint_threshold: float = 0.0
     start_s: float = 0.0
@@ -166,6 +169,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "backend": _parse_str, "precision": _parse_str,
     "net_height": _parse_int, "net_width": _parse_int, "upsample": _parse_int,
     "screenshot_interval_s": _parse_float, "skeleton_only": _parse_bool,
+    "keypoints_only": _parse_bool,
     "max_people": _parse_int, "keypoint_threshold": _parse_float,
     "start_s": _parse_float, "end_s": _parse_float, "frame_stride": _parse_int,
     "max_age": _parse_int, "min_hits": _parse_int, "iou_threshold": _parse_float,

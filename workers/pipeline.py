@@ -39,7 +39,7 @@ from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
 from workers.limits import JobSize, check_job, frames_exceeded, frames_in_flight
 from workers.options import PipelineOptions
 from workers.progress import Progress, Reporter
-from workers.render import render
+from workers.render import export_only, render
 from workers.tracks import TrackSettings, finalize
 
 __all__ = [
@@ -184,17 +184,22 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
     try:
         frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s,
                                 max_screenshots=budget.limits.max_screenshots)
-        writer = VideoWriter(work_dir / ANNOTATED_VIDEO, width=info.width, height=info.height, fps=output_fps,
-                             audio_from=source if info.has_audio else None,
-                             audio_start_s=options.start_s, audio_end_s=options.end_s)
-        rendered = render(source, name, info, options, final.rows, frames, writer,
-                          frames_in_flight=budget.frames_in_flight,
-                          on_frame=lambda done: report.rendering(done, analysis.frames),
-                          should_cancel=should_cancel)
+        on_frame = lambda done: report.rendering(done, analysis.frames)  # noqa: E731
+        if options.keypoints_only:  # no video, no pictures: the exports from the table alone
+            rendered = export_only(name, final.rows, analysis.frame_table, frames, on_frame=on_frame,
+                                   should_cancel=should_cancel)
+        else:
+            writer = VideoWriter(work_dir / ANNOTATED_VIDEO, width=info.width, height=info.height,
+                                 fps=output_fps, audio_from=source if info.has_audio else None,
+                                 audio_start_s=options.start_s, audio_end_s=options.end_s)
+            rendered = render(source, name, info, options, final.rows, frames, writer,
+                              frames_in_flight=budget.frames_in_flight, on_frame=on_frame,
+                              should_cancel=should_cancel)
         render_s = time.perf_counter() - t0 - tracks_s
         report.finalizing(analysis.frames)
-        writer.close()
-        frames.finish()
+        if writer is not None:
+            writer.close()
+            frames.finish()
         elapsed = time.perf_counter() - started
         exports.close({"elapsed_s": round(elapsed, 3), "decode_errors": analysis.decode_errors,
                        "truncated": analysis.truncated, "people": final.people,
@@ -210,7 +215,8 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
             **{f"render_{k}": v for k, v in rendered.busy.items()}}
     walls = {"analyse_s": analyse_s, "tracks_s": tracks_s, "render_s": render_s,
              "finalize_s": elapsed - analyse_s - tracks_s - render_s}
-    return _result(name, work_dir, info, frames, analysis, final.people, busy, walls, elapsed, output_fps, budget)
+    return _result(name, work_dir, info, options, frames, analysis, final.people, busy, walls, elapsed,
+                   output_fps, budget)
 
 
 def _track_settings(options: PipelineOptions) -> TrackSettings:
@@ -246,10 +252,11 @@ def _video_metadata(name: str, info: VideoInfo) -> dict[str, Any]:
     }
 
 
-def _result(name: str, work_dir: Path, info: VideoInfo, frames: FrameProcessor, analysis: Analysis,
-            people: int, busy: dict[str, float], walls: dict[str, float], elapsed: float, output_fps,
+def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, frames: FrameProcessor,
+            analysis: Analysis, people: int, busy: dict[str, float], walls: dict[str, float], elapsed: float, output_fps,
             budget: _Budget) -> PipelineResult:
-    shots = sorted(p.name for p in (work_dir / SCREENSHOTS_DIR).iterdir())
+    shots_dir = work_dir / SCREENSHOTS_DIR
+    shots = sorted(p.name for p in shots_dir.iterdir()) if shots_dir.is_dir() else []
     poster = f"{SCREENSHOTS_DIR}/{POSTER_NAME}" if POSTER_NAME in shots else None
     warnings = []
     if analysis.truncated or analysis.decode_errors:
@@ -265,7 +272,7 @@ def _result(name: str, work_dir: Path, info: VideoInfo, frames: FrameProcessor, 
     return PipelineResult(
         out_dir=work_dir, source_name=name, video=_video_metadata(name, info), frames_processed=n,
         output_fps=str(output_fps), detections=len(analysis.rows), tracks=people,
-        files=(ANNOTATED_VIDEO, *EXPORT_FILE_NAMES),
+        files=(*(() if options.keypoints_only else (ANNOTATED_VIDEO,)), *EXPORT_FILE_NAMES),
         screenshots=tuple(f"{SCREENSHOTS_DIR}/{name}" for name in shots if name != POSTER_NAME),
         poster=poster, timings=timings, warnings=tuple(warnings),
     )

@@ -6,7 +6,8 @@ are bounded by the job's memory budget):
     decode (PyAV) -> drawing, exports, screenshots (the calling thread) -> encode (libx264)
 
 The people of each frame come from the final track table (:mod:`workers.tracks`), looked up by
-the frame's source index, so pass 2 needs no model.
+the frame's source index, so pass 2 needs no model. With ``keypoints_only`` nothing is decoded,
+drawn or encoded: :func:`export_only` writes the exports from the table alone.
 """
 from __future__ import annotations
 
@@ -42,12 +43,26 @@ class _RowsByFrame:
         return self.rows[lo:hi]
 
 
+def export_only(name: str, final_rows: np.ndarray, frame_table: np.ndarray, frames: FrameProcessor, *,
+                on_frame: Callable[[int], None], should_cancel: Callable[[], bool]) -> Rendered:
+    """Write the exports of every processed frame (``frame_table``: ``frame``, ``time_s``) from
+    ``final_rows`` alone, without the video."""
+    t0 = time.perf_counter()
+    people = _RowsByFrame(final_rows)
+    for done, (frame_index, time_s) in enumerate(frame_table, start=1):
+        if should_cancel():
+            raise PipelineCancelled(f"processing {name} was cancelled")
+        frames.write(int(frame_index), float(time_s), frame_people(people.of(int(frame_index))))
+        on_frame(done)
+    return Rendered(frames=len(frame_table), busy={"export": time.perf_counter() - t0})
+
+
 def render(source: Path, name: str, info: VideoInfo, options: PipelineOptions, final_rows: np.ndarray,
-           frames: FrameProcessor, writer: VideoWriter | None, *, frames_in_flight: int,
+           frames: FrameProcessor, writer: VideoWriter, *, frames_in_flight: int,
            on_frame: Callable[[int], None], should_cancel: Callable[[], bool]) -> Rendered:
-    """Draw ``final_rows`` (sorted by frame) over ``source``'s frames into ``writer`` (None: no
-    video, exports and screenshots only), through ``frames`` (exports and screenshots).
-    on_frame(done): progress after every frame; should_cancel as in pass 1."""
+    """Draw ``final_rows`` (sorted by frame) over ``source``'s frames into ``writer``, through
+    ``frames`` (exports and screenshots). on_frame(done): progress after every frame;
+    should_cancel as in pass 1."""
     busy = {"decode": 0.0, "annotate": 0.0, "encode": 0.0}
     people = _RowsByFrame(final_rows)
     reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
@@ -56,18 +71,14 @@ def render(source: Path, name: str, info: VideoInfo, options: PipelineOptions, f
         with Stages(queue_size=4, in_flight=frames_in_flight) as stages:
             decoded = stages.source("decode", lambda: timed(same_size(reader, info, name), busy, "decode"))
             to_encode = stages.new_queue()
-            if writer is not None:
-                stages.sink("encode", to_encode, lambda item: _encode(writer, item, options.start_s, busy))
+            stages.sink("encode", to_encode, lambda item: _encode(writer, item, options.start_s, busy))
             for frame in stages.iterate(decoded):
                 if should_cancel():
                     raise PipelineCancelled(f"processing {name} was cancelled")
                 t0 = time.perf_counter()
                 image = frames.process(frame, frame_people(people.of(frame.index)))
                 busy["annotate"] += time.perf_counter() - t0
-                if writer is not None:
-                    stages.put(to_encode, (image, frame.time_s))
-                else:
-                    stages.done()
+                stages.put(to_encode, (image, frame.time_s))
                 done += 1
                 on_frame(done)
             stages.end(to_encode)

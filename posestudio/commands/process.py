@@ -52,6 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="graph_opt.pb (default: %(default)s)")
     parser.add_argument("--net-size", metavar="WxH", help="fixed network input size, e.g. 432x368")
     parser.add_argument("--skeleton-only", action="store_true", help="draw skeletons on black")
+    parser.add_argument("--keypoints-only", action="store_true",
+                        help="write the keypoint exports only: no annotated video, no screenshots")
     for flag, _, text in _OPTION_FLAGS:
         parser.add_argument(flag, metavar="VALUE", help=text)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -72,6 +74,8 @@ def options_from_args(args: argparse.Namespace) -> Any:
         values.update(net_width=width, net_height=height)
     if args.skeleton_only:
         values["skeleton_only"] = True
+    if args.keypoints_only:
+        values["keypoints_only"] = True
     return PipelineOptions.from_mapping(values)
 
 

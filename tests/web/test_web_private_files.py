@@ -46,7 +46,8 @@ def shared_with_others(root: Path) -> list[str]:
 
 def test_a_jobs_files_are_private_to_the_service(login_umask, tmp_path: Path, videos_dir: Path,
                                                  model_path: Path) -> None:
-    env = worker_process_module().queue_env(tmp_path, model_path)
+    # KEEP_UPLOADS: the upload stays after the job succeeded, so that its mode can be checked too.
+    env = worker_process_module().queue_env(tmp_path, model_path, KEEP_UPLOADS="1")
     del env["SECRET_KEY"]  # so that the service keeps one in instance/secret_key
     settings = Settings.from_env(env)
     worker = worker_process_module().WorkerProcess(env, name="private-files", concurrency=1,

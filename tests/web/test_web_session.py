@@ -84,6 +84,8 @@ def test_admin_retry_and_delete(app: Flask, browser_client: FlaskClient, store: 
     settings = app.extensions["posestudio"].settings
     failed = store.create_job(source_name="bad.mp4", options={}, owner=None, source_meta={})
     store.mark_failed(failed.id, error="the decoder gave up")
+    upload_path(settings, failed.id).parent.mkdir(parents=True)  # a retry needs the upload
+    upload_path(settings, failed.id).write_bytes(b"x")
     page = browser_client.get("/admin/").get_data(as_text=True)
     assert "bad.mp4" in page and "the decoder gave up" in page and 'id="queue-length"' in page
     token = csrf_of(browser_client)
@@ -127,6 +129,9 @@ def test_admin_retry_with_the_queue_down_fails_the_job_again_with_a_reason(tmp_p
     store = app.extensions["posestudio"].store
     job = store.create_job(source_name="a.mp4", options={}, owner=None, source_meta={})
     store.mark_failed(job.id, error="the decoder gave up")
+    upload = upload_path(app.extensions["posestudio"].settings, job.id)
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"x")
     admin = app.test_client()
     response = admin.post(f"/admin/jobs/{job.id}/retry", data={"csrf_token": csrf_of(admin)})
     assert response.status_code == 303

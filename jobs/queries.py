@@ -1,0 +1,63 @@
+"""Read-only questions about the job table for the admin page, the metrics and the health check.
+
+Functions over a :class:`jobs.JobStore` (they use its sessions, as the package's own modules
+may): how many jobs are in each state, one page of jobs matching a filter, and whether the
+database answers at all.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, text
+
+from jobs.models import JobRow
+from jobs.store import Job, JobState, JobStore, _snapshot
+
+
+def count_by_state(store: JobStore) -> dict[str, int]:
+    """Jobs per state, every state present (0 where none): ``{"queued": 2, "running": 1, ...}``."""
+    counts = {s.value: 0 for s in JobState}
+    with store._sessions() as session:
+        for state, number in session.execute(select(JobRow.state, func.count()).group_by(JobRow.state)):
+            counts[state] = int(number)
+    return counts
+
+
+@dataclass(frozen=True)
+class JobPage:
+    """Jobs ``offset`` .. ``offset + len(jobs)`` of the ``total`` that match, newest first."""
+
+    jobs: list[Job]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.limit < self.total
+
+
+def search_jobs(store: JobStore, *, states: Collection[JobState | str] = (), text_query: str = "",
+                offset: int = 0, limit: int = 50) -> JobPage:
+    """One page of jobs, newest first: in one of ``states`` (all when empty) and, when
+    ``text_query`` is given, whose video name contains it (any case) or whose id starts with it."""
+    conditions = []
+    if states:
+        conditions.append(JobRow.state.in_([JobState(s).value for s in states]))
+    query_text = text_query.strip()
+    if query_text:
+        conditions.append(or_(JobRow.source_name.icontains(query_text, autoescape=True),
+                              JobRow.id.startswith(query_text, autoescape=True)))
+    rows = (select(JobRow).where(*conditions).order_by(JobRow.created_at.desc(), JobRow.id)
+            .offset(offset).limit(limit))
+    with store._sessions() as session:
+        total = session.scalar(select(func.count()).select_from(JobRow).where(*conditions)) or 0
+        jobs = [_snapshot(row) for row in session.scalars(rows)]
+    return JobPage(jobs=jobs, total=int(total), offset=offset, limit=limit)
+
+
+def ping(store: JobStore) -> None:
+    """Raise (sqlalchemy.exc.SQLAlchemyError) unless the database answers a trivial query."""
+    with store._sessions() as session:
+        session.execute(text("SELECT 1"))

@@ -1,0 +1,85 @@
+"""/metrics through the real web server with several processes (gunicorn gthread, serve's 2 x 8),
+after runs were counted by several worker processes at once: every scrape, whichever process
+answers it, gives the same exact totals (they are read from the job database, not kept per
+process)."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from config import Settings
+from jobs import JobStore
+from jobs.tallies import record_run
+from posestudio.commands.serve import web_command
+from web_helpers import ROOT
+
+
+def _count_runs(database_url: str, state: str, runs: int) -> None:
+    store = JobStore(database_url)
+    for _ in range(runs):
+        record_run(store, state=state, duration_s=3.0, frames=10)
+    store.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _values(text: str) -> dict[tuple, float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples
+            if s.name.startswith(("posestudio_jobs", "posestudio_job_duration", "posestudio_frames"))}
+
+
+def test_every_web_process_reports_the_runs_of_every_worker_process(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")}
+    env.update(POSESTUDIO_INSTANCE_DIR=str(tmp_path / "instance"), POSESTUDIO_UPLOADS_DIR=str(tmp_path / "up"),
+               POSESTUDIO_OUTPUTS_DIR=str(tmp_path / "out"), SECRET_KEY="metrics")
+    settings = Settings.from_env(env)
+    store = JobStore(settings.effective_database_url)
+    store.create_job(source_name="a.mp4", options={}, owner=None, source_meta={})
+    spawn = multiprocessing.get_context("spawn")
+    workers = [spawn.Process(target=_count_runs, args=(settings.effective_database_url, state, 20))
+               for state in ("succeeded", "succeeded", "failed")]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(120)
+        assert process.exitcode == 0
+    port = _free_port()
+    with open(tmp_path / "gunicorn.log", "wb") as log:
+        server = subprocess.Popen(web_command("127.0.0.1", port, workers=2, threads=8), cwd=ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        scrapes = []
+        for _ in range(8):  # a new connection each time: gunicorn's processes take turns
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+                scrapes.append(_values(response.read().decode()))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        store.close()
+    assert all(scrape == scrapes[0] for scrape in scrapes)
+    values = scrapes[0]
+    assert values[("posestudio_frames_processed_total", ())] == 600
+    assert values[("posestudio_job_duration_seconds_count", (("state", "succeeded"),))] == 40
+    assert values[("posestudio_job_duration_seconds_count", (("state", "failed"),))] == 20
+    assert values[("posestudio_job_duration_seconds_sum", (("state", "succeeded"),))] == 120
+    assert values[("posestudio_jobs", (("state", "queued"),))] == 1

@@ -1,0 +1,201 @@
+"""The API contract (/api/openapi.json) against the code: the document is valid OpenAPI 3.1
+(openapi-spec-validator), names every route of the app but its HTML pages, and real requests
+produce every documented status code, with JSON bodies that match the documented schemas
+(jsonschema, Draft 2020-12, formats checked)."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from flask import Flask
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from app import create_app
+from jobs import Job, JobStore
+from jobs.retention import sweep
+from web_helpers import csrf_of, make_settings
+
+#: Endpoints that are pages for people (HTML forms, redirects), not part of the API.
+HTML_ENDPOINTS = {"static", "pages.upload", "pages.upload_form", "pages.my_jobs", "pages.job",
+                  "pages.cancel", "deletion.delete_page"}
+#: Documented statuses this test cannot produce with Flask's test client, and where they are.
+PRODUCED_ELSEWHERE = {
+    ("/api/jobs", "post", "408"): "needs a real socket: tests/web/test_web_slow_clients.py",
+}
+CROSS_SITE = {"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"}
+
+
+def _template(rule: str) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
+
+
+@pytest.fixture
+def doc(app: Flask) -> dict[str, Any]:
+    return app.test_client().get("/api/openapi.json").get_json()
+
+
+def test_the_document_is_valid_openapi_3_1(doc) -> None:
+    assert doc["openapi"] == "3.1.0"
+    validate(doc)
+
+
+def test_every_route_is_documented_and_every_documented_route_exists(app: Flask, doc) -> None:
+    routes: set[tuple[str, str]] = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in HTML_ENDPOINTS or rule.endpoint.startswith("admin."):
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            routes.add((_template(rule.rule), method.lower()))
+    documented = {(path, method) for path, item in doc["paths"].items()
+                  for method in item if method in ("get", "post", "put", "patch", "delete")}
+    assert routes - documented == set(), "routes missing from the OpenAPI document"
+    assert documented - routes == set(), "documented operations the app does not have"
+
+
+def test_the_docs_page_renders_the_document_without_scripts(app: Flask, doc) -> None:
+    page = app.test_client().get("/api/docs").get_data(as_text=True)
+    assert "<script src=\"/static/confirm.js\"" in page and "cdn" not in page.lower()
+    assert re.findall(r"<script(?![^>]*src=\"/static/)", page) == []  # only our own files
+    for path, item in doc["paths"].items():
+        assert f"<code>{path}</code>" in page
+    assert 'id="schema-Job"' in page and "keypoints_only" in page
+
+
+class Contract:
+    """Checks responses against the document and remembers which (path, method, status) it saw."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+        self.seen: set[tuple[str, str, str]] = set()
+        self.registry = Registry().with_resource("urn:posestudio", Resource.from_contents(
+            doc, default_specification=DRAFT202012))
+
+    def check(self, response, path: str, method: str, status: int) -> Any:
+        assert response.status_code == status, (path, method, response.status_code, response.get_data(as_text=True)[:300])
+        responses = self.doc["paths"][path][method]["responses"]
+        assert str(status) in responses, f"{method.upper()} {path} answered {status}, which is not documented"
+        self.seen.add((path, method, str(status)))
+        content = responses[str(status)].get("content", {})
+        if "application/json" in content:
+            assert response.mimetype == "application/json", (path, status, response.mimetype)
+            schema = _as_ref(content["application/json"]["schema"])
+            validator = Draft202012Validator(schema, registry=self.registry,
+                                             format_checker=Draft202012Validator.FORMAT_CHECKER)
+            errors = sorted(validator.iter_errors(response.get_json()), key=str)
+            assert errors == [], f"{method.upper()} {path} {status}: {errors[0].message}"
+            return response.get_json()
+        if content:
+            media = next(iter(content))
+            assert media == "*/*" or response.mimetype == media, (path, status, response.mimetype, media)
+        return None
+
+    def documented(self) -> set[tuple[str, str, str]]:
+        return {(path, method, status) for path, item in self.doc["paths"].items()
+                for method, op in item.items() if method != "parameters" for status in op["responses"]}
+
+
+class _Script:
+    """A new client, with no cookie, for every request, as curl is (HTML pages hand one out)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def __getattr__(self, method: str):
+        return getattr(self.app.test_client(), method)
+
+
+def _as_ref(schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return {"$ref": "urn:posestudio" + schema["$ref"]}
+    return schema
+
+
+def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, settings, sample_video: Path,
+                                           finished_job: Callable[..., Job], tmp_path: Path) -> None:
+    c = Contract(doc)
+    video = sample_video.read_bytes()
+    script, browser = _Script(app), app.test_client()
+    token = csrf_of(browser)
+    J, ONE = "/api/jobs", "/api/jobs/{job_id}"
+
+    created = c.check(script.post(J, data={"video": (io.BytesIO(video), "a.mp4")}), J, "post", 202)
+    c.check(script.post(J, data={}), J, "post", 400)
+    c.check(script.post(J, data={"video": (io.BytesIO(video), "a.mp4")}, headers=CROSS_SITE), J, "post", 403)
+    c.check(script.post(J, data={"video": (io.BytesIO(b"\0" * (9 * 1024**2)), "big.mp4")}), J, "post", 413)
+    c.check(script.post(J, data={"video": (io.BytesIO(b"not a video at all"), "a.mp4")}), J, "post", 422)
+
+    def refuse(_job_id: str) -> None:
+        raise ConnectionError("broker down")
+    down = create_app({"SETTINGS": make_settings(tmp_path / "down"), "TESTING": True, "ENQUEUE": refuse})
+    c.check(down.test_client().post(J, data={"video": (io.BytesIO(video), "a.mp4")}), J, "post", 503)
+
+    mine = browser.post(J, data={"video": (io.BytesIO(video), "b.mp4")}, headers={"X-CSRF-Token": token})
+    assert mine.status_code == 202
+    listed = c.check(browser.get(J), J, "get", 200)
+    assert [j["source_name"] for j in listed["jobs"]] == ["b.mp4"]
+    c.check(script.get(J), J, "get", 200)
+
+    queued = c.check(script.get(created["api_url"]), ONE, "get", 200)
+    assert queued["state"] == "queued" and queued["outputs"] is None
+    done = finished_job()
+    body = c.check(script.get(f"/api/jobs/{done.id}"), ONE, "get", 200)
+    assert body["outputs"]["screenshot_count"] == 2
+    c.check(script.get("/api/jobs/nope"), ONE, "get", 404)
+
+    shots = "/api/jobs/{job_id}/screenshots"
+    c.check(script.get(f"/api/jobs/{done.id}/screenshots?limit=1"), shots, "get", 200)
+    c.check(script.get(f"/api/jobs/{done.id}/screenshots?limit=0"), shots, "get", 400)
+    c.check(script.get(f"/api/jobs/{created['id']}/screenshots"), shots, "get", 404)
+
+    files, archive = "/jobs/{job_id}/files/{name}", "/jobs/{job_id}/download.zip"
+    whole = c.check(script.get(f"/jobs/{done.id}/files/keypoints.csv"), files, "get", 200)
+    first = script.get(f"/jobs/{done.id}/files/annotated.mp4")
+    c.check(script.get(f"/jobs/{done.id}/files/annotated.mp4", headers={"Range": "bytes=0-99"}), files, "get", 206)
+    c.check(script.get(f"/jobs/{done.id}/files/annotated.mp4", headers={"If-None-Match": first.headers["ETag"]}),
+            files, "get", 304)
+    c.check(script.get(f"/jobs/{done.id}/files/nothing.txt"), files, "get", 404)
+    assert whole is None
+    c.check(script.get(f"/jobs/{done.id}/download.zip"), archive, "get", 200)
+    c.check(script.get(f"/jobs/{created['id']}/download.zip"), archive, "get", 404)
+
+    cancel = "/api/jobs/{job_id}/cancel"
+    c.check(browser.post(f"/api/jobs/{created['id']}/cancel"), cancel, "post", 400)  # cookie, no token
+    c.check(script.post(f"/api/jobs/{created['id']}/cancel", headers=CROSS_SITE), cancel, "post", 403)
+    c.check(script.post(f"/api/jobs/{created['id']}/cancel"), cancel, "post", 202)
+    c.check(script.post("/api/jobs/nope/cancel"), cancel, "post", 404)
+
+    c.check(browser.delete(f"/api/jobs/{created['id']}"), ONE, "delete", 400)
+    c.check(script.delete(f"/api/jobs/{created['id']}", headers=CROSS_SITE), ONE, "delete", 403)
+    c.check(script.delete(f"/api/jobs/{created['id']}"), ONE, "delete", 204)
+    c.check(script.delete(f"/api/jobs/{created['id']}"), ONE, "delete", 404)
+
+    # An expired job: 410 wherever its id is used.
+    assert sweep(store, settings, now=done.finished_at + timedelta(days=31)).expired == [done.id]
+    c.check(script.get(f"/api/jobs/{done.id}"), ONE, "get", 410)
+    c.check(script.delete(f"/api/jobs/{done.id}"), ONE, "delete", 410)
+    c.check(script.post(f"/api/jobs/{done.id}/cancel"), cancel, "post", 410)
+    c.check(script.get(f"/api/jobs/{done.id}/screenshots"), shots, "get", 410)
+    c.check(script.get(f"/jobs/{done.id}/files/keypoints.csv"), files, "get", 410)
+    c.check(script.get(f"/jobs/{done.id}/download.zip"), archive, "get", 410)
+
+    c.check(script.get("/api/openapi.json"), "/api/openapi.json", "get", 200)
+    c.check(script.get("/api/docs"), "/api/docs", "get", 200)
+    c.check(script.get("/livez"), "/livez", "get", 200)
+    c.check(script.get("/readyz"), "/readyz", "get", 200)
+    broker_down = create_app({"SETTINGS": make_settings(tmp_path / "nobroker", broker_url="redis://127.0.0.1:1/0"),
+                              "TESTING": True})
+    c.check(broker_down.test_client().get("/readyz"), "/readyz", "get", 503)
+    c.check(script.get("/metrics"), "/metrics", "get", 200)
+    c.check(script.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"}), "/metrics", "get", 403)
+    locked = create_app({"SETTINGS": make_settings(tmp_path / "locked", admin_password="s3cret"), "TESTING": True})
+    c.check(locked.test_client().get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"}), "/metrics", "get", 401)
+
+    missing = c.documented() - c.seen - set(PRODUCED_ELSEWHERE)
+    assert missing == set(), f"documented but never produced here: {sorted(missing)}"

@@ -1,0 +1,213 @@
+"""The OpenAPI 3.1 document of Pose Studio's HTTP API, served at ``/api/openapi.json``.
+
+Written by hand beside the code, except the job options, which come from
+``workers.options.PipelineOptions`` itself. ``tests/web/test_web_openapi.py`` holds the two
+together: every route of the app is here (or on its list of HTML pages), every documented
+status code is produced by a real request, and every JSON body matches its schema.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from workers.options import BACKEND_NAMES, PRECISION_NAMES, PipelineOptions
+
+JSON = "application/json"
+_ID = {"name": "job_id", "in": "path", "required": True, "description": "The job's id (from POST /api/jobs).",
+       "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
+_NULLABLE_NUMBER = {"type": ["number", "null"]}
+_NULLABLE_INTEGER = {"type": ["integer", "null"]}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+_ENUMS = {"backend": list(BACKEND_NAMES), "precision": list(PRECISION_NAMES)}
+_TYPES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
+
+
+def _option_schema(field: dataclasses.Field) -> dict[str, Any]:
+    """A PipelineOptions field as a JSON schema, from its annotation (``int | None`` ...)."""
+    kinds = [part.strip() for part in str(field.type).split("|")]
+    types = [_TYPES[k] for k in kinds if k != "None"] + (["null"] if "None" in kinds else [])
+    schema: dict[str, Any] = {"type": types[0] if len(types) == 1 else types, "default": field.default}
+    if field.name in _ENUMS:
+        schema["enum"] = _ENUMS[field.name]
+    return schema
+
+
+def options_schema() -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False,
+            "description": "How the video is processed (workers.options.PipelineOptions; the README explains each).",
+            "properties": {f.name: _option_schema(f) for f in dataclasses.fields(PipelineOptions)}}
+
+
+def _upload_form() -> dict[str, Any]:
+    fields = {name: {**schema, "type": "string", "description": f"as text; {schema['type']}"}
+              for name, schema in options_schema()["properties"].items()}
+    for schema in fields.values():
+        schema.pop("default", None)
+        schema.pop("enum", None)
+    return {"type": "object", "required": ["video"], "properties": {
+        "video": {"type": "string", "contentMediaType": "application/octet-stream",
+                  "description": "The video file."},
+        "csrf_token": {"type": "string", "description": "Only with the session cookie (the pages)."},
+        **fields}}
+
+
+def _error(text: str, media: str = JSON) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/Error"} if media == JSON else {"type": "string"}
+    return {"description": text, "content": {media: {"schema": schema}}}
+
+
+def _json(text: str, ref: str, **extra: Any) -> dict[str, Any]:
+    return {"description": text, "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{ref}"}}}, **extra}
+
+
+_CHANGE_REFUSED = {
+    "400": _error("The session cookie was sent without the CSRF token (X-CSRF-Token header)."),
+    "403": _error("Sent by a browser for a page of another site (Sec-Fetch-Site, Origin)."),
+}
+_GONE = {"404": _error("There is no job with this id."),
+         "410": _error("The job expired: the retention sweep deleted it (RETENTION_DAYS).")}
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        "/api/jobs": {
+            "get": {"operationId": "listJobs", "summary": "The jobs uploaded from this browser (session cookie), newest first; none for a caller without the cookie.",
+                    "responses": {"200": _json("The caller's jobs.", "JobList")}},
+            "post": {"operationId": "createJob", "summary": "Upload a video; it becomes a queued job.",
+                     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _upload_form()}}},
+                     "responses": {
+                         "202": _json("Accepted and queued.", "Created", headers={"Location": {
+                             "description": "The job's API URL.", "schema": {"type": "string"}}}),
+                         "400": _error("No video, a bad option (the message names it), or a missing CSRF token."),
+                         "403": _CHANGE_REFUSED["403"],
+                         "408": _error("The upload arrived too slowly (UPLOAD_READ_TIMEOUT_S)."),
+                         "413": _error("Over the upload size limit (MAX_UPLOAD_MB) or a resource limit; names it."),
+                         "422": _error("Not a video that can be processed; says why."),
+                         "503": _error("The job queue is unreachable, or every upload slot is taken (Retry-After)."),
+                     }},
+        },
+        "/api/jobs/{job_id}": {
+            "parameters": [_ID],
+            "get": {"operationId": "getJob", "summary": "A job's state, progress and, once done, its outputs.",
+                    "responses": {"200": _json("The job.", "Job"), **_GONE}},
+            "delete": {"operationId": "deleteJob",
+                       "summary": "Delete the job, its upload and its outputs (a running job is cancelled first).",
+                       "responses": {"204": {"description": "Deleted; the id is a 404 from now on."},
+                                     **_CHANGE_REFUSED, **_GONE}},
+        },
+        "/api/jobs/{job_id}/cancel": {
+            "parameters": [_ID],
+            "post": {"operationId": "cancelJob", "summary": "Cancel a queued or running job.",
+                     "responses": {"202": _json("Cancelled, or the running job's worker was asked to stop.", "Job"),
+                                   **_CHANGE_REFUSED, **_GONE}},
+        },
+        "/api/jobs/{job_id}/screenshots": {
+            "parameters": [_ID,
+                           {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}],
+            "get": {"operationId": "listScreenshots", "summary": "A page of a succeeded job's screenshot URLs.",
+                    "responses": {"200": _json("One page.", "ScreenshotPage"),
+                                  "400": _error("offset or limit out of range (the message names it)."),
+                                  "404": _error("No such job, or it has not succeeded."),
+                                  "410": _GONE["410"]}},
+        },
+        "/api/openapi.json": {"get": {"operationId": "getOpenApi", "summary": "This document.",
+                                      "responses": {"200": {"description": "OpenAPI 3.1",
+                                                            "content": {JSON: {"schema": {"type": "object"}}}}}}},
+        "/api/docs": {"get": {"operationId": "getApiDocs", "summary": "This document as a page.",
+                              "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+        "/jobs/{job_id}/files/{name}": {
+            "parameters": [_ID, {"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+                                 "description": "A path from the job's outputs, e.g. keypoints.csv or screenshots/poster.jpg."},
+                           {"name": "download", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+                            "description": "1: as an attachment (Content-Disposition)."}],
+            "get": {"operationId": "getOutputFile", "summary": "One output file; Range requests are answered with 206.",
+                    "responses": {"200": {"description": "The file.", "content": {"*/*": {"schema": {"type": "string"}}}},
+                                  "206": {"description": "The requested range.", "content": {"*/*": {"schema": {"type": "string"}}}},
+                                  "304": {"description": "Not modified (If-None-Match / If-Modified-Since)."},
+                                  "404": _error("No such job or file.", "text/html"),
+                                  "410": _error("The job expired.", "text/html")}},
+        },
+        "/jobs/{job_id}/download.zip": {
+            "parameters": [_ID],
+            "get": {"operationId": "downloadAll", "summary": "Every output of a succeeded job as one ZIP.",
+                    "responses": {"200": {"description": "ZIP", "content": {"application/zip": {"schema": {"type": "string"}}}},
+                                  "404": _error("No such job, or it has not succeeded.", "text/html"),
+                                  "410": _error("The job expired.", "text/html")}},
+        },
+        "/livez": {"get": {"operationId": "livez", "summary": "The web process answers.",
+                           "responses": {"200": _json("Alive.", "Live")}}},
+        "/readyz": {"get": {"operationId": "readyz", "summary": "The database and the broker answer.",
+                            "responses": {"200": _json("Ready.", "Ready"),
+                                          "503": _json("Not ready; reason says what is away.", "Ready")}}},
+        "/metrics": {"get": {"operationId": "metrics",
+                             "summary": "Prometheus metrics; admin credentials unless METRICS_PUBLIC.",
+                             "responses": {"200": {"description": "Prometheus text format 0.0.4.",
+                                                   "content": {"text/plain": {"schema": {"type": "string"}}}},
+                                           "401": _error("ADMIN_PASSWORD is set and was not sent (HTTP Basic).", "text/plain"),
+                                           "403": _error("Not from this machine, and no ADMIN_PASSWORD is set.", "text/html")}}},
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    urls = {"type": "object", "additionalProperties": False, "description": "URLs of a succeeded job's files.",
+            "properties": {**{k: {"type": "string"} for k in (
+                "video", "keypoints_json", "csv", "openpose_zip", "mot", "zip", "screenshots_url")},
+                "poster": _NULLABLE_STRING,
+                "screenshots": {"type": "array", "items": {"type": "string"}, "description": "The first 60."},
+                "screenshot_count": {"type": "integer"}},
+            "required": ["keypoints_json", "csv", "openpose_zip", "mot", "zip", "screenshots",
+                         "screenshot_count", "screenshots_url", "poster"]}
+    summary = {"type": "object", "additionalProperties": False, "properties": {
+        "frames": _NULLABLE_INTEGER, "people": _NULLABLE_INTEGER, "detections": _NULLABLE_INTEGER,
+        "processing_s": _NULLABLE_NUMBER, "fps": _NULLABLE_NUMBER}}
+    job = {"type": "object", "additionalProperties": False, "properties": {
+        "id": {"type": "string"}, "url": {"type": "string"},
+        "state": {"enum": ["queued", "running", "succeeded", "failed", "cancelled"]},
+        "stage": _NULLABLE_STRING, "progress": {"type": "number", "minimum": 0, "maximum": 1},
+        "fps": _NULLABLE_NUMBER, "eta_s": _NULLABLE_NUMBER, "frames_done": {"type": "integer"},
+        "frames_total": _NULLABLE_INTEGER, "error": _NULLABLE_STRING, "source_name": {"type": "string"},
+        "cancel_requested": {"type": "boolean"}, "stalled": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"}, "started_at": _TIME, "finished_at": _TIME,
+        "expires_at": {**_TIME, "description": "When the retention sweep deletes it (null: running, or kept)."},
+        "upload_kept": {"type": "boolean", "description": "Whether the uploaded video is still stored."},
+        "options": {"$ref": "#/components/schemas/Options"},
+        "outputs": {"oneOf": [{"type": "null"}, urls]},
+        "summary": {"oneOf": [{"type": "null"}, summary]},
+        "warnings": {"type": "array", "items": {"type": "string"}}}}
+    job["required"] = sorted(job["properties"])
+    checks = {"type": "object", "additionalProperties": False, "required": ["database", "broker"],
+              "properties": {"database": {"type": "string"}, "broker": {"type": "string"}}}
+    return {
+        "Error": {"type": "object", "additionalProperties": False, "required": ["error", "status"],
+                  "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
+        "Options": options_schema(),
+        "Job": job,
+        "JobList": {"type": "object", "additionalProperties": False, "required": ["jobs"],
+                    "properties": {"jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}},
+        "Created": {"type": "object", "additionalProperties": False, "required": ["id", "url", "api_url"],
+                    "properties": {"id": {"type": "string"}, "url": {"type": "string"}, "api_url": {"type": "string"}}},
+        "ScreenshotPage": {"type": "object", "additionalProperties": False,
+                           "required": ["total", "offset", "limit", "screenshots", "next"],
+                           "properties": {"total": {"type": "integer"}, "offset": {"type": "integer"},
+                                          "limit": {"type": "integer"},
+                                          "screenshots": {"type": "array", "items": {"type": "string"}},
+                                          "next": _NULLABLE_STRING}},
+        "Live": {"type": "object", "additionalProperties": False, "required": ["status"],
+                 "properties": {"status": {"const": "ok"}}},
+        "Ready": {"type": "object", "additionalProperties": False, "required": ["status", "checks"],
+                  "properties": {"status": {"enum": ["ready", "unavailable"]}, "checks": checks,
+                                 "reason": {"type": "string"}}},
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Pose Studio", "version": "1",
+                 "description": "Upload videos, follow their jobs, fetch the skeletons. Scripts need no "
+                                "cookie: whoever holds a job's id may read, cancel and delete it."},
+        "paths": _paths(),
+        "components": {"schemas": _schemas()},
+    }

@@ -1,0 +1,137 @@
+"""The worker's part in running the service: what a run leaves behind, retention, and what the
+worker tells the admin page. Connected to Celery's signals when the worker imports this module
+(``workers.celery_app`` lists it in ``include``); ``workers.tasks`` knows nothing of it.
+
+- When a job's run ends (``task_postrun``, in the pool process that ran it): the run is added to
+  the service's totals for ``/metrics`` (``jobs.tallies``), and a succeeded job's uploaded
+  video is deleted unless ``KEEP_UPLOADS`` (``jobs.retention``).
+- The worker's main process runs a retention sweeper thread (``jobs.retention.sweep``: expired
+  jobs, uploads of succeeded jobs, orphan folders), at start-up and every
+  :data:`SWEEP_INTERVAL_S`. Several workers sweeping at once is harmless: each deletion is one
+  conditional statement.
+- ``posestudio_status``, a Celery inspect command: the ids of the jobs this worker is running
+  and the device it runs them on, in one broadcast (``web.broker_view``).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import threading
+from functools import lru_cache
+
+from celery import signals
+from celery.worker.control import inspect_command
+
+from config import Settings
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two retention sweeps of one worker.
+SWEEP_INTERVAL_S = 3600.0
+_sweeper_stop = threading.Event()
+
+
+def _settings_of(app) -> Settings:  # noqa: ANN001 - a Celery app
+    return getattr(app, "posestudio_settings", None) or Settings.from_env()
+
+
+@signals.task_postrun.connect
+def _after_run(sender=None, args=None, retval=None, **_kwargs) -> None:  # noqa: ANN001 - Celery API
+    from workers.tasks import TASK_NAME
+
+    if getattr(sender, "name", None) != TASK_NAME or not args:
+        return
+    try:
+        after_run(_settings_of(sender.app), str(args[0]), str(retval))
+    except Exception:  # the run itself is recorded; a database hiccup must not fail the task
+        log.exception("job %s: could not record the run's end", args[0])
+
+
+def after_run(settings: Settings, job_id: str, outcome: str) -> None:
+    """A run of ``job_id`` returned ``outcome`` (``workers.tasks.process_job``'s return value):
+    count it if it ended the job, and delete a succeeded job's upload unless kept."""
+    from jobs import JobNotFound
+    from jobs.retention import remove_upload
+    from jobs.tallies import END_STATES, record_run
+    from workers.tasks import store_for
+
+    if outcome not in END_STATES:  # missing, skipped, abandoned, deleted: no run of ours ended it
+        return
+    store = store_for(settings)
+    try:
+        job = store.get(job_id)
+    except JobNotFound:
+        return
+    if job.state.value != outcome:  # already requeued or changed by someone else
+        return
+    duration = ((job.finished_at - job.started_at).total_seconds()
+                if job.finished_at and job.started_at else 0.0)
+    frames = job.timings.get("frames_processed", job.frames_done) if outcome == "succeeded" else job.frames_done
+    record_run(store, state=outcome, duration_s=duration, frames=int(frames or 0))
+    if outcome == "succeeded" and not settings.keep_uploads:
+        remove_upload(settings, job_id)
+
+
+def sweep_once(settings: Settings) -> None:
+    from jobs.retention import sweep
+    from workers.tasks import store_for
+
+    result = sweep(store_for(settings), settings)
+    if result.expired or result.uploads_removed or result.orphans_removed:
+        log.info("retention: %d job(s) expired, %d upload(s) of succeeded jobs and %d orphan "
+                 "folder(s) removed", len(result.expired), len(result.uploads_removed),
+                 len(result.orphans_removed))
+
+
+def _sweep_forever(settings: Settings, interval_s: float) -> None:
+    while True:
+        try:
+            sweep_once(settings)
+        except Exception:  # the database is away for a moment: the next pass tries again
+            log.exception("retention sweep failed; trying again in %.0f s", interval_s)
+        if _sweeper_stop.wait(interval_s):
+            return
+
+
+@signals.worker_ready.connect
+def _start_sweeper(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery signal API
+    _sweeper_stop.clear()
+    threading.Thread(target=_sweep_forever, args=(_settings_of(getattr(sender, "app", None)),
+                                                  SWEEP_INTERVAL_S),
+                     name="retention-sweeper", daemon=True).start()
+
+
+@signals.worker_shutdown.connect
+def _stop_sweeper(**_kwargs) -> None:
+    _sweeper_stop.set()
+
+
+@lru_cache(maxsize=1)
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def device_description(backend: str) -> str:
+    """Where this worker's jobs run: both backends infer on the CPU (OpenVINO's CPU plugin,
+    cv2.dnn's default target), e.g. ``"CPU: Intel(R) Xeon(R) ... (2 cores), openvino"``."""
+    return f"CPU: {_cpu_name()} ({os.cpu_count()} cores), {backend}"
+
+
+@inspect_command()
+def posestudio_status(state, **_kwargs) -> dict:  # noqa: ANN001 - Celery's control state
+    """The worker's answer to ``web.broker_view``: {"jobs": [ids], "device": text, "concurrency": n}."""
+    from celery.worker import state as worker_state
+
+    settings = _settings_of(state.app)
+    jobs = [str(request.args[0]) for request in list(worker_state.active_requests) if request.args]
+    pool = getattr(state.consumer, "pool", None)
+    return {"jobs": jobs, "device": device_description(settings.inference_backend),
+            "concurrency": getattr(pool, "num_processes", None) or settings.worker_concurrency}
