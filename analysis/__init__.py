@@ -14,12 +14,12 @@ from analysis.angles import (
 )
 from analysis.calibration import height_in_pixels
 from analysis.opensim import write_mot, write_trc
-from analysis.swaps import LIMB_PAIRS, SwapCorrection, correct_limb_swaps, exchange, long_runs, runs, torso_length
+from analysis.swaps import LIMB_PAIRS, SwapCorrection, correct_limb_swaps, exchange, majority, runs, torso_length
 
 __all__ = [
     "AngleDefinition", "AngleNameError", "AngleSeries", "BY_NAME", "DEFINITIONS", "LIMB_PAIRS",
     "SwapCorrection", "align_branches", "angle_parts", "available_angles", "compute_angles",
-    "correct_limb_swaps", "exchange", "facing_directions", "height_in_pixels", "long_runs", "parse_angle_option",
+    "correct_limb_swaps", "exchange", "facing_directions", "height_in_pixels", "majority", "parse_angle_option",
     "resolve_angle_names", "runs", "torso_length", "unavailable_angles", "unwrap_degrees", "write_mot",
     "write_trc",
 ]

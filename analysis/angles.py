@@ -52,15 +52,25 @@ shoulders   right -> left shoulder                  as pelvis
 into [-180, 180) ([-90, 90) for pelvis and shoulders) frame by frame, so a forearm swinging
 through "pointing backwards" jumps from +179 to -179. Here each series is unwrapped over time
 instead (:func:`unwrap_degrees`): it moves on to +181, never jumps, and is shifted by whole turns
-so that its median lies in the range above.
+so that its median lies in the range above. A step of more than :data:`MAX_STEP_DEG` between
+neighbouring frames is noise, not motion (unwrapping it would add whole turns that stay): the
+unwrapping starts afresh there.
+
+Missing: an angle is NaN in a frame where a point it needs is missing, and where a segment it is
+measured on looks shorter than :data:`FORESHORTENED` of its usual length in the track: the
+segment points at (or away from) the camera and its direction in the image is noise (an arm
+raised towards the camera would otherwise swing the elbow angle by 150 degrees in a frame).
+Sports2D keeps those; set ``foreshortened=0`` to do the same.
 
 Not computable from OpenPose-18 (:data:`NEEDS_PARTS`): ankle dorsiflexion and the foot segment
 need the heel and big toe; wrist flexion and the hand segment need a finger (index) point.
 
 Facing: Sports2D decides per frame from the feet (toes left of heels = facing left); OpenPose-18
-has no feet, so :func:`facing_directions` decides from the head: facing right when the nose is
-to the right of the ears' midpoint (the neck when no ear is seen) by more than
-``margin`` x the torso length; in between (a frontal view) the previous frame's decision holds.
+has no feet, so :func:`facing_directions` decides from the head, and only where the person is
+seen side-on (shoulders close together across the image): facing right when the nose is to the
+right of the ears' midpoint (the neck when no ear is seen) by more than ``margin`` x the torso
+length. Elsewhere (a frontal view: the joint angles' signs mean little there) the last decision
+holds, and a new direction must last ``min_run`` frames to replace it (no flicker).
 """
 from __future__ import annotations
 
@@ -78,6 +88,15 @@ MID_HIP, HEAD = "mid_hip", "head"
 #: The nose must be this fraction of the torso length ahead of the ears to say which way a
 #: person faces (about 2.5 cm for a 50 cm torso): a frontal view keeps the last decision.
 FACING_MARGIN = 0.05
+#: Seen side-on: shoulders (else hips) closer than this many torso lengths across the image.
+#: Facing a camera they are about 0.7 torso lengths apart.
+SIDE_ON = 0.35
+#: A segment looking shorter than this fraction of its usual length points at the camera: the
+#: angles measured on it are left out in that frame.
+FORESHORTENED = 0.35
+#: A step of more than this between neighbouring frames is noise, not motion: the unwrapping
+#: starts afresh there (see :func:`unwrap_degrees`).
+MAX_STEP_DEG = 90.0
 
 
 @dataclass(frozen=True)
@@ -252,36 +271,60 @@ def points_xy(keypoints: np.ndarray, part_names: Sequence[str]) -> dict[str, np.
     return points
 
 
-def facing_directions(keypoints: np.ndarray, part_names: Sequence[str], *,
-                      margin: float = FACING_MARGIN) -> np.ndarray:
+def facing_directions(keypoints: np.ndarray, part_names: Sequence[str], *, margin: float = FACING_MARGIN,
+                      side_on: float = SIDE_ON, min_run: int = 1) -> np.ndarray:
     """int8 ``(F,)``: +1 where the person faces right, -1 left (see the module docstring).
-    Frames before the first clear one take its direction; never clear: +1 everywhere."""
+
+    A frame decides only when the person is seen side-on (shoulders, else hips, less than
+    ``side_on`` torso lengths apart across the image) and the nose is ``margin`` torso lengths
+    ahead of the ears; a direction must be decided in ``min_run`` decided frames running to
+    replace the one before. Other frames keep the last decision; frames before the first take
+    it; never decided: +1 everywhere (no mirroring)."""
     points = points_xy(keypoints, part_names)
     frames = len(keypoints)
-    if "nose" not in points:
+    torso = torso_length(keypoints, part_names)
+    if "nose" not in points or not np.isfinite(torso):
         return np.ones(frames, dtype=np.int8)
     back = points.get(HEAD, np.full((frames, 2), np.nan))
     if "neck" in points:
         back = np.where(np.isfinite(back), back, points["neck"])
     ahead = points["nose"][:, 0] - back[:, 0]
-    torso = torso_length(keypoints, part_names)
-    threshold = margin * torso if np.isfinite(torso) else 0.0
-    clear = np.where(ahead > threshold, 1, np.where(ahead < -threshold, -1, 0)).astype(np.int8)
+    width = np.full(frames, np.nan)
+    for right, left in (("right_hip", "left_hip"), ("right_shoulder", "left_shoulder")):
+        if right in points and left in points:
+            across = np.abs(points[right][:, 0] - points[left][:, 0])
+            width = np.where(np.isfinite(across), across, width)
+    with np.errstate(invalid="ignore"):
+        profile = width < side_on * torso
+        clear = np.where(profile & (ahead > margin * torso), 1,
+                         np.where(profile & (ahead < -margin * torso), -1, 0)).astype(np.int8)
     decided = np.flatnonzero(clear)
     if not len(decided):
         return np.ones(frames, dtype=np.int8)
-    # Carry each clear decision forward (the frames before the first take the first one).
-    last = np.maximum.accumulate(np.where(clear != 0, np.arange(frames), -1))
-    last[last < 0] = decided[0]
-    return clear[last]
+    signs = clear[decided]
+    # Runs of one direction among the decided frames: the first, and each of min_run or more,
+    # set the direction from their first frame on (shorter ones are strays: the one before holds).
+    starts = np.flatnonzero(np.concatenate([[True], signs[1:] != signs[:-1]]))
+    lengths = np.diff(np.concatenate([starts, [len(signs)]]))
+    accepted = starts[(lengths >= min_run) | (starts == 0)]
+    run = np.maximum(np.searchsorted(accepted, np.arange(len(signs)), side="right") - 1, 0)
+    direction = signs[accepted[run]]
+    # Every frame takes the direction of the last decided frame up to it (the first before it).
+    at = np.searchsorted(decided, np.arange(frames), side="right") - 1
+    return direction[np.maximum(at, 0)].astype(np.int8)
 
 
 def compute_angles(keypoints: np.ndarray, part_names: Sequence[str], *, names: Sequence[str] | None = None,
-                   facing: np.ndarray | None = None) -> AngleSeries:
+                   facing: np.ndarray | None = None, foreshortened: float = FORESHORTENED,
+                   max_step_deg: float = MAX_STEP_DEG) -> AngleSeries:
     """Angles ``names`` (default: all the skeleton gives) of one person, per frame, unwrapped.
 
     facing: int ``(F,)`` +1 / -1 (default: :func:`facing_directions` of these keypoints); pass
     the smoothed keypoints' facing when computing the raw ones, so both mirror alike.
+    foreshortened: an angle is missing in a frame where a segment it is measured on looks
+    shorter than this fraction of that segment's usual length in the track (its 90th
+    percentile): the segment points at the camera and its direction in the image is noise.
+    0 keeps them all. max_step_deg: see :func:`unwrap_degrees`.
     """
     names = resolve_angle_names(names, part_names)
     points = points_xy(keypoints, part_names)
@@ -298,40 +341,65 @@ def compute_angles(keypoints: np.ndarray, part_names: Sequence[str], *, names: S
         if definition.mirrored:
             for xy in coords:
                 xy[:, 0] *= facing
-        out[:, column] = unwrap_degrees(_wrapped(definition, coords), definition.period_deg)
+        vectors = _vectors(coords)
+        degrees = _wrapped(definition, vectors)
+        for vector in vectors:
+            degrees[_too_short(vector, foreshortened)] = np.nan
+        out[:, column] = unwrap_degrees(degrees, definition.period_deg, max_step_deg=max_step_deg)
     return AngleSeries(names=tuple(names), degrees=out, facing=facing)
+
+
+def _vectors(coords: list[np.ndarray]) -> list[np.ndarray]:
+    """The segments an angle is measured on (Sports2D's ``points_to_angles``)."""
+    if len(coords) == 2:
+        return [coords[0] - coords[1]]
+    if len(coords) == 3:
+        return [coords[0] - coords[1], coords[2] - coords[1]]
+    return [coords[1] - coords[0], coords[3] - coords[2]]
+
+
+def _too_short(vector: np.ndarray, fraction: float) -> np.ndarray:
+    lengths = np.linalg.norm(vector, axis=1)
+    seen = np.isfinite(lengths)
+    if fraction <= 0 or not seen.any():
+        return np.zeros(len(vector), dtype=bool)
+    usual = np.percentile(lengths[seen], 90)
+    return seen & (lengths < fraction * usual)
 
 
 def _direction(vector: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(vector[:, 1], vector[:, 0]))
 
 
-def _wrapped(definition: AngleDefinition, coords: list[np.ndarray]) -> np.ndarray:
+def _wrapped(definition: AngleDefinition, vectors: list[np.ndarray]) -> np.ndarray:
     """Sports2D's ``fixed_angles``: degrees in [-period/2, period/2), image y down."""
-    if len(coords) == 2:
-        raw = _direction(coords[0] - coords[1])
-    elif len(coords) == 3:
-        raw = _direction(coords[0] - coords[1]) - _direction(coords[2] - coords[1])
-    else:
-        raw = _direction(coords[1] - coords[0]) - _direction(coords[3] - coords[2])
+    raw = _direction(vectors[0]) if len(vectors) == 1 else _direction(vectors[0]) - _direction(vectors[1])
     value = (raw + definition.offset_deg) * definition.scale
     half = definition.period_deg / 2
     return (value + half) % definition.period_deg - half
 
 
-def unwrap_degrees(values: np.ndarray, period_deg: float = 360.0) -> np.ndarray:
+def unwrap_degrees(values: np.ndarray, period_deg: float = 360.0, *, max_step_deg: float | None = None) -> np.ndarray:
     """``values`` (degrees, NaN = missing) without jumps of more than half a period between
     neighbouring defined samples (NaN gaps are bridged the shortest way), shifted by whole
-    periods so that the median lies in [-period/2, period/2)."""
+    periods so that the median lies in [-period/2, period/2).
+
+    max_step_deg: a step between neighbours larger than this (the shortest way round) is not
+    motion but noise (a segment seen end-on, a mislabelled point): the series is cut there and
+    each piece unwrapped and centred on its own, so such steps never add up to whole turns.
+    """
     values = np.asarray(values, dtype=np.float64)
     out = values.copy()
-    defined = np.isfinite(values)
-    if not defined.any():
+    defined = np.flatnonzero(np.isfinite(values))
+    if not len(defined):
         return out
-    unwrapped = np.unwrap(values[defined], period=period_deg)
     half = period_deg / 2
-    shift = np.floor((np.median(unwrapped) + half) / period_deg) * period_deg
-    out[defined] = unwrapped - shift
+    steps = (np.diff(values[defined]) + half) % period_deg - half
+    cuts = np.flatnonzero(np.abs(steps) > max_step_deg) + 1 if max_step_deg is not None else np.zeros(0, int)
+    for piece in np.split(defined, cuts):
+        unwrapped = np.unwrap(values[piece], period=period_deg)
+        shift = np.floor((np.median(unwrapped) + half) / period_deg) * period_deg
+        out[piece] = unwrapped - shift
     return out
 
 

@@ -4,16 +4,19 @@ Pose detectors mix up a person's left and right limbs now and then (legs crossin
 a turn): a knee labelled "right" in one frame is labelled "left" in the next. The angles of the
 two sides then trade places for a while, which no smoothing repairs.
 
-For each limb pair (:data:`LIMB_PAIRS`: the distal joints, elbow + wrist and knee + ankle), every
-frame is compared with the person's previous frame: ``same`` is how far each side's joints moved
-(mean over the joints seen in both frames, right + left), ``crossed`` how far they moved if the
-labels were exchanged. A frame crosses the labels when ``crossed < min_gain * same`` and the
-difference is more than ``min_jump`` torso lengths; from there on the labels stay exchanged
-until the next crossing (so a swap that lasts is undone for as long as it lasts). Frames further
-apart than ``max_gap`` are not compared: each stretch between such gaps is judged on its own,
-and where the exchanged frames would be most of a stretch, the detector is taken to be right
-most of the time: the other frames of the stretch are the swapped ones. Two legs passing each
-other (a real crossing, close together) never qualify: it takes a jump.
+For each limb pair (:data:`LIMB_PAIRS`: the distal joints, elbow + wrist and knee + ankle), the
+clear frames are compared: those where both sides are seen and apart (a detector that loses a
+hidden limb often puts both labels on the one it sees; such a frame says nothing about which is
+which, and takes the state of the frame before it). Each clear frame is compared with the clear
+frame before it: ``same`` is how far each side's joints moved (mean over the joints seen in both
+frames, right + left), ``crossed`` how far they moved if the labels were exchanged. A frame
+crosses the labels when ``crossed < min_gain * same`` and the difference is more than
+``min_jump`` torso lengths; from there on the labels stay exchanged until the next crossing (so
+a swap that lasts is undone for as long as it lasts). Clear frames further apart than
+``max_gap`` frames are not compared: each stretch between such gaps is judged on its own, and
+where the exchanged frames would be most of a stretch's clear frames, the detector is taken to
+be right most of the time: the other frames are the swapped ones. Two legs passing each other
+(a real crossing, close together) never qualify: it takes a jump.
 
 Input keypoints: float ``(F, K, 3)`` x, y pixels and confidence (<= 0: missing); the parts by
 name (``part_names``), as in :mod:`analysis.angles`.
@@ -32,6 +35,8 @@ LIMB_PAIRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 MIN_GAIN = 0.5
 MIN_JUMP = 0.15
+#: Both sides' joints at least this many torso lengths apart for a frame to be compared.
+MIN_APART = 0.1
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,7 +60,7 @@ def _xy(keypoints: np.ndarray) -> np.ndarray:
 
 
 def _moved(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean distance ``(F-1,)`` over joints seen in both ``a`` and ``b`` (``(F-1, J, 2)``);
+    """Mean distance ``(N,)`` over the joints seen in both ``a`` and ``b`` (``(N, J, 2)``);
     NaN where none is."""
     distance = np.linalg.norm(a - b, axis=2)
     seen = np.isfinite(distance)
@@ -75,17 +80,46 @@ def torso_length(keypoints: np.ndarray, part_names: Sequence[str]) -> float:
     return float(np.nanmedian(lengths)) if np.isfinite(lengths).any() else float("nan")
 
 
-def crossings(keypoints: np.ndarray, right: Sequence[int], left: Sequence[int], *, frames: np.ndarray,
-              scale: float, max_gap: int, min_gain: float = MIN_GAIN, min_jump: float = MIN_JUMP) -> np.ndarray:
-    """bool ``(F,)``: the frames whose right/left labels are crossed against the frame before."""
+def _previous(valid: np.ndarray) -> np.ndarray:
+    """For each frame, the index of the last valid frame before it (-1 if none)."""
+    index = np.where(valid, np.arange(len(valid)), -1)
+    before = np.concatenate([[-1], np.maximum.accumulate(index)[:-1]])
+    return before
+
+
+def limb_swaps(keypoints: np.ndarray, right: Sequence[int], left: Sequence[int], *, frames: np.ndarray,
+               scale: float, max_gap: int, min_gain: float = MIN_GAIN, min_jump: float = MIN_JUMP,
+               min_apart: float = MIN_APART) -> np.ndarray:
+    """bool ``(F,)``: the frames whose ``right`` and ``left`` joints (part indexes) are swapped.
+
+    Only clear frames are compared: both sides seen (a joint each) and apart (their mean
+    distance at least ``min_apart`` torso lengths; two labels on one limb, which detectors
+    produce when a limb is hidden, say nothing about which is which). Each clear frame is
+    compared with the clear frame before it; the others take the state of the one before them.
+    """
     xy = _xy(keypoints)
     r, l = xy[:, list(right)], xy[:, list(left)]
-    same = _moved(r[1:], r[:-1]) + _moved(l[1:], l[:-1])
-    crossed = _moved(r[1:], l[:-1]) + _moved(l[1:], r[:-1])
-    close = np.diff(np.asarray(frames)) <= max_gap
+    apart = _moved(r, l)
+    with np.errstate(invalid="ignore"):
+        clear = np.nan_to_num(apart, nan=0.0) >= min_apart * scale
+    before = _previous(clear)
+    has_before = clear & (before >= 0)
+    cross = np.zeros(len(xy), dtype=bool)
+    now, then = np.flatnonzero(has_before), before[has_before]
+    close = (np.asarray(frames)[now] - np.asarray(frames)[then]) <= max_gap
+    same = _moved(r[now], r[then]) + _moved(l[now], l[then])
+    crossed = _moved(r[now], l[then]) + _moved(l[now], r[then])
     with np.errstate(invalid="ignore"):
         jump = (crossed < min_gain * same) & (same - crossed > min_jump * scale) & close
-    return np.concatenate([[False], np.nan_to_num(jump, nan=0).astype(bool)])
+    cross[now] = np.nan_to_num(jump, nan=0).astype(bool)
+    state = (np.cumsum(cross) % 2).astype(bool)
+    # Stretches of clear frames compared with each other; each is mostly as detected.
+    starts = clear & ~np.isin(np.arange(len(xy)), now[close])
+    stretch = np.cumsum(starts)
+    size = int(stretch.max(initial=0)) + 1
+    exchanged = np.bincount(stretch[clear], weights=state[clear], minlength=size)
+    flip = 2 * exchanged > np.bincount(stretch[clear], minlength=size)
+    return state ^ flip[stretch]
 
 
 def correct_limb_swaps(keypoints: np.ndarray, part_names: Sequence[str], *, frames: np.ndarray | None = None,
@@ -93,7 +127,7 @@ def correct_limb_swaps(keypoints: np.ndarray, part_names: Sequence[str], *, fram
     """Find and undo left/right swaps (see the module docstring).
 
     frames: int ``(F,)`` frame numbers of the rows, increasing (default 0, 1, 2, ...);
-    max_gap: rows further apart than this many frames are not compared.
+    max_gap: clear frames further apart than this many frames are not compared.
     """
     keypoints = np.asarray(keypoints)
     count = len(keypoints)
@@ -105,22 +139,10 @@ def correct_limb_swaps(keypoints: np.ndarray, part_names: Sequence[str], *, fram
         if not set(right_names + left_names) <= set(names) or count < 2 or not np.isfinite(scale):
             swapped[pair] = np.zeros(count, dtype=bool)
             continue
-        right = [names.index(n) for n in right_names]
-        left = [names.index(n) for n in left_names]
-        cross = crossings(keypoints, right, left, frames=frames, scale=scale, max_gap=max_gap,
-                          min_gain=min_gain, min_jump=min_jump)
-        swapped[pair] = _mostly_as_detected((np.cumsum(cross) % 2).astype(bool), np.diff(frames) > max_gap)
+        swapped[pair] = limb_swaps(keypoints, [names.index(n) for n in right_names],
+                                   [names.index(n) for n in left_names], frames=frames, scale=scale,
+                                   max_gap=max_gap, min_gain=min_gain, min_jump=min_jump)
     return SwapCorrection(keypoints=exchange(keypoints, swapped, names), swapped=swapped)
-
-
-def _mostly_as_detected(state: np.ndarray, breaks: np.ndarray) -> np.ndarray:
-    """``state`` inverted in each stretch (split where ``breaks``, ``(F-1,)``) where it is True
-    in more than half the frames."""
-    starts = np.concatenate([[0], np.flatnonzero(breaks) + 1])
-    ones = np.add.reduceat(state.astype(np.int64), starts)
-    lengths = np.diff(np.concatenate([starts, [len(state)]]))
-    flip = np.repeat(2 * ones > lengths, lengths)
-    return state ^ flip
 
 
 def exchange(keypoints: np.ndarray, swapped: dict[str, np.ndarray], part_names: Sequence[str]) -> np.ndarray:
@@ -144,10 +166,12 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def long_runs(mask: np.ndarray, min_length: int) -> np.ndarray:
-    """``mask`` keeping only its runs of at least ``min_length`` True values."""
-    out = np.zeros(len(mask), dtype=bool)
-    for start, stop in runs(mask):
-        if stop - start >= min_length:
-            out[start:stop] = True
-    return out
+def majority(mask: np.ndarray, window: int) -> np.ndarray:
+    """True where most of the ``window`` frames centred on a frame are True in ``mask``: which
+    labels a smoothed series follows, when it was smoothed over about ``window`` frames of a
+    series with swaps in it (a lone swapped frame was smoothed away; a long swap was not)."""
+    mask = np.asarray(mask, dtype=bool)
+    window = max(1, int(window)) | 1  # odd, so that it is centred
+    counts = np.convolve(mask.astype(np.int64), np.ones(window, np.int64), mode="same")
+    seen = np.convolve(np.ones(len(mask), np.int64), np.ones(window, np.int64), mode="same")
+    return 2 * counts > seen

@@ -10,7 +10,7 @@ from analysis import (
     unavailable_angles, unwrap_degrees,
 )
 from pose.skeleton import PART_NAMES
-from skeletons import P, frontal, side_view
+from skeleton_poses import P, frontal, side_view
 
 
 def angles_of(*skeletons: np.ndarray, **kwargs) -> dict[str, np.ndarray]:
@@ -192,3 +192,48 @@ def test_bad_shapes_are_refused_with_the_shape() -> None:
         compute_angles(side_view(), PART_NAMES)
     with pytest.raises(ValueError, match=r"facing must have shape \(2,\)"):
         compute_angles(np.stack([side_view()] * 2), PART_NAMES, facing=np.ones(3))
+
+
+def test_a_segment_seen_end_on_gives_no_angle() -> None:
+    # The forearm points at the camera in frame 1: 10 px long instead of 50; its direction in
+    # the image is noise, so the elbow and forearm angles are left out there, and only there.
+    frames = [side_view(elbow=30.0) for _ in range(5)]
+    frames[1] = frames[1].copy()
+    elbow, wrist = frames[1][P["right_elbow"], :2], frames[1][P["right_wrist"], :2]
+    frames[1][P["right_wrist"], :2] = elbow + (wrist - elbow) * 0.2
+    a = angles_of(*frames)
+    assert np.isnan(a["right_elbow"][1]) and np.isnan(a["right_forearm"][1])
+    assert np.isfinite(a["right_elbow"][[0, 2, 3, 4]]).all() and np.isfinite(a["left_elbow"]).all()
+    kept = angles_of(*frames, foreshortened=0.0)["right_elbow"]
+    assert np.isfinite(kept).all()
+
+
+def test_noise_jumps_never_add_up_to_whole_turns() -> None:
+    # Steps of about 150 degrees are not motion (a foreshortened or mislabelled limb): each
+    # cuts the unwrapping, so the series never drifts by turns, whichever way np.unwrap goes.
+    noisy = np.array([20.0, 25.0, 175.0, -30.0, 120.0, -90.0, 60.0, 65.0, 70.0])
+    out = unwrap_degrees(noisy, max_step_deg=90.0)
+    assert np.all((out >= -180) & (out < 180))
+    np.testing.assert_allclose(out, noisy)
+    drifting = unwrap_degrees(noisy)  # shortest way round every time: the last values are a turn off
+    assert drifting[-1] - noisy[-1] in (360.0, -360.0)
+    # a real, smooth turn is still followed through 180
+    turning = np.linspace(140.0, 200.0, 13)
+    wrapped = (turning + 180) % 360 - 180
+    np.testing.assert_allclose(unwrap_degrees(wrapped, max_step_deg=90.0), turning)
+
+
+def test_facing_is_decided_side_on_only_and_does_not_flicker() -> None:
+    # Facing the camera with the head turned (nose 15 px right of the ears): the shoulders are
+    # 0.7 torso lengths apart across the image, so this frame does not say which way they face.
+    turned = frontal()
+    turned[P["nose"], 0] += 15.0
+    left = side_view(facing=-1)
+    assert facing_directions(np.stack([left, turned, turned]), PART_NAMES).tolist() == [-1, -1, -1]
+    # One stray frame facing right among left ones does not flip the direction (min_run 3) ...
+    frames = np.stack([left, left, side_view(), left, left])
+    assert facing_directions(frames, PART_NAMES, min_run=3).tolist() == [-1] * 5
+    assert facing_directions(frames, PART_NAMES).tolist() == [-1, -1, 1, -1, -1]
+    # ... while a real turn does.
+    frames = np.stack([left, left, side_view(), side_view(), side_view()])
+    assert facing_directions(frames, PART_NAMES, min_run=3).tolist() == [-1, -1, 1, 1, 1]

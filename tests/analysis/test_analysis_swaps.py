@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis import correct_limb_swaps, exchange, long_runs, runs
+from analysis import correct_limb_swaps, exchange, majority, runs
 from pose.skeleton import PART_NAMES
-from skeletons import P, side_view
+from skeleton_poses import P, side_view
 
 LEGS = [P["right_knee"], P["right_ankle"], P["left_knee"], P["left_ankle"]]
 
@@ -91,4 +91,16 @@ def test_exchange_and_runs_helpers() -> None:
     np.testing.assert_array_equal(out[1, P["right_knee"]], keypoints[1, P["left_knee"]])
     np.testing.assert_array_equal(out[0], keypoints[0])
     assert runs(np.array([1, 1, 0, 1, 0, 0, 1, 1, 1], bool)) == [(0, 2), (3, 4), (6, 9)]
-    assert long_runs(np.array([1, 1, 0, 1, 0, 1, 1, 1], bool), 3).tolist() == [0, 0, 0, 0, 0, 1, 1, 1]
+    # a lone frame is outvoted; a lone gap inside a long swap is outvoted too
+    mask = np.array([0, 0, 1, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0], bool)
+    assert majority(mask, 5).astype(int).tolist() == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+
+
+def test_two_labels_on_one_leg_say_nothing() -> None:
+    # As OpenPose does when a leg is hidden: frame 8 swapped, then both labels on the left leg
+    # for six frames. Those frames cannot say which is which; after them the labels are right.
+    labels = swap_legs(walking(), [8])
+    hidden = [P["right_knee"], P["right_ankle"]]
+    labels[9:15, hidden] = labels[9:15, [P["left_knee"], P["left_ankle"]]]
+    swapped = correct_limb_swaps(labels, PART_NAMES, max_gap=2).swapped["legs"]
+    assert not swapped[:8].any() and swapped[8] and not swapped[15:].any()

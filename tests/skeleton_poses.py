@@ -82,3 +82,24 @@ def frontal(*, pelvis_tilt: float = 0.0, shoulders_tilt: float = 0.0, origin=(30
         kp[P[f"{side}_elbow"]] = (shoulder_point[0] + sign * 5, shoulder_point[1] + ARM, 0.9)
         kp[P[f"{side}_wrist"]] = (shoulder_point[0] + sign * 5, shoulder_point[1] + ARM + FOREARM, 0.9)
     return kp
+
+
+def final_rows(people: dict[int, list[tuple[int, np.ndarray]]], *, fps: float = 30.0, untracked: int = 0,
+               interpolated: dict[int, set[int]] | None = None) -> np.ndarray:
+    """``workers.tracks.final_dtype(18)`` rows, sorted by seq, from person ID -> [(seq, keypoints
+    (18, 3))]: frame = seq, time_s = seq / fps, raw = smoothed keypoints, box around the visible
+    parts; ``interpolated`` marks (person -> seqs) rows as filled in (raw zeroed, every joint
+    flagged); ``untracked`` adds that many person-0 rows (a still skeleton) in the first frames."""
+    from workers.tracks import final_dtype
+
+    entries = [(seq, pid, kp) for pid, frames in people.items() for seq, kp in frames]
+    entries += [(seq, 0, side_view(origin=(900.0, 300.0))) for seq in range(untracked)]
+    rows = np.zeros(len(entries), final_dtype(18))
+    for row, (seq, pid, kp) in zip(rows, entries):
+        filled = seq in (interpolated or {}).get(pid, set())
+        visible = kp[kp[:, 2] > 0, :2]
+        row["seq"], row["frame"], row["time_s"], row["person"] = seq, seq, seq / fps, pid
+        row["score"], row["box"] = 0.8 if pid else 0.3, (*visible.min(axis=0), *visible.max(axis=0))
+        row["keypoints"], row["keypoints_raw"] = kp, 0.0 if filled else kp
+        row["interpolated"], row["joint_interpolated"] = filled, filled
+    return rows[np.lexsort((-rows["score"], rows["seq"]))]
