@@ -38,7 +38,7 @@ def _add_security_headers(response: Response) -> Response:
 def register_web(app: Flask) -> None:
     """Install CSRF/session hooks, streamed uploads, error pages and every blueprint on ``app``,
     behind the guard against slow and stalled uploads (``web.slow_clients``)."""
-    from web import admin, api, outputs, pages
+    from web import admin, api, outputs, pages, people
     from web.errors import init_errors
     from web.session import init_session
     from web.slow_clients import SlowClientGuard
@@ -49,7 +49,7 @@ def register_web(app: Flask) -> None:
     init_errors(app)
     app.after_request(_add_security_headers)
     app.add_template_filter(outputs.screenshot_label, "shot_label")
-    for blueprint in (pages.bp, api.bp, outputs.bp, admin.bp):
+    for blueprint in (pages.bp, api.bp, people.bp, outputs.bp, admin.bp):
         app.register_blueprint(blueprint)
     settings = app.extensions["posestudio"].settings
     app.wsgi_app = SlowClientGuard(app.wsgi_app, upload_slots=settings.upload_slots,
