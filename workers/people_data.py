@@ -83,14 +83,14 @@ def box_samples(data: PersonData, fps: float) -> list[list[float]]:
     return [[round(float(data.time_s[i]), 4), *(round(float(v), 1) for v in data.box[i])] for i in picks]
 
 
-def representative_pose(data: PersonData, part_names: Sequence[str]) -> dict[str, Any]:
+def representative_pose(data: PersonData) -> dict[str, Any]:
     """The frame where most parts were detected (best score among those): its time, box and
     smoothed keypoints ([x, y] or null per part), for a silhouette when no picture shows them."""
     seen = (data.keypoints_raw[..., 2] > 0).sum(axis=1)
     best = int(np.lexsort((-np.asarray(data.score, np.float64), -seen))[0])
     points = [[round(float(x), 1), round(float(y), 1)] if c > 0 else None for x, y, c in data.keypoints[best]]
     return {"time_s": round(float(data.time_s[best]), 4), "box": [round(float(v), 1) for v in data.box[best]],
-            "parts": list(part_names), "keypoints": points}
+            "keypoints": points}
 
 
 def _speed(data: PersonData, calibration: dict[str, Any] | None, part_names: Sequence[str]) -> dict[str, Any] | None:
@@ -127,7 +127,7 @@ def person_summary(data: PersonData, *, files: dict[str, str], fps: float, calib
         "swapped_frames": {pair: int(mask.sum()) for pair, mask in data.swapped.items()},
         "angles": {name: angle_summary(data.degrees[:, i]) for i, name in enumerate(data.names)},
         "speed": _speed(data, calibration, part_names),
-        "boxes": box_samples(data, fps), "pose": representative_pose(data, part_names), "files": files,
+        "boxes": box_samples(data, fps), "pose": representative_pose(data), "files": files,
     }
 
 

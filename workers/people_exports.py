@@ -50,7 +50,7 @@ from analysis import (
     facing_directions, height_in_pixels, majority, resolve_angle_names, unavailable_angles, write_mot,
     write_trc,
 )
-from pose.skeleton import PART_NAMES
+from pose.skeleton import LIMBS, PART_NAMES
 from workers.people_data import PersonData, person_summary, series_document
 
 ANGLES_CSV = "angles.csv"
@@ -66,6 +66,8 @@ FACING_MIN_RUN_S = 0.2
 SWAP_MAX_GAP_S = 0.1
 #: A person's known height must lie in this range, metres.
 PERSON_HEIGHT_RANGE_M = (0.3, 3.0)
+#: The limbs a silhouette is drawn with (pose.draw's, without the two ear-shoulder PAFs).
+SILHOUETTE_LIMBS = LIMBS[:-2]
 #: OpenPose's own names for its 18 parts (Pose2Sim's COCO_18 markers), for the .trc files.
 OPENPOSE_MARKERS = {
     "nose": "Nose", "neck": "Neck", "right_shoulder": "RShoulder", "right_elbow": "RElbow",
@@ -152,11 +154,13 @@ def people_document(summaries: list[dict[str, Any]], *, names: Sequence[str], fp
                     part_names: Sequence[str]) -> dict[str, Any]:
     """``people.json``: ``fps``, ``start_s`` (subtract it from ``time_s`` for the annotated
     video's time), ``video`` {width, height}, ``angles`` (each one's name, label, kind, zero,
-    positive direction and range), ``unavailable`` (angle -> why), ``calibration`` and
-    ``people`` (summaries: see :func:`workers.people_data.person_summary`)."""
+    positive direction and range), ``unavailable`` (angle -> why), ``calibration``, ``parts`` and
+    ``limbs`` (the skeleton, to draw a person's ``pose``) and ``people`` (summaries: see
+    :func:`workers.people_data.person_summary`)."""
     return {
         "version": 1, "fps": fps, "start_s": start_s,
         "video": {"width": int(video["width"]), "height": int(video["height"])},
+        "parts": list(part_names), "limbs": [list(limb) for limb in SILHOUETTE_LIMBS],
         "angles": [{"name": n, "label": BY_NAME[n].label, "kind": BY_NAME[n].kind, "zero": BY_NAME[n].zero,
                     "positive": BY_NAME[n].positive, "range": list(BY_NAME[n].range_deg)} for n in names],
         "unavailable": unavailable_angles(part_names),

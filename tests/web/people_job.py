@@ -35,8 +35,8 @@ def knee_at(time_s: float) -> float:
 
 def people() -> dict[int, list[tuple[int, np.ndarray]]]:
     frames = int(SECONDS * FPS)
-    one = [(s, side_view(knee=knee_at(s / FPS), origin=(120.0 + 2.5 * s, 200.0))) for s in range(frames)]
-    two = [(s, side_view(elbow=90.0, facing=-1, origin=(520.0, 200.0))) for s in range(30, 75)]
+    one = [(s, side_view(knee=knee_at(s / FPS), origin=(120.0 + 2.5 * s, 190.0))) for s in range(frames)]
+    two = [(s, side_view(elbow=90.0, facing=-1, origin=(520.0, 190.0))) for s in range(30, 75)]
     return {1: one, 2: two}
 
 
