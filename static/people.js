@@ -149,9 +149,12 @@
     const all = smoothed.concat(raw).filter((v) => v !== null);
     const label = info.label + " over time: " + (summary.frames ? "from " + degrees(summary.min) + " to " +
       degrees(summary.max) + ", mean " + degrees(summary.mean) : "no values") + ". Arrow keys move the video.";
-    const svg = svgEl("svg", {viewBox: "0 0 " + width + " " + CHART_HEIGHT, width: width, height: CHART_HEIGHT,
-                              role: "img", "aria-label": label, tabindex: "0", class: "chart-svg"}, box);
     const t0 = series.time_s[0], t1 = Math.max(series.time_s[series.time_s.length - 1], t0 + 1 / doc.fps);
+    // A slider over the video's time: its value text says the angle at the cursor.
+    const svg = svgEl("svg", {viewBox: "0 0 " + width + " " + CHART_HEIGHT, width: width, height: CHART_HEIGHT,
+                              role: "slider", "aria-label": label, tabindex: "0", class: "chart-svg",
+                              "aria-valuemin": (t0 - doc.start_s).toFixed(2), "aria-valuemax": (t1 - doc.start_s).toFixed(2),
+                              "aria-valuenow": (t0 - doc.start_s).toFixed(2)}, box);
     let lo = all.length ? Math.min(...all) : -10, hi = all.length ? Math.max(...all) : 10;
     if (hi - lo < 10) { const mid = (hi + lo) / 2; lo = mid - 5; hi = mid + 5; }
     const plotW = width - PAD.left - PAD.right, plotH = CHART_HEIGHT - PAD.top - PAD.bottom;
@@ -183,7 +186,7 @@
       if (event.key === "Home") { event.preventDefault(); seek(t0); }
       if (event.key === "End") { event.preventDefault(); seek(t1); }
     });
-    return {cursor, x, t0, t1};
+    return {cursor, x, t0, t1, svg, smoothed, raw};
   }
 
   function indexAt(times, t) {  // the sample at or just before t (-1 before the first)
@@ -204,14 +207,17 @@
       line.setAttribute("x1", x); line.setAttribute("x2", x);
     }
     if (!current) return;
+    const i = indexAt(current.series.time_s, t);
+    const seen = i >= 0 && Math.abs(current.series.time_s[i] - t) < 1.5 / doc.fps;
     for (const c of charts) {
       const inside = t >= c.t0 - 1e-6 && t <= c.t1 + 1e-6;
       const x = inside ? c.x(t).toFixed(1) : -10;
       c.cursor.setAttribute("x1", x); c.cursor.setAttribute("x2", x);
+      c.svg.setAttribute("aria-valuenow", (t - doc.start_s).toFixed(2));
+      c.svg.setAttribute("aria-valuetext", clock(t - doc.start_s) + ": " + (seen ? degrees(c.smoothed[i]) +
+        " (as detected " + degrees(c.raw[i]) + ")" : "not seen"));
     }
     document.getElementById("person-now").textContent = clock(t - doc.start_s);
-    const i = indexAt(current.series.time_s, t);
-    const seen = i >= 0 && Math.abs(current.series.time_s[i] - t) < 1.5 / doc.fps;
     for (const row of tableBody.rows) {
       const values = current.series.angles[row.dataset.angle];
       row.cells[1].textContent = seen ? degrees(values.smoothed[i]) : "not seen";
@@ -233,6 +239,7 @@
     }
     const joints = document.getElementById("person-charts"), segments = document.getElementById("person-segment-charts");
     joints.textContent = ""; segments.textContent = "";
+    drawnWidth = joints.clientWidth;
     charts = [];
     tableBody.textContent = "";
     document.getElementById("person-table-caption").textContent = "Person " + person.id + "'s angles in degrees (smoothed, and as detected)";
@@ -286,13 +293,19 @@
   if (video) {
     video.addEventListener("timeupdate", () => update(false));
     video.addEventListener("seeked", () => update(true));
+    video.addEventListener("pause", () => update(true));
     video.addEventListener("play", () => requestAnimationFrame(tick));
     video.addEventListener("loadedmetadata", () => { if (doc) { renderList(); update(true); } });
   }
-  let resizeTimer = null;
+  // Charts are drawn at their width in pixels: redraw when that changes (not on every resize: a
+  // phone's address bar or a taller window changes only the height).
+  let resizeTimer = null, drawnWidth = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => { if (current) renderPerson(current.person, current.series); }, 200);
+    resizeTimer = setTimeout(() => {
+      const width = document.getElementById("person-charts").clientWidth;
+      if (current && width !== drawnWidth) renderPerson(current.person, current.series);
+    }, 200);
   });
   load();
 })();

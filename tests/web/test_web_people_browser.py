@@ -102,6 +102,9 @@ def test_people_section(app: Flask, store: JobStore, settings: Settings, browser
         page.wait_for_function("() => document.querySelector('#person-now').textContent === '0:01.5'")
         now = page.locator("#person-table tr[data-angle=right_knee] td").nth(0).inner_text()
         assert float(now.rstrip("°")) == pytest.approx(knee_at(round(expected * 30) / 30), abs=1.0)
+        # The chart is a slider over time: a screen reader hears the value at the cursor too.
+        assert knee.get_attribute("role") == "slider"
+        assert knee.get_attribute("aria-valuetext").startswith(f"0:01.5: {now} (as detected ")
         page.locator("#result-video").scroll_into_view_if_needed()
         page.screenshot(path=str(artifacts / "14-person-seeked.png"), full_page=True)
 
