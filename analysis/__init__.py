@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from analysis.angles import (
     BY_NAME, DEFINITIONS, AngleDefinition, AngleNameError, AngleSeries, align_branches, angle_parts,
-    available_angles, compute_angles, facing_directions, parse_angle_option, resolve_angle_names,
-    unavailable_angles, unwrap_degrees,
+    available_angles, compute_angles, parse_angle_option, resolve_angle_names, unavailable_angles, unwrap_degrees,
 )
 from analysis.calibration import height_in_pixels
+from analysis.facing import facing_directions
 from analysis.opensim import write_mot, write_trc
-from analysis.swaps import LIMB_PAIRS, SwapCorrection, correct_limb_swaps, exchange, majority, runs, torso_length
+from analysis.points import points_xy, torso_length
+from analysis.swaps import LIMB_PAIRS, SwapCorrection, correct_limb_swaps, exchange, majority, runs
 
 __all__ = [
     "AngleDefinition", "AngleNameError", "AngleSeries", "BY_NAME", "DEFINITIONS", "LIMB_PAIRS",
     "SwapCorrection", "align_branches", "angle_parts", "available_angles", "compute_angles",
     "correct_limb_swaps", "exchange", "facing_directions", "height_in_pixels", "majority", "parse_angle_option",
-    "resolve_angle_names", "runs", "torso_length", "unavailable_angles", "unwrap_degrees", "write_mot",
+    "points_xy", "resolve_angle_names", "runs", "torso_length", "unavailable_angles", "unwrap_degrees", "write_mot",
     "write_trc",
 ]

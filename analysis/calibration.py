@@ -17,6 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
+from analysis.points import xy as points_of
+
 #: Ankle to shoulder height as a fraction of standing height (Winter 2009: 0.818 - 0.039).
 ANKLE_TO_SHOULDER = 0.779
 SEGMENTS = (
@@ -37,11 +39,8 @@ def height_in_pixels(keypoints: np.ndarray, part_names: Sequence[str]) -> float:
     needed = {"neck", "right_hip", "left_hip", "right_knee", "left_knee", "right_ankle", "left_ankle"}
     if not needed <= set(names) or not len(keypoints):
         return float("nan")
-    xy = {}
-    for name in needed:
-        points = keypoints[:, names.index(name), :2].copy()
-        points[~(keypoints[:, names.index(name), 2] > 0)] = np.nan
-        xy[name] = points
+    coords = points_of(keypoints)
+    xy = {name: coords[:, names.index(name)] for name in needed}
     total = 0.0
     for right, left in SEGMENTS:
         both = np.stack([_lengths(xy, *right), _lengths(xy, *left)])

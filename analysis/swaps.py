@@ -28,6 +28,8 @@ from typing import Sequence
 
 import numpy as np
 
+from analysis.points import torso_length, xy
+
 #: Limb pair name -> (right joints, left joints).
 LIMB_PAIRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "arms": (("right_elbow", "right_wrist"), ("left_elbow", "left_wrist")),
@@ -53,12 +55,6 @@ class SwapCorrection:
         return np.logical_or.reduce([*self.swapped.values(), np.zeros(frames, bool)])
 
 
-def _xy(keypoints: np.ndarray) -> np.ndarray:
-    xy = np.asarray(keypoints[..., :2], dtype=np.float64).copy()
-    xy[~(np.asarray(keypoints[..., 2]) > 0)] = np.nan
-    return xy
-
-
 def _moved(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Mean distance ``(N,)`` over the joints seen in both ``a`` and ``b`` (``(N, J, 2)``);
     NaN where none is."""
@@ -66,18 +62,6 @@ def _moved(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     seen = np.isfinite(distance)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(seen.any(axis=1), np.where(seen, distance, 0.0).sum(axis=1) / seen.sum(axis=1), np.nan)
-
-
-def torso_length(keypoints: np.ndarray, part_names: Sequence[str]) -> float:
-    """Median neck to hips' midpoint distance over the frames, pixels (NaN if never seen)."""
-    names = list(part_names)
-    needed = ("neck", "right_hip", "left_hip")
-    if not set(needed) <= set(names):
-        return float("nan")
-    xy = _xy(keypoints)
-    neck, right, left = (xy[:, names.index(n)] for n in needed)
-    lengths = np.linalg.norm(neck - (right + left) / 2, axis=1)
-    return float(np.nanmedian(lengths)) if np.isfinite(lengths).any() else float("nan")
 
 
 def _previous(valid: np.ndarray) -> np.ndarray:
@@ -97,14 +81,14 @@ def limb_swaps(keypoints: np.ndarray, right: Sequence[int], left: Sequence[int],
     produce when a limb is hidden, say nothing about which is which). Each clear frame is
     compared with the clear frame before it; the others take the state of the one before them.
     """
-    xy = _xy(keypoints)
-    r, l = xy[:, list(right)], xy[:, list(left)]
+    coords = xy(keypoints)
+    r, l = coords[:, list(right)], coords[:, list(left)]
     apart = _moved(r, l)
     with np.errstate(invalid="ignore"):
         clear = np.nan_to_num(apart, nan=0.0) >= min_apart * scale
     before = _previous(clear)
     has_before = clear & (before >= 0)
-    cross = np.zeros(len(xy), dtype=bool)
+    cross = np.zeros(len(coords), dtype=bool)
     now, then = np.flatnonzero(has_before), before[has_before]
     close = (np.asarray(frames)[now] - np.asarray(frames)[then]) <= max_gap
     same = _moved(r[now], r[then]) + _moved(l[now], l[then])
@@ -114,7 +98,7 @@ def limb_swaps(keypoints: np.ndarray, right: Sequence[int], left: Sequence[int],
     cross[now] = np.nan_to_num(jump, nan=0).astype(bool)
     state = (np.cumsum(cross) % 2).astype(bool)
     # Stretches of clear frames compared with each other; each is mostly as detected.
-    starts = clear & ~np.isin(np.arange(len(xy)), now[close])
+    starts = clear & ~np.isin(np.arange(len(coords)), now[close])
     stretch = np.cumsum(starts)
     size = int(stretch.max(initial=0)) + 1
     exchanged = np.bincount(stretch[clear], weights=state[clear], minlength=size)

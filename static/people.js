@@ -89,7 +89,8 @@
     svgEl("rect", {x: 0, y: 0, width: 1000, height: 12, class: "timeline-bg"}, svg);
     for (const [a, b] of person.spans) {
       const x = ((a - doc.start_s) / total) * 1000, w = Math.max(2, ((b - a) / total) * 1000);
-      svgEl("rect", {x: x.toFixed(1), y: 1, width: w.toFixed(1), height: 10, fill: trackColor(person.id), class: "timeline-span"}, svg);
+      svgEl("rect", {x: x.toFixed(1), y: 1, width: w.toFixed(1), height: 10, fill: trackColor(person.id),
+                     class: "timeline-span"}, svg);
     }
     svgEl("line", {x1: 0, x2: 0, y1: 0, y2: 12, class: "timeline-cursor"}, svg);
     return svg;
@@ -153,7 +154,8 @@
     // A slider over the video's time: its value text says the angle at the cursor.
     const svg = svgEl("svg", {viewBox: "0 0 " + width + " " + CHART_HEIGHT, width: width, height: CHART_HEIGHT,
                               role: "slider", "aria-label": label, tabindex: "0", class: "chart-svg",
-                              "aria-valuemin": (t0 - doc.start_s).toFixed(2), "aria-valuemax": (t1 - doc.start_s).toFixed(2),
+                              "aria-valuemin": (t0 - doc.start_s).toFixed(2),
+                              "aria-valuemax": (t1 - doc.start_s).toFixed(2),
                               "aria-valuenow": (t0 - doc.start_s).toFixed(2)}, box);
     let lo = all.length ? Math.min(...all) : -10, hi = all.length ? Math.max(...all) : 10;
     if (hi - lo < 10) { const mid = (hi + lo) / 2; lo = mid - 5; hi = mid + 5; }
@@ -231,7 +233,8 @@
     document.getElementById("person-title").textContent = "Person " + person.id;
     const downloads = document.getElementById("person-downloads");
     downloads.textContent = "";
-    for (const [kind, label] of [["csv", "Angles (CSV)"], ["mot", "Angles for OpenSim (.mot)"], ["trc", "Keypoints for OpenSim (.trc)"]]) {
+    const kinds = [["csv", "Angles (CSV)"], ["mot", "Angles for OpenSim (.mot)"], ["trc", "Keypoints for OpenSim (.trc)"]];
+    for (const [kind, label] of kinds) {
       if (person.downloads[kind]) {
         el("a", {class: "button button-secondary button-small", href: person.downloads[kind], download: "",
                  "data-kind": kind}, el("li", {}, downloads), label);
@@ -242,7 +245,8 @@
     drawnWidth = joints.clientWidth;
     charts = [];
     tableBody.textContent = "";
-    document.getElementById("person-table-caption").textContent = "Person " + person.id + "'s angles in degrees (smoothed, and as detected)";
+    document.getElementById("person-table-caption").textContent =
+      "Person " + person.id + "'s angles in degrees (smoothed, and as detected)";
     for (const info of doc.angles) {
       const summary = person.angles[info.name];
       charts.push(Object.assign(chart(info.kind === "joint" ? joints : segments, series, info, summary), {name: info.name}));
@@ -253,7 +257,8 @@
     }
     const missing = Object.keys(doc.unavailable);
     document.getElementById("person-conventions").textContent = "Angles follow Sports2D's conventions (README: Angles). " +
-      (missing.length ? "Not available from this skeleton: " + missing.map((n) => n.replace("_", " ")).join(", ") + "." : "");
+      (missing.length ? "Not available from this skeleton: " +
+        missing.map((n) => n.replace("_", " ")).join(", ") + "." : "");
     update(true);
   }
 

@@ -18,7 +18,8 @@ from workers.tracks import FinalTracks, TrackSettings, finalize
 
 
 def final_rows_from_video(video: Path, model: Path, work: Path, *, end_s: float | None = None,
-                          net_height: int = 368, settings: TrackSettings = TrackSettings()) -> tuple[FinalTracks, float]:
+                          net_height: int = 368,
+                          settings: TrackSettings = TrackSettings()) -> tuple[FinalTracks, float]:
     """(the finalized tracks, fps) of ``video`` up to ``end_s``; files go to ``work``."""
     info = probe(video)
     fps = float(info.fps)

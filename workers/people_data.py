@@ -138,6 +138,7 @@ def series_document(data: PersonData, *, start_s: float) -> dict[str, Any]:
         "time_s": json_numbers(data.time_s, 4), "frame": data.frame.tolist(),
         "interpolated": data.interpolated.astype(int).tolist(), "facing": data.facing.astype(int).tolist(),
         "swapped": {pair: mask.astype(int).tolist() for pair, mask in data.swapped.items()},
-        "angles": {name: {"smoothed": json_numbers(data.degrees[:, i], 1), "raw": json_numbers(data.degrees_raw[:, i], 1)}
+        "angles": {name: {"smoothed": json_numbers(data.degrees[:, i], 1),
+                          "raw": json_numbers(data.degrees_raw[:, i], 1)}
                    for i, name in enumerate(data.names)},
     }

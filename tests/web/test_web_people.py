@@ -101,7 +101,8 @@ def test_the_404s_say_why(app: Flask, store: JobStore, people_job: Job, finished
     assert missing.get_json()["error"] == "There is no person with track ID 7 in this job."
     older = finished_job()  # finished before angles existed: no people.json
     response = client.get(f"/api/jobs/{older.id}/people")
-    assert response.status_code == 404 and "processed before Pose Studio computed angles" in response.get_json()["error"]
+    assert response.status_code == 404
+    assert "processed before Pose Studio computed angles" in response.get_json()["error"]
     queued = store.create_job(source_name="x.mp4", options={}, owner=None, source_meta={})
     response = client.get(f"/api/jobs/{queued.id}/people/1")
     assert response.status_code == 404 and "has not finished" in response.get_json()["error"]

@@ -65,7 +65,8 @@ def test_people_section(app: Flask, store: JobStore, settings: Settings, browser
         assert rows.count() == 2
         assert "Person 1" in rows.nth(0).inner_text() and "0:00.0–0:03.0 · 90 frames" in rows.nth(0).inner_text()
         assert "Person 2" in rows.nth(1).inner_text() and "0:01.0–0:02.5 · 45 frames" in rows.nth(1).inner_text()
-        assert rows.nth(1).locator("svg.timeline").get_attribute("aria-label") == "Seen from 0:01.0 to 0:02.5 in 1 stretch"
+        timeline = rows.nth(1).locator("svg.timeline")
+        assert timeline.get_attribute("aria-label") == "Seen from 0:01.0 to 0:02.5 in 1 stretch"
         span = rows.nth(1).locator(".timeline-span")
         assert float(span.get_attribute("x")) == pytest.approx(1000 / 3, abs=2)  # from 1.0 s of 3.0 s
         for i in range(2):
@@ -77,7 +78,8 @@ def test_people_section(app: Flask, store: JobStore, settings: Settings, browser
         # Choosing person 2 draws their curves and table: the elbow held at 90 degrees.
         rows.nth(1).click()
         page.wait_for_selector("#person-detail:not([hidden]) #person-charts .chart")
-        assert rows.nth(1).get_attribute("aria-pressed") == "true" and rows.nth(0).get_attribute("aria-pressed") == "false"
+        assert rows.nth(1).get_attribute("aria-pressed") == "true"
+        assert rows.nth(0).get_attribute("aria-pressed") == "false"
         assert page.inner_text("#person-title") == "Person 2"
         assert page.locator("#person-charts .chart").count() == 8  # joint angles; segments in <details>
         assert page.locator("#person-segment-charts .chart").count() == 12
@@ -97,7 +99,8 @@ def test_people_section(app: Flask, store: JobStore, settings: Settings, browser
         left, plot = 46 / width * box["width"], (width - 56) / width * box["width"]  # the chart's padding
         knee.click(position={"x": left + plot / 2, "y": box["height"] / 2})
         expected = 89 / 30 / 2
-        page.wait_for_function(f"() => Math.abs(document.querySelector('#result-video').currentTime - {expected}) < 0.02")
+        page.wait_for_function("t => Math.abs(document.querySelector('#result-video').currentTime - t) < 0.02",
+                               arg=expected)
         assert cursor_x(page) == pytest.approx(46 + (width - 56) / 2, abs=1.5)  # the cursor is where we clicked
         page.wait_for_function("() => document.querySelector('#person-now').textContent === '0:01.5'")
         now = page.locator("#person-table tr[data-angle=right_knee] td").nth(0).inner_text()
