@@ -33,6 +33,8 @@ MIME_TYPES = {
     ".csv": "text/csv",
     ".zip": "application/zip",
     ".txt": "text/plain",
+    ".mot": "text/plain",  # OpenSim motion and marker files are tab-separated text
+    ".trc": "text/plain",
 }
 # Already-compressed formats are stored, the rest deflated.
 _STORED_SUFFIXES = {".mp4", ".jpg", ".jpeg", ".zip"}
@@ -44,12 +46,17 @@ SCREENSHOTS_IN_JOB = 60
 _SHOT_TIME = re.compile(r"t(\d+(?:\.\d+)?)s?\.jpe?g$")
 
 
+def screenshot_time(name: str) -> float | None:
+    """The time (s) a screenshot was taken at, from its name (``t0000065.500s.jpg`` -> 65.5)."""
+    match = _SHOT_TIME.search(name.rsplit("/", 1)[-1])
+    return None if match is None else float(match.group(1))
+
+
 def screenshot_label(url: str) -> str:
     """The video time a screenshot shows, from its name (``t0000065.500s.jpg`` -> ``1:05.5``)."""
-    match = _SHOT_TIME.search(url.rsplit("/", 1)[-1])
-    if match is None:
+    seconds = screenshot_time(url)
+    if seconds is None:
         return url.rsplit("/", 1)[-1]
-    seconds = float(match.group(1))
     minutes, rest = divmod(seconds, 60)
     text = f"{int(minutes)}:{int(rest):02d}"
     tenths = int(round((rest % 1) * 10))

@@ -83,16 +83,17 @@ def _settings(task: Task) -> Settings:
 def output_keys() -> dict[str, str]:
     """Export file name -> the key it has in a job's ``outputs``."""
     from workers.exports import KEYPOINTS_CSV, KEYPOINTS_JSON, OPENPOSE_ZIP, TRACKS_MOT
+    from workers.people_exports import ANGLES_CSV, PEOPLE_JSON
     from workers.pipeline import ANNOTATED_VIDEO
 
     return {ANNOTATED_VIDEO: "video", KEYPOINTS_JSON: "keypoints_json", KEYPOINTS_CSV: "csv",
-            OPENPOSE_ZIP: "openpose_zip", TRACKS_MOT: "mot"}
+            OPENPOSE_ZIP: "openpose_zip", TRACKS_MOT: "mot", ANGLES_CSV: "angles_csv", PEOPLE_JSON: "people"}
 
 
 def outputs_of(result: PipelineResult) -> dict:
     """The finished run's files as names relative to its folder, keyed by what they are
-    (``video``, ``keypoints_json``, ``csv``, ``openpose_zip``, ``mot``, ``poster``,
-    ``screenshots``: a list), as the web app serves them."""
+    (``video``, ``keypoints_json``, ``csv``, ``openpose_zip``, ``mot``, ``angles_csv``,
+    ``people``, ``poster``, ``screenshots``: a list), as the web app serves them."""
     outputs: dict = {output_keys().get(name, name): name for name in result.files}
     if result.poster:
         outputs["poster"] = result.poster

@@ -1,0 +1,109 @@
+"""GET /api/jobs/<id>/people and /people/<track id>: what a finished job says about its people,
+thumbnails cropped from screenshots, the person's series and files, and the 404s with reasons."""
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Callable
+
+import pytest
+from flask import Flask
+
+from config import Settings
+from jobs import Job, JobStore
+from people_job import knee_at, make_people_job
+
+
+@pytest.fixture
+def people_job(store: JobStore, settings: Settings) -> Job:
+    return make_people_job(store, settings)
+
+
+def test_the_people_list(app: Flask, people_job: Job) -> None:
+    body = app.test_client().get(f"/api/jobs/{people_job.id}/people").get_json()
+    assert body["count"] == 2 and [p["id"] for p in body["people"]] == [1, 2]
+    assert body["fps"] == 30.0 and body["start_s"] == 0.0 and body["video"] == {"width": 640, "height": 360}
+    assert body["angles"][0] == {"name": "right_knee", "label": "Right knee", "kind": "joint", "zero": "straight leg",
+                                 "positive": "flexion; negative = hyperextension", "range": [-180.0, 180.0]}
+    assert "heel" in body["unavailable"]["left_ankle"]
+    one, two = body["people"]
+    assert one["frames"] == 90 and one["first_s"] == 0.0 and one["last_s"] == pytest.approx(89 / 30, abs=1e-4)
+    assert two["spans"] == [[1.0, 2.5]]
+    knee = one["angles"]["right_knee"]
+    assert knee["min"] == pytest.approx(10.0, abs=0.5) and knee["max"] == pytest.approx(70.0, abs=0.5)  # 30 fps samples
+    assert knee["range"] == pytest.approx(60.0, abs=1.0) and knee["mean"] == pytest.approx(40.0, abs=0.5)
+    assert two["angles"]["right_elbow"]["min"] == pytest.approx(90.0, abs=0.01)
+    base = f"/jobs/{people_job.id}/files/"
+    assert one["series_url"] == f"/api/jobs/{people_job.id}/people/1"
+    assert one["downloads"] == {"csv": base + "people/person_1_angles.csv?download=1",
+                                "mot": base + "people/person_1_angles.mot?download=1",
+                                "trc": base + "people/person_1_keypoints.trc?download=1"}
+    assert "boxes" not in one and "files" not in one  # the worker's internals stay out
+    assert len(one["pose"]["keypoints"]) == 18 and body["parts"][1] == "neck"
+
+
+def test_thumbnails_come_from_the_screenshot_where_the_person_is_largest(app: Flask, people_job: Job) -> None:
+    one, two = app.test_client().get(f"/api/jobs/{people_job.id}/people").get_json()["people"]
+    base = f"/jobs/{people_job.id}/files/screenshots/"
+    # Person 2 is seen from 1.0 to 2.5 s; screenshots are at 0, 1 and 2 s: not the one at 0.
+    assert two["thumbnail"]["url"] in (base + "t0000001.000s.jpg", base + "t0000002.000s.jpg")
+    x1, y1, x2, y2 = two["thumbnail"]["box"]
+    assert 440 < x1 < x2 < 560 and y1 < 100  # around the skeleton standing at x = 520
+    assert one["thumbnail"]["url"].startswith(base)
+
+
+def test_a_person_seen_between_screenshots_has_no_thumbnail(app: Flask, store: JobStore,
+                                                           settings: Settings) -> None:
+    job = make_people_job(store, settings, shot_times=(0.0,))  # person 2 comes at 1.0 s
+    people = app.test_client().get(f"/api/jobs/{job.id}/people").get_json()["people"]
+    assert people[0]["thumbnail"] is not None and people[1]["thumbnail"] is None
+
+
+def test_a_person_series_raw_and_smoothed(app: Flask, people_job: Job) -> None:
+    client = app.test_client()
+    response = client.get(f"/api/jobs/{people_job.id}/people/1")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    series = response.get_json()
+    assert series["id"] == 1 and len(series["time_s"]) == 90 and series["frame"][:3] == [0, 1, 2]
+    knee = series["angles"]["right_knee"]
+    assert knee["smoothed"][15] == pytest.approx(knee_at(0.5), abs=0.05)
+    assert knee["raw"][15] == pytest.approx(knee_at(0.5), abs=0.05)
+    assert set(series["swapped"]) == {"arms", "legs"} and len(series["facing"]) == 90
+
+
+def test_the_person_files_download(app: Flask, people_job: Job) -> None:
+    client = app.test_client()
+    one = client.get(f"/api/jobs/{people_job.id}/people").get_json()["people"][0]
+    mot = client.get(one["downloads"]["mot"])
+    assert mot.status_code == 200 and mot.mimetype == "text/plain"
+    assert mot.headers["Content-Disposition"].startswith("attachment; filename=person_1_angles.mot")
+    assert mot.get_data(as_text=True).startswith("person_1_angles\nversion=1\n")
+    trc = client.get(one["downloads"]["trc"])
+    assert trc.mimetype == "text/plain" and trc.get_data(as_text=True).startswith("PathFileType\t4\t(X/Y/Z)")
+    assert client.get(one["downloads"]["csv"]).mimetype == "text/csv"
+
+
+def test_the_job_lists_the_angles_csv_and_the_zip_holds_every_person_file(app: Flask, people_job: Job) -> None:
+    client = app.test_client()
+    outputs = client.get(f"/api/jobs/{people_job.id}").get_json()["outputs"]
+    assert outputs["angles_csv"] == f"/jobs/{people_job.id}/files/angles.csv"
+    assert outputs["people"] == f"/jobs/{people_job.id}/files/people.json"
+    with zipfile.ZipFile(io.BytesIO(client.get(outputs["zip"]).data)) as archive:
+        names = set(archive.namelist())
+    assert {"angles.csv", "people.json", "people/person_1.json", "people/person_1_angles.mot",
+            "people/person_1_keypoints.trc", "people/person_2_angles.csv"} <= names
+
+
+def test_the_404s_say_why(app: Flask, store: JobStore, people_job: Job, finished_job: Callable[..., Job]) -> None:
+    client = app.test_client()
+    missing = client.get(f"/api/jobs/{people_job.id}/people/7")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"] == "There is no person with track ID 7 in this job."
+    older = finished_job()  # finished before angles existed: no people.json
+    response = client.get(f"/api/jobs/{older.id}/people")
+    assert response.status_code == 404
+    assert "processed before Pose Studio computed angles" in response.get_json()["error"]
+    queued = store.create_job(source_name="x.mp4", options={}, owner=None, source_meta={})
+    response = client.get(f"/api/jobs/{queued.id}/people/1")
+    assert response.status_code == 404 and "has not finished" in response.get_json()["error"]
+    assert client.get("/api/jobs/nope/people").status_code == 404

@@ -1,0 +1,113 @@
+"""The people of a finished job, for the job page and scripts: who was tracked, when, and their
+angles (``GET /api/jobs/<id>/people``, ``GET /api/jobs/<id>/people/<track id>``).
+
+The worker wrote everything as JSON (``workers.people_exports``: ``people.json`` and one
+``people/person_<id>.json`` per person), so this module only reads files and turns names into
+URLs: the web app never loads numpy. Each person also gets a thumbnail: the screenshot (taken
+every few seconds of video) in which their box is largest, with the box to crop it to.
+"""
+from __future__ import annotations
+
+import bisect
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, send_from_directory, url_for
+
+from jobs import Job, JobState
+from web.outputs import job_folder, screenshot_time
+from web.state import get_job_or_404
+
+bp = Blueprint("people", __name__, url_prefix="/api")
+#: A screenshot shows a person whose box was sampled this close to its time (seconds).
+THUMBNAIL_MAX_DT_S = 0.3
+NOT_FINISHED = "This job has no outputs yet: it has not finished successfully."
+NO_PEOPLE = ("This job has no people data: it was processed before Pose Studio computed angles. "
+             "Upload the video again to get them.")
+
+
+def _people_path(job: Job) -> Path:
+    """``people.json`` of a succeeded job, or a 404 saying why there is none."""
+    state_name = getattr(job.state, "value", job.state)
+    folder = job_folder(job.id)
+    if state_name != JobState.SUCCEEDED.value or not folder.is_dir():
+        abort(404, description=NOT_FINISHED)
+    name = job.outputs.get("people")
+    if not name or not (folder / name).is_file():
+        abort(404, description=NO_PEOPLE)
+    return folder / name
+
+
+def _url(job: Job, name: str, **query: str) -> str:
+    return url_for("outputs.file", job_id=job.id, name=name, **query)
+
+
+def _thumbnail(person: dict[str, Any], shots: list[tuple[float, str]]) -> dict[str, Any] | None:
+    """The screenshot where the person's sampled box (within THUMBNAIL_MAX_DT_S) is largest."""
+    boxes = person.get("boxes") or []
+    if not boxes or not shots:
+        return None
+    times = [b[0] for b in boxes]
+    best = None
+    low = bisect.bisect_left(shots, (person["first_s"] - THUMBNAIL_MAX_DT_S, ""))
+    for time_s, name in shots[low:]:
+        if time_s > person["last_s"] + THUMBNAIL_MAX_DT_S:
+            break
+        i = bisect.bisect_left(times, time_s)
+        near = min((j for j in (i - 1, i) if 0 <= j < len(boxes)), key=lambda j: abs(times[j] - time_s))
+        if abs(times[near] - time_s) > THUMBNAIL_MAX_DT_S:
+            continue
+        x1, y1, x2, y2 = boxes[near][1:]
+        area = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+        if best is None or area > best[0]:
+            best = (area, name, [x1, y1, x2, y2], time_s)
+    if best is None:
+        return None
+    return {"name": best[1], "box": best[2], "time_s": best[3]}
+
+
+def person_json(job: Job, person: dict[str, Any], shots: list[tuple[float, str]]) -> dict[str, Any]:
+    """One entry of the people list: the summary, URLs for the person's files and series, and
+    a thumbnail (screenshot URL and box) or None."""
+    out = {k: v for k, v in person.items() if k not in ("boxes", "files")}
+    files = person.get("files", {})
+    out["series_url"] = url_for("people.job_person", job_id=job.id, track_id=person["id"])
+    out["downloads"] = {kind: _url(job, name, download="1") for kind, name in files.items() if kind != "series"}
+    thumb = _thumbnail(person, shots)
+    if thumb is not None:
+        thumb["url"] = _url(job, thumb.pop("name"))
+    out["thumbnail"] = thumb
+    return out
+
+
+@bp.get("/jobs/<job_id>/people")
+def job_people(job_id: str) -> Response:
+    """Everyone tracked in a succeeded job (see ``workers.people_exports.people_document``), with
+    URLs: ``{fps, start_s, video, angles, unavailable, calibration, count, people: [{id, frames,
+    first_s, last_s, spans, angles: {name: {min, max, range, mean, frames}}, series_url,
+    downloads, thumbnail, pose, ...}]}``."""
+    job = get_job_or_404(job_id)
+    document = json.loads(_people_path(job).read_text(encoding="utf-8"))
+    shots = sorted((t, name) for name in job.outputs.get("screenshots", [])
+                   if (t := screenshot_time(name)) is not None)
+    people = [person_json(job, p, shots) for p in document.get("people", [])]
+    body = {k: v for k, v in document.items() if k != "people"}
+    body.update(count=len(people), people=people)
+    return jsonify(body)
+
+
+@bp.get("/jobs/<job_id>/people/<int:track_id>")
+def job_person(job_id: str, track_id: int) -> Response:
+    """One person's series: ``{id, start_s, time_s: [...], frame: [...], interpolated, facing,
+    swapped: {arms, legs}, angles: {name: {smoothed: [...], raw: [...]}}}`` (degrees, null =
+    missing); subtract ``start_s`` from ``time_s`` for the annotated video's time."""
+    job = get_job_or_404(job_id)
+    document = json.loads(_people_path(job).read_text(encoding="utf-8"))
+    person = next((p for p in document.get("people", []) if p["id"] == track_id), None)
+    if person is None or "series" not in person.get("files", {}):
+        abort(404, description=f"There is no person with track ID {track_id} in this job.")
+    response = send_from_directory(job_folder(job.id), person["files"]["series"], mimetype="application/json",
+                                   conditional=True)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
