@@ -112,6 +112,23 @@ def _paths() -> dict[str, Any]:
                                   "404": _error("No such job, or it has not succeeded."),
                                   "410": _GONE["410"]}},
         },
+        "/api/jobs/{job_id}/people": {
+            "parameters": [_ID],
+            "get": {"operationId": "listPeople",
+                    "summary": "Everyone tracked in a succeeded job: when each is seen, a summary per angle "
+                               "(min, max, range, mean), thumbnails and download URLs.",
+                    "responses": {"200": _json("The people.", "People"), **_GONE}},
+        },
+        "/api/jobs/{job_id}/people/{track_id}": {
+            "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
+                                 "schema": {"type": "integer", "minimum": 1}}],
+            "get": {"operationId": "getPerson",
+                    "summary": "One person's angle series over time, raw and smoothed (degrees, null = missing).",
+                    "responses": {"200": _json("The series.", "PersonSeries"),
+                                  "304": {"description": "Not modified (If-None-Match / If-Modified-Since)."},
+                                  "404": _error("No such job, job not succeeded, or no such person."),
+                                  "410": _GONE["410"]}},
+        },
         "/api/openapi.json": {"get": {"operationId": "getOpenApi", "summary": "This document.",
                                       "responses": {"200": {"description": "OpenAPI 3.1",
                                                             "content": {JSON: {"schema": {"type": "object"}}}}}}},
@@ -153,7 +170,8 @@ def _paths() -> dict[str, Any]:
 def _schemas() -> dict[str, Any]:
     urls = {"type": "object", "additionalProperties": False, "description": "URLs of a succeeded job's files.",
             "properties": {**{k: {"type": "string"} for k in (
-                "video", "keypoints_json", "csv", "openpose_zip", "mot", "zip", "screenshots_url")},
+                "video", "keypoints_json", "csv", "openpose_zip", "mot", "zip", "screenshots_url",
+                "angles_csv", "people")},
                 "poster": _NULLABLE_STRING,
                 "screenshots": {"type": "array", "items": {"type": "string"}, "description": "The first 60."},
                 "screenshot_count": {"type": "integer"}},
@@ -194,6 +212,27 @@ def _schemas() -> dict[str, Any]:
                                           "limit": {"type": "integer"},
                                           "screenshots": {"type": "array", "items": {"type": "string"}},
                                           "next": _NULLABLE_STRING}},
+        "People": {"type": "object", "required": ["count", "people"],
+                   "properties": {"count": {"type": "integer"}, "fps": {"type": "number"},
+                                  "angles": {"type": "array", "items": {
+                                      "type": "object", "required": ["name", "label", "kind", "zero", "positive"],
+                                      "properties": {"name": {"type": "string"}, "label": {"type": "string"},
+                                                     "kind": {"enum": ["joint", "segment"]},
+                                                     "zero": {"type": "string"}, "positive": {"type": "string"},
+                                                     "range": {"type": "array", "items": {"type": "number"}}}}},
+                                  "people": {"type": "array", "items": {
+                                      "type": "object", "required": ["id", "frames", "first_s", "last_s", "angles"],
+                                      "properties": {"id": {"type": "integer"}, "frames": {"type": "integer"},
+                                                     "first_s": {"type": "number"}, "last_s": {"type": "number"},
+                                                     "angles": {"type": "object", "additionalProperties": {
+                                                         "type": "object"}}}}}}},
+        "PersonSeries": {"type": "object", "required": ["id", "time_s", "angles"],
+                         "properties": {"id": {"type": "integer"}, "start_s": {"type": "number"},
+                                        "time_s": {"type": "array", "items": {"type": "number"}},
+                                        "angles": {"type": "object", "additionalProperties": {
+                                            "type": "object", "properties": {
+                                                "smoothed": {"type": "array", "items": {"type": ["number", "null"]}},
+                                                "raw": {"type": "array", "items": {"type": ["number", "null"]}}}}}}},
         "Live": {"type": "object", "additionalProperties": False, "required": ["status"],
                  "properties": {"status": {"const": "ok"}}},
         "Ready": {"type": "object", "additionalProperties": False, "required": ["status", "checks"],

@@ -5,7 +5,9 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable, Mapping
 
+from analysis.angles import parse_angle_option
 from pose.assembly import DEFAULT_UPSAMPLE
+from pose.skeleton import PART_NAMES
 
 BACKEND_NAMES = ("openvino", "opencv")
 SMOOTHING_CHOICES = ("off", "light", "strong")
@@ -47,6 +49,10 @@ class PipelineOptions:
         interpolated in every export (default 0.5; 0 = none).
     smoothing: keypoint smoothing per person, zero-phase Butterworth: "off", "light" (6 Hz,
         the default; Sports2D's and Pose2Sim's) or "strong" (3 Hz). Raw values are exported too.
+    angles: the joint and segment angles to export per person, names separated by commas
+        (``analysis.angles``), or "all" (default: every angle the skeleton allows).
+    person_height_m: the height of the person seen longest, in metres (0.3 to 3), to give the
+        exports' positions in metres too; None (default) = pixels only.
     """
 
     backend: str = "openvino"
@@ -69,6 +75,8 @@ class PipelineOptions:
     stitch: bool = True
     fill_gaps_s: float = 0.5
     smoothing: str = "light"
+    angles: str = "all"
+    person_height_m: float | None = None
 
     def __post_init__(self) -> None:
         _check_choice("backend", self.backend, BACKEND_NAMES)
@@ -95,6 +103,9 @@ class PipelineOptions:
             _check_range("lost_track_buffer_s", self.lost_track_buffer_s, 0.0, 60.0)
         _check_range("fill_gaps_s", self.fill_gaps_s, 0.0, 10.0)
         _check_choice("smoothing", self.smoothing, SMOOTHING_CHOICES)
+        parse_angle_option(self.angles, PART_NAMES)  # raises AngleNameError (a ValueError) naming the angle
+        if self.person_height_m is not None:
+            _check_range("person_height_m", self.person_height_m, 0.3, 3.0)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "PipelineOptions":
@@ -174,9 +185,9 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "start_s": _parse_float, "end_s": _parse_float, "frame_stride": _parse_int,
     "max_age": _parse_int, "min_hits": _parse_int, "iou_threshold": _parse_float,
     "lost_track_buffer_s": _parse_float, "stitch": _parse_bool, "fill_gaps_s": _parse_float,
-    "smoothing": _parse_str,
+    "smoothing": _parse_str, "angles": _parse_str, "person_height_m": _parse_float,
 }
-_OPTIONAL = frozenset({"net_width", "max_people", "end_s", "lost_track_buffer_s"})
+_OPTIONAL = frozenset({"net_width", "max_people", "end_s", "lost_track_buffer_s", "person_height_m"})
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -30,14 +30,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 import config
+from analysis.angles import parse_angle_option
 from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
+from pose.skeleton import PART_NAMES
 from videoio import VideoInfo, VideoWriter, probe
 from workers.analyse import Analysis, PipelineCancelled, analyse
 from workers.exports import EXPORT_FILE_NAMES, ExportWriters
 from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
 from workers.limits import JobSize, check_job, frames_exceeded, frames_in_flight
 from workers.options import PipelineOptions
+from workers.people_exports import PeopleExports, write_people_exports
 from workers.progress import Progress, Reporter
 from workers.render import export_only, render
 from workers.tracks import TrackSettings, finalize
@@ -178,6 +181,10 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
     final = finalize(analysis.rows, frame_table=analysis.frame_table, confirmed=analysis.confirmed,
                      appearance={}, fps=float(output_fps), settings=_track_settings(options),
                      out_path=scratch / FINAL_FILE)
+    people = write_people_exports(final.rows, fps=float(output_fps), video=_video_metadata(name, info),
+                                  out_dir=work_dir, start_s=options.start_s,
+                                  angle_names=parse_angle_option(options.angles, PART_NAMES),
+                                  person_height_m=options.person_height_m)
     tracks_s = time.perf_counter() - t0
     exports = ExportWriters(work_dir, video_stem=Path(name).stem, header=_header(name, info, options, estimator))
     writer = None
@@ -215,8 +222,8 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
             **{f"render_{k}": v for k, v in rendered.busy.items()}}
     walls = {"analyse_s": analyse_s, "tracks_s": tracks_s, "render_s": render_s,
              "finalize_s": elapsed - analyse_s - tracks_s - render_s}
-    return _result(name, work_dir, info, options, frames, analysis, final.people, busy, walls, elapsed,
-                   output_fps, budget)
+    return _result(name, work_dir, info, options, frames, analysis, people, final.people, busy, walls,
+                   elapsed, output_fps, budget)
 
 
 def _track_settings(options: PipelineOptions) -> TrackSettings:
@@ -253,7 +260,7 @@ def _video_metadata(name: str, info: VideoInfo) -> dict[str, Any]:
 
 
 def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, frames: FrameProcessor,
-            analysis: Analysis, people: int, busy: dict[str, float], walls: dict[str, float], elapsed: float, output_fps,
+            analysis: Analysis, people_files: PeopleExports, people: int, busy: dict[str, float], walls: dict[str, float], elapsed: float, output_fps,
             budget: _Budget) -> PipelineResult:
     shots_dir = work_dir / SCREENSHOTS_DIR
     shots = sorted(p.name for p in shots_dir.iterdir()) if shots_dir.is_dir() else []
@@ -262,6 +269,7 @@ def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions
     if analysis.truncated or analysis.decode_errors:
         warnings.append(f"{name}: {analysis.decode_errors} damaged packet(s) skipped"
                         + ("; the file ends early (truncated)" if analysis.truncated else ""))
+    warnings += list(people_files.warnings)
     if frames.stats.screenshots_skipped:
         warnings.append(f"{name}: screenshots stopped at the limit of {budget.limits.max_screenshots:,} "
                         f"(MAX_SCREENSHOTS); {frames.stats.screenshots_skipped:,} more were due")
@@ -272,7 +280,8 @@ def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions
     return PipelineResult(
         out_dir=work_dir, source_name=name, video=_video_metadata(name, info), frames_processed=n,
         output_fps=str(output_fps), detections=len(analysis.rows), tracks=people,
-        files=(*(() if options.keypoints_only else (ANNOTATED_VIDEO,)), *EXPORT_FILE_NAMES),
+        files=(*(() if options.keypoints_only else (ANNOTATED_VIDEO,)), *EXPORT_FILE_NAMES,
+               *people_files.top_level),
         screenshots=tuple(f"{SCREENSHOTS_DIR}/{name}" for name in shots if name != POSTER_NAME),
         poster=poster, timings=timings, warnings=tuple(warnings),
     )

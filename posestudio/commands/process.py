@@ -30,6 +30,8 @@ _OPTION_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--stitch", "stitch", "link a person's tracks across longer gaps after the whole video: true (default) or false"),
     ("--fill-gaps", "fill_gaps_s", "fill a person's gaps up to this many seconds, flagged interpolated (default 0.5; 0 = none)"),
     ("--smoothing", "smoothing", "keypoint smoothing: off, light (default, 6 Hz) or strong (3 Hz); raw values are kept"),
+    ("--angles", "angles", "angles to export per person, names separated by commas, or all (default)"),
+    ("--person-height-m", "person_height_m", "height of the person seen longest, metres: positions in metres too"),
 )
 
 

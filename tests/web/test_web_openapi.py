@@ -165,6 +165,17 @@ def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, set
     c.check(script.get(f"/jobs/{done.id}/download.zip"), archive, "get", 200)
     c.check(script.get(f"/jobs/{created['id']}/download.zip"), archive, "get", 404)
 
+    from people_job import make_people_job
+    crowd = make_people_job(store, settings)
+    people, person = "/api/jobs/{job_id}/people", "/api/jobs/{job_id}/people/{track_id}"
+    c.check(script.get(f"/api/jobs/{crowd.id}/people"), people, "get", 200)
+    c.check(script.get("/api/jobs/nope/people"), people, "get", 404)
+    series = script.get(f"/api/jobs/{crowd.id}/people/1")
+    c.check(series, person, "get", 200)
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/1", headers={"If-None-Match": series.headers["ETag"]}),
+            person, "get", 304)
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/99"), person, "get", 404)
+
     cancel = "/api/jobs/{job_id}/cancel"
     c.check(browser.post(f"/api/jobs/{created['id']}/cancel"), cancel, "post", 400)  # cookie, no token
     c.check(script.post(f"/api/jobs/{created['id']}/cancel", headers=CROSS_SITE), cancel, "post", 403)
@@ -177,7 +188,9 @@ def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, set
     c.check(script.delete(f"/api/jobs/{created['id']}"), ONE, "delete", 404)
 
     # An expired job: 410 wherever its id is used.
-    assert sweep(store, settings, now=done.finished_at + timedelta(days=31)).expired == [done.id]
+    assert set(sweep(store, settings, now=done.finished_at + timedelta(days=31)).expired) == {done.id, crowd.id}
+    c.check(script.get(f"/api/jobs/{crowd.id}/people"), people, "get", 410)
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/1"), person, "get", 410)
     c.check(script.get(f"/api/jobs/{done.id}"), ONE, "get", 410)
     c.check(script.delete(f"/api/jobs/{done.id}"), ONE, "delete", 410)
     c.check(script.post(f"/api/jobs/{done.id}/cancel"), cancel, "post", 410)

@@ -96,7 +96,7 @@ def test_keypoints_only_delete_expiry_and_the_admin(stack, browser, videos_dir: 
     _wait_for(page, job_url, "#downloads-title")
     assert page.locator("#result-video").count() == 0 and page.locator("#gallery").count() == 0
     assert "keypoints only" in page.inner_text("#keypoints-only")
-    downloads = page.inner_text(".downloads")
+    downloads = page.inner_text("section[aria-labelledby='downloads-title'] .downloads")
     assert "Keypoints (CSV)" in downloads and "Video (MP4)" not in downloads
     assert "no video or screenshots were made" in page.inner_text("main")
     assert "kept until" in page.inner_text("#job-expires")
