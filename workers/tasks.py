@@ -169,6 +169,19 @@ def process_job(self: Task, job_id: str) -> str:
         return "deleted"
 
 
+OUTPUTS_UNWRITABLE = ("the server could not write this job's results ({reason}); this is not a problem "
+                      "with your video: the server's storage needs its administrator, then retry the job")
+
+
+def _under(exc: OSError, folder: Path) -> bool:
+    """Whether ``exc`` is about a path inside ``folder`` (the outputs folder: the server's side)."""
+    name = exc.filename or ""
+    try:
+        return Path(name).resolve().is_relative_to(Path(folder).resolve()) if name else False
+    except (OSError, ValueError):
+        return False
+
+
 def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions,
          backend: InferenceBackend) -> str:
     from pose import PoseError
@@ -201,7 +214,12 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
                 f"({settings.job_soft_time_limit_s // 60} min); try a shorter clip or a smaller "
                 "network size"))
             return JobState.FAILED.value
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - recorded on the job; the log has the traceback
+            if isinstance(exc, OSError) and _under(exc, settings.outputs_dir):
+                # The server's storage, not the video: say so (without the server's folders).
+                log.error("job %s: cannot write its results: %s", job.id, exc)
+                store.mark_failed(job.id, claim=claim, error=OUTPUTS_UNWRITABLE.format(reason=exc.strerror or exc))
+                return JobState.FAILED.value
             log.exception("job %s: unexpected error", job.id)
             store.mark_failed(job.id, claim=claim, error=(
                 f"internal error while processing the video ({type(exc).__name__}); "

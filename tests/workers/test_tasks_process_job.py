@@ -191,3 +191,31 @@ def test_a_job_deleted_while_it_finalizes_ends_quietly_and_leaves_no_files(env, 
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
     assert not output_dir(settings, job.id).exists()
     assert list(output_dir(settings, job.id).parent.glob(f".{job.id}*")) == []
+
+
+def test_an_unwritable_outputs_folder_is_the_servers_fault_not_the_videos(tmp_path, model_path, videos_dir):
+    """Before: 'internal error while processing the video (PermissionError)', which sends the
+    uploader looking at their video. Now the job says the server's storage failed."""
+    import os
+
+    if os.geteuid() == 0:  # root writes into a 0500 folder anyway: make the folder a file instead
+        outputs = tmp_path / "outputs"
+        outputs.write_text("not a folder")
+    else:
+        outputs = tmp_path / "outputs"
+        outputs.mkdir(mode=0o500)
+    settings = Settings(instance_dir=tmp_path / "instance", uploads_dir=tmp_path / "uploads", outputs_dir=outputs,
+                        model_path=model_path, secret_key="t")
+    task = create_celery(settings).tasks[TASK_NAME]
+    store = JobStore(settings.effective_database_url)
+    try:
+        job = store.create_job(source_name="clip.mp4", options={"net_height": 184, "end_s": 0.2}, owner=None,
+                               source_meta={})
+        upload_path(settings, job.id).parent.mkdir(parents=True)
+        shutil.copyfile(videos_dir / CLIP, upload_path(settings, job.id))
+        assert task(job.id) == "failed"
+        error = store.get(job.id).error
+        assert "could not write this job's results" in error and "not a problem with your video" in error
+        assert str(tmp_path) not in error
+    finally:
+        store.close()
