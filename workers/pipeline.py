@@ -20,7 +20,6 @@ complete; an error or a cancel (in either pass) removes the temporary folder and
 """
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import time
