@@ -49,7 +49,6 @@ class Analysis:
     confirmed: set[int]
     decode_errors: int
     truncated: bool
-    frames_expected: int | None
     busy: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -131,7 +130,7 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
     table = np.zeros(len(frame_indexes), dtype=[("frame", "<i4"), ("time_s", "<f8")])
     table["frame"], table["time_s"] = frame_indexes, frame_times
     return Analysis(rows=rows, frame_table=table, confirmed=confirmed, decode_errors=reader.decode_errors,
-                    truncated=reader.truncated, frames_expected=expected, busy=busy)
+                    truncated=reader.truncated, busy=busy)
 
 
 def _track(tracker: Sort, log: PoseLog, confirmed: set[int], seq: int, frame: Frame, persons) -> None:

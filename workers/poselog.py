@@ -74,13 +74,13 @@ def write_rows(path: Path, rows: np.ndarray) -> np.ndarray:
 
 
 class FrameIndex:
-    """Rows of one processed frame at a time, for rows sorted by ``seq``: ``rows_of(seq)``."""
+    """Rows of one frame at a time, for rows sorted by their ``key`` column (``"seq"``, the
+    processed frame number, or ``"frame"``, the source index): ``rows_of(value)``."""
 
-    def __init__(self, rows: np.ndarray) -> None:
+    def __init__(self, rows: np.ndarray, *, key: str = "seq") -> None:
         self.rows = rows
-        self._frames = np.asarray(rows["seq"]) if len(rows) else np.zeros(0, dtype=np.int32)
+        self._keys = np.asarray(rows[key]) if len(rows) else np.zeros(0, dtype=np.int32)
 
-    def rows_of(self, seq: int) -> np.ndarray:
-        lo = int(np.searchsorted(self._frames, seq, side="left"))
-        hi = int(np.searchsorted(self._frames, seq, side="right"))
+    def rows_of(self, value: int) -> np.ndarray:
+        lo, hi = np.searchsorted(self._keys, [value, value + 1])
         return self.rows[lo:hi]

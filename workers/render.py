@@ -22,6 +22,7 @@ from videoio import VideoInfo, VideoReader, VideoWriter
 from workers.analyse import PipelineCancelled, same_size, timed
 from workers.frames import FrameProcessor, frame_people
 from workers.options import PipelineOptions
+from workers.poselog import FrameIndex
 from workers.stages import Stages
 
 
@@ -31,28 +32,16 @@ class Rendered:
     busy: dict[str, float] = field(default_factory=dict)
 
 
-class _RowsByFrame:
-    """Rows of a table sorted by source ``frame``: ``of(frame_index)``."""
-
-    def __init__(self, rows: np.ndarray) -> None:
-        self.rows = rows
-        self._frames = np.asarray(rows["frame"]) if len(rows) else np.zeros(0, dtype=np.int32)
-
-    def of(self, frame_index: int) -> np.ndarray:
-        lo, hi = np.searchsorted(self._frames, [frame_index, frame_index + 1])
-        return self.rows[lo:hi]
-
-
 def export_only(name: str, final_rows: np.ndarray, frame_table: np.ndarray, frames: FrameProcessor, *,
                 on_frame: Callable[[int], None], should_cancel: Callable[[], bool]) -> Rendered:
     """Write the exports of every processed frame (``frame_table``: ``frame``, ``time_s``) from
     ``final_rows`` alone, without the video."""
     t0 = time.perf_counter()
-    people = _RowsByFrame(final_rows)
+    people = FrameIndex(final_rows, key="frame")
     for done, (frame_index, time_s) in enumerate(frame_table, start=1):
         if should_cancel():
             raise PipelineCancelled(f"processing {name} was cancelled")
-        frames.write(int(frame_index), float(time_s), frame_people(people.of(int(frame_index))))
+        frames.write(int(frame_index), float(time_s), frame_people(people.rows_of(int(frame_index))))
         on_frame(done)
     return Rendered(frames=len(frame_table), busy={"export": time.perf_counter() - t0})
 
@@ -64,7 +53,7 @@ def render(source: Path, name: str, info: VideoInfo, options: PipelineOptions, f
     ``frames`` (exports and screenshots). on_frame(done): progress after every frame;
     should_cancel as in pass 1."""
     busy = {"decode": 0.0, "annotate": 0.0, "encode": 0.0}
-    people = _RowsByFrame(final_rows)
+    people = FrameIndex(final_rows, key="frame")
     reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
     done = 0
     try:
@@ -76,7 +65,7 @@ def render(source: Path, name: str, info: VideoInfo, options: PipelineOptions, f
                 if should_cancel():
                     raise PipelineCancelled(f"processing {name} was cancelled")
                 t0 = time.perf_counter()
-                image = frames.process(frame, frame_people(people.of(frame.index)))
+                image = frames.process(frame, frame_people(people.rows_of(frame.index)))
                 busy["annotate"] += time.perf_counter() - t0
                 stages.put(to_encode, (image, frame.time_s))
                 done += 1
