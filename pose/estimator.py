@@ -9,7 +9,7 @@ import numpy as np
 
 from pose.assembly import DEFAULT_UPSAMPLE, AssemblyParams, NetworkOutputParser
 from pose.backends.base import InferenceBackend
-from pose.preprocess import PreparedInput, network_input_size, prepare_input
+from pose.preprocess import InputGeometry, PreparedInput, network_input_size, prepare_input
 from pose.skeleton import NUM_PARTS, Person
 
 
@@ -59,17 +59,32 @@ class PoseEstimator:
         """Run the network: float32 [h/8, w/8, 57] for one prepared image."""
         return self.backend.infer(prepared.tensor)[0]
 
-    def postprocess(self, raw: np.ndarray, prepared: PreparedInput) -> list[Person]:
+    def infer_batch(self, prepared: list[PreparedInput]) -> list[np.ndarray]:
+        """Run the network once on several prepared images of one size: a float32
+        [h/8, w/8, 57] output for each, in order (a view into one [N, h/8, w/8, 57] array)."""
+        if not prepared:
+            return []
+        batch = prepared[0].tensor if len(prepared) == 1 else np.concatenate([p.tensor for p in prepared])
+        return list(self.backend.infer(batch))
+
+    def postprocess(self, raw: np.ndarray, prepared: PreparedInput | InputGeometry) -> list[Person]:
         """Assemble people from the network output and map them to source pixels. Safe to call
         from several threads at once. The parser already ranks people by score, best first."""
-        return [Person(keypoints=self._to_source(keypoints, prepared), score=float(score))
-                for keypoints, score in self._parser(raw)]
+        return people_from_output(self._parser, raw, prepared)
 
-    @staticmethod
-    def _to_source(keypoints: np.ndarray, prepared: PreparedInput) -> np.ndarray:
-        """(18, 3) network-input pixels -> (18, 3) float32 source pixels; missing parts stay 0, 0, 0."""
-        out = np.zeros((NUM_PARTS, 3), dtype=np.float32)
-        found = keypoints[:, 2] > 0
-        out[found, :2] = prepared.to_source(keypoints[found, :2])
-        out[found, 2] = keypoints[found, 2]
-        return out
+
+def people_from_output(parser: NetworkOutputParser, raw: np.ndarray,
+                       geometry: PreparedInput | InputGeometry) -> list[Person]:
+    """People in one network output ``raw`` (float32 [h/8, w/8, 57]) found by ``parser``, in
+    source pixels (``geometry.to_source``), best first: what :meth:`PoseEstimator.postprocess`
+    returns, callable where no estimator (no backend) exists, e.g. a post-processing process."""
+    return [Person(keypoints=_to_source(keypoints, geometry), score=float(score)) for keypoints, score in parser(raw)]
+
+
+def _to_source(keypoints: np.ndarray, geometry: PreparedInput | InputGeometry) -> np.ndarray:
+    """(18, 3) network-input pixels -> (18, 3) float32 source pixels; missing parts stay 0, 0, 0."""
+    out = np.zeros((NUM_PARTS, 3), dtype=np.float32)
+    found = keypoints[:, 2] > 0
+    out[found, :2] = geometry.to_source(keypoints[found, :2])
+    out[found, 2] = keypoints[found, 2]
+    return out

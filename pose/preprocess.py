@@ -76,6 +76,26 @@ def network_input_size(
     return max(width, WIDTH_MULTIPLE), net_height
 
 
+@dataclass(frozen=True)
+class InputGeometry:
+    """How a network input maps back to its source image: all that post-processing needs of a
+    :class:`PreparedInput` (small, so it can be sent to another process without the tensor).
+
+    source_size: (width, height) of the source image in pixels.
+    scale_x, scale_y: source pixels per network-input pixel.
+    """
+
+    source_size: tuple[int, int]
+    scale_x: float
+    scale_y: float
+
+    def to_source(self, xy: np.ndarray) -> np.ndarray:
+        """Map points (..., 2) from network-input pixels to source pixels (pixel-centre convention)."""
+        xy = np.asarray(xy, dtype=np.float32)
+        scale = np.array([self.scale_x, self.scale_y], dtype=np.float32)
+        return (xy + 0.5) * scale - 0.5
+
+
 @dataclass(frozen=True, eq=False)
 class PreparedInput:
     """An image made ready for the network.
@@ -95,11 +115,14 @@ class PreparedInput:
         """(width, height) of the network input in pixels."""
         return int(self.tensor.shape[2]), int(self.tensor.shape[1])
 
+    @property
+    def geometry(self) -> InputGeometry:
+        """The mapping back to source pixels, without the tensor."""
+        return InputGeometry(source_size=self.source_size, scale_x=self.scale_x, scale_y=self.scale_y)
+
     def to_source(self, xy: np.ndarray) -> np.ndarray:
         """Map points (..., 2) from network-input pixels to source pixels (pixel-centre convention)."""
-        xy = np.asarray(xy, dtype=np.float32)
-        scale = np.array([self.scale_x, self.scale_y], dtype=np.float32)
-        return (xy + 0.5) * scale - 0.5
+        return self.geometry.to_source(xy)
 
 
 def prepare_input(image: np.ndarray, *, net_height: int = 368, net_width: int | None = None) -> PreparedInput:

@@ -1,10 +1,15 @@
 """Pass 1 of the pipeline: every frame's people, tracked online, kept compactly in a file.
 
-Three threads overlap the work, joined by bounded queues (order is kept; the frames held at once
-are as many as the job's memory budget allows):
+Threads overlap the work, joined by bounded queues (order is kept; the frames held at once are
+as many as the job's memory budget allows):
 
-    decode (PyAV) -> preprocess + inference (OpenVINO releases the GIL)
+    decode (PyAV) -> batches of ``batch_size`` frames -> preprocess + inference, one call per
+        batch (OpenVINO releases the GIL; the backend's ``parallel_requests`` batches at once)
         -> post-processing, the confidence filter and the online tracker (the calling thread)
+
+With ``postprocess_workers`` > 0 the post-processing (peaks, PAF assembly) runs in that many
+processes instead (:mod:`workers.postprocess_pool`): each output is handed over as soon as its
+batch is inferred, and the calling thread takes the people back in frame order for the tracker.
 
 Each person of each frame becomes one :mod:`workers.poselog` row whose ``track`` is the online
 tracker's tracklet serial (``Sort(report_unconfirmed=True)``): which tracklets were confirmed,
@@ -13,19 +18,22 @@ and so are people, is decided over the whole video later (:mod:`workers.tracks`)
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 from pose import NUM_PARTS, Person, PoseEstimator
 from pose.boxes import whole_person_box
+from pose.preprocess import InputGeometry
 from tracking import Sort
 from videoio import EmptyVideoError, Frame, UnsupportedVideoError, VideoInfo, VideoReader
 from workers.limits import empty_range_message
 from workers.options import PipelineOptions
 from workers.poselog import NO_TRACK, PoseLog
+from workers.postprocess_pool import PostprocessPool
 from workers.stages import Stages
 
 POSES_FILE = "poses.bin"
@@ -80,12 +88,16 @@ def make_tracker(options: PipelineOptions, fps: float) -> Sort:
 
 def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator,
             work_dir: Path, *, frames_in_flight: int, check_frame_count: Callable[[int, int | None], None],
-            on_frame: Callable[[int, int | None], None], should_cancel: Callable[[], bool]) -> Analysis:
+            on_frame: Callable[[int, int | None], None], should_cancel: Callable[[], bool],
+            batch_size: int = 1, postprocess_workers: int = 0) -> Analysis:
     """Run pass 1 over ``source`` (see the module docstring).
 
     check_frame_count(done, expected): raises when one more frame would be over the job's limit.
     on_frame(done, expected): progress, after every frame. should_cancel: polled every frame;
     True raises :class:`PipelineCancelled`.
+    batch_size: frames per inference call, cut to ``frames_in_flight`` (a batch must fit).
+    postprocess_workers: processes for peaks and assembly (:mod:`workers.postprocess_pool`);
+        0 = in this thread. Either way the tracker sees the frames in order.
     """
     busy = {"decode": 0.0, "inference": 0.0, "postprocess": 0.0, "tracking": 0.0}
     fps = float(info.fps / options.frame_stride)
@@ -96,29 +108,33 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
     frame_times: list[float] = []
     reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
     expected = reader.frames_expected
+    pool = PostprocessPool(postprocess_workers, upsample=estimator.upsample, params=estimator.params) \
+        if postprocess_workers > 0 else None
     try:
         with Stages(queue_size=4, in_flight=frames_in_flight) as stages:
             decoded = stages.source("decode", lambda: timed(same_size(reader, info, name), busy, "decode"))
-            inferred = stages.map("inference", decoded, lambda frame: _infer(estimator, frame, busy),
+            batches = stages.group("batch", decoded, max(1, min(batch_size, frames_in_flight)))
+            inferred = stages.map("inference", batches, lambda frames: _infer(estimator, frames, busy, pool),
                                   workers=max(1, int(getattr(estimator.backend, "parallel_requests", 1) or 1)))
-            for frame, prepared, raw in stages.iterate(inferred):
-                if should_cancel():
-                    raise PipelineCancelled(f"processing {name} was cancelled")
-                seq = len(frame_indexes)
-                check_frame_count(seq, expected)
-                t0 = time.perf_counter()
-                persons = keep_confident(estimator.postprocess(raw, prepared),
-                                         keypoint_threshold=options.keypoint_threshold,
-                                         max_people=options.max_people)
-                t1 = time.perf_counter()
-                _track(tracker, log, confirmed, seq, frame, persons)
-                busy["postprocess"] += t1 - t0
-                busy["tracking"] += time.perf_counter() - t1
-                frame_indexes.append(frame.index)
-                frame_times.append(frame.time_s)
-                del frame, prepared, raw
-                stages.done()
-                on_frame(seq + 1, expected)
+            for batch in stages.iterate(inferred):
+                for frame, geometry, output in batch:
+                    if should_cancel():
+                        raise PipelineCancelled(f"processing {name} was cancelled")
+                    seq = len(frame_indexes)
+                    check_frame_count(seq, expected)
+                    people, seconds = _people(estimator, geometry, output, stages)
+                    persons = keep_confident(people, keypoint_threshold=options.keypoint_threshold,
+                                             max_people=options.max_people)
+                    t1 = time.perf_counter()
+                    _track(tracker, log, confirmed, seq, frame, persons)
+                    busy["postprocess"] += seconds
+                    busy["tracking"] += time.perf_counter() - t1
+                    frame_indexes.append(frame.index)
+                    frame_times.append(frame.time_s)
+                    del frame, output
+                    stages.done()
+                    on_frame(seq + 1, expected)
+                del batch
         if not frame_indexes:
             raise EmptyVideoError(empty_range_message(name, info, options))
         rows = log.close()
@@ -127,6 +143,8 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
         raise
     finally:
         reader.close()
+        if pool is not None:
+            pool.close()
     table = np.zeros(len(frame_indexes), dtype=[("frame", "<i4"), ("time_s", "<f8")])
     table["frame"], table["time_s"] = frame_indexes, frame_times
     return Analysis(rows=rows, frame_table=table, confirmed=confirmed, decode_errors=reader.decode_errors,
@@ -175,9 +193,26 @@ def timed(items: Iterable, busy: dict[str, float], key: str) -> Iterator:
 
 
 
-def _infer(estimator: PoseEstimator, frame: Frame, busy: dict[str, float]):
+def _infer(estimator: PoseEstimator, frames: list[Frame], busy: dict[str, float],
+           pool: PostprocessPool | None) -> list[tuple[Frame, InputGeometry, Any]]:
+    """Preprocess and infer one batch of frames; with a pool, hand each output to it at once
+    (the frame then carries its future instead of its output)."""
     t0 = time.perf_counter()
-    prepared = estimator.preprocess(frame.image)
-    raw = estimator.infer(prepared)
+    prepared = [estimator.preprocess(frame.image) for frame in frames]
+    raws = estimator.infer_batch(prepared)
     busy["inference"] += time.perf_counter() - t0
-    return frame, prepared, raw
+    geometries = [p.geometry for p in prepared]
+    if pool is None:
+        return list(zip(frames, geometries, raws))
+    return [(frame, geometry, pool.submit(raw, geometry)) for frame, geometry, raw in zip(frames, geometries, raws)]
+
+
+def _people(estimator: PoseEstimator, geometry: InputGeometry, output: Any,
+            stages: Stages) -> tuple[list[Person], float]:
+    """One frame's people and the seconds their post-processing took: from the pool's future,
+    or done here from the network output."""
+    if isinstance(output, Future):
+        return stages.result(output)
+    t0 = time.perf_counter()
+    people = estimator.postprocess(output, geometry)
+    return people, time.perf_counter() - t0

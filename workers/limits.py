@@ -187,8 +187,10 @@ def empty_range_message(name: str, info: VideoInfo, options: PipelineOptions) ->
     return f"{name}: no frames in the requested range ({options.start_s:g} s to {end}{length})"
 
 
-def frames_in_flight(frame_bytes: int, budget_bytes: int) -> int:
+def frames_in_flight(frame_bytes: int, budget_bytes: int, *, batch_size: int = 1) -> int:
     """How many frames of ``frame_bytes`` (:attr:`JobSize.frame_bytes`) the pipeline keeps
     between decoding and encoding with ``budget_bytes``: as many as fit, at least 1 (a frame
-    larger than the budget still goes through, alone), at most :data:`MAX_FRAMES_IN_FLIGHT`."""
-    return max(1, min(MAX_FRAMES_IN_FLIGHT, budget_bytes // max(frame_bytes, 1)))
+    larger than the budget still goes through, alone), at most :data:`MAX_FRAMES_IN_FLIGHT`, or
+    two batches and a few frames when inference takes ``batch_size`` frames at a time."""
+    most = max(MAX_FRAMES_IN_FLIGHT, 2 * batch_size + 4)
+    return max(1, min(most, budget_bytes // max(frame_bytes, 1)))

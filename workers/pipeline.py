@@ -35,6 +35,7 @@ from pose import InferenceBackend, PoseEstimator, load_backend
 from pose.skeleton import PART_NAMES
 from videoio import VideoInfo, VideoWriter, probe
 from workers.analyse import Analysis, PipelineCancelled, analyse
+from workers.execution import Execution
 from workers.exports import EXPORT_FILE_NAMES, ExportWriters
 from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
 from workers.limits import JobSize, check_job, frames_exceeded, frames_in_flight
@@ -45,7 +46,7 @@ from workers.render import export_only, render
 from workers.tracks import TrackSettings, finalize
 
 __all__ = [
-    "ANNOTATED_VIDEO", "PipelineCancelled", "PipelineOptions", "PipelineResult", "Progress",
+    "ANNOTATED_VIDEO", "Execution", "PipelineCancelled", "PipelineOptions", "PipelineResult", "Progress",
     "load_pipeline_backend", "process_video",
 ]
 
@@ -94,6 +95,7 @@ def process_video(
     should_cancel: Callable[[], bool] | None = None,
     source_name: str | None = None,
     limits: ResourceLimits = ResourceLimits(),
+    execution: Execution = Execution(),
 ) -> PipelineResult:
     """Process ``source`` into ``out_dir`` (see the module docstring and workers.exports).
 
@@ -105,6 +107,8 @@ def process_video(
         names (default ``source.name``; the web app stores uploads under a fixed name).
     limits: what the job may ask of this process (default: ``config.ResourceLimits()``, the
         server's defaults); checked before the model is loaded (see workers.limits).
+    execution: batch size and post-processing processes (workers.execution); they change the
+        speed, never the result.
 
     Raises videoio.VideoError (bad input, before anything is written), PipelineCancelled,
     pose.PoseError (model problems), workers.limits.LimitExceeded (over a limit; a ValueError)
@@ -126,8 +130,9 @@ def process_video(
     work_dir = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:12]}"
     work_dir.mkdir()
     try:
-        result = _run(source, name, work_dir, info, options, _Budget(size, limits), estimator, report,
-                      should_cancel or (lambda: False))
+        result = _run(source, name, work_dir, info, options, _Budget(size, limits, execution.batch_size),
+                      estimator, report, should_cancel or (lambda: False),
+                      postprocess_workers=execution.workers_for(backend))
         _move_into_place(work_dir, out_dir)
     except BaseException:
         shutil.rmtree(work_dir, ignore_errors=True)
@@ -150,10 +155,16 @@ class _Budget:
 
     size: JobSize
     limits: ResourceLimits
+    batch_size: int = 1
 
     @property
     def frames_in_flight(self) -> int:
-        return frames_in_flight(self.size.frame_bytes, self.limits.max_in_flight_bytes)
+        return frames_in_flight(self.size.frame_bytes, self.limits.max_in_flight_bytes, batch_size=self.batch_size)
+
+    @property
+    def batch(self) -> int:
+        """Frames per inference call: the batch size asked for, cut to the frames in flight."""
+        return max(1, min(self.batch_size, self.frames_in_flight))
 
     def check_one_more(self, done: int, name: str, *, stated: int | None) -> None:
         """Raise LimitExceeded if a frame after ``done`` ones is over ``max_frames`` (the file
@@ -165,7 +176,8 @@ class _Budget:
 
 
 def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, budget: _Budget,
-         estimator: PoseEstimator, report: Reporter, should_cancel: Callable[[], bool]) -> PipelineResult:
+         estimator: PoseEstimator, report: Reporter, should_cancel: Callable[[], bool], *,
+         postprocess_workers: int) -> PipelineResult:
     started = time.perf_counter()
     output_fps = info.fps / options.frame_stride
     scratch = work_dir / SCRATCH_DIR
@@ -173,7 +185,8 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
     analysis = analyse(
         source, name, info, options, estimator, scratch, frames_in_flight=budget.frames_in_flight,
         check_frame_count=lambda done, stated: budget.check_one_more(done, name, stated=stated),
-        on_frame=lambda done, expected: report.analysing(done, expected), should_cancel=should_cancel)
+        on_frame=lambda done, expected: report.analysing(done, expected), should_cancel=should_cancel,
+        batch_size=budget.batch, postprocess_workers=postprocess_workers)
     report.tracking(analysis.frames)
     t0 = time.perf_counter()
     analyse_s = t0 - started
@@ -220,7 +233,8 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
     busy = {**{f"analyse_{k}": v for k, v in analysis.busy.items()}, "tracks": tracks_s,
             **{f"render_{k}": v for k, v in rendered.busy.items()}}
     walls = {"analyse_s": analyse_s, "tracks_s": tracks_s, "render_s": render_s,
-             "finalize_s": elapsed - analyse_s - tracks_s - render_s}
+             "finalize_s": elapsed - analyse_s - tracks_s - render_s,
+             "batch_size": budget.batch, "postprocess_workers": postprocess_workers}
     return _result(name, work_dir, info, options, frames, analysis, people, final.people, busy, walls,
                    elapsed, output_fps, budget)
 

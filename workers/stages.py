@@ -93,6 +93,28 @@ class Stages:
         self._start(name, run)
         return out
 
+    def group(self, name: str, inbox: "queue.Queue[Any]", size: int) -> "queue.Queue[Any]":
+        """Lists of up to ``size`` consecutive items of ``inbox`` (the last may be shorter), for
+        a stage that works on batches. With ``in_flight`` set, ``size`` must not exceed it (a
+        batch could never fill); each item still holds its own in-flight slot."""
+        if size < 1 or (self.in_flight is not None and size > self.in_flight):
+            raise ValueError(f"group size must be between 1 and in_flight ({self.in_flight}), got {size}")
+        out: queue.Queue[Any] = queue.Queue(self.queue_size)
+
+        def run() -> None:
+            batch: list[Any] = []
+            for item in self.iterate(inbox):
+                batch.append(item)
+                if len(batch) == size:
+                    self.put(out, batch)
+                    batch = []
+            if batch:
+                self.put(out, batch)
+            self.put(out, _END)
+
+        self._start(name, run)
+        return out
+
     def sink(self, name: str, inbox: "queue.Queue[Any]", work: Callable[[Any], None]) -> None:
         """Consume ``inbox`` with ``work`` in a thread (e.g. the encoder)."""
 
@@ -153,6 +175,11 @@ class Stages:
             thread.join()
         for pool in self._pools:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def result(self, future: Future) -> Any:
+        """The result of ``future`` (e.g. from a process pool), waited for in the calling
+        thread; raises its exception, or the stage error / StagesStopped if the run stops."""
+        return self._resolve(_Pending(future))
 
     # -- internals ------------------------------------------------------------------------
     def done(self) -> None:
