@@ -43,6 +43,14 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ValueError(f"environment variable {name} must be true or false (1/0), got {env[name]!r}")
 
 
+def _workers(env: Mapping[str, str], name: str, default: str) -> str:
+    """``auto`` or a whole number >= 0, as text."""
+    value = (env.get(name) or default).strip().lower()
+    if value != "auto" and not (value.isdigit() and int(value) <= 256):
+        raise ValueError(f"environment variable {name} must be auto or a whole number from 0 to 256, got {env[name]!r}")
+    return value
+
+
 def _limit(env: Mapping[str, str], name: str, default: int | None) -> int | None:
     """A limit from the environment: a whole number >= 0, where 0 means no limit."""
     if env.get(name) in (None, ""):
@@ -132,6 +140,14 @@ class Settings:
     # A running job whose worker gave no sign of life for this long is requeued or failed.
     job_stale_after_s: int = 60
     inference_backend: str = "openvino"
+    # Frames per inference call in pass 1 (workers.execution): 1 on a CPU, 8 to 64 on a GPU.
+    inference_batch: int = 1
+    # Processes for pass 1's post-processing: "auto" (one per core but one beside a GPU, none
+    # on a CPU), or a number (0 = in the pipeline's thread).
+    postprocess_workers: str = "auto"
+    # CUDA_VISIBLE_DEVICES as the worker was started with (posestudio worker --gpus sets it for
+    # each GPU's worker); None when unset. Reported with the worker's device.
+    visible_gpus: str | None = None
     port: int = 5000
     # Admin pages: open to loopback clients only, unless ADMIN_PASSWORD is set (then HTTP Basic).
     admin_password: str | None = None
@@ -178,6 +194,9 @@ class Settings:
             job_hard_time_limit_s=_int(env, "JOB_HARD_TIME_LIMIT_S", defaults.job_hard_time_limit_s),
             job_stale_after_s=_int(env, "JOB_STALE_AFTER_S", defaults.job_stale_after_s),
             inference_backend=env.get("INFERENCE_BACKEND") or defaults.inference_backend,
+            inference_batch=_int(env, "INFERENCE_BATCH", defaults.inference_batch, minimum=1),
+            postprocess_workers=_workers(env, "POSTPROCESS_WORKERS", defaults.postprocess_workers),
+            visible_gpus=env.get("CUDA_VISIBLE_DEVICES"),
             port=_int(env, "PORT", defaults.port),
             admin_password=env.get("ADMIN_PASSWORD") or None,
             limits=ResourceLimits.from_env(env),

@@ -16,9 +16,10 @@ from pathlib import Path
 import config
 
 
-def spawn(command: list[str]) -> subprocess.Popen:
-    """Start ``command`` in the project folder as the leader of a new process group."""
-    return subprocess.Popen(command, cwd=config.ROOT, start_new_session=True)
+def spawn(command: list[str], *, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start ``command`` in the project folder as the leader of a new process group, with
+    ``env`` (default: this process's environment)."""
+    return subprocess.Popen(command, cwd=config.ROOT, start_new_session=True, env=env)
 
 
 def send(proc: subprocess.Popen, signum: int) -> None:
@@ -81,3 +82,21 @@ def _reap_own_members(pgid: int) -> None:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass
+
+
+class StopFlag:
+    """True once SIGINT or SIGTERM arrived; installs the handlers and restores the old ones."""
+
+    def __init__(self) -> None:
+        self._stopped = False
+        self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        self._stopped = True
+
+    def __bool__(self) -> bool:
+        return self._stopped
+
+    def restore(self) -> None:
+        for signum, handler in self._old.items():
+            signal.signal(signum, handler)

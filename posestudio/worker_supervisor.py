@@ -46,8 +46,10 @@ class WorkerSupervisor:
 
     def __init__(self, settings: Settings, concurrency: int, *,
                  recover: Callable[..., list[str]] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 env: dict[str, str] | None = None, kind: str | None = None) -> None:
         self.settings, self.concurrency, self._clock = settings, concurrency, clock
+        self.env, self.kind = env, kind  # the worker's environment, its node name's kind ("gpu0")
         self._recover = recover
         self.proc: subprocess.Popen | None = None
         self.node_name: str | None = None
@@ -57,8 +59,8 @@ class WorkerSupervisor:
         self.dead_nodes: list[str] = []  # declared dead, their jobs not recovered yet
 
     def start(self) -> None:
-        self.node_name = new_node_name()
-        self.proc = process_groups.spawn(worker_command(self.concurrency, self.node_name))
+        self.node_name = new_node_name(self.kind)
+        self.proc = process_groups.spawn(worker_command(self.concurrency, self.node_name), env=self.env)
         self._started_at, self._restart_at = self._clock(), None
         _say(f"worker {self.node_name} started (pid {self.proc.pid})")
 

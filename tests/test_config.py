@@ -31,3 +31,16 @@ def test_the_cli_defaults_keep_the_memory_limits_and_drop_the_length_limits() ->
 def test_bad_limit_values_name_the_variable(env, message) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         ResourceLimits.from_env(env)
+
+
+def test_the_inference_batch_and_postprocess_workers_come_from_the_environment(tmp_path) -> None:
+    base = {"POSESTUDIO_INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "k"}
+    settings = Settings.from_env(base)
+    assert (settings.inference_batch, settings.postprocess_workers, settings.visible_gpus) == (1, "auto", None)
+    settings = Settings.from_env({**base, "INFERENCE_BATCH": "32", "POSTPROCESS_WORKERS": "7",
+                                  "CUDA_VISIBLE_DEVICES": "1"})
+    assert (settings.inference_batch, settings.postprocess_workers, settings.visible_gpus) == (32, "7", "1")
+    with pytest.raises(ValueError, match="INFERENCE_BATCH must be at least 1, got 0"):
+        Settings.from_env({**base, "INFERENCE_BATCH": "0"})
+    with pytest.raises(ValueError, match="POSTPROCESS_WORKERS must be auto or a whole number from 0 to 256, got 'many'"):
+        Settings.from_env({**base, "POSTPROCESS_WORKERS": "many"})

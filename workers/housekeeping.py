@@ -24,6 +24,7 @@ from celery import signals
 from celery.worker.control import inspect_command
 
 from config import Settings
+from workers.gpus import describe_visible
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,10 @@ def _stop_sweeper(**_kwargs) -> None:
     _sweeper_stop.set()
 
 
+#: Backends that infer on the CPU whatever GPUs the worker sees.
+CPU_ONLY_BACKENDS = frozenset({"openvino", "opencv"})
+
+
 @lru_cache(maxsize=1)
 def _cpu_name() -> str:
     try:
@@ -119,10 +124,20 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def device_description(backend: str) -> str:
-    """Where this worker's jobs run: both backends infer on the CPU (OpenVINO's CPU plugin,
-    cv2.dnn's default target), e.g. ``"CPU: Intel(R) Xeon(R) ... (2 cores), openvino"``."""
-    return f"CPU: {_cpu_name()} ({os.cpu_count()} cores), {backend}"
+def device_description(settings: Settings) -> str:
+    """Where and how this worker's jobs run: the GPU that ``CUDA_VISIBLE_DEVICES`` leaves it
+    (``posestudio worker --gpus`` starts one worker per GPU), else the CPU, then the backend,
+    the batch size and the post-processing processes, e.g. ``"CPU: Intel(R) Xeon(R) ...
+    (2 cores), openvino, batch 1, post-processing auto"`` or ``"GPU 1: NVIDIA H200
+    (CUDA_VISIBLE_DEVICES=1), ..."``."""
+    gpu = describe_visible(settings.visible_gpus)
+    cpu = f"CPU: {_cpu_name()} ({os.cpu_count()} cores)"
+    if gpu and settings.inference_backend in CPU_ONLY_BACKENDS:
+        where = f"{cpu}; {gpu} visible (CUDA_VISIBLE_DEVICES={settings.visible_gpus}) but unused"
+    else:
+        where = f"{gpu} (CUDA_VISIBLE_DEVICES={settings.visible_gpus})" if gpu else cpu
+    return (f"{where}, {settings.inference_backend}, batch {settings.inference_batch}, "
+            f"post-processing {settings.postprocess_workers}")
 
 
 @inspect_command()
@@ -133,5 +148,5 @@ def posestudio_status(state, **_kwargs) -> dict:  # noqa: ANN001 - Celery's cont
     settings = _settings_of(state.app)
     jobs = [str(request.args[0]) for request in list(worker_state.active_requests) if request.args]
     pool = getattr(state.consumer, "pool", None)
-    return {"jobs": jobs, "device": device_description(settings.inference_backend),
+    return {"jobs": jobs, "device": device_description(settings),
             "concurrency": getattr(pool, "num_processes", None) or settings.worker_concurrency}

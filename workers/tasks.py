@@ -6,6 +6,7 @@ and the store are created once per worker process, after the fork, on the first 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import threading
 from pathlib import Path
@@ -23,6 +24,7 @@ from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun
 
 if TYPE_CHECKING:  # the pipeline and the model are imported when a job runs, not on enqueue
     from pose import InferenceBackend
+    from workers.execution import Execution
     from workers.pipeline import PipelineOptions, PipelineResult
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,12 @@ def job_options(settings: Settings, values: dict) -> PipelineOptions:
     return PipelineOptions.from_mapping({"backend": settings.inference_backend, **values})
 
 
+def execution_for(settings: Settings) -> "Execution":
+    """How this worker runs pass 1 (INFERENCE_BATCH, POSTPROCESS_WORKERS)."""
+    from workers.execution import Execution
+    return Execution.parse(batch_size=settings.inference_batch, postprocess_workers=settings.postprocess_workers)
+
+
 def _settings(task: Task) -> Settings:
     return getattr(task.app, "posestudio_settings", None) or Settings.from_env()
 
@@ -110,6 +118,16 @@ class JobTask(Task):
             store_for(_settings(self)).mark_failed(
                 args[0], error=f"stopped: the job took longer than the hard time limit "
                                f"({limit // 60} min); try a shorter clip or a smaller network size")
+
+
+@signals.worker_process_init.connect
+def _allow_child_processes(**_kwargs) -> None:
+    """billiard makes its pool processes daemonic, and multiprocessing then refuses them children
+    ("daemonic processes are not allowed to have children"), which the pipeline's
+    post-processing pool needs (POSTPROCESS_WORKERS). The flag is this process's own view of
+    itself: its parent still ends it, and the pool's processes end with their job
+    (workers.postprocess_pool)."""
+    multiprocessing.current_process().daemon = False
 
 
 @signals.worker_process_init.connect
@@ -198,7 +216,8 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
         try:
             result = process_video(upload_path(settings, job.id), out, options, backend=backend,
                                    on_progress=run.on_progress, should_cancel=run.should_cancel,
-                                   source_name=safe_file_name(job.source_name), limits=settings.limits)
+                                   source_name=safe_file_name(job.source_name), limits=settings.limits,
+                                   execution=execution_for(settings))
         except PipelineCancelled:
             if run.claim_lost:
                 log.warning("job %s: this run lost its claim (declared dead); stopped", job.id)

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"posestudio serve: port {port} on {args.host} is in use; stop what uses it or "
               "pick another with --port (or PORT)", file=sys.stderr)
         return 1
-    stop = _StopFlag()  # before the children exist: a Ctrl-C from here on stops them in order
+    stop = process_groups.StopFlag()  # before the children exist: a Ctrl-C from here on stops them in order
     worker = WorkerSupervisor(settings, args.concurrency or settings.worker_concurrency)
     web = None
     try:
@@ -116,7 +116,7 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _wait_until_listening(host: str, port: int, web: subprocess.Popen, worker: WorkerSupervisor,
-                          stop: "_StopFlag", timeout_s: float = 60.0) -> bool:
+                          stop: process_groups.StopFlag, timeout_s: float = 60.0) -> bool:
     target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not stop:
@@ -144,21 +144,3 @@ def _shutdown(web: subprocess.Popen, worker: WorkerSupervisor, *, failed: bool) 
         process_groups.send(worker.proc, signal.SIGQUIT)
     process_groups.wait_all(running, 5.0)
     return 1 if failed else 0  # the caller kills what is left of both groups
-
-
-class _StopFlag:
-    """True once SIGINT or SIGTERM arrived; installs the handlers and restores the old ones."""
-
-    def __init__(self) -> None:
-        self._stopped = False
-        self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    def _handle(self, signum: int, _frame: object) -> None:
-        self._stopped = True
-
-    def __bool__(self) -> bool:
-        return self._stopped
-
-    def restore(self) -> None:
-        for signum, handler in self._old.items():
-            signal.signal(signum, handler)

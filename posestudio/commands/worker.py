@@ -28,16 +28,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "posestudio-<8 hex digits>@<host> (printed first), so workers never take each other's "
         "running jobs for orphans. Configuration comes from the environment (see the README).")
     parser.add_argument("--concurrency", type=int, default=None,
-                        help="video jobs processed at once (default: $WORKER_CONCURRENCY, else 1)")
+                        help="video jobs processed at once, per GPU with --gpus (default: $WORKER_CONCURRENCY, else 1)")
+    parser.add_argument("--gpus", metavar="all|I,J,...", default=None,
+                        help="one worker per GPU, each seeing only its own (CUDA_VISIBLE_DEVICES), "
+                        "named posestudio-gpu<I>-<8 hex>@<host>, restarted when it dies; "
+                        "'all' = every GPU nvidia-smi lists")
     parser.set_defaults(run=run)
 
 
-def new_node_name() -> str:
-    """A Celery node name no other worker process has: ``posestudio-<8 hex>@<host name>``.
+def new_node_name(kind: str | None = None) -> str:
+    """A Celery node name no other worker process has: ``posestudio-<8 hex>@<host name>``, or
+    ``posestudio-<kind>-<8 hex>@<host name>`` (``kind`` e.g. ``gpu1``, the worker of GPU 1).
 
     The host part is what Celery's ``%h`` would give (``socket.gethostname()``), spelled out so
     that the caller knows the exact name the job store will record."""
-    return f"posestudio-{secrets.token_hex(4)}@{socket.gethostname()}"
+    prefix = f"posestudio-{kind}-" if kind else "posestudio-"
+    return f"{prefix}{secrets.token_hex(4)}@{socket.gethostname()}"
 
 
 def worker_command(concurrency: int, node_name: str) -> list[str]:
@@ -52,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     if concurrency < 1:
         print(f"posestudio worker: --concurrency must be at least 1, got {concurrency}", file=sys.stderr)
         return 2
+    if args.gpus is not None:
+        from posestudio.gpu_workers import run_per_gpu
+        return run_per_gpu(Settings.from_env(), concurrency, args.gpus)
     node_name = new_node_name()
     print(f"posestudio worker: node name {node_name}", flush=True)
     command = worker_command(concurrency, node_name)

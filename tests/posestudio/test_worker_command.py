@@ -22,7 +22,7 @@ from config import Settings
 from jobs import JobState, JobStore, upload_path
 from workers.tasks import enqueue_job
 
-from serve_process import ROOT, alive, descendants, serve_env
+from serve_process import ROOT, alive, command_line, descendants, serve_env
 
 pytestmark = pytest.mark.model
 
@@ -111,3 +111,55 @@ def test_a_second_worker_does_not_requeue_the_first_ones_running_job(tmp_path, v
             if worker is not None:
                 worker.stop()
         store.close()
+
+
+GPU_NODE = re.compile(r"GPU (\d+): node name (posestudio-gpu\d+-[0-9a-f]{8}@\S+)")
+
+
+def test_gpus_starts_one_worker_per_gpu_each_seeing_only_its_own(tmp_path, model_path):
+    """No GPU here: `--gpus 0,1` names the GPUs, so the two workers start anyway (OpenVINO on the
+    CPU); what is checked is what a GPU host relies on: one node per GPU, named after it, whose
+    processes see only that GPU, each reporting it, and one SIGTERM stopping them all."""
+    from web.broker_view import ask_broker
+
+    env = serve_env(tmp_path, 0, POSESTUDIO_MODEL_PATH=str(model_path), WORKER_CONCURRENCY="1")
+    log_path = tmp_path / "gpus.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "posestudio.cli", "worker", "--gpus", "0,1"], cwd=ROOT,
+                                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while log_path.read_text(errors="replace").count(" ready.") < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
+            time.sleep(0.3)
+        nodes = dict(GPU_NODE.findall(log_path.read_text()))
+        assert sorted(nodes) == ["0", "1"] and nodes["0"].startswith("posestudio-gpu0-"), nodes
+        for gpu, name in nodes.items():
+            celery = [pid for pid in descendants(proc.pid) if f"--hostname {name}" in command_line(pid)]
+            assert celery, name
+            environ = Path(f"/proc/{celery[0]}/environ").read_bytes().split(b"\0")
+            assert f"CUDA_VISIBLE_DEVICES={gpu}".encode() in environ
+        status = ask_broker(Settings.from_env(env))
+        devices = {w.name: w.device for w in status.workers}
+        assert sorted(devices) == sorted(nodes.values()), devices
+        for gpu, name in nodes.items():  # OpenVINO runs on the CPU, and says the GPU is unused
+            assert f"GPU {gpu} visible (CUDA_VISIBLE_DEVICES={gpu}) but unused, openvino, batch 1" in devices[name]
+        group = descendants(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        assert not [pid for pid in group if alive(pid)], log_path.read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_gpus_all_without_a_gpu_says_so(tmp_path):
+    env = serve_env(tmp_path, 0, PATH="/usr/bin:/bin")  # no nvidia-smi on this PATH
+    done = subprocess.run([sys.executable, "-m", "posestudio.cli", "worker", "--gpus", "all"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--gpus all: nvidia-smi lists no GPU here" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "posestudio.cli", "worker", "--gpus", "0,x"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--gpus must be all or GPU numbers separated by commas" in done.stderr
