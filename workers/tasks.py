@@ -122,12 +122,16 @@ class JobTask(Task):
 
 @signals.worker_process_init.connect
 def _allow_child_processes(**_kwargs) -> None:
-    """billiard makes its pool processes daemonic, and multiprocessing then refuses them children
-    ("daemonic processes are not allowed to have children"), which the pipeline's
-    post-processing pool needs (POSTPROCESS_WORKERS). The flag is this process's own view of
-    itself: its parent still ends it, and the pool's processes end with their job
+    """Let the pipeline's post-processing pool (POSTPROCESS_WORKERS) start processes from this
+    pool process. billiard makes it daemonic, and multiprocessing refuses children to a
+    daemonic process ("daemonic processes are not allowed to have children"); and its
+    authentication key is billiard's own type, which multiprocessing's fork server cannot be
+    handed ("Pickling an AuthenticationString object is disallowed"). Both are this process's
+    view of itself: its parent still ends it, and the pool's processes end with their job
     (workers.postprocess_pool)."""
-    multiprocessing.current_process().daemon = False
+    process = multiprocessing.current_process()
+    process.daemon = False
+    process._config["authkey"] = multiprocessing.process.AuthenticationString(bytes(process.authkey))
 
 
 @signals.worker_process_init.connect

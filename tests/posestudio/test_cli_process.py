@@ -24,7 +24,7 @@ def test_process_writes_outputs_and_shows_progress(model_path: Path, videos_dir:
     out = tmp_path / "vtest"
     done = posestudio("process", videos_dir / "vtest.avi", "--out", out, "--end", "1.2", "--net-size", "320x256",
                       "--max-people", "2", "--keypoint-threshold", "0.2", "--screenshot-interval", "0.5",
-                      "--model", model_path)
+                      "--batch-size", "5", "--postprocess-workers", "2", "--model", model_path)
     assert done.returncode == 0, done.stderr
     assert "12/12" in done.stderr and "frame" in done.stderr  # the tqdm bar, finished
     assert f"{out}: 12 frames" in done.stdout
@@ -52,6 +52,8 @@ def test_bad_input_is_one_line_error_without_traceback(tmp_path: Path, content: 
     (["--net-height", "300"], "net_height must be a multiple of 8"),
     (["--net-size", "big"], "--net-size must look like 432x368"),
     (["--start", "4", "--end", "2"], "end_s (2.0) must be after start_s (4.0)"),
+    (["--batch-size", "0"], "batch_size must be a whole number from 1 to 256, got 0"),
+    (["--postprocess-workers", "many"], "postprocess_workers must be a whole number, got 'many'"),
 ])
 def test_bad_options_are_reported_before_any_work(flags: list[str], message: str, tmp_path: Path, capsys) -> None:
     assert main(["process", str(tmp_path / "missing.mp4"), "--out", str(tmp_path / "out"), *flags]) == 1

@@ -30,7 +30,10 @@ def stack(tmp_path_factory, videos_dir: Path, model_path: Path) -> Iterator[tupl
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")}
     env.update(POSESTUDIO_INSTANCE_DIR=str(root / "instance"), POSESTUDIO_UPLOADS_DIR=str(root / "uploads"),
                POSESTUDIO_OUTPUTS_DIR=str(root / "outputs"), POSESTUDIO_MODEL_PATH=str(model_path),
-               SECRET_KEY="service-e2e")
+               SECRET_KEY="service-e2e",
+               # The worker batches frames and post-processes in a pool of processes: a real
+               # Celery prefork process must be allowed them, and the admin shows the settings.
+               INFERENCE_BATCH="2", POSTPROCESS_WORKERS="2")
     settings = Settings.from_env(env)
     worker = worker_process_module().WorkerProcess(env, name="service-e2e", concurrency=1,
                                                    log_path=root / "worker.log")
@@ -117,6 +120,7 @@ def test_keypoints_only_delete_expiry_and_the_admin(stack, browser, videos_dir: 
         page.goto(base + "/admin/")
     workers = page.inner_text("#workers")
     assert LONG_CLIP in workers and "CPU:" in workers and "openvino" in workers, workers
+    assert "batch 2" in workers and "post-processing 2" in workers, workers
     assert int(page.inner_text("#worker-count")) == 1
     assert "30 days" in page.inner_text("#retention")
     assert page.inner_text("#outputs-size") not in ("–", "0 B")
