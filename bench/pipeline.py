@@ -1,6 +1,7 @@
 """Pipeline speed: end to end vs the single-pass pipeline vs inference alone vs the seeds' loop.
 
-    .venv/bin/python bench/pipeline.py [--frames 100] [--repeat 2] [--no-single-pass] [VIDEO ...]
+    .venv/bin/python bench/pipeline.py [--frames 100] [--repeat 2] [--no-single-pass] [--before REV]
+                                       [--batch-size N] [--postprocess-workers N] [VIDEO ...]
 
 For each video (default: vtest.avi and the 1280x720 OpenPose example) and at default settings,
 three measurements each run in a fresh subprocess (so peak RSS is per measurement):
@@ -10,6 +11,8 @@ three measurements each run in a fresh subprocess (so peak RSS is per measuremen
 - single_pass: the same, from the last commit before the two-pass pipeline (analyse, then
   render; issue 9), checked out by git into a temporary folder: the baseline its cost is
   measured against (two-pass end to end must stay >= 0.85x of it);
+- before (with ``--before REV``, e.g. ``main``): the pipeline of that commit, checked out the
+  same way: is this tree's pipeline any slower than the one it changes?
 - inference: only ``backend.infer`` on the same preprocessed frames, one after another;
 - baseline: the seeds' loop, frame after frame: cv2.VideoCapture decode, cv2.dnn forward,
   one global maximum per heatmap, cv2 drawing, cv2.VideoWriter mp4v encode.
@@ -39,7 +42,7 @@ import config  # noqa: E402
 
 VIDEOS = ROOT.parent / "shared" / "data" / "videos"
 DEFAULT_VIDEOS = (VIDEOS / "vtest.avi", VIDEOS / "openpose_examples_media_video.avi")
-MODES = ("pipeline", "single_pass", "inference", "baseline")
+MODES = ("pipeline", "single_pass", "before", "inference", "baseline")
 #: The last commit with the single-pass pipeline (decode -> infer -> track + draw -> encode).
 SINGLE_PASS_COMMIT = "7cabdf11718baa11feb4ccfd068dc01c26a87713"
 
@@ -74,13 +77,17 @@ def warmed_backend(video: Path, net_height: int, *, precision: str, for_pipeline
     return backend, estimator
 
 
-def run_pipeline(video: Path, frames: int, precision: str) -> dict:
+def run_pipeline(video: Path, frames: int, precision: str, execution: dict | None = None) -> dict:
     from workers.pipeline import PipelineOptions, process_video
     options = PipelineOptions(end_s=frame_limit_s(video, frames), precision=precision)
     backend, _ = warmed_backend(video, options.net_height, precision=precision, for_pipeline=True)
+    extra = {}
+    if execution:  # this tree's batch size and post-processing processes (older trees have none)
+        from workers.execution import Execution
+        extra["execution"] = Execution.parse(**execution)
     with tempfile.TemporaryDirectory() as tmp:
         t0, c0 = time.perf_counter(), cpu_s()
-        result = process_video(video, Path(tmp) / "out", options, backend=backend)
+        result = process_video(video, Path(tmp) / "out", options, backend=backend, **extra)
         elapsed, cpu = time.perf_counter() - t0, cpu_s() - c0
     return {"frames": result.frames_processed, "seconds": elapsed, "cpu_s": cpu,
             "busy": {k[:-7]: round(v, 2) for k, v in result.timings.items() if k.endswith("_busy_s")}}
@@ -141,21 +148,25 @@ def run_baseline(video: Path, frames: int, precision: str) -> dict:
     return {"frames": count, "seconds": elapsed, "cpu_s": cpu}
 
 
-def single_pass_checkout(folder: Path) -> Path:
-    """The single-pass commit's tree in ``folder`` (git archive), sharing this checkout's model."""
+def single_pass_checkout(folder: Path, commit: str = SINGLE_PASS_COMMIT) -> Path:
+    """The single-pass commit's (or ``commit``'s) tree in ``folder`` (git archive), sharing this
+    checkout's model."""
     folder.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(["git", "archive", SINGLE_PASS_COMMIT], cwd=ROOT, capture_output=True, check=True)
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
     (folder / "models" / "graph_opt.pb").symlink_to(config.DEFAULT_MODEL_PATH)
     return folder
 
 
-def measure(mode: str, video: Path, frames: int, precision: str, *, single_pass: Path | None = None) -> dict:
-    """Run one mode in a fresh interpreter; returns its numbers plus peak RSS. ``single_pass``:
-    the old tree, whose own bench script runs its pipeline for mode "single_pass"."""
-    root, one = (single_pass, "pipeline") if mode == "single_pass" else (ROOT, mode)
+def measure(mode: str, video: Path, frames: int, precision: str, *, trees: dict[str, Path],
+            execution: list[str] = ()) -> dict:
+    """Run one mode in a fresh interpreter; returns its numbers plus peak RSS. ``trees``: the
+    old trees by mode ("single_pass", "before"), whose own bench script runs their pipeline;
+    ``execution``: flags for this tree's pipeline mode."""
+    root, one = (trees[mode], "pipeline") if mode in trees else (ROOT, mode)
+    flags = list(execution) if mode == "pipeline" else []
     done = subprocess.run([sys.executable, str(root / "bench" / "pipeline.py"), "--one", one, "--frames", str(frames),
-                           "--precision", precision, str(video.resolve())],
+                           "--precision", precision, *flags, str(video.resolve())],
                           capture_output=True, text=True, cwd=root)
     if done.returncode != 0:
         raise SystemExit(f"{mode} on {video.name} failed:\n{done.stderr}")
@@ -172,29 +183,43 @@ def main(argv: list[str] | None = None) -> int:
                         help="OpenVINO precision of the pipeline and inference-only modes (default f32)")
     parser.add_argument("--no-single-pass", action="store_true",
                         help="skip the single-pass baseline (it needs git and this repository's history)")
+    parser.add_argument("--before", metavar="REV",
+                        help="also measure the pipeline of this commit (e.g. main), checked out by git")
+    parser.add_argument("--batch-size", help="this tree's pipeline: frames per inference call (default 1)")
+    parser.add_argument("--postprocess-workers", help="this tree's pipeline: post-processing processes (default auto)")
     parser.add_argument("--one", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         runner = {"pipeline": run_pipeline, "inference": run_inference, "baseline": run_baseline}[args.one]
-        numbers = runner(args.videos[0], args.frames, args.precision)
+        execution = {"batch_size": args.batch_size, "postprocess_workers": args.postprocess_workers}
+        numbers = (runner(args.videos[0], args.frames, args.precision, execution) if args.one == "pipeline"
+                   else runner(args.videos[0], args.frames, args.precision))
         numbers["fps"] = numbers["frames"] / numbers["seconds"]
         numbers["peak_rss_mb"] = round(peak_rss_mb(), 1)
         print(json.dumps(numbers))
         return 0
-    modes = [m for m in MODES if not (args.no_single_pass and m == "single_pass")]
+    modes = [m for m in MODES if not (args.no_single_pass and m == "single_pass")
+             and not (args.before is None and m == "before")]
     with tempfile.TemporaryDirectory() as tmp:
-        old_tree = None if args.no_single_pass else single_pass_checkout(Path(tmp))
-        return report(args, modes, old_tree)
+        trees = {} if args.no_single_pass else {"single_pass": single_pass_checkout(Path(tmp) / "single")}
+        if args.before:
+            trees["before"] = single_pass_checkout(Path(tmp) / "before", args.before)
+        return report(args, modes, trees)
 
 
-def report(args: argparse.Namespace, modes: list[str], old_tree: Path | None) -> int:
-    print(f"OpenVINO precision {args.precision} (baseline: cv2.dnn f32)")
+def report(args: argparse.Namespace, modes: list[str], trees: dict[str, Path]) -> int:
+    execution = [flag for name, value in (("--batch-size", args.batch_size),
+                                          ("--postprocess-workers", args.postprocess_workers))
+                 if value is not None for flag in (name, str(value))]
+    print(f"OpenVINO precision {args.precision} (baseline: cv2.dnn f32); pipeline {' '.join(execution) or 'at defaults'}"
+          + (f"; before = {args.before}" if args.before else ""))
     print(f"{'video':38s} {'mode':11s} {'frames':>6s} {'fps':>7s} {'CPU ms/frame':>13s} {'peak RSS MB':>12s}")
     for video in args.videos:
         runs: dict[str, list[dict]] = {mode: [] for mode in modes}
         for _ in range(args.repeat):  # interleaved, so a burst of other load hits every mode
             for mode in modes:
-                runs[mode].append(measure(mode, video, args.frames, args.precision, single_pass=old_tree))
+                runs[mode].append(measure(mode, video, args.frames, args.precision, trees=trees,
+                                          execution=execution))
         results = {mode: max(r, key=lambda x: x["fps"]) for mode, r in runs.items()}
         for mode, r in results.items():
             cpu_ms = 1000 * r["cpu_s"] / r["frames"]
@@ -205,6 +230,10 @@ def report(args: argparse.Namespace, modes: list[str], old_tree: Path | None) ->
         if "single_pass" in results:
             print(f"{video.name:38s} two-pass / single-pass end to end = {e2e / results['single_pass']['fps']:.2f}x "
                   f"(peak RSS {results['pipeline']['peak_rss_mb']:.0f} vs {results['single_pass']['peak_rss_mb']:.0f} MB)")
+        if "before" in results:
+            print(f"{video.name:38s} this tree / {args.before} end to end = "
+                  f"{e2e / results['before']['fps']:.2f}x fps, CPU per frame "
+                  f"{results['pipeline']['cpu_s'] / results['pipeline']['frames'] / (results['before']['cpu_s'] / results['before']['frames']):.2f}x")
         cpu_ratio = results["inference"]["cpu_s"] / results["inference"]["frames"] / (
             results["pipeline"]["cpu_s"] / results["pipeline"]["frames"])
         print(f"{video.name:38s} CPU-bound ceiling of end-to-end / inference-only on an idle machine: "

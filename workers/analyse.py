@@ -99,7 +99,7 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
     postprocess_workers: processes for peaks and assembly (:mod:`workers.postprocess_pool`);
         0 = in this thread. Either way the tracker sees the frames in order.
     """
-    busy = {"decode": 0.0, "inference": 0.0, "postprocess": 0.0, "tracking": 0.0}
+    busy = {"decode": 0.0, "preprocess": 0.0, "inference": 0.0, "postprocess": 0.0, "tracking": 0.0}
     fps = float(info.fps / options.frame_stride)
     tracker = make_tracker(options, fps)
     log = PoseLog(work_dir / POSES_FILE, num_parts=NUM_PARTS)
@@ -199,8 +199,10 @@ def _infer(estimator: PoseEstimator, frames: list[Frame], busy: dict[str, float]
     (the frame then carries its future instead of its output)."""
     t0 = time.perf_counter()
     prepared = [estimator.preprocess(frame.image) for frame in frames]
+    t1 = time.perf_counter()
     raws = estimator.infer_batch(prepared)
-    busy["inference"] += time.perf_counter() - t0
+    busy["preprocess"] += t1 - t0
+    busy["inference"] += time.perf_counter() - t1
     geometries = [p.geometry for p in prepared]
     if pool is None:
         return list(zip(frames, geometries, raws))
