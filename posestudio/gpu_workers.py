@@ -66,7 +66,7 @@ def run_per_gpu(settings: Settings, concurrency: int, spec: str) -> int:
         _say(str(exc))
         return 2
     stop = process_groups.StopFlag()
-    workers = [WorkerSupervisor(settings, concurrency, kind=f"gpu{i}",
+    workers = [WorkerSupervisor(settings, concurrency, kind=f"gpu{i}", command="posestudio worker",
                                 env={**os.environ, "CUDA_VISIBLE_DEVICES": str(i)}) for i in gpus]
     try:
         for gpu, worker in zip(gpus, workers):

@@ -33,8 +33,8 @@ MAX_BACKOFF_S = 30.0
 STABLE_AFTER_S = 60.0
 
 
-def _say(message: str) -> None:
-    print(f"posestudio serve: {message}", file=sys.stderr, flush=True)
+def _say(message: str, command: str = "posestudio serve") -> None:
+    print(f"{command}: {message}", file=sys.stderr, flush=True)
 
 
 class WorkerSupervisor:
@@ -47,9 +47,11 @@ class WorkerSupervisor:
     def __init__(self, settings: Settings, concurrency: int, *,
                  recover: Callable[..., list[str]] | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 env: dict[str, str] | None = None, kind: str | None = None) -> None:
+                 env: dict[str, str] | None = None, kind: str | None = None,
+                 command: str = "posestudio serve") -> None:
         self.settings, self.concurrency, self._clock = settings, concurrency, clock
         self.env, self.kind = env, kind  # the worker's environment, its node name's kind ("gpu0")
+        self.command = command  # who says what happens, on stderr
         self._recover = recover
         self.proc: subprocess.Popen | None = None
         self.node_name: str | None = None
@@ -62,7 +64,10 @@ class WorkerSupervisor:
         self.node_name = new_node_name(self.kind)
         self.proc = process_groups.spawn(worker_command(self.concurrency, self.node_name), env=self.env)
         self._started_at, self._restart_at = self._clock(), None
-        _say(f"worker {self.node_name} started (pid {self.proc.pid})")
+        self._say(f"worker {self.node_name} started (pid {self.proc.pid})")
+
+    def _say(self, message: str) -> None:
+        _say(message, self.command)
 
     @property
     def running(self) -> bool:
@@ -83,7 +88,7 @@ class WorkerSupervisor:
         if lived_s >= STABLE_AFTER_S:
             self._backoff_s = FIRST_BACKOFF_S
         delay, self._backoff_s = self._backoff_s, min(2 * self._backoff_s, MAX_BACKOFF_S)
-        _say(f"worker {self.node_name} exited with code {code} after {lived_s:.0f} s; "
+        self._say(f"worker {self.node_name} exited with code {code} after {lived_s:.0f} s; "
              f"restarting it in {delay:.0f} s")
         self.proc, self._restart_at = None, self._clock() + delay
         self.recover_dead()
@@ -98,11 +103,11 @@ class WorkerSupervisor:
                 from workers.recovery import recover
             sent = recover(self.settings, dead_workers=tuple(self.dead_nodes))
         except Exception as exc:  # the database or the broker is away: try again later
-            _say(f"could not recover the jobs of {', '.join(self.dead_nodes)} "
+            self._say(f"could not recover the jobs of {', '.join(self.dead_nodes)} "
                  f"({type(exc).__name__}: {exc}); trying again at the next worker start")
             return
         if sent:
-            _say(f"sent {len(sent)} job(s) of {', '.join(self.dead_nodes)} to the queue again: "
+            self._say(f"sent {len(sent)} job(s) of {', '.join(self.dead_nodes)} to the queue again: "
                  f"{', '.join(sent)}")
         self.dead_nodes.clear()
 
