@@ -62,7 +62,7 @@ def frame_limit_s(video: Path, frames: int) -> float:
     return frames / float(probe(video).fps)
 
 
-def warmed_backend(video: Path, net_height: int, *, precision: str, for_pipeline: bool = False):
+def warmed_backend(video: Path, net_height: int, *, precision: str, for_pipeline: bool = False, batch: int = 1):
     from pose import PoseEstimator, load_backend
     from videoio import VideoReader
     from workers.pipeline import PipelineOptions, load_pipeline_backend
@@ -74,17 +74,20 @@ def warmed_backend(video: Path, net_height: int, *, precision: str, for_pipeline
     with VideoReader(video, end_s=frame_limit_s(video, 1)) as reader:
         for frame in reader:
             estimator.infer(estimator.preprocess(frame.image))
+            if batch > 1:  # the batch's own input shape is compiled too, before timing
+                estimator.infer_batch([estimator.preprocess(frame.image)] * batch)
     return backend, estimator
 
 
 def run_pipeline(video: Path, frames: int, precision: str, execution: dict | None = None) -> dict:
     from workers.pipeline import PipelineOptions, process_video
     options = PipelineOptions(end_s=frame_limit_s(video, frames), precision=precision)
-    backend, _ = warmed_backend(video, options.net_height, precision=precision, for_pipeline=True)
     extra = {}
     if execution:  # this tree's batch size and post-processing processes (older trees have none)
         from workers.execution import Execution
         extra["execution"] = Execution.parse(**execution)
+    batch = extra["execution"].batch_size if extra else 1
+    backend, _ = warmed_backend(video, options.net_height, precision=precision, for_pipeline=True, batch=batch)
     with tempfile.TemporaryDirectory() as tmp:
         t0, c0 = time.perf_counter(), cpu_s()
         result = process_video(video, Path(tmp) / "out", options, backend=backend, **extra)

@@ -108,16 +108,19 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
     frame_times: list[float] = []
     reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
     expected = reader.frames_expected
-    pool = PostprocessPool(postprocess_workers, upsample=estimator.upsample, params=estimator.params) \
-        if postprocess_workers > 0 else None
+    pool = None
     try:
+        if postprocess_workers > 0:
+            pool = PostprocessPool(postprocess_workers, upsample=estimator.upsample, params=estimator.params)
         with Stages(queue_size=4, in_flight=frames_in_flight) as stages:
             decoded = stages.source("decode", lambda: timed(same_size(reader, info, name), busy, "decode"))
             batches = stages.group("batch", decoded, max(1, min(batch_size, frames_in_flight)))
             inferred = stages.map("inference", batches, lambda frames: _infer(estimator, frames, busy, pool),
                                   workers=max(1, int(getattr(estimator.backend, "parallel_requests", 1) or 1)))
             for batch in stages.iterate(inferred):
-                for frame, geometry, output in batch:
+                batch.reverse()
+                while batch:  # popped, so that a frame done is let go (its in-flight slot is free)
+                    frame, geometry, output = batch.pop()
                     if should_cancel():
                         raise PipelineCancelled(f"processing {name} was cancelled")
                     seq = len(frame_indexes)
@@ -134,7 +137,6 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
                     del frame, output
                     stages.done()
                     on_frame(seq + 1, expected)
-                del batch
         if not frame_indexes:
             raise EmptyVideoError(empty_range_message(name, info, options))
         rows = log.close()
