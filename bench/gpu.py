@@ -10,7 +10,9 @@
 - ``end_to_end``: ``workers.pipeline.process_video`` on one video (frames/s, CPU ms per
   frame, and each stage's busy ms per frame: decode, preprocess, infer, postprocess, track,
   and pass 2's decode, draw, encode), then ``--jobs`` videos at once in separate processes, as
-  a worker with ``WORKER_CONCURRENCY`` jobs per GPU runs them (frames/s of all together);
+  a worker with ``WORKER_CONCURRENCY`` jobs per GPU runs them (frames/s of all together); each
+  run is a fresh process, so its time includes loading the model and preparing each input shape,
+  as a worker's first job of that size does (use enough ``--frames`` to make that small);
 - ``gpu_utilisation`` of each part: nvidia-smi sampled every 0.5 s while it runs (mean and max
   percent of time a kernel ran, most memory used), or null with the reason.
 
