@@ -140,3 +140,11 @@ def test_frames_in_flight_are_as_many_as_fit_in_the_byte_budget(info: VideoInfo)
     huge = job_size(sized(info, 8192, 8192), PipelineOptions())  # 192 MiB of pixels a frame
     assert frames_in_flight(huge.frame_bytes, budget) == 1
     assert frames_in_flight(huge.frame_bytes, 64 * 1024**2) == 1  # larger than the budget: one at a time
+
+
+def test_frames_in_flight_make_room_for_two_batches_within_the_budget(info: VideoInfo) -> None:
+    full_hd = job_size(sized(info, 1920, 1080), PipelineOptions())
+    assert frames_in_flight(full_hd.frame_bytes, 2048 * 1024**2, batch_size=32) == 2 * 32 + 4
+    assert frames_in_flight(full_hd.frame_bytes, 2048 * 1024**2, batch_size=4) == MAX_FRAMES_IN_FLIGHT
+    # The budget still rules: 256 MiB holds 26 full-HD frames, whatever the batch.
+    assert frames_in_flight(full_hd.frame_bytes, 256 * 1024**2, batch_size=64) == 26

@@ -110,3 +110,20 @@ def test_at_most_in_flight_items_between_the_source_and_the_sink(in_flight: int)
 def test_in_flight_must_allow_one_item() -> None:
     with pytest.raises(ValueError, match="in_flight must be at least 1"):
         Stages(in_flight=0)
+
+
+def test_group_makes_batches_in_order_with_a_short_last_one() -> None:
+    with Stages(queue_size=2, in_flight=5) as stages:
+        batches = stages.group("batch", stages.source("numbers", lambda: range(11)), 4)
+        seen = []
+        for batch in stages.iterate(batches):
+            seen.append(batch)
+            for _ in batch:
+                stages.done()
+    assert seen == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]
+
+
+def test_a_group_larger_than_the_items_in_flight_is_refused() -> None:
+    with Stages(in_flight=3) as stages:
+        with pytest.raises(ValueError, match="group size must be between 1 and in_flight \\(3\\), got 4"):
+            stages.group("batch", stages.new_queue(), 4)
