@@ -96,9 +96,11 @@ def test_a_cancelled_run_leaves_no_postprocessing_process(backend, videos_dir: P
         process_video(videos_dir / CLIP, tmp_path / "out", OPTIONS, backend=backend,
                       execution=Execution(batch_size=2, postprocess_workers=2), should_cancel=cancel_after_a_few_frames)
     assert not (tmp_path / "out").exists()
-    # The fork server stays for the next job (one idle process per worker process); the pool's
-    # processes, its children, are gone.
-    workers = {pid for pid in seen if _alive(pid) and "forkserver" not in Path(f"/proc/{pid}/cmdline").read_text()}
+    # multiprocessing's fork server and resource tracker stay for the next job (one idle process
+    # each per worker process); the pool's processes, the fork server's children, are gone.
+    helpers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
+    workers = {pid for pid in seen if _alive(pid)
+               and not any(h in Path(f"/proc/{pid}/cmdline").read_text(errors="replace") for h in helpers)}
     assert len(seen) >= 2, seen  # the pool ran
     assert not workers, f"post-processing processes left running: {workers}"
 
@@ -132,3 +134,43 @@ def test_auto_uses_a_pool_only_beside_a_gpu(backend) -> None:
     assert Execution().workers_for(OnGpu(), cores=16) == 15
     assert Execution().workers_for(OnGpu(), cores=1) == 1
     assert Execution(postprocess_workers=3).workers_for(backend) == 3
+
+
+KILLED_JOB = """
+import sys, time
+import numpy as np
+from pose.assembly import AssemblyParams
+from pose.preprocess import InputGeometry
+from workers.postprocess_pool import PostprocessPool
+
+if __name__ == "__main__":
+    pool = PostprocessPool(2, upsample=2, params=AssemblyParams())
+    futures = [pool.submit(np.zeros((46, 82, 57), np.float32), InputGeometry((656, 368), 1.0, 1.0)) for _ in range(4)]
+    [f.result() for f in futures]
+    print(" ".join(map(str, pool.pids())), flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_killed_job_process_takes_its_pool_with_it(tmp_path: Path) -> None:
+    """As a hard time limit or the OOM killer ends a Celery pool process: SIGKILL, no clean-up."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "job.py"
+    script.write_text(KILLED_JOB)
+    root = Path(__file__).resolve().parents[2]
+    job = subprocess.Popen([sys.executable, str(script)], cwd=root, stdout=subprocess.PIPE, text=True,
+                           env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        pids = [int(p) for p in job.stdout.readline().split()]
+        assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+    finally:
+        job.send_signal(signal.SIGKILL)
+        job.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in pids if _alive(pid)], "the pool outlived its job's process"
