@@ -167,6 +167,17 @@ def _paths() -> dict[str, Any]:
     }
 
 
+_NETWORK_INPUT = {
+    "type": "object", "additionalProperties": False, "required": ["width", "height"],
+    "description": "The network input used. auto: present when net_height was \"auto\": what the sampled "
+                   "frames showed (median_person_px: the people's median height at 368, null if none).",
+    "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}, "auto": {
+        "type": "object", "additionalProperties": False,
+        "required": ["net_height", "sampled_frames", "people", "median_person_px"],
+        "properties": {"net_height": {"type": "integer"}, "sampled_frames": {"type": "integer"},
+                       "people": {"type": "integer"}, "median_person_px": _NULLABLE_NUMBER}}}}
+
+
 def _schemas() -> dict[str, Any]:
     urls = {"type": "object", "additionalProperties": False, "description": "URLs of a succeeded job's files.",
             "properties": {**{k: {"type": "string"} for k in (
@@ -179,7 +190,8 @@ def _schemas() -> dict[str, Any]:
                          "screenshot_count", "screenshots_url", "poster"]}
     summary = {"type": "object", "additionalProperties": False, "properties": {
         "frames": _NULLABLE_INTEGER, "people": _NULLABLE_INTEGER, "detections": _NULLABLE_INTEGER,
-        "processing_s": _NULLABLE_NUMBER, "fps": _NULLABLE_NUMBER}}
+        "processing_s": _NULLABLE_NUMBER, "fps": _NULLABLE_NUMBER,
+        "network_input": {"oneOf": [{"type": "null"}, _NETWORK_INPUT]}}}
     job = {"type": "object", "additionalProperties": False, "properties": {
         "id": {"type": "string"}, "url": {"type": "string"},
         "state": {"enum": ["queued", "running", "succeeded", "failed", "cancelled"]},

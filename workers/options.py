@@ -14,6 +14,8 @@ SMOOTHING_CHOICES = ("off", "light", "strong")
 PRECISION_NAMES = ("f32", "bf16")
 NETWORK_STRIDE = 8
 MAX_NET_SIDE = 2048
+#: ``net_height="auto"``: chosen per video from the size of its people.
+AUTO_NET_HEIGHT = "auto"
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,9 @@ class PipelineOptions:
 
     backend / precision: inference backend ("openvino" default, "opencv") and its precision
         ("f32" default, exact; "bf16" openvino only, faster, less exact).
-    net_height: network input height in pixels, multiple of 8 (default 368).
+    net_height: network input height in pixels, a multiple of 8, or "auto" (the default): 368,
+        raised up to 512 when the people in a few sampled frames are too small for the network
+        to see well (``pose.input_size``, ``workers.autosize``).
     net_width: fixed network input width (multiple of 8); None (default) follows the video's
         aspect ratio.
     upsample: heatmap upsampling before peak finding (default 2, pose.assembly.DEFAULT_UPSAMPLE).
@@ -57,7 +61,7 @@ class PipelineOptions:
 
     backend: str = "openvino"
     precision: str = "f32"
-    net_height: int = 368
+    net_height: int | str = AUTO_NET_HEIGHT
     net_width: int | None = None
     upsample: int = DEFAULT_UPSAMPLE
     screenshot_interval_s: float = 5.0
@@ -85,6 +89,11 @@ class PipelineOptions:
             raise ValueError(f"precision {self.precision!r} needs the openvino backend")
         for name in ("net_height", "net_width"):
             value = getattr(self, name)
+            if name == "net_height" and value == AUTO_NET_HEIGHT:
+                continue
+            if isinstance(value, str):
+                raise ValueError(f"{name} must be a multiple of 8 between 32 and {MAX_NET_SIDE}"
+                                 + (' or "auto"' if name == "net_height" else "") + f", got {value!r}")
             if value is not None and (value % NETWORK_STRIDE or not NETWORK_STRIDE * 4 <= value <= MAX_NET_SIDE):
                 raise ValueError(f"{name} must be a multiple of 8 between 32 and {MAX_NET_SIDE}, got {value}")
         _check_range("upsample", self.upsample, 1, 16)
@@ -172,13 +181,22 @@ def _parse_bool(name: str, raw: Any) -> bool:
     raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
+def _parse_net_height(name: str, raw: Any) -> int | str:
+    if isinstance(raw, str) and raw.strip().lower() == AUTO_NET_HEIGHT:
+        return AUTO_NET_HEIGHT
+    try:
+        return _parse_int(name, raw)
+    except ValueError:
+        raise ValueError(f'{name} must be "auto" or a whole number, got {raw!r}') from None
+
+
 def _parse_str(name: str, raw: Any) -> str:
     return str(raw).strip().lower()
 
 
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "backend": _parse_str, "precision": _parse_str,
-    "net_height": _parse_int, "net_width": _parse_int, "upsample": _parse_int,
+    "net_height": _parse_net_height, "net_width": _parse_int, "upsample": _parse_int,
     "screenshot_interval_s": _parse_float, "skeleton_only": _parse_bool,
     "keypoints_only": _parse_bool,
     "max_people": _parse_int, "keypoint_threshold": _parse_float,

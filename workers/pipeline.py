@@ -37,8 +37,11 @@ from videoio import VideoInfo, VideoWriter, probe
 from workers.analyse import Analysis, PipelineCancelled, analyse
 from workers.exports import EXPORT_FILE_NAMES, ExportWriters
 from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
-from workers.limits import JobSize, check_job, frames_exceeded, frames_in_flight
-from workers.options import PipelineOptions
+from pose.input_size import BASE_NET_HEIGHT
+from pose.preprocess import network_input_size
+from workers.autosize import SizeChoice, choose_net_height
+from workers.limits import JobSize, LimitExceeded, check_job, frames_exceeded, frames_in_flight
+from workers.options import AUTO_NET_HEIGHT, PipelineOptions
 from workers.people_exports import PeopleExports, write_people_exports
 from workers.progress import Progress, Reporter
 from workers.render import export_only, render
@@ -74,6 +77,8 @@ class PipelineResult:
     poster: str | None
     timings: dict[str, float]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: The network input used: width, height and, when net_height was "auto", what it saw.
+    network_input: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -118,6 +123,10 @@ def process_video(
     size = check_job(info, options, limits, name=name)
     if backend is None:
         backend = load_pipeline_backend(options, model_path)
+    requested = options
+    size_choice = None
+    if options.net_height == AUTO_NET_HEIGHT:
+        options, size, size_choice = _choose_net_height(source, name, info, options, backend, limits, size)
     estimator = PoseEstimator(backend, net_height=options.net_height, net_width=options.net_width,
                               upsample=options.upsample)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -126,13 +135,29 @@ def process_video(
     work_dir = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:12]}"
     work_dir.mkdir()
     try:
-        result = _run(source, name, work_dir, info, options, _Budget(size, limits), estimator, report,
+        header = _header(name, info, requested, estimator, size_choice)
+        result = _run(source, name, work_dir, info, options, _Budget(size, limits), estimator, header, report,
                       should_cancel or (lambda: False))
         _move_into_place(work_dir, out_dir)
     except BaseException:
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
     return replace(result, out_dir=out_dir)
+
+
+def _choose_net_height(source: Path, name: str, info: VideoInfo, options: PipelineOptions,
+                       backend: InferenceBackend, limits: ResourceLimits, size: JobSize):
+    """(options at the chosen height, its checked size, the SizeChoice); the base height when
+    the chosen one is over a limit."""
+    base = replace(options, net_height=BASE_NET_HEIGHT)
+    sampler = PoseEstimator(backend, net_height=BASE_NET_HEIGHT, net_width=options.net_width,
+                            upsample=options.upsample)
+    choice = choose_net_height(source, info, base, sampler)
+    chosen = replace(options, net_height=choice.net_height)
+    try:
+        return chosen, check_job(info, chosen, limits, name=name), choice
+    except LimitExceeded:
+        return base, size, replace(choice, net_height=BASE_NET_HEIGHT)
 
 
 def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = None) -> InferenceBackend:
@@ -165,7 +190,8 @@ class _Budget:
 
 
 def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, budget: _Budget,
-         estimator: PoseEstimator, report: Reporter, should_cancel: Callable[[], bool]) -> PipelineResult:
+         estimator: PoseEstimator, header: dict[str, Any], report: Reporter,
+         should_cancel: Callable[[], bool]) -> PipelineResult:
     started = time.perf_counter()
     output_fps = info.fps / options.frame_stride
     scratch = work_dir / SCRATCH_DIR
@@ -185,7 +211,7 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
                                   angle_names=parse_angle_option(options.angles, PART_NAMES),
                                   person_height_m=options.person_height_m)
     tracks_s = time.perf_counter() - t0
-    exports = ExportWriters(work_dir, video_stem=Path(name).stem, header=_header(name, info, options, estimator))
+    exports = ExportWriters(work_dir, video_stem=Path(name).stem, header=header)
     writer = None
     try:
         frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s,
@@ -222,7 +248,7 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
     walls = {"analyse_s": analyse_s, "tracks_s": tracks_s, "render_s": render_s,
              "finalize_s": elapsed - analyse_s - tracks_s - render_s}
     return _result(name, work_dir, info, options, frames, analysis, people, final.people, busy, walls,
-                   elapsed, output_fps, budget)
+                   elapsed, output_fps, budget, header["model"]["input"])
 
 
 def _track_settings(options: PipelineOptions) -> TrackSettings:
@@ -236,8 +262,16 @@ def _close_quietly(writer: VideoWriter) -> None:
         pass
 
 
-def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator) -> dict[str, Any]:
+def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator,
+            size_choice: SizeChoice | None) -> dict[str, Any]:
+    """Exports' header; ``options`` as asked for (net_height may be "auto"), the network input
+    actually used under ``model.input``, with what "auto" saw when it chose."""
     backend = estimator.backend
+    net_w, net_h = network_input_size(info.width, info.height, net_height=estimator.net_height,
+                                      net_width=estimator.net_width)
+    net_input: dict[str, Any] = {"width": net_w, "height": net_h}
+    if size_choice is not None:
+        net_input["auto"] = size_choice.to_dict()
     return {
         "video": _video_metadata(name, info),
         "processed_range": {"start_s": options.start_s, "end_s": options.end_s,
@@ -245,7 +279,7 @@ def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: Pos
                             "output_fps": str(info.fps / options.frame_stride)},
         "options": options.to_dict(),
         "model": {"name": MODEL_NAME, "backend": getattr(backend, "name", type(backend).__name__),
-                  "precision": getattr(backend, "precision", options.precision)},
+                  "precision": getattr(backend, "precision", options.precision), "input": net_input},
     }
 
 
@@ -260,7 +294,7 @@ def _video_metadata(name: str, info: VideoInfo) -> dict[str, Any]:
 
 def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, frames: FrameProcessor,
             analysis: Analysis, people_files: PeopleExports, people: int, busy: dict[str, float], walls: dict[str, float], elapsed: float, output_fps,
-            budget: _Budget) -> PipelineResult:
+            budget: _Budget, network_input: dict[str, Any]) -> PipelineResult:
     shots_dir = work_dir / SCREENSHOTS_DIR
     shots = sorted(p.name for p in shots_dir.iterdir()) if shots_dir.is_dir() else []
     poster = f"{SCREENSHOTS_DIR}/{POSTER_NAME}" if POSTER_NAME in shots else None
@@ -283,6 +317,7 @@ def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions
                *people_files.top_level),
         screenshots=tuple(f"{SCREENSHOTS_DIR}/{name}" for name in shots if name != POSTER_NAME),
         poster=poster, timings=timings, warnings=tuple(warnings),
+        network_input=network_input,
     )
 
 

@@ -226,7 +226,8 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
                 "the worker log has the details"))
             return JobState.FAILED.value
     timings = {**result.timings, "frames_processed": result.frames_processed,
-               "detections": result.detections, "tracks": result.tracks}
+               "detections": result.detections, "tracks": result.tracks,
+               "network_input": result.network_input}
     if result.warnings:
         timings["warnings"] = list(result.warnings)
     if not store.mark_succeeded(job.id, outputs=outputs_of(result), timings=timings, claim=claim):

@@ -13,7 +13,7 @@ import config
 _OPTION_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--backend", "backend", "inference backend: openvino (default) or opencv"),
     ("--precision", "precision", "f32 (default, exact) or bf16 (openvino, faster, less exact)"),
-    ("--net-height", "net_height", "network input height, multiple of 8 (default 368)"),
+    ("--net-height", "net_height", "network input height, multiple of 8, or auto (default: 368, up to 512 when the people are small)"),
     ("--net-width", "net_width", "fixed network input width, multiple of 8 (default: follow the video's aspect)"),
     ("--upsample", "upsample", "heatmap upsampling before peak finding (default 2)"),
     ("--screenshot-interval", "screenshot_interval_s", "seconds between screenshots, 0 = none (default 5)"),
