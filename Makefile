@@ -5,15 +5,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+BLAZEPOSE_STAMP := $(VENV)/.installed-blazepose
 MODEL := models/graph_opt.pb
 CHROMIUM ?= /usr/bin/chromium
 # The tool that writes requirements*.txt from pyproject.toml (`make requirements`).
 UV_VERSION := 0.13.8
 COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: setup test-setup run test bench clean requirements
+.PHONY: setup setup-blazepose test-setup run test bench clean requirements
 
-setup: $(STAMP) $(MODEL)
+setup: $(STAMP) $(BLAZEPOSE_STAMP) $(MODEL)
+setup-blazepose: $(BLAZEPOSE_STAMP)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,13 @@ $(STAMP): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat
 	touch $(STAMP)
+
+# The blazepose model: mediapipe 0.10.14 and only what its pose graph imports, hash-checked and
+# WITHOUT its declared dependencies (jax, jaxlib, opencv-contrib-python, sounddevice: unused by
+# the pose graph, and opencv-contrib would replace our cv2); see requirements-blazepose.in.
+$(BLAZEPOSE_STAMP): requirements-blazepose.txt $(STAMP)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-blazepose.txt
+	touch $(BLAZEPOSE_STAMP)
 
 # The tests' tools too (pytest, playwright, pycocotools, motmetrics, jsonschema ...): requirements-dev.txt.
 $(DEV_STAMP): requirements-dev.txt $(STAMP)
@@ -36,6 +45,8 @@ requirements: | $(PY)
 	$(PY) -m pip install --quiet uv==$(UV_VERSION)
 	$(COMPILE) -o requirements.txt
 	$(COMPILE) --extra dev -o requirements-dev.txt
+	$(VENV)/bin/uv pip compile requirements-blazepose.in --no-deps --python-version 3.11 --generate-hashes \
+		--quiet -o requirements-blazepose.txt
 
 $(MODEL): | $(STAMP)
 	$(VENV)/bin/posestudio fetch-model --dest $(MODEL)

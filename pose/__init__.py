@@ -9,6 +9,12 @@ Typical use::
     estimator = PoseEstimator(backend)
     persons = estimator.estimate(image_bgr)
     annotated = SkeletonAnnotator().annotate(image_bgr, persons)
+
+or, for either model (``"openpose"``, ``"blazepose"``)::
+
+    estimator = load_estimator("blazepose")          # load once per process
+    persons = estimator.estimate(frame_bgr, timestamp_ms=t)   # timestamps: tracks across frames
+    annotated = SkeletonAnnotator(skeleton=estimator.skeleton).annotate(frame_bgr, persons)
 """
 from __future__ import annotations
 
@@ -18,13 +24,15 @@ from pose.draw import SkeletonAnnotator
 from pose.errors import BackendUnavailableError, InvalidImageError, ModelLoadError, PoseError
 from pose.estimator import PoseEstimator
 from pose.imagefile import read_image
+from pose.models import MODEL_NAMES, load_estimator
 from pose.preprocess import PreparedInput, network_input_size, prepare_input, to_bgr8
 from pose.skeleton import (
-    COCO17_FROM_OPENPOSE, COCO17_NAMES, LIMB_PAF_CHANNELS, LIMBS, NUM_PARTS, PART_NAMES, Person,
+    BLAZEPOSE_33, COCO17_FROM_OPENPOSE, COCO17_NAMES, LIMB_PAF_CHANNELS, LIMBS, NUM_PARTS, OPENPOSE_18,
+    PART_NAMES, SKELETONS, Person, Skeleton,
 )
 
 __all__ = [
-    "AssemblyParams", "BACKENDS", "DEFAULT_UPSAMPLE", "BackendUnavailableError", "COCO17_FROM_OPENPOSE", "COCO17_NAMES",
+    "AssemblyParams", "BACKENDS", "BLAZEPOSE_33", "MODEL_NAMES", "load_estimator", "OPENPOSE_18", "SKELETONS", "Skeleton", "DEFAULT_UPSAMPLE", "BackendUnavailableError", "COCO17_FROM_OPENPOSE", "COCO17_NAMES",
     "DEFAULT_BACKEND", "InferenceBackend", "InvalidImageError", "LIMBS", "LIMB_PAF_CHANNELS",
     "ModelLoadError", "NUM_PARTS", "PART_NAMES", "Person", "PoseError", "PoseEstimator",
     "PreparedInput", "SkeletonAnnotator", "load_backend", "network_input_size",

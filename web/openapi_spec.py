@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from pose.models import MODEL_NAMES
 from workers.options import BACKEND_NAMES, PRECISION_NAMES, PipelineOptions
 
 JSON = "application/json"
@@ -19,7 +20,7 @@ _NULLABLE_NUMBER = {"type": ["number", "null"]}
 _NULLABLE_INTEGER = {"type": ["integer", "null"]}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _TIME = {"type": ["string", "null"], "format": "date-time"}
-_ENUMS = {"backend": list(BACKEND_NAMES), "precision": list(PRECISION_NAMES)}
+_ENUMS = {"model": list(MODEL_NAMES), "backend": list(BACKEND_NAMES), "precision": list(PRECISION_NAMES)}
 _TYPES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
 
 
@@ -179,14 +180,16 @@ _NETWORK_INPUT = {
 
 
 def _schemas() -> dict[str, Any]:
-    urls = {"type": "object", "additionalProperties": False, "description": "URLs of a succeeded job's files.",
+    urls = {"type": "object", "additionalProperties": False,
+            "description": "URLs of a succeeded job's files. openpose_zip is absent for a model whose skeleton is "
+                           "not OpenPose's 18 parts (BlazePose): keypoints.json's exports.not_produced says why.",
             "properties": {**{k: {"type": "string"} for k in (
                 "video", "keypoints_json", "csv", "openpose_zip", "mot", "zip", "screenshots_url",
                 "angles_csv", "people")},
                 "poster": _NULLABLE_STRING,
                 "screenshots": {"type": "array", "items": {"type": "string"}, "description": "The first 60."},
                 "screenshot_count": {"type": "integer"}},
-            "required": ["keypoints_json", "csv", "openpose_zip", "mot", "zip", "screenshots",
+            "required": ["keypoints_json", "csv", "mot", "zip", "screenshots",
                          "screenshot_count", "screenshots_url", "poster"]}
     summary = {"type": "object", "additionalProperties": False, "properties": {
         "frames": _NULLABLE_INTEGER, "people": _NULLABLE_INTEGER, "detections": _NULLABLE_INTEGER,
@@ -226,6 +229,9 @@ def _schemas() -> dict[str, Any]:
                                           "next": _NULLABLE_STRING}},
         "People": {"type": "object", "required": ["count", "people"],
                    "properties": {"count": {"type": "integer"}, "fps": {"type": "number"},
+                                  "skeleton": {"type": "object", "description": "The model's skeleton.",
+                                               "properties": {"name": {"enum": ["openpose18", "blazepose33"]},
+                                                              "has_world": {"type": "boolean"}}},
                                   "angles": {"type": "array", "items": {
                                       "type": "object", "required": ["name", "label", "kind", "zero", "positive"],
                                       "properties": {"name": {"type": "string"}, "label": {"type": "string"},
@@ -241,6 +247,11 @@ def _schemas() -> dict[str, Any]:
         "PersonSeries": {"type": "object", "required": ["id", "time_s", "angles"],
                          "properties": {"id": {"type": "integer"}, "start_s": {"type": "number"},
                                         "time_s": {"type": "array", "items": {"type": "number"}},
+                                        "world": {"type": "array", "description": (
+                                            "Skeletons with world coordinates (BlazePose) only: per frame the K "
+                                            "parts' x, y, z in metres, flat (hip-centred; x right, y down, z away "
+                                            "from the camera), or null."),
+                                            "items": {"type": ["array", "null"], "items": {"type": "number"}}},
                                         "angles": {"type": "object", "additionalProperties": {
                                             "type": "object", "properties": {
                                                 "smoothed": {"type": "array", "items": {"type": ["number", "null"]}},

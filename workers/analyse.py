@@ -6,6 +6,11 @@ are as many as the job's memory budget allows):
     decode (PyAV) -> preprocess + inference (OpenVINO releases the GIL)
         -> post-processing, the confidence filter and the online tracker (the calling thread)
 
+The estimator is any of :func:`pose.models.load_estimator`'s: its three stages
+(``preprocess``, ``infer``, ``postprocess``) and ``parallel_requests`` (how many inferences may
+run at once; 1 keeps them in frame order, which a tracking model such as BlazePose needs). Its
+``skeleton`` says what the keypoints are.
+
 Each person of each frame becomes one :mod:`workers.poselog` row whose ``track`` is the online
 tracker's tracklet serial (``Sort(report_unconfirmed=True)``): which tracklets were confirmed,
 and so are people, is decided over the whole video later (:mod:`workers.tracks`).
@@ -19,7 +24,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from pose import NUM_PARTS, Person, PoseEstimator
+from pose import Person
 from pose.boxes import whole_person_box
 from tracking import Sort
 from videoio import EmptyVideoError, Frame, UnsupportedVideoError, VideoInfo, VideoReader
@@ -64,7 +69,7 @@ def keep_confident(persons: list[Person], *, keypoint_threshold: float, max_peop
         if keypoint_threshold > 0:
             keypoints = person.keypoints.copy()
             keypoints[keypoints[:, 2] < keypoint_threshold] = 0.0
-            person = Person(keypoints=keypoints, score=person.score)
+            person = Person(keypoints=keypoints, score=person.score, world=person.world)
         if person.num_parts:
             kept.append(person)
     return kept if max_people is None else kept[:max_people]
@@ -78,7 +83,7 @@ def make_tracker(options: PipelineOptions, fps: float) -> Sort:
                 low_score_threshold=LOW_SCORE_THRESHOLD, report_unconfirmed=True)
 
 
-def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator,
+def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, estimator,
             work_dir: Path, *, frames_in_flight: int, check_frame_count: Callable[[int, int | None], None],
             on_frame: Callable[[int, int | None], None], should_cancel: Callable[[], bool]) -> Analysis:
     """Run pass 1 over ``source`` (see the module docstring).
@@ -90,7 +95,9 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
     busy = {"decode": 0.0, "inference": 0.0, "postprocess": 0.0, "tracking": 0.0}
     fps = float(info.fps / options.frame_stride)
     tracker = make_tracker(options, fps)
-    log = PoseLog(work_dir / POSES_FILE, num_parts=NUM_PARTS)
+    skeleton = estimator.skeleton
+    estimator.reset()  # a tracking model (BlazePose) must not follow the last video's person
+    log = PoseLog(work_dir / POSES_FILE, num_parts=skeleton.num_parts, world=skeleton.has_world)
     confirmed: set[int] = set()
     frame_indexes: list[int] = []
     frame_times: list[float] = []
@@ -100,7 +107,7 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
         with Stages(queue_size=4, in_flight=frames_in_flight) as stages:
             decoded = stages.source("decode", lambda: timed(same_size(reader, info, name), busy, "decode"))
             inferred = stages.map("inference", decoded, lambda frame: _infer(estimator, frame, busy),
-                                  workers=max(1, int(getattr(estimator.backend, "parallel_requests", 1) or 1)))
+                                  workers=max(1, int(getattr(estimator, "parallel_requests", 1) or 1)))
             for frame, prepared, raw in stages.iterate(inferred):
                 if should_cancel():
                     raise PipelineCancelled(f"processing {name} was cancelled")
@@ -111,7 +118,7 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
                                          keypoint_threshold=options.keypoint_threshold,
                                          max_people=options.max_people)
                 t1 = time.perf_counter()
-                _track(tracker, log, confirmed, seq, frame, persons)
+                _track(tracker, log, confirmed, seq, frame, persons, skeleton)
                 busy["postprocess"] += t1 - t0
                 busy["tracking"] += time.perf_counter() - t1
                 frame_indexes.append(frame.index)
@@ -133,10 +140,11 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
                     truncated=reader.truncated, busy=busy)
 
 
-def _track(tracker: Sort, log: PoseLog, confirmed: set[int], seq: int, frame: Frame, persons) -> None:
-    boxes = np.array([whole_person_box(p.keypoints) for p in persons], dtype=np.float64).reshape(-1, 4)
+def _track(tracker: Sort, log: PoseLog, confirmed: set[int], seq: int, frame: Frame, persons, skeleton) -> None:
+    boxes = np.array([whole_person_box(p.keypoints, skeleton=skeleton) for p in persons],
+                     dtype=np.float64).reshape(-1, 4)
     # The share of parts found is the skeleton's score for the tracker's two rounds.
-    scores = np.array([p.num_parts / NUM_PARTS for p in persons], dtype=np.float64)
+    scores = np.array([p.num_parts / skeleton.num_parts for p in persons], dtype=np.float64)
     taken: dict[int, tuple[int, np.ndarray]] = {}
     for obj in tracker.update(boxes, scores):
         if obj.detection_index is not None:
@@ -146,7 +154,7 @@ def _track(tracker: Sort, log: PoseLog, confirmed: set[int], seq: int, frame: Fr
     for index, person in enumerate(persons):
         serial, box = taken.get(index, (NO_TRACK, boxes[index]))
         log.add(seq, frame.index, frame.time_s, track=serial, score=person.score, box=box,
-                keypoints=person.keypoints)
+                keypoints=person.keypoints, world=person.world)
 
 
 def same_size(frames: Iterable[Frame], info: VideoInfo, name: str) -> Iterator[Frame]:
@@ -175,9 +183,9 @@ def timed(items: Iterable, busy: dict[str, float], key: str) -> Iterator:
 
 
 
-def _infer(estimator: PoseEstimator, frame: Frame, busy: dict[str, float]):
+def _infer(estimator, frame: Frame, busy: dict[str, float]):
     t0 = time.perf_counter()
-    prepared = estimator.preprocess(frame.image)
+    prepared = estimator.preprocess(frame.image, timestamp_ms=round(frame.time_s * 1000))
     raw = estimator.infer(prepared)
     busy["inference"] += time.perf_counter() - t0
     return frame, prepared, raw

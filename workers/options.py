@@ -7,7 +7,7 @@ from typing import Any, Callable, Mapping
 
 from analysis.angles import parse_angle_option
 from pose.assembly import DEFAULT_UPSAMPLE
-from pose.skeleton import PART_NAMES
+from pose.models import MODEL_NAMES, MODEL_SKELETONS
 
 BACKEND_NAMES = ("openvino", "opencv")
 SMOOTHING_CHOICES = ("off", "light", "strong")
@@ -22,6 +22,10 @@ AUTO_NET_HEIGHT = "auto"
 class PipelineOptions:
     """How to process one video.
 
+    model: "openpose" (default: OpenPose mobilenet_thin, 18 parts, every person) or "blazepose"
+        (BlazePose GHUM 3D full through MediaPipe: 33 landmarks with 3D world coordinates, one
+        person per frame). The settings below up to ``upsample`` are OpenPose's; BlazePose
+        takes its input size from the model and ignores them.
     backend / precision: inference backend ("openvino" default, "opencv") and its precision
         ("f32" default, exact; "bf16" openvino only, faster, less exact).
     net_height: network input height in pixels, a multiple of 8, or "auto" (the default): 368,
@@ -59,6 +63,7 @@ class PipelineOptions:
         exports' positions in metres too; None (default) = pixels only.
     """
 
+    model: str = "openpose"
     backend: str = "openvino"
     precision: str = "f32"
     net_height: int | str = AUTO_NET_HEIGHT
@@ -83,6 +88,7 @@ class PipelineOptions:
     person_height_m: float | None = None
 
     def __post_init__(self) -> None:
+        _check_choice("model", self.model, MODEL_NAMES)
         _check_choice("backend", self.backend, BACKEND_NAMES)
         _check_choice("precision", self.precision, PRECISION_NAMES)
         if self.precision != "f32" and self.backend != "openvino":
@@ -112,7 +118,7 @@ class PipelineOptions:
             _check_range("lost_track_buffer_s", self.lost_track_buffer_s, 0.0, 60.0)
         _check_range("fill_gaps_s", self.fill_gaps_s, 0.0, 10.0)
         _check_choice("smoothing", self.smoothing, SMOOTHING_CHOICES)
-        parse_angle_option(self.angles, PART_NAMES)  # raises AngleNameError (a ValueError) naming the angle
+        parse_angle_option(self.angles, self.skeleton.part_names)  # raises AngleNameError (a ValueError)
         if self.person_height_m is not None:
             _check_range("person_height_m", self.person_height_m, 0.3, 3.0)
 
@@ -140,6 +146,11 @@ class PipelineOptions:
                 continue
             parsed[name] = _PARSERS[name](name, raw)
         return cls(**parsed)
+
+    @property
+    def skeleton(self):
+        """The :class:`pose.skeleton.Skeleton` of ``model``."""
+        return MODEL_SKELETONS[self.model]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plain values; ``from_mapping(to_dict())`` gives back equal options."""
@@ -195,7 +206,7 @@ def _parse_str(name: str, raw: Any) -> str:
 
 
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
-    "backend": _parse_str, "precision": _parse_str,
+    "model": _parse_str, "backend": _parse_str, "precision": _parse_str,
     "net_height": _parse_net_height, "net_width": _parse_int, "upsample": _parse_int,
     "screenshot_interval_s": _parse_float, "skeleton_only": _parse_bool,
     "keypoints_only": _parse_bool,

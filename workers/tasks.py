@@ -62,11 +62,11 @@ def store_for(settings: Settings) -> JobStore:
 
 
 def backend_for(settings: Settings, options: PipelineOptions) -> InferenceBackend:
-    """The pose backend these job options ask for, loaded once per worker process and tuned as
-    the pipeline wants it (several inference requests in flight)."""
+    """The pose model these job options ask for (OpenPose's backend, or the BlazePose estimator),
+    loaded once per worker process and tuned as the pipeline wants it."""
     from workers.pipeline import load_pipeline_backend
     path = Path(settings.model_path)
-    key = (options.backend, options.precision, str(path))
+    key = (options.model, options.backend, options.precision, str(path))
     return _cached("backend", key, lambda: load_pipeline_backend(options, path))
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import config
+from posestudio.commands.model_arg import add_model_arguments, resolve_model
 
 # (flag, option field, help); values are passed as text to PipelineOptions.from_mapping, which
 # checks them, so the CLI and the web form give the same messages.
@@ -41,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="track skeletons in a video: annotated MP4, screenshots and keypoint exports",
         description="Detect every person's skeleton on every frame, track them (SORT with ByteTrack's "
         "second round), then, over the whole video, stitch each person's tracks into one ID, fill short "
-        "gaps and smooth the keypoints, and write annotated.mp4, keypoints.json/.csv, openpose_json.zip, tracks_mot.txt "
+        "gaps and smooth the keypoints, and write annotated.mp4, keypoints.json/.csv, openpose_json.zip "
+        "(OpenPose only), tracks_mot.txt "
         "and screenshots/ into DIR (written elsewhere first and moved there when complete). "
         "The web app's memory limits apply (frame size, network size, upsampling; the environment "
         "variables MAX_FRAME_PIXELS, MAX_NETWORK_PIXELS, MAX_HEATMAP_PIXELS, MAX_IN_FLIGHT_MB "
@@ -50,8 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("video", type=Path, metavar="VIDEO", help="the input video")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (an earlier result there is replaced)")
-    parser.add_argument("--model", type=Path, default=config.DEFAULT_MODEL_PATH,
-                        help="graph_opt.pb (default: %(default)s)")
+    add_model_arguments(parser)
     parser.add_argument("--net-size", metavar="WxH", help="fixed network input size, e.g. 432x368")
     parser.add_argument("--skeleton-only", action="store_true", help="draw skeletons on black")
     parser.add_argument("--keypoints-only", action="store_true",
@@ -69,6 +70,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
     values: dict[str, Any] = {field: getattr(args, flag[2:].replace("-", "_"))
                               for flag, field, _ in _OPTION_FLAGS}
     values = {k: v for k, v in values.items() if v is not None}
+    values["model"] = resolve_model(args)[0]
     if args.net_size:
         width, sep, height = args.net_size.lower().partition("x")
         if not sep:
@@ -110,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         options = options_from_args(args)
         check_out_dir(args.out, args.video)
         limits = config.ResourceLimits.from_env(defaults=config.CLI_LIMITS)
-        result = process_video(args.video, args.out, options, model_path=args.model, on_progress=bar.update,
+        result = process_video(args.video, args.out, options, model_path=resolve_model(args)[1], on_progress=bar.update,
                                limits=limits)
     except (VideoError, PoseError, ValueError, PipelineCancelled) as exc:
         bar.close()

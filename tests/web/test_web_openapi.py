@@ -127,6 +127,11 @@ def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, set
 
     created = c.check(script.post(J, data={"video": (io.BytesIO(video), "a.mp4")}), J, "post", 202)
     c.check(script.post(J, data={}), J, "post", 400)
+    # The model option: BlazePose is accepted (and kept in the job's options); an unknown one is a 400.
+    blaze = c.check(script.post(J, data={"video": (io.BytesIO(video), "a.mp4"), "model": "blazepose"}), J, "post", 202)
+    assert c.check(script.get(blaze["api_url"]), ONE, "get", 200)["options"]["model"] == "blazepose"
+    refused = c.check(script.post(J, data={"video": (io.BytesIO(video), "a.mp4"), "model": "alphapose"}), J, "post", 400)
+    assert "model must be one of openpose, blazepose" in refused["error"]
     c.check(script.post(J, data={"video": (io.BytesIO(video), "a.mp4")}, headers=CROSS_SITE), J, "post", 403)
     c.check(script.post(J, data={"video": (io.BytesIO(b"\0" * (9 * 1024**2)), "big.mp4")}), J, "post", 413)
     c.check(script.post(J, data={"video": (io.BytesIO(b"not a video at all"), "a.mp4")}), J, "post", 422)

@@ -45,7 +45,18 @@ def test_to_dict_round_trips() -> None:
     ({"skeleton_only": "maybe"}, "skeleton_only must be true or false"),
     ({"screenshot_interval_s": "nan"}, "must be a finite number"),
     ({"colour": "red"}, "unknown option"),
+    ({"model": "alphapose"}, "model must be one of openpose, blazepose"),
+    ({"model": "openpose", "angles": "right_ankle"}, "right_ankle' is not available: it needs right_big_toe, "
+                                                     "right_heel"),
 ])
 def test_bad_values_raise_value_error_naming_the_field(values: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         PipelineOptions.from_mapping(values)
+
+
+def test_the_model_chooses_the_skeleton_the_angles_are_checked_against() -> None:
+    """BlazePose's 33 parts give the ankle, foot, wrist and hand angles OpenPose-18 cannot."""
+    blaze = PipelineOptions.from_mapping({"model": "BlazePose", "angles": "right_ankle, left_foot, right_wrist"})
+    assert blaze.model == "blazepose" and blaze.skeleton.name == "blazepose33"
+    assert PipelineOptions().model == "openpose" and PipelineOptions().skeleton.num_parts == 18
+    assert PipelineOptions.from_mapping(blaze.to_dict()) == blaze
