@@ -9,9 +9,12 @@ from analysis.angles import parse_angle_option
 from pose.assembly import DEFAULT_UPSAMPLE
 from pose.skeleton import PART_NAMES
 
-BACKEND_NAMES = ("openvino", "opencv")
+BACKEND_NAMES = ("openvino", "onnxruntime", "opencv")
 SMOOTHING_CHOICES = ("off", "light", "strong")
-PRECISION_NAMES = ("f32", "bf16")
+PRECISION_NAMES = ("f32", "bf16", "fp16")
+# Precisions other than f32 and the one backend that runs each (bf16: on a CPU with bf16;
+# fp16: on a GPU with TensorRT; the backend says so when the device cannot).
+_PRECISION_BACKEND = {"bf16": "openvino", "fp16": "onnxruntime"}
 NETWORK_STRIDE = 8
 MAX_NET_SIDE = 2048
 
@@ -20,8 +23,10 @@ MAX_NET_SIDE = 2048
 class PipelineOptions:
     """How to process one video.
 
-    backend / precision: inference backend ("openvino" default, "opencv") and its precision
-        ("f32" default, exact; "bf16" openvino only, faster, less exact).
+    backend / precision: inference backend ("openvino" default, "onnxruntime", "opencv") and its
+        precision ("f32" default, exact; "bf16" openvino only, faster, less exact; "fp16"
+        onnxruntime on a GPU with TensorRT only). The device is the worker's (INFERENCE_DEVICE),
+        not a job's.
     net_height: network input height in pixels, multiple of 8 (default 368).
     net_width: fixed network input width (multiple of 8); None (default) follows the video's
         aspect ratio.
@@ -81,8 +86,9 @@ class PipelineOptions:
     def __post_init__(self) -> None:
         _check_choice("backend", self.backend, BACKEND_NAMES)
         _check_choice("precision", self.precision, PRECISION_NAMES)
-        if self.precision != "f32" and self.backend != "openvino":
-            raise ValueError(f"precision {self.precision!r} needs the openvino backend")
+        needs = _PRECISION_BACKEND.get(self.precision)
+        if needs and self.backend != needs:
+            raise ValueError(f"precision {self.precision!r} needs the {needs} backend")
         for name in ("net_height", "net_width"):
             value = getattr(self, name)
             if value is not None and (value % NETWORK_STRIDE or not NETWORK_STRIDE * 4 <= value <= MAX_NET_SIDE):

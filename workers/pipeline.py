@@ -32,6 +32,7 @@ import config
 from analysis.angles import parse_angle_option
 from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
+from pose.backends import AUTO, Device
 from pose.skeleton import PART_NAMES
 from videoio import VideoInfo, VideoWriter, probe
 from workers.analyse import Analysis, PipelineCancelled, analyse
@@ -90,6 +91,7 @@ def process_video(
     *,
     backend: InferenceBackend | None = None,
     model_path: Path | None = None,
+    device: Device = AUTO,
     on_progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     source_name: str | None = None,
@@ -98,7 +100,8 @@ def process_video(
     """Process ``source`` into ``out_dir`` (see the module docstring and workers.exports).
 
     backend: a loaded pose backend to reuse (a worker loads the model once); None loads
-        ``options.backend`` from ``model_path`` (default ``config.DEFAULT_MODEL_PATH``).
+        ``options.backend`` from ``model_path`` (default ``config.DEFAULT_MODEL_PATH``) on
+        ``device`` (a pose Device; default auto).
     on_progress: called from this thread at most every 0.5 s, and at each stage change.
     should_cancel: polled between frames; when it returns True, PipelineCancelled is raised.
     source_name: the video's name as its owner knows it, for metadata, messages and export file
@@ -117,7 +120,7 @@ def process_video(
     info = probe(source)
     size = check_job(info, options, limits, name=name)
     if backend is None:
-        backend = load_pipeline_backend(options, model_path)
+        backend = load_pipeline_backend(options, model_path, device=device)
     estimator = PoseEstimator(backend, net_height=options.net_height, net_width=options.net_width,
                               upsample=options.upsample)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -135,13 +138,16 @@ def process_video(
     return replace(result, out_dir=out_dir)
 
 
-def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = None) -> InferenceBackend:
-    """The backend ``options`` ask for, tuned for the pipeline (PARALLEL_REQUESTS in flight);
-    load it once per worker process and pass it to every :func:`process_video` call."""
+def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = None, *,
+                          device: Device = AUTO) -> InferenceBackend:
+    """The backend ``options`` ask for, on ``device`` (see pose.load_backend), tuned for the
+    pipeline (PARALLEL_REQUESTS in flight); load it once per worker process and pass it to
+    every :func:`process_video` call."""
     path = model_path or config.DEFAULT_MODEL_PATH
-    if options.backend == "openvino":
-        return load_backend("openvino", path, precision=options.precision, parallel_requests=PARALLEL_REQUESTS)
-    return load_backend(options.backend, path, precision=options.precision)
+    if options.backend in ("openvino", "onnxruntime"):
+        return load_backend(options.backend, path, device=device, precision=options.precision,
+                            parallel_requests=PARALLEL_REQUESTS)
+    return load_backend(options.backend, path, device=device, precision=options.precision)
 
 
 @dataclass(frozen=True)
@@ -245,7 +251,8 @@ def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: Pos
                             "output_fps": str(info.fps / options.frame_stride)},
         "options": options.to_dict(),
         "model": {"name": MODEL_NAME, "backend": getattr(backend, "name", type(backend).__name__),
-                  "precision": getattr(backend, "precision", options.precision)},
+                  "precision": getattr(backend, "precision", options.precision),
+                  "device": getattr(backend, "device", "cpu")},
     }
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from celery import Task, current_app, shared_task, signals
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
+import config
 from config import Settings
 from filenames import safe_file_name
 from jobs import (Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, remove_job_files,
@@ -66,8 +67,14 @@ def backend_for(settings: Settings, options: PipelineOptions) -> InferenceBacken
     the pipeline wants it (several inference requests in flight)."""
     from workers.pipeline import load_pipeline_backend
     path = Path(settings.model_path)
-    key = (options.backend, options.precision, str(path))
-    return _cached("backend", key, lambda: load_pipeline_backend(options, path))
+    key = (options.backend, options.precision, settings.inference_device, str(path))
+
+    def load() -> InferenceBackend:
+        backend = load_pipeline_backend(options, path, device=config.parse_device(settings.inference_device))
+        log.info("pose backend %s (%s) on %s: %s (INFERENCE_DEVICE=%s)", backend.name, backend.precision,
+                 backend.device, getattr(backend, "device_name", backend.device), settings.inference_device)
+        return backend
+    return _cached("backend", key, load)
 
 
 def job_options(settings: Settings, values: dict) -> PipelineOptions:

@@ -19,6 +19,7 @@ import sys
 
 import config
 from config import Settings
+from posestudio.inference import add_backend_flags, hand_to_workers
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "running jobs for orphans. Configuration comes from the environment (see the README).")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="video jobs processed at once (default: $WORKER_CONCURRENCY, else 1)")
+    add_backend_flags(parser, env_default=True)
     parser.set_defaults(run=run)
 
 
@@ -52,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if concurrency < 1:
         print(f"posestudio worker: --concurrency must be at least 1, got {concurrency}", file=sys.stderr)
         return 2
+    unavailable = hand_to_workers("posestudio worker", args)
+    if unavailable is not None:
+        return unavailable
     node_name = new_node_name()
     print(f"posestudio worker: node name {node_name}", flush=True)
     command = worker_command(concurrency, node_name)
