@@ -50,13 +50,13 @@ def worker_command(concurrency: int, node_name: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    unavailable = hand_to_workers("posestudio worker", args)  # checked before anything is made
+    if unavailable is not None:
+        return unavailable
     concurrency = args.concurrency or Settings.from_env().worker_concurrency
     if concurrency < 1:
         print(f"posestudio worker: --concurrency must be at least 1, got {concurrency}", file=sys.stderr)
         return 2
-    unavailable = hand_to_workers("posestudio worker", args)
-    if unavailable is not None:
-        return unavailable
     node_name = new_node_name()
     print(f"posestudio worker: node name {node_name}", flush=True)
     command = worker_command(concurrency, node_name)
