@@ -160,7 +160,7 @@ def process_job(self: Task, job_id: str) -> str:
         # The reason helps ("... not found: run `posestudio fetch-model`"); the server's folders
         # are no business of the job page, so the model file is named without them.
         model = Path(settings.model_path)
-        reason = str(exc).replace(str(model), model.name)
+        reason = str(exc).replace(str(model), model.name).replace(str(model.parent) + os.sep, "")  # and its .onnx
         store.mark_failed(job_id, error=f"the worker could not load the pose model: {reason}")
         return JobState.FAILED.value
     try:

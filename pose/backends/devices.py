@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 DEVICE_KINDS = ("auto", "cpu", "gpu")
-#: The oldest CUDA driver API version the GPU backend's CUDA 12 build runs on (driver >= 525).
-MIN_CUDA_DRIVER = 12000
 
 
 @dataclass(frozen=True)
@@ -45,15 +43,17 @@ CPU = Device("cpu")
 
 @dataclass(frozen=True)
 class GpuProbe:
-    """What the NVIDIA driver says: ``names[i]`` is GPU i's name; ``reason`` says why there is
-    none to use (no driver, no device, a driver too old), None when there are some."""
+    """What the NVIDIA driver says: ``names[i]`` is GPU i's name; ``driver_cuda_version`` the
+    newest CUDA it runs (each backend compares it with the CUDA it was built for); ``reason``
+    says why there is none (no driver, no device), None when there are some."""
 
     names: tuple[str, ...] = ()
     driver_cuda_version: int | None = None  # e.g. 12040 for CUDA 12.4
     reason: str | None = None
 
 
-def _cuda_version_text(version: int) -> str:
+def cuda_version_text(version: int) -> str:
+    """12040 -> "12.4" (CUDA's own integer encoding)."""
     return f"{version // 1000}.{version % 1000 // 10}"
 
 
@@ -82,8 +82,4 @@ def nvidia_gpus() -> GpuProbe:
             names.append(name.value.decode(errors="replace") if ok else "NVIDIA GPU")
     finally:
         nvml.nvmlShutdown()
-    if version.value and version.value < MIN_CUDA_DRIVER:
-        return GpuProbe(driver_cuda_version=version.value,
-                        reason=f"the NVIDIA driver is too old: it supports CUDA {_cuda_version_text(version.value)}, "
-                               f"the GPU backend needs CUDA {_cuda_version_text(MIN_CUDA_DRIVER)} (driver 525 or newer)")
     return GpuProbe(names=tuple(names), driver_cuda_version=version.value or None)

@@ -22,12 +22,21 @@ import numpy as np
 
 from pose.backends.availability import Availability, check_precision_on, resolve_device
 from pose.backends.base import OUTPUT_CHANNELS, check_batch, check_precision
-from pose.backends.devices import AUTO, Device, nvidia_gpus
+from pose.backends.devices import AUTO, Device, cuda_version_text, nvidia_gpus
 from pose.backends.onnx_model import verified_onnx_model
 from pose.errors import BackendUnavailableError, DeviceUnavailableError, ModelLoadError
 
 CUDA_EP, TENSORRT_EP, CPU_EP = "CUDAExecutionProvider", "TensorrtExecutionProvider", "CPUExecutionProvider"
 _TENSORRT_LIBRARIES = ("libnvinfer.so.10", "libnvinfer.so.8")
+
+
+def _built_cuda_major(ort) -> int | None:  # noqa: ANN001 - the onnxruntime module
+    """The CUDA major version this onnxruntime-gpu build needs (None if it does not say)."""
+    try:
+        from onnxruntime.capi import build_and_package_info
+        return int(str(build_and_package_info.cuda_version).split(".")[0])
+    except (ImportError, AttributeError, ValueError):
+        return None
 
 
 def _tensorrt_loadable() -> bool:
@@ -80,6 +89,8 @@ class OnnxRuntimeBackend:
             # these cores (on a loaded 2-core machine: 635 instead of 769 ms a 432x368 frame).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = self._providers(concrete, precision, availability)
+        if concrete.kind == "gpu" and hasattr(ort, "preload_dlls"):
+            ort.preload_dlls()  # CUDA and cuDNN from the nvidia-* wheels the gpu extra installs
         try:
             self._session = ort.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... for a bad file
@@ -135,6 +146,9 @@ class OnnxRuntimeBackend:
                           "posestudio[gpu] (onnxruntime-gpu) in its place" + (f"; and {probe.reason}" if probe.reason else ""))
         elif probe.reason:
             gpu_reason = probe.reason
+        elif (built := _built_cuda_major(ort)) and (probe.driver_cuda_version or 0) < built * 1000:
+            gpu_reason = (f"the NVIDIA driver is too old: it runs CUDA {cuda_version_text(probe.driver_cuda_version or 0)}, "
+                          f"onnxruntime-gpu {ort.__version__} is built for CUDA {built}: update the driver")
         else:
             trt = TENSORRT_EP in providers and _tensorrt_loadable()
             precisions["gpu"] = ("f32", "fp16") if trt else ("f32",)
