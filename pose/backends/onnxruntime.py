@@ -143,12 +143,14 @@ class OnnxRuntimeBackend:
         probe = nvidia_gpus()
         if CUDA_EP not in providers:
             gpu_reason = (f"onnxruntime {ort.__version__} is the CPU build (no CUDAExecutionProvider): install "
-                          "posestudio[gpu] (onnxruntime-gpu) in its place" + (f"; and {probe.reason}" if probe.reason else ""))
+                          "posestudio[gpu] (onnxruntime-gpu) in its place"
+                          + (f"; and {probe.reason}" if probe.reason else ""))
         elif probe.reason:
             gpu_reason = probe.reason
         elif (built := _built_cuda_major(ort)) and (probe.driver_cuda_version or 0) < built * 1000:
-            gpu_reason = (f"the NVIDIA driver is too old: it runs CUDA {cuda_version_text(probe.driver_cuda_version or 0)}, "
-                          f"onnxruntime-gpu {ort.__version__} is built for CUDA {built}: update the driver")
+            runs = cuda_version_text(probe.driver_cuda_version or 0)
+            gpu_reason = (f"the NVIDIA driver is too old: it runs CUDA {runs}, onnxruntime-gpu {ort.__version__} "
+                          f"is built for CUDA {built}: update the driver")
         else:
             trt = TENSORRT_EP in providers and _tensorrt_loadable()
             precisions["gpu"] = ("f32", "fp16") if trt else ("f32",)

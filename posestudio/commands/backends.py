@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "precisions, and whether its model file is ready.")
     parser.add_argument("--json", action="store_true", help="one JSON document instead of the table")
     parser.add_argument("--model", type=Path, default=config.DEFAULT_MODEL_PATH,
-                        help="graph_opt.pb, whose readiness (and its ONNX conversion's) is checked (default: %(default)s)")
+                        help="graph_opt.pb, whose readiness (and its ONNX conversion's) is checked "
+                             "(default: %(default)s)")
     parser.set_defaults(run=run)
 
 
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(found, indent=2))
         return 0
     gpus = found["gpus"]
-    print("NVIDIA GPUs: " + (", ".join(f"gpu:{i} {n}" for i, n in enumerate(gpus["names"])) or f"none ({gpus['reason']})"))
+    listed = ", ".join(f"gpu:{i} {name}" for i, name in enumerate(gpus["names"]))
+    print("NVIDIA GPUs: " + (listed or f"none ({gpus['reason']})"))
     print(f"{'backend':<13}{'available':<11}{'devices':<18}{'auto':<8}precisions")
     for b in found["backends"]:
         precisions = "; ".join(f"{kind}: {', '.join(p)}" for kind, p in b["precisions"].items()) or "-"
