@@ -7,6 +7,7 @@ nothing else in the project reads the environment.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -51,6 +52,28 @@ def _limit(env: Mapping[str, str], name: str, default: int | None) -> int | None
     if value < 0:
         raise ValueError(f"environment variable {name} must be 0 (no limit) or more, got {value}")
     return value or None
+
+
+_DEVICE = re.compile(r"^(auto|cpu|gpu)(?::(\d+))?$")
+
+
+def device_text(text: str, *, name: str = "device") -> str:
+    """``text`` as a device name: ``auto``, ``cpu``, ``gpu`` or ``gpu:N`` (N >= 0), lower case.
+
+    Raises ValueError naming ``name`` (the flag or variable) for anything else."""
+    value = str(text).strip().lower()
+    match = _DEVICE.match(value)
+    if not match or (match.group(2) is not None and match.group(1) != "gpu"):
+        raise ValueError(f"{name} must be auto, cpu, gpu or gpu:N (N = 0, 1, ...), got {text!r}")
+    return value
+
+
+def parse_device(text: str, *, name: str = "device"):  # -> pose.Device (imported here only: config stays light)
+    """The :class:`pose.backends.devices.Device` that ``text`` names (see :func:`device_text`)."""
+    from pose.backends.devices import Device
+
+    kind, _, index = device_text(text, name=name).partition(":")
+    return Device(kind, int(index) if index else None)
 
 
 @dataclass(frozen=True)
@@ -132,6 +155,8 @@ class Settings:
     # A running job whose worker gave no sign of life for this long is requeued or failed.
     job_stale_after_s: int = 60
     inference_backend: str = "openvino"
+    # Where the worker's backend runs: auto (a GPU when the backend can use one), cpu, gpu, gpu:N.
+    inference_device: str = "auto"
     port: int = 5000
     # Admin pages: open to loopback clients only, unless ADMIN_PASSWORD is set (then HTTP Basic).
     admin_password: str | None = None
@@ -177,7 +202,9 @@ class Settings:
             job_soft_time_limit_s=_int(env, "JOB_SOFT_TIME_LIMIT_S", defaults.job_soft_time_limit_s),
             job_hard_time_limit_s=_int(env, "JOB_HARD_TIME_LIMIT_S", defaults.job_hard_time_limit_s),
             job_stale_after_s=_int(env, "JOB_STALE_AFTER_S", defaults.job_stale_after_s),
-            inference_backend=env.get("INFERENCE_BACKEND") or defaults.inference_backend,
+            inference_backend=(env.get("INFERENCE_BACKEND") or defaults.inference_backend).strip().lower(),
+            inference_device=device_text(env.get("INFERENCE_DEVICE") or defaults.inference_device,
+                                         name="environment variable INFERENCE_DEVICE"),
             port=_int(env, "PORT", defaults.port),
             admin_password=env.get("ADMIN_PASSWORD") or None,
             limits=ResourceLimits.from_env(env),

@@ -4,8 +4,9 @@
     .venv/bin/python bench/infer.py --repeats 30 --image path/to/frame.jpg
     .venv/bin/python bench/infer.py --model blazepose [--video V --frames N]
 
-For each backend (cv2.dnn, OpenVINO f32, OpenVINO bf16, and OpenVINO f32 with two requests in
-flight from two threads, as the video pipeline runs it) and each input size (432x368 and
+For each backend (cv2.dnn, OpenVINO f32, OpenVINO bf16, OpenVINO f32 with two requests in
+flight from two threads, as the video pipeline runs it, and ONNX Runtime f32 on the CPU, alone
+and two in flight, when its model is converted: `make onnx`) and each input size (432x368 and
 656x368 fixed, and height 368 with the width following the frame's aspect), prints the median
 ms/frame over ``--repeats`` warm calls and its ratio to cv2.dnn at the same size, measured in
 this run. Then post-processing (PoseEstimator.postprocess: peaks, PAF scoring, assembly,
@@ -33,7 +34,8 @@ import cv2
 import numpy as np
 
 import config
-from pose import BackendUnavailableError, InferenceBackend, PoseEstimator, load_backend, read_image
+from pose import BackendUnavailableError, InferenceBackend, PoseError, PoseEstimator, load_backend, read_image
+from pose.backends import CPU
 from pose.preprocess import prepare_input
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +70,11 @@ def load_backends(model: Path) -> dict[str, InferenceBackend]:
     except BackendUnavailableError as exc:
         print(f"(openvino bf16 skipped: {exc})")
     backends["openvino f32 x2 in flight"] = load_backend("openvino", model, parallel_requests=2)
+    try:
+        backends["onnxruntime f32 (cpu)"] = load_backend("onnxruntime", model, device=CPU)
+        backends["onnxruntime f32 x2 in flight"] = load_backend("onnxruntime", model, device=CPU, parallel_requests=2)
+    except PoseError as exc:
+        print(f"(onnxruntime skipped: {exc})")
     return backends
 
 

@@ -19,9 +19,11 @@ or, for either model (``"openpose"``, ``"blazepose"``)::
 from __future__ import annotations
 
 from pose.assembly import DEFAULT_UPSAMPLE, AssemblyParams, parse_network_output
-from pose.backends import BACKENDS, DEFAULT_BACKEND, InferenceBackend, load_backend
+from pose.backends import BACKENDS, DEFAULT_BACKEND, Device, InferenceBackend, availability, load_backend
 from pose.draw import SkeletonAnnotator
-from pose.errors import BackendUnavailableError, InvalidImageError, ModelLoadError, PoseError
+from pose.errors import (
+    BackendUnavailableError, DeviceUnavailableError, InvalidImageError, ModelLoadError, PoseError,
+)
 from pose.estimator import PoseEstimator
 from pose.imagefile import read_image
 from pose.models import MODEL_NAMES, load_estimator
@@ -32,9 +34,11 @@ from pose.skeleton import (
 )
 
 __all__ = [
-    "AssemblyParams", "BACKENDS", "BLAZEPOSE_33", "MODEL_NAMES", "load_estimator", "OPENPOSE_18", "SKELETONS", "Skeleton", "DEFAULT_UPSAMPLE", "BackendUnavailableError", "COCO17_FROM_OPENPOSE", "COCO17_NAMES",
-    "DEFAULT_BACKEND", "InferenceBackend", "InvalidImageError", "LIMBS", "LIMB_PAF_CHANNELS",
+    "AssemblyParams", "BACKENDS", "BLAZEPOSE_33", "DEFAULT_UPSAMPLE", "BackendUnavailableError",
+    "COCO17_FROM_OPENPOSE", "COCO17_NAMES", "DEFAULT_BACKEND", "Device", "DeviceUnavailableError",
+    "InferenceBackend", "InvalidImageError", "LIMBS", "LIMB_PAF_CHANNELS", "MODEL_NAMES", "OPENPOSE_18",
+    "SKELETONS", "Skeleton", "load_estimator",
     "ModelLoadError", "NUM_PARTS", "PART_NAMES", "Person", "PoseError", "PoseEstimator",
-    "PreparedInput", "SkeletonAnnotator", "load_backend", "network_input_size",
+    "PreparedInput", "SkeletonAnnotator", "availability", "load_backend", "network_input_size",
     "parse_network_output", "prepare_input", "read_image", "to_bgr8",
 ]

@@ -31,3 +31,20 @@ def test_the_cli_defaults_keep_the_memory_limits_and_drop_the_length_limits() ->
 def test_bad_limit_values_name_the_variable(env, message) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         ResourceLimits.from_env(env)
+
+
+def test_the_inference_device_comes_from_the_environment(tmp_path) -> None:
+    from config import parse_device
+    from pose.backends import Device
+
+    base = {"SECRET_KEY": "x", "POSESTUDIO_INSTANCE_DIR": str(tmp_path)}
+    assert Settings.from_env(base).inference_device == "auto"
+    settings = Settings.from_env({**base, "INFERENCE_DEVICE": " GPU:1 ", "INFERENCE_BACKEND": "OnnxRuntime"})
+    assert (settings.inference_device, settings.inference_backend) == ("gpu:1", "onnxruntime")
+    assert [parse_device(t) for t in ("auto", "cpu", "gpu", "gpu:3")] == [
+        Device("auto"), Device("cpu"), Device("gpu"), Device("gpu", 3)]
+    for bad in ("tpu", "cpu:0", "gpu:-1", "gpu:one", ""):
+        with pytest.raises(ValueError, match="must be auto, cpu, gpu or gpu:N"):
+            parse_device(bad)
+    with pytest.raises(ValueError, match="environment variable INFERENCE_DEVICE must be auto, cpu, gpu or gpu:N"):
+        Settings.from_env({**base, "INFERENCE_DEVICE": "cuda"})

@@ -119,10 +119,23 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def device_description(backend: str) -> str:
-    """Where this worker's jobs run: both backends infer on the CPU (OpenVINO's CPU plugin,
-    cv2.dnn's default target), e.g. ``"CPU: Intel(R) Xeon(R) ... (2 cores), openvino"``."""
-    return f"CPU: {_cpu_name()} ({os.cpu_count()} cores), {backend}"
+@lru_cache(maxsize=8)
+def device_description(backend: str, device: str = "auto") -> str:
+    """Where this worker's jobs run, as the backend's availability here says (no model is loaded
+    and no CUDA context made: safe in Celery's parent process), e.g. ``"CPU: Intel(R) Xeon(R) ...
+    (2 cores), openvino"`` or ``"gpu:0: NVIDIA H200 (TensorRT, CUDA), onnxruntime"``; a device
+    the backend cannot use says why."""
+    import config
+    from pose import PoseError
+    from pose.backends import availability, resolve_device
+
+    try:
+        concrete = resolve_device(availability(backend), config.parse_device(device))
+    except (PoseError, ValueError) as exc:
+        return f"unusable: {exc}"
+    if concrete.kind == "cpu":
+        return f"CPU: {_cpu_name()} ({os.cpu_count()} cores), {backend}"
+    return f"{concrete}: {availability(backend).device_names.get(str(concrete), 'GPU')}, {backend}"
 
 
 @inspect_command()
@@ -133,5 +146,5 @@ def posestudio_status(state, **_kwargs) -> dict:  # noqa: ANN001 - Celery's cont
     settings = _settings_of(state.app)
     jobs = [str(request.args[0]) for request in list(worker_state.active_requests) if request.args]
     pool = getattr(state.consumer, "pool", None)
-    return {"jobs": jobs, "device": device_description(settings.inference_backend),
+    return {"jobs": jobs, "device": device_description(settings.inference_backend, settings.inference_device),
             "concurrency": getattr(pool, "num_processes", None) or settings.worker_concurrency}

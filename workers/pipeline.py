@@ -32,6 +32,7 @@ import config
 from analysis.angles import parse_angle_option
 from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
+from pose.backends import AUTO, Device
 from pose.input_size import BASE_NET_HEIGHT
 from pose.models import Estimator, load_estimator
 from pose.preprocess import network_input_size
@@ -98,6 +99,7 @@ def process_video(
     *,
     backend: InferenceBackend | None = None,
     model_path: Path | None = None,
+    device: Device = AUTO,
     on_progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     source_name: str | None = None,
@@ -107,7 +109,8 @@ def process_video(
 
     backend: the loaded model to reuse (a worker loads it once; :func:`load_pipeline_backend`
         for these options: OpenPose's inference backend, or the BlazePose estimator); None loads
-        it (OpenPose: ``options.backend`` from ``model_path``, default ``config.DEFAULT_MODEL_PATH``).
+        it (OpenPose: ``options.backend`` from ``model_path``, default ``config.DEFAULT_MODEL_PATH``,
+        on ``device``, a pose Device, default auto).
     on_progress: called from this thread at most every 0.5 s, and at each stage change.
     should_cancel: polled between frames; when it returns True, PipelineCancelled is raised.
     source_name: the video's name as its owner knows it, for metadata, messages and export file
@@ -126,7 +129,7 @@ def process_video(
     info = probe(source)
     size = check_job(info, options, limits, name=name)
     if backend is None:
-        backend = load_pipeline_backend(options, model_path)
+        backend = load_pipeline_backend(options, model_path, device=device)
     requested = options
     size_choice = None
     if options.model == "openpose" and options.net_height == AUTO_NET_HEIGHT:
@@ -163,16 +166,19 @@ def _choose_net_height(source: Path, name: str, info: VideoInfo, options: Pipeli
         return base, size, replace(choice, net_height=BASE_NET_HEIGHT)
 
 
-def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = None) -> InferenceBackend | Estimator:
-    """The model ``options`` ask for, loaded: OpenPose's backend tuned for the pipeline
-    (PARALLEL_REQUESTS in flight), or the BlazePose estimator (its model ships with mediapipe);
-    load it once per worker process and pass it to every :func:`process_video` call."""
+def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = None, *,
+                          device: Device = AUTO) -> InferenceBackend | Estimator:
+    """The model ``options`` ask for, loaded: OpenPose's backend on ``device`` (see
+    pose.load_backend) tuned for the pipeline (PARALLEL_REQUESTS in flight), or the BlazePose
+    estimator (its model ships with mediapipe, on the CPU); load it once per worker process and
+    pass it to every :func:`process_video` call."""
     if options.model != "openpose":
         return load_estimator(options.model)
     path = model_path or config.DEFAULT_MODEL_PATH
-    if options.backend == "openvino":
-        return load_backend("openvino", path, precision=options.precision, parallel_requests=PARALLEL_REQUESTS)
-    return load_backend(options.backend, path, precision=options.precision)
+    if options.backend in ("openvino", "onnxruntime"):
+        return load_backend(options.backend, path, device=device, precision=options.precision,
+                            parallel_requests=PARALLEL_REQUESTS)
+    return load_backend(options.backend, path, device=device, precision=options.precision)
 
 
 def pipeline_estimator(options: PipelineOptions, loaded: InferenceBackend | Estimator) -> Estimator:
@@ -285,7 +291,8 @@ def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: Est
     backend = getattr(estimator, "backend", estimator)
     model: dict[str, Any] = {"id": options.model, "name": MODEL_NAMES[options.model],
                              "backend": getattr(backend, "name", type(backend).__name__),
-                             "precision": getattr(backend, "precision", "f32")}
+                             "precision": getattr(backend, "precision", "f32"),
+                             "device": getattr(backend, "device", "cpu")}
     if isinstance(estimator, PoseEstimator):
         net_w, net_h = network_input_size(info.width, info.height, net_height=estimator.net_height,
                                           net_width=estimator.net_width)

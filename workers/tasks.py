@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from celery import Task, current_app, shared_task, signals
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
+import config
 from config import Settings
 from filenames import safe_file_name
 from jobs import (Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, remove_job_files,
@@ -66,8 +67,16 @@ def backend_for(settings: Settings, options: PipelineOptions) -> InferenceBacken
     loaded once per worker process and tuned as the pipeline wants it."""
     from workers.pipeline import load_pipeline_backend
     path = Path(settings.model_path)
-    key = (options.model, options.backend, options.precision, str(path))
-    return _cached("backend", key, lambda: load_pipeline_backend(options, path))
+    key = (options.model, options.backend, options.precision, settings.inference_device, str(path))
+
+    def load() -> InferenceBackend:
+        backend = load_pipeline_backend(options, path, device=config.parse_device(settings.inference_device))
+        device = getattr(backend, "device", "cpu")
+        log.info("pose model %s, backend %s (%s) on %s: %s (INFERENCE_DEVICE=%s)", options.model,
+                 getattr(backend, "name", options.model), getattr(backend, "precision", "f32"), device,
+                 getattr(backend, "device_name", device), settings.inference_device)
+        return backend
+    return _cached("backend", key, load)
 
 
 def job_options(settings: Settings, values: dict) -> PipelineOptions:
@@ -153,7 +162,7 @@ def process_job(self: Task, job_id: str) -> str:
         # The reason helps ("... not found: run `posestudio fetch-model`"); the server's folders
         # are no business of the job page, so the model file is named without them.
         model = Path(settings.model_path)
-        reason = str(exc).replace(str(model), model.name)
+        reason = str(exc).replace(str(model), model.name).replace(str(model.parent) + os.sep, "")  # and its .onnx
         store.mark_failed(job_id, error=f"the worker could not load the pose model: {reason}")
         return JobState.FAILED.value
     try:

@@ -8,12 +8,14 @@ from typing import Any
 
 import config
 from posestudio.commands.model_arg import add_model_arguments, resolve_model
+from posestudio.inference import add_backend_flags, resolve
 
 # (flag, option field, help); values are passed as text to PipelineOptions.from_mapping, which
 # checks them, so the CLI and the web form give the same messages.
 _OPTION_FLAGS: tuple[tuple[str, str, str], ...] = (
-    ("--backend", "backend", "inference backend: openvino (default) or opencv"),
-    ("--precision", "precision", "f32 (default, exact) or bf16 (openvino, faster, less exact)"),
+    ("--backend", "backend", "inference backend: openvino (default), onnxruntime or opencv"),
+    ("--precision", "precision",
+     "f32 (default, exact), bf16 (openvino, faster, less exact) or fp16 (onnxruntime on a GPU with TensorRT)"),
     ("--net-height", "net_height", "network input height, multiple of 8, or auto (default: 368, up to 512 when the people are small)"),
     ("--net-width", "net_width", "fixed network input width, multiple of 8 (default: follow the video's aspect)"),
     ("--upsample", "upsample", "heatmap upsampling before peak finding (default 2)"),
@@ -59,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="write the keypoint exports only: no annotated video, no screenshots")
     for flag, _, text in _OPTION_FLAGS:
         parser.add_argument(flag, metavar="VALUE", help=text)
+    add_backend_flags(parser, backend=False)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -110,10 +113,18 @@ def run(args: argparse.Namespace) -> int:
     bar = _ProgressBar(enabled=not args.quiet)
     try:
         options = options_from_args(args)
+    except ValueError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
+    resolved = resolve(prog, options.backend, args.device)
+    if isinstance(resolved, int):
+        return resolved
+    device, described = resolved
+    try:
         check_out_dir(args.out, args.video)
         limits = config.ResourceLimits.from_env(defaults=config.CLI_LIMITS)
-        result = process_video(args.video, args.out, options, model_path=resolve_model(args)[1], on_progress=bar.update,
-                               limits=limits)
+        result = process_video(args.video, args.out, options, model_path=resolve_model(args)[1], device=device,
+                               on_progress=bar.update, limits=limits)
     except (VideoError, PoseError, ValueError, PipelineCancelled) as exc:
         bar.close()
         print(f"{prog}: {exc}", file=sys.stderr)
@@ -126,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     fps = result.timings["fps"]
     print(f"{result.out_dir}: {result.frames_processed} frames at {fps:.1f} fps, "
-          f"{result.tracks} track(s), {len(result.screenshots)} screenshot(s)")
+          f"{result.tracks} track(s), {len(result.screenshots)} screenshot(s); "
+          f"{options.backend} {options.precision} on {described}")
     for warning in result.warnings:
         print(f"{prog}: warning: {warning}", file=sys.stderr)
     return 0

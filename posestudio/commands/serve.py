@@ -25,6 +25,7 @@ import time
 
 from config import Settings
 from posestudio import process_groups
+from posestudio.inference import add_backend_flags, hand_to_workers
 from posestudio.worker_supervisor import WorkerSupervisor
 
 GRACE_S = 10.0
@@ -47,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="threads per web server process (default: %(default)s)")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="video jobs processed at once (default: $WORKER_CONCURRENCY, else 1)")
+    add_backend_flags(parser, env_default=True)
     parser.set_defaults(run=run)
 
 
@@ -67,6 +69,9 @@ def _no_control_socket() -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    unavailable = hand_to_workers("posestudio serve", args)  # the worker's backend and device, checked first
+    if unavailable is not None:
+        return unavailable
     settings = Settings.from_env()
     port = args.port if args.port is not None else settings.port
     _prepare(settings)
