@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "posestudio.commands.process",
     "posestudio.commands.serve",
     "posestudio.commands.worker",
+    "posestudio.commands.live",
 )
 
 
