@@ -176,6 +176,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(409, "This session's previous frame is still being answered; send one frame at a time.")
         except FrameError as exc:
             self._error(exc.status, str(exc))
+        except Exception as exc:  # a model failure: say so, keep serving (the session stays open)
+            _say(f"frame of session {match.group(1)[:8]} failed: {type(exc).__name__}: {exc}")
+            self._error(500, f"The live server could not process this frame ({type(exc).__name__}); "
+                             "its log says why.")
 
     def _create(self) -> None:
         data = self._body(64 * 1024)
