@@ -15,6 +15,7 @@
   const JPEG_QUALITY = 0.8;
   const RETRY_MS = 3000;           // after a refusal (all sessions in use, server down)
   const FRESH_MS = 1500;           // an answer older than this is not drawn
+  const FPS_WINDOW_MS = 4000;      // frames/s counts the answers of the last 4 s
   const COLORS = ["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0",
                   "#f032e6", "#bcf60c", "#fabebe", "#008080", "#e6beff"];
   const grab = document.createElement("canvas");
@@ -187,7 +188,7 @@
 
   function showStatus() {
     const now = performance.now();
-    answerTimes = answerTimes.filter((t) => now - t < 2000);
+    answerTimes = answerTimes.filter((t) => now - t < FPS_WINDOW_MS);
     const fps = answerTimes.length > 1 ? (answerTimes.length - 1) * 1000 / (answerTimes[answerTimes.length - 1] - answerTimes[0]) : 0;
     const people = answer ? answer.people.length : 0;
     status.dataset.people = String(people);
