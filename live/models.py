@@ -26,8 +26,15 @@ class LiveSkeleton:
     parts: tuple[str, ...]
     limbs: tuple[tuple[int, int], ...]
 
-    def to_json(self) -> dict:
-        return {"name": self.name, "parts": list(self.parts), "limbs": [list(limb) for limb in self.limbs]}
+
+
+def skeleton_json(skeleton: object) -> dict:
+    """A skeleton as the live API sends it: ``{"name", "parts": [...], "limbs": [[a, b], ...]}``.
+    Reads :class:`LiveSkeleton` and skeletons that name their parts ``part_names`` (the one
+    place that knows the attribute names, so another model's skeleton type needs no other change)."""
+    parts = getattr(skeleton, "parts", None) or getattr(skeleton, "part_names")
+    return {"name": str(getattr(skeleton, "name", "")), "parts": [str(p) for p in parts],
+            "limbs": [[int(a), int(b)] for a, b in skeleton.limbs]}
 
 
 class LiveEstimator(Protocol):

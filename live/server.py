@@ -28,7 +28,7 @@ from typing import Any, Mapping
 
 from config import LiveSettings
 from live.frames import FrameError, decode_frame
-from live.models import LiveEstimator
+from live.models import LiveEstimator, skeleton_json
 from live.sessions import SessionBusy, SessionNotFound, SessionRegistry, SessionsFull
 
 _FRAMES = re.compile(r"^/sessions/([0-9a-f]{32})/frames$")
@@ -73,8 +73,8 @@ class LiveServer(ThreadingHTTPServer):
     def status(self) -> dict[str, Any]:
         open_, busy = self.sessions.counts()
         return {"status": "ok",
-                "models": [{"name": e.name, "label": e.label, "skeleton": e.skeleton.to_json()}
-                           for e in self.estimators.values()],
+                "models": [{"name": name, "label": str(getattr(e, "label", name)), "skeleton": skeleton_json(e.skeleton)}
+                           for name, e in self.estimators.items()],
                 "default_model": next(iter(self.estimators)),
                 "sessions": {"open": open_, "answering": busy, "limit": self.settings.sessions},
                 "max_frame_bytes": self.settings.max_frame_bytes,
@@ -103,7 +103,7 @@ class LiveServer(ThreadingHTTPServer):
                         "keypoints": [[round(float(x), 1), round(float(y), 1), round(float(c), 3)]
                                       for x, y, c in p.keypoints]}
                        for p, track_id in zip(people, ids)],
-            "limbs": [list(limb) for limb in estimator.skeleton.limbs],
+            "limbs": skeleton_json(estimator.skeleton)["limbs"],
             "wait_ms": round((started - received) * 1000, 1),
             "inference_ms": round((inferred - started) * 1000, 1),
             "server_ms": round((time.perf_counter() - received) * 1000, 1),
@@ -196,14 +196,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, f"The live server has no model {model!r}; it has: {', '.join(self.server.estimators)}.")
             return
         try:
-            session = self.server.sessions.create(model, len(estimator.skeleton.parts))
+            skeleton = skeleton_json(estimator.skeleton)
+            session = self.server.sessions.create(model, len(skeleton["parts"]))
         except SessionsFull:
             limit = self.server.settings.sessions
             self._error(503, f"All {limit} live session{'s are' if limit != 1 else ' is'} in use (LIVE_SESSIONS); "
                              f"try again in a few seconds, when one ends.", {"Retry-After": str(RETRY_AFTER_S)})
             return
         _say(f"session {session.id[:8]} opened ({model})")
-        self._send(201, {"id": session.id, "model": model, "skeleton": estimator.skeleton.to_json(),
+        self._send(201, {"id": session.id, "model": model, "skeleton": skeleton,
                          "idle_timeout_s": self.server.settings.idle_timeout_s,
                          "max_frame_bytes": self.server.settings.max_frame_bytes,
                          "max_frame_pixels": self.server.settings.max_frame_pixels})
