@@ -194,6 +194,7 @@
     status.dataset.people = String(people);
     status.dataset.fps = fps.toFixed(1);
     $("live-people").textContent = String(people);
+    $("live-people-label").textContent = people === 1 ? "person" : "people";
     $("live-fps").textContent = fps.toFixed(1);
     $("live-latency").textContent = status.dataset.latencyMs || "–";
   }
