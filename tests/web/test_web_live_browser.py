@@ -17,6 +17,7 @@ import pytest
 
 from app import create_app
 from config import LiveSettings, Settings
+from jobs import JobStore
 from fake_camera import fake_camera_args, write_y4m
 from web_helpers import LiveServer, chromium, live_process_module, worker_process_module
 
@@ -81,7 +82,7 @@ def job_state(base: str, job_id: str) -> dict:
 
 
 def test_live_skeletons_then_a_recording_becomes_a_job(stack, camera_browser, artifacts_dir: Path) -> None:
-    base, _settings, live = stack
+    base, settings, live = stack
     artifacts = artifacts_dir / "web"
     artifacts.mkdir(exist_ok=True)
     context = camera_browser.new_context(viewport=VIEWPORT, permissions=["camera"])
@@ -132,6 +133,16 @@ def test_live_skeletons_then_a_recording_becomes_a_job(stack, camera_browser, ar
     assert job["source_name"].startswith("live-") and job["source_name"].endswith(".webm")
     assert job["summary"]["frames"] >= 30 and job["summary"]["people"] >= 1, job["summary"]
     assert "annotated.mp4" in job["outputs"]["video"]
+    # MediaRecorder's WebM states no duration and no frame count (and, from a loaded machine, no
+    # frame rate): the probe measured them from the timestamps instead of assuming 25 fps.
+    meta = JobStore(settings.effective_database_url).get(job_id).source_meta
+    assert meta["container"] == "matroska,webm" and not meta["fps_guessed"], meta
+    assert meta["frame_count"] == job["summary"]["frames"] and 2.0 < meta["duration_s"] < 6.0, meta
+    job_page = context.new_page()
+    job_page.goto(base + job["url"])
+    job_page.wait_for_function("() => document.querySelector('#result-video').readyState >= 1", timeout=15_000)
+    job_page.screenshot(path=str(artifacts / "35-live-recording-job.png"), full_page=True)
+    job_page.close()
 
     # Stop ends the session at once: its slot is free for the next tab.
     page.click("#stop")
