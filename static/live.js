@@ -14,7 +14,7 @@
   const SEND_HEIGHT = 480;         // frames are sent at most this high (the network uses 256-368)
   const JPEG_QUALITY = 0.8;
   const RETRY_MS = 3000;           // after a refusal (all sessions in use, server down)
-  const FRESH_MS = 1500;           // an answer older than this is not drawn
+  const FRESH_MS = 3000;           // an answer older than this is not drawn (the server stopped answering)
   const FPS_WINDOW_MS = 4000;      // frames/s counts the answers of the last 4 s
   const COLORS = ["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0",
                   "#f032e6", "#bcf60c", "#fabebe", "#008080", "#e6beff"];
