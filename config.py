@@ -130,6 +130,82 @@ class ResourceLimits:
 CLI_LIMITS = ResourceLimits(max_frames=None, max_screenshots=None)
 
 
+def _default_live_threads() -> int:
+    """Half the cores (at least one): the other half stays with the video jobs."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """The live server's settings, each from the environment variable named in capitals.
+
+    url (LIVE_URL): where the live server listens, ``http://127.0.0.1:5055`` by default; the web
+        app sends frames there and ``posestudio serve`` starts the server on its host and port.
+    sessions (LIVE_SESSIONS): live sessions served at once (default 2); one more is refused with
+        a 503 that says so. 0 turns live pose off (serve starts no live server).
+    models (LIVE_MODELS): the models the server loads once at start, comma-separated (default
+        ``openpose``); each session picks one of them.
+    max_frame_bytes (LIVE_MAX_FRAME_KB, in KiB): the largest JPEG frame accepted (default 512 KiB;
+        over it: 413). The page sends ~20-60 KiB frames, 480 px high.
+    max_frame_pixels (LIVE_MAX_FRAME_PIXELS): the largest frame width x height (default 1280 x 720;
+        over it: 413).
+    idle_timeout_s (LIVE_IDLE_TIMEOUT_S): a session that sent no frame for this long is closed
+        and its slot freed (default 5 s): a browser that vanished without saying goodbye.
+    threads (LIVE_THREADS): CPU threads the live server's inference uses (default half the cores,
+        at least 1); inferences run one at a time, so live pose never takes more than this from
+        the video jobs, however many sessions there are.
+    net_height (LIVE_NET_HEIGHT): the network input height for live frames (default 256: about
+        twice the frames per second of 368 on a CPU).
+    """
+
+    url: str = "http://127.0.0.1:5055"
+    sessions: int = 2
+    models: tuple[str, ...] = ("openpose",)
+    max_frame_bytes: int = 512 * 1024
+    max_frame_pixels: int = 1280 * 720
+    idle_timeout_s: float = 5.0
+    threads: int = field(default_factory=_default_live_threads)
+    net_height: int = 256
+
+    @property
+    def enabled(self) -> bool:
+        return self.sessions > 0
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        """LIVE_URL's host and port (port 80 when it names none)."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        return parts.hostname or "127.0.0.1", parts.port or 80
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "LiveSettings":
+        env = os.environ if env is None else env
+        d = cls()
+        url = (env.get("LIVE_URL") or d.url).rstrip("/")
+        if not url.startswith("http://"):
+            raise ValueError(f"environment variable LIVE_URL must be an http:// URL, got {url!r}")
+        models = tuple(m.strip() for m in (env.get("LIVE_MODELS") or ",".join(d.models)).split(",") if m.strip())
+        idle = env.get("LIVE_IDLE_TIMEOUT_S")
+        try:
+            idle_s = float(idle) if idle not in (None, "") else d.idle_timeout_s
+        except ValueError:
+            raise ValueError(f"environment variable LIVE_IDLE_TIMEOUT_S must be a number, got {idle!r}") from None
+        if not idle_s > 0:
+            raise ValueError(f"environment variable LIVE_IDLE_TIMEOUT_S must be above 0, got {idle!r}")
+        return cls(
+            url=url,
+            sessions=_int(env, "LIVE_SESSIONS", d.sessions, minimum=0),
+            models=models or d.models,
+            max_frame_bytes=_int(env, "LIVE_MAX_FRAME_KB", d.max_frame_bytes // 1024, minimum=1) * 1024,
+            max_frame_pixels=_int(env, "LIVE_MAX_FRAME_PIXELS", d.max_frame_pixels, minimum=64 * 64),
+            idle_timeout_s=idle_s,
+            threads=_int(env, "LIVE_THREADS", d.threads, minimum=1),
+            net_height=_int(env, "LIVE_NET_HEIGHT", d.net_height, minimum=64),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the web app and the workers need to know about their surroundings."""
@@ -169,6 +245,11 @@ class Settings:
     keep_uploads: bool = False
     # /metrics without the admin credentials (for a Prometheus that scrapes without them).
     metrics_public: bool = False
+    # Live pose from the webcam (see live/ and the README): where the live server listens (the
+    # web app talks to it there; `posestudio serve` starts it there), how many sessions it
+    # serves at once (0: no live server), the models it loads, the largest frame it accepts,
+    # how long a silent session keeps its slot, and the CPU threads its inference may use.
+    live: LiveSettings = field(default_factory=lambda: LiveSettings())
 
     @property
     def effective_database_url(self) -> str:
@@ -211,6 +292,7 @@ class Settings:
             retention_days=_int(env, "RETENTION_DAYS", defaults.retention_days, minimum=0),
             keep_uploads=_bool(env, "KEEP_UPLOADS", defaults.keep_uploads),
             metrics_public=_bool(env, "METRICS_PUBLIC", defaults.metrics_public),
+            live=LiveSettings.from_env(env),
         )
 
 

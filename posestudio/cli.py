@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "posestudio.commands.serve",
     "posestudio.commands.worker",
     "posestudio.commands.backends",
+    "posestudio.commands.live",
 )
 
 

@@ -70,6 +70,12 @@ _GONE = {"404": _error("There is no job with this id."),
          "410": _error("The job expired: the retention sweep deleted it (RETENTION_DAYS).")}
 
 
+_LIVE_ID = {"name": "session_id", "in": "path", "required": True,
+            "description": "The live session's id (from POST /api/live/sessions).",
+            "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
+_LIVE_DOWN = _error("The live server is not running or not reachable, or live pose is turned off (LIVE_SESSIONS=0).")
+
+
 def _paths() -> dict[str, Any]:
     return {
         "/api/jobs": {
@@ -153,6 +159,45 @@ def _paths() -> dict[str, Any]:
                     "responses": {"200": {"description": "ZIP", "content": {"application/zip": {"schema": {"type": "string"}}}},
                                   "404": _error("No such job, or it has not succeeded.", "text/html"),
                                   "410": _error("The job expired.", "text/html")}},
+        },
+        "/api/live/status": {
+            "get": {"operationId": "getLiveStatus",
+                    "summary": "The live server's models (with their skeletons) and its sessions (open, limit).",
+                    "responses": {"200": _json("The live server answers.", "LiveStatus"), "503": _LIVE_DOWN}},
+        },
+        "/api/live/sessions": {
+            "post": {"operationId": "createLiveSession",
+                     "summary": "Start a live session (one per camera; its own tracker, IDs from 1). "
+                                "Sessions end when deleted or after LIVE_IDLE_TIMEOUT_S without a frame.",
+                     "requestBody": {"required": False, "content": {JSON: {"schema": {
+                         "type": "object", "properties": {"model": {
+                             "type": "string", "description": "One of GET /api/live/status's models (default: its first)."}}}}}},
+                     "responses": {"201": _json("Started.", "LiveSession"),
+                                   "400": _error("An unknown model, a body that is not JSON, or a missing CSRF token."),
+                                   "403": _CHANGE_REFUSED["403"],
+                                   "503": _error("Every live session is in use (LIVE_SESSIONS; Retry-After), "
+                                                 "or the live server is down or turned off.")}},
+        },
+        "/api/live/sessions/{session_id}/frames": {
+            "parameters": [_LIVE_ID],
+            "post": {"operationId": "sendLiveFrame",
+                     "summary": "One camera frame (a JPEG, as the body) -> the people in it, in its pixels, with "
+                                "track IDs. Send the next frame only after the answer (one in flight).",
+                     "requestBody": {"required": True, "content": {"image/jpeg": {"schema": {
+                         "type": "string", "contentMediaType": "image/jpeg"}}}},
+                     "responses": {"200": _json("The people in the frame.", "LiveFrame"),
+                                   "400": _error("Not a JPEG, empty or damaged (says which), or a missing CSRF token."),
+                                   "403": _CHANGE_REFUSED["403"],
+                                   "404": _error("No such session: it ended (deleted, or silent too long); start a new one."),
+                                   "409": _error("The session's previous frame is still being answered."),
+                                   "413": _error("Over LIVE_MAX_FRAME_KB bytes or LIVE_MAX_FRAME_PIXELS pixels; names it."),
+                                   "503": _LIVE_DOWN}},
+        },
+        "/api/live/sessions/{session_id}": {
+            "parameters": [_LIVE_ID],
+            "delete": {"operationId": "deleteLiveSession", "summary": "End a live session now; its slot is free at once.",
+                       "responses": {"204": {"description": "Ended."}, **_CHANGE_REFUSED,
+                                     "404": _error("No such session (it ended already)."), "503": _LIVE_DOWN}},
         },
         "/livez": {"get": {"operationId": "livez", "summary": "The web process answers.",
                            "responses": {"200": _json("Alive.", "Live")}}},
@@ -256,11 +301,57 @@ def _schemas() -> dict[str, Any]:
                                             "type": "object", "properties": {
                                                 "smoothed": {"type": "array", "items": {"type": ["number", "null"]}},
                                                 "raw": {"type": "array", "items": {"type": ["number", "null"]}}}}}}},
+        **_live_schemas(),
         "Live": {"type": "object", "additionalProperties": False, "required": ["status"],
                  "properties": {"status": {"const": "ok"}}},
         "Ready": {"type": "object", "additionalProperties": False, "required": ["status", "checks"],
                   "properties": {"status": {"enum": ["ready", "unavailable"]}, "checks": checks,
                                  "reason": {"type": "string"}}},
+    }
+
+
+def _live_schemas() -> dict[str, Any]:
+    skeleton = {"type": "object", "additionalProperties": False, "required": ["name", "parts", "limbs"],
+                "properties": {"name": {"type": "string"}, "parts": {"type": "array", "items": {"type": "string"}},
+                               "limbs": {"$ref": "#/components/schemas/LiveLimbs"}}}
+    limits = {"max_frame_bytes": {"type": "integer"}, "max_frame_pixels": {"type": "integer"},
+              "idle_timeout_s": {"type": "number", "description": "A session without a frame this long ends."}}
+    person = {"type": "object", "additionalProperties": False, "required": ["id", "score", "keypoints"],
+              "properties": {"id": {**_NULLABLE_INTEGER, "description": "Track ID, from 1 per session; "
+                                                                        "null until the track is confirmed."},
+                             "score": {"type": "number"},
+                             "keypoints": {"type": "array", "description": "One [x, y, confidence] per part of the "
+                                           "skeleton, in the sent frame's pixels; [0, 0, 0] where not found.",
+                                           "items": {"type": "array", "items": {"type": "number"},
+                                                     "minItems": 3, "maxItems": 3}}}}
+    return {
+        "LiveLimbs": {"type": "array", "description": "Pairs of part indexes to join.",
+                      "items": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}},
+        "LiveStatus": {"type": "object", "additionalProperties": False,
+                       "required": ["status", "models", "default_model", "sessions", *limits],
+                       "properties": {"status": {"const": "ok"}, **limits, "default_model": {"type": "string"},
+                                      "models": {"type": "array", "items": {
+                                          "type": "object", "additionalProperties": False,
+                                          "required": ["name", "label", "skeleton"],
+                                          "properties": {"name": {"type": "string"}, "label": {"type": "string"},
+                                                         "skeleton": skeleton}}},
+                                      "sessions": {"type": "object", "additionalProperties": False,
+                                                   "required": ["open", "answering", "limit"],
+                                                   "properties": {k: {"type": "integer"} for k in
+                                                                  ("open", "answering", "limit")}}}},
+        "LiveSession": {"type": "object", "additionalProperties": False,
+                        "required": ["id", "model", "skeleton", *limits],
+                        "properties": {"id": {"type": "string"}, "model": {"type": "string"},
+                                       "skeleton": skeleton, **limits}},
+        "LiveFrame": {"type": "object", "additionalProperties": False,
+                      "required": ["frame", "width", "height", "people", "limbs", "wait_ms", "inference_ms", "server_ms"],
+                      "properties": {"frame": {"type": "integer", "description": "Frames this session sent, this one included."},
+                                     "width": {"type": "integer"}, "height": {"type": "integer"},
+                                     "people": {"type": "array", "items": person},
+                                     "limbs": {"$ref": "#/components/schemas/LiveLimbs"},
+                                     "wait_ms": {"type": "number", "description": "Waiting for other sessions' inference."},
+                                     "inference_ms": {"type": "number"},
+                                     "server_ms": {"type": "number", "description": "In the live server, all told."}}},
     }
 
 
