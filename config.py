@@ -144,7 +144,8 @@ class LiveSettings:
     sessions (LIVE_SESSIONS): live sessions served at once (default 2); one more is refused with
         a 503 that says so. 0 turns live pose off (serve starts no live server).
     models (LIVE_MODELS): the models the server loads once at start, comma-separated (default
-        ``openpose``); each session picks one of them.
+        ``openpose,blazepose``; one whose package is not installed is left out, saying so); each
+        session picks one of them.
     max_frame_bytes (LIVE_MAX_FRAME_KB, in KiB): the largest JPEG frame accepted (default 512 KiB;
         over it: 413). The page sends ~20-60 KiB frames, 480 px high.
     max_frame_pixels (LIVE_MAX_FRAME_PIXELS): the largest frame width x height (default 1280 x 720;
@@ -160,7 +161,7 @@ class LiveSettings:
 
     url: str = "http://127.0.0.1:5055"
     sessions: int = 2
-    models: tuple[str, ...] = ("openpose",)
+    models: tuple[str, ...] = ("openpose", "blazepose")
     max_frame_bytes: int = 512 * 1024
     max_frame_pixels: int = 1280 * 720
     idle_timeout_s: float = 5.0

@@ -1,37 +1,25 @@
 """The pose models a live session can use, behind one small interface (the only place that knows
 which estimators exist, so that a new model is one entry in :data:`MODELS`).
 
-A live estimator has ``name``, ``label``, ``skeleton`` (:class:`LiveSkeleton`) and
+A live estimator has ``name``, ``label``, ``skeleton`` (a :class:`pose.Skeleton`) and
 ``estimate(image_bgr, timestamp_ms=None) -> list[pose.Person]``: keypoints in the image's
 pixels (x right, y down), one row per part of the skeleton, confidence 0 where missing.
-This is the interface of ``pose.models.load_estimator`` (issue 13's model registry): once it is
-on main, :func:`load_live_estimator` becomes a call to it.
+OpenPose is loaded here with its own thread count (live inference must leave the video jobs
+their cores); BlazePose through ``pose.models.load_estimator``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
 import numpy as np
 
-from pose import LIMBS, PART_NAMES, Person, PoseEstimator, load_backend
-
-
-@dataclass(frozen=True)
-class LiveSkeleton:
-    """A model's skeleton as the page draws it: part names, and limbs as pairs of part indexes."""
-
-    name: str
-    parts: tuple[str, ...]
-    limbs: tuple[tuple[int, int], ...]
-
+from pose import OPENPOSE_18, Person, PoseEstimator, Skeleton, load_backend
 
 
 def skeleton_json(skeleton: object) -> dict:
     """A skeleton as the live API sends it: ``{"name", "parts": [...], "limbs": [[a, b], ...]}``.
-    Reads :class:`LiveSkeleton` and skeletons that name their parts ``part_names`` (the one
-    place that knows the attribute names, so another model's skeleton type needs no other change)."""
+    Reads a :class:`pose.Skeleton` (parts ``part_names``) or anything naming them ``parts``."""
     parts = getattr(skeleton, "parts", None) or getattr(skeleton, "part_names")
     return {"name": str(getattr(skeleton, "name", "")), "parts": [str(p) for p in parts],
             "limbs": [[int(a), int(b)] for a, b in skeleton.limbs]}
@@ -40,7 +28,7 @@ def skeleton_json(skeleton: object) -> dict:
 class LiveEstimator(Protocol):
     name: str
     label: str
-    skeleton: LiveSkeleton
+    skeleton: Skeleton
 
     def estimate(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Person]: ...
 
@@ -55,7 +43,7 @@ class OpenPoseLive:
 
     name = "openpose"
     label = "OpenPose (mobilenet_thin, 18 parts)"
-    skeleton = LiveSkeleton("openpose-18", PART_NAMES, LIMBS)
+    skeleton = OPENPOSE_18
 
     def __init__(self, model_path: Path, *, threads: int, net_height: int, backend: str = "openvino") -> None:
         if backend == "openvino":
@@ -70,8 +58,31 @@ class OpenPoseLive:
         return self._estimator.estimate(image_bgr)
 
 
+class BlazePoseLive:
+    """BlazePose (MediaPipe's full landmark model, 33 parts, one person) for live frames.
+
+    The one loaded model serves every session, so each frame is analysed on its own (MediaPipe's
+    static-image mode): its tracking between frames would carry one session's person into
+    another's. The settings OpenPose takes are accepted and unused (MediaPipe sizes its own
+    input and runs its own threads).
+    """
+
+    name = "blazepose"
+    label = "BlazePose (MediaPipe full, 33 parts, one person)"
+
+    def __init__(self, model_path: Path, *, threads: int, net_height: int, backend: str = "openvino") -> None:
+        from pose.models import load_estimator
+
+        self._estimator = load_estimator("blazepose")
+        self.skeleton = self._estimator.skeleton
+
+    def estimate(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Person]:
+        """[] or [the person] in ``image_bgr``; ``timestamp_ms`` is unused (see the class)."""
+        return self._estimator.estimate(image_bgr)
+
+
 #: Every model a live session may ask for: name -> loader(model_path, threads=, net_height=, backend=).
-MODELS: dict[str, Callable[..., LiveEstimator]] = {"openpose": OpenPoseLive}
+MODELS: dict[str, Callable[..., LiveEstimator]] = {"openpose": OpenPoseLive, "blazepose": BlazePoseLive}
 
 
 class UnknownModelError(ValueError):

@@ -93,7 +93,7 @@ class LiveServer(ThreadingHTTPServer):
                 started = time.perf_counter()
                 people = estimator.estimate(image, timestamp_ms=int((time.monotonic() - session.created) * 1000))
                 inferred = time.perf_counter()
-            ids = session.track(people)
+            ids = session.track(people, estimator.skeleton)
         finally:
             self.sessions.end_frame(session)
         return {

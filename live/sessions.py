@@ -19,6 +19,7 @@ import numpy as np
 
 from pose import Person
 from pose.boxes import whole_person_box
+from pose.skeleton import OPENPOSE_18, Skeleton
 from tracking import Sort
 
 #: Frames a lost person's track is kept (about a second at the 3-10 answers a second of a CPU).
@@ -55,9 +56,11 @@ class LiveSession:
                                                        low_score_threshold=LOW_SCORE_THRESHOLD,
                                                        report_unconfirmed=True))
 
-    def track(self, people: list[Person]) -> list[int | None]:
-        """Each person's track ID in this frame (None: not confirmed yet), in ``people``'s order."""
-        boxes = np.array([whole_person_box(p.keypoints) for p in people], dtype=np.float64).reshape(-1, 4)
+    def track(self, people: list[Person], skeleton: Skeleton = OPENPOSE_18) -> list[int | None]:
+        """Each person's track ID in this frame (None: not confirmed yet), in ``people``'s order;
+        ``skeleton``: what their keypoints are (the model's)."""
+        boxes = np.array([whole_person_box(p.keypoints, skeleton=skeleton) for p in people],
+                         dtype=np.float64).reshape(-1, 4)
         scores = np.array([p.num_parts / self.parts for p in people], dtype=np.float64)
         ids: list[int | None] = [None] * len(people)
         for obj in self.tracker.update(boxes, scores):

@@ -31,7 +31,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def run(args: argparse.Namespace) -> int:
     from live.models import load_live_estimator
     from live.server import LiveServer
-    from pose import PoseError
+    from pose import BackendUnavailableError, PoseError
 
     settings = Settings.from_env()
     live = settings.live
@@ -40,12 +40,18 @@ def run(args: argparse.Namespace) -> int:
     if live.sessions < 1:
         print("posestudio live: LIVE_SESSIONS is 0 (live pose is off); nothing to serve", file=sys.stderr)
         return 2
-    try:
-        estimators = {name: load_live_estimator(name, settings.model_path, threads=live.threads,
-                                                net_height=live.net_height, backend=settings.inference_backend)
-                      for name in live.models}
-    except (PoseError, ValueError) as exc:
-        print(f"posestudio live: {exc}", file=sys.stderr)
+    estimators = {}
+    for name in live.models:
+        try:
+            estimators[name] = load_live_estimator(name, settings.model_path, threads=live.threads,
+                                                   net_height=live.net_height, backend=settings.inference_backend)
+        except BackendUnavailableError as exc:  # e.g. mediapipe not installed: serve the others
+            print(f"posestudio live: leaving out {name}: {exc}", file=sys.stderr)
+        except (PoseError, ValueError) as exc:
+            print(f"posestudio live: {exc}", file=sys.stderr)
+            return 1
+    if not estimators:
+        print("posestudio live: none of LIVE_MODELS can be loaded here; nothing to serve", file=sys.stderr)
         return 1
     try:
         server = LiveServer((host, port), live, estimators)

@@ -62,9 +62,12 @@ def wait_until_no_sessions(server: LiveProcess, timeout_s: float = IDLE_S + 5) -
 
 def test_status_names_the_loaded_models_and_their_skeletons(server: LiveProcess) -> None:
     status = server.status()
-    assert [m["name"] for m in status["models"]] == ["openpose"] and status["default_model"] == "openpose"
+    assert [m["name"] for m in status["models"]] == ["openpose", "blazepose"]
+    assert status["default_model"] == "openpose"
     skeleton = status["models"][0]["skeleton"]
-    assert len(skeleton["parts"]) == 18 and [1, 2] in skeleton["limbs"] and len(skeleton["limbs"]) == 19
+    assert len(skeleton["parts"]) == 18 and [1, 2] in skeleton["limbs"] and len(skeleton["limbs"]) == 17  # the limbs drawn (OPENPOSE_18.limbs)
+    blazepose = status["models"][1]["skeleton"]
+    assert len(blazepose["parts"]) == 33 and "left_heel" in blazepose["parts"]
     assert status["sessions"] == {"open": 0, "answering": 0, "limit": 2}
 
 
@@ -79,7 +82,7 @@ def test_people_in_real_frames_in_their_pixels_with_stable_track_ids(server: Liv
     assert [a["frame"] for a in answers] == list(range(1, len(frames) + 1))
     for answer in answers:
         assert (answer["width"], answer["height"]) == (width, height)
-        assert len(answer["limbs"]) == 19 and answer["inference_ms"] > 0
+        assert len(answer["limbs"]) == 17 and answer["inference_ms"] > 0
         assert len(answer["people"]) >= 1
         for person in answer["people"]:
             points = np.array(person["keypoints"])
@@ -97,6 +100,26 @@ def test_people_in_real_frames_in_their_pixels_with_stable_track_ids(server: Liv
     assert status == 404 and "ended" in body["error"]
     status, body, _ = call(server, "POST", f"/sessions/{session}/frames", frames[0])
     assert status == 404 and "start a new one" in body["error"]
+
+
+def test_blazepose_sessions_get_its_33_parts_for_one_person(server: LiveProcess, videos_dir: Path) -> None:
+    """BlazePose looks at each live frame on its own: a person in front of the camera, as on a
+    webcam (Pose2Sim's subject, the whole height of a portrait frame)."""
+    pytest.importorskip("mediapipe", reason="BlazePose needs mediapipe (make setup installs it)")
+    frames = clip_frames(videos_dir / "pose2sim_trial1_cam01.mp4", count=4, start=20, height=480)
+    session = open_session(server, "blazepose")
+    try:
+        found = 0
+        for data in frames:
+            status, body, _ = call(server, "POST", f"/sessions/{session}/frames", data, {"Content-Type": "image/jpeg"})
+            assert status == 200, body
+            assert len(body["people"]) <= 1 and len(body["limbs"]) > 19
+            for person in body["people"]:
+                assert np.array(person["keypoints"]).shape == (33, 3)
+                found += 1
+        assert found >= 3
+    finally:
+        call(server, "DELETE", f"/sessions/{session}")
 
 
 def test_a_new_session_starts_its_ids_at_one(server: LiveProcess, frames) -> None:

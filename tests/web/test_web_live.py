@@ -55,7 +55,7 @@ def test_frames_pass_through_to_the_live_server_and_back(tmp_path: Path, live_se
     assert page.status_code == 200 and b'id="start"' in page.data and b'id="live-status"' in page.data
     token = csrf_of(client)
     status = schema_check(client.get("/api/live/status"), "LiveStatus")
-    assert [m["name"] for m in status["models"]] == ["openpose"]
+    assert [m["name"] for m in status["models"]] == ["openpose", "blazepose"]
     created = client.post("/api/live/sessions", json={"model": "openpose"}, headers={"X-CSRF-Token": token})
     assert created.status_code == 201
     session = schema_check(created, "LiveSession")["id"]
