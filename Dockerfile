@@ -14,9 +14,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 # Dependencies first (cached while only the code changes): exactly the pinned, hash-checked
 # tree of requirements.txt, then the code as an editable install without dependencies, so
-# config.ROOT is /app (templates, static, models/ beside the code).
-COPY requirements.txt ./
-RUN pip install --require-hashes -r requirements.txt
+# config.ROOT is /app (templates, static, models/ beside the code). The blazepose model's
+# mediapipe comes from its own file, installed without its declared dependencies (see
+# requirements-blazepose.in: they are unused by the pose graph or clash with ours).
+COPY requirements.txt requirements-blazepose.txt ./
+RUN pip install --require-hashes -r requirements.txt \
+    && pip install --require-hashes --no-deps -r requirements-blazepose.txt
 COPY . .
 RUN pip install --no-deps -e . \
     && posestudio fetch-model \

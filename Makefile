@@ -5,15 +5,21 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+BLAZEPOSE_STAMP := $(VENV)/.installed-blazepose
 MODEL := models/graph_opt.pb
+# The onnxruntime backend's model, converted once from $(MODEL) by `make onnx` in a virtual
+# environment of its own (TensorFlow + tf2onnx, pinned in requirements-onnx.txt), never in $(VENV).
+ONNX_VENV := .venv-onnx
+ONNX_MODEL := models/graph_opt.onnx
 CHROMIUM ?= /usr/bin/chromium
 # The tool that writes requirements*.txt from pyproject.toml (`make requirements`).
 UV_VERSION := 0.13.8
 COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: setup test-setup run test bench clean requirements
+.PHONY: setup setup-blazepose test-setup run test bench clean requirements onnx
 
-setup: $(STAMP) $(MODEL)
+setup: $(STAMP) $(BLAZEPOSE_STAMP) $(MODEL)
+setup-blazepose: $(BLAZEPOSE_STAMP)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +30,13 @@ $(STAMP): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat
 	touch $(STAMP)
+
+# The blazepose model: mediapipe 0.10.14 and only what its pose graph imports, hash-checked and
+# WITHOUT its declared dependencies (jax, jaxlib, opencv-contrib-python, sounddevice: unused by
+# the pose graph, and opencv-contrib would replace our cv2); see requirements-blazepose.in.
+$(BLAZEPOSE_STAMP): requirements-blazepose.txt $(STAMP)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-blazepose.txt
+	touch $(BLAZEPOSE_STAMP)
 
 # The tests' tools too (pytest, playwright, pycocotools, motmetrics, jsonschema ...): requirements-dev.txt.
 $(DEV_STAMP): requirements-dev.txt $(STAMP)
@@ -36,13 +49,31 @@ requirements: | $(PY)
 	$(PY) -m pip install --quiet uv==$(UV_VERSION)
 	$(COMPILE) -o requirements.txt
 	$(COMPILE) --extra dev -o requirements-dev.txt
+	$(VENV)/bin/uv pip compile requirements-blazepose.in --no-deps --python-version 3.11 --generate-hashes \
+		--quiet -o requirements-blazepose.txt
+	$(COMPILE) --extra gpu -o requirements-gpu.txt
+	$(VENV)/bin/uv pip compile tools/requirements-onnx.in --python-version 3.11 --generate-hashes --quiet \
+		-o requirements-onnx.txt
 
 $(MODEL): | $(STAMP)
 	$(VENV)/bin/posestudio fetch-model --dest $(MODEL)
 
+# Convert the graph to ONNX (about 10 s; the converter's environment takes a minute or so to
+# install, once). tools/convert_onnx.py writes the model and a sidecar with both files' sha256
+# and the tool versions, which the backend checks on load. Pins or script changed: converted again.
+onnx: $(ONNX_MODEL)
+
+$(ONNX_VENV)/.installed: requirements-onnx.txt
+	$(PYTHON) -m venv $(ONNX_VENV)
+	$(ONNX_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements-onnx.txt
+	touch $@
+
+$(ONNX_MODEL): $(MODEL) tools/convert_onnx.py $(ONNX_VENV)/.installed
+	$(ONNX_VENV)/bin/python tools/convert_onnx.py --graph $(MODEL) --out $(ONNX_MODEL)
+
 # The browser tests drive Debian's chromium (Playwright cannot download its own browser here);
 # the export tests extract the OpenPose ZIP with Info-ZIP's unzip, as people do.
-test-setup: setup $(DEV_STAMP)
+test-setup: setup $(DEV_STAMP) $(ONNX_MODEL)
 	@command -v $(CHROMIUM) >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 	@command -v unzip >/dev/null || { apt-get update -q && apt-get install -y -q unzip; }
 
@@ -61,4 +92,4 @@ bench: setup
 	$(PY) bench/abuse.py
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) $(ONNX_VENV) *.egg-info

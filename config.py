@@ -7,6 +7,7 @@ nothing else in the project reads the environment.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -59,6 +60,28 @@ def _limit(env: Mapping[str, str], name: str, default: int | None) -> int | None
     if value < 0:
         raise ValueError(f"environment variable {name} must be 0 (no limit) or more, got {value}")
     return value or None
+
+
+_DEVICE = re.compile(r"^(auto|cpu|gpu)(?::(\d+))?$")
+
+
+def device_text(text: str, *, name: str = "device") -> str:
+    """``text`` as a device name: ``auto``, ``cpu``, ``gpu`` or ``gpu:N`` (N >= 0), lower case.
+
+    Raises ValueError naming ``name`` (the flag or variable) for anything else."""
+    value = str(text).strip().lower()
+    match = _DEVICE.match(value)
+    if not match or (match.group(2) is not None and match.group(1) != "gpu"):
+        raise ValueError(f"{name} must be auto, cpu, gpu or gpu:N (N = 0, 1, ...), got {text!r}")
+    return value
+
+
+def parse_device(text: str, *, name: str = "device"):  # -> pose.Device (imported here only: config stays light)
+    """The :class:`pose.backends.devices.Device` that ``text`` names (see :func:`device_text`)."""
+    from pose.backends.devices import Device
+
+    kind, _, index = device_text(text, name=name).partition(":")
+    return Device(kind, int(index) if index else None)
 
 
 @dataclass(frozen=True)
@@ -115,6 +138,83 @@ class ResourceLimits:
 CLI_LIMITS = ResourceLimits(max_frames=None, max_screenshots=None)
 
 
+def _default_live_threads() -> int:
+    """Half the cores (at least one): the other half stays with the video jobs."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """The live server's settings, each from the environment variable named in capitals.
+
+    url (LIVE_URL): where the live server listens, ``http://127.0.0.1:5055`` by default; the web
+        app sends frames there and ``posestudio serve`` starts the server on its host and port.
+    sessions (LIVE_SESSIONS): live sessions served at once (default 2); one more is refused with
+        a 503 that says so. 0 turns live pose off (serve starts no live server).
+    models (LIVE_MODELS): the models the server loads once at start, comma-separated (default
+        ``openpose,blazepose``; one whose package is not installed is left out, saying so); each
+        session picks one of them.
+    max_frame_bytes (LIVE_MAX_FRAME_KB, in KiB): the largest JPEG frame accepted (default 512 KiB;
+        over it: 413). The page sends ~20-60 KiB frames, 480 px high.
+    max_frame_pixels (LIVE_MAX_FRAME_PIXELS): the largest frame width x height (default 1280 x 720;
+        over it: 413).
+    idle_timeout_s (LIVE_IDLE_TIMEOUT_S): a session that sent no frame for this long is closed
+        and its slot freed (default 5 s): a browser that vanished without saying goodbye.
+    threads (LIVE_THREADS): CPU threads the live server's inference uses (default half the cores,
+        at least 1); inferences run one at a time, so live pose never takes more than this from
+        the video jobs, however many sessions there are.
+    net_height (LIVE_NET_HEIGHT): the network input height for live frames (default 256: about
+        twice the frames per second of 368 on a CPU).
+    """
+
+    url: str = "http://127.0.0.1:5055"
+    sessions: int = 2
+    models: tuple[str, ...] = ("openpose", "blazepose")
+    max_frame_bytes: int = 512 * 1024
+    max_frame_pixels: int = 1280 * 720
+    idle_timeout_s: float = 5.0
+    threads: int = field(default_factory=_default_live_threads)
+    net_height: int = 256
+
+    @property
+    def enabled(self) -> bool:
+        return self.sessions > 0
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        """LIVE_URL's host and port (port 80 when it names none)."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        return parts.hostname or "127.0.0.1", parts.port or 80
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "LiveSettings":
+        env = os.environ if env is None else env
+        d = cls()
+        url = (env.get("LIVE_URL") or d.url).rstrip("/")
+        if not url.startswith("http://"):
+            raise ValueError(f"environment variable LIVE_URL must be an http:// URL, got {url!r}")
+        models = tuple(m.strip() for m in (env.get("LIVE_MODELS") or ",".join(d.models)).split(",") if m.strip())
+        idle = env.get("LIVE_IDLE_TIMEOUT_S")
+        try:
+            idle_s = float(idle) if idle not in (None, "") else d.idle_timeout_s
+        except ValueError:
+            raise ValueError(f"environment variable LIVE_IDLE_TIMEOUT_S must be a number, got {idle!r}") from None
+        if not idle_s > 0:
+            raise ValueError(f"environment variable LIVE_IDLE_TIMEOUT_S must be above 0, got {idle!r}")
+        return cls(
+            url=url,
+            sessions=_int(env, "LIVE_SESSIONS", d.sessions, minimum=0),
+            models=models or d.models,
+            max_frame_bytes=_int(env, "LIVE_MAX_FRAME_KB", d.max_frame_bytes // 1024, minimum=1) * 1024,
+            max_frame_pixels=_int(env, "LIVE_MAX_FRAME_PIXELS", d.max_frame_pixels, minimum=64 * 64),
+            idle_timeout_s=idle_s,
+            threads=_int(env, "LIVE_THREADS", d.threads, minimum=1),
+            net_height=_int(env, "LIVE_NET_HEIGHT", d.net_height, minimum=64),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the web app and the workers need to know about their surroundings."""
@@ -140,6 +240,8 @@ class Settings:
     # A running job whose worker gave no sign of life for this long is requeued or failed.
     job_stale_after_s: int = 60
     inference_backend: str = "openvino"
+    # Where the worker's backend runs: auto (a GPU when the backend can use one), cpu, gpu, gpu:N.
+    inference_device: str = "auto"
     # Frames per inference call in pass 1 (workers.execution): 1 on a CPU, 8 to 64 on a GPU.
     inference_batch: int = 1
     # Processes for pass 1's post-processing: "auto" (one per core but one beside a GPU, none
@@ -160,6 +262,11 @@ class Settings:
     keep_uploads: bool = False
     # /metrics without the admin credentials (for a Prometheus that scrapes without them).
     metrics_public: bool = False
+    # Live pose from the webcam (see live/ and the README): where the live server listens (the
+    # web app talks to it there; `posestudio serve` starts it there), how many sessions it
+    # serves at once (0: no live server), the models it loads, the largest frame it accepts,
+    # how long a silent session keeps its slot, and the CPU threads its inference may use.
+    live: LiveSettings = field(default_factory=lambda: LiveSettings())
 
     @property
     def effective_database_url(self) -> str:
@@ -193,7 +300,9 @@ class Settings:
             job_soft_time_limit_s=_int(env, "JOB_SOFT_TIME_LIMIT_S", defaults.job_soft_time_limit_s),
             job_hard_time_limit_s=_int(env, "JOB_HARD_TIME_LIMIT_S", defaults.job_hard_time_limit_s),
             job_stale_after_s=_int(env, "JOB_STALE_AFTER_S", defaults.job_stale_after_s),
-            inference_backend=env.get("INFERENCE_BACKEND") or defaults.inference_backend,
+            inference_backend=(env.get("INFERENCE_BACKEND") or defaults.inference_backend).strip().lower(),
+            inference_device=device_text(env.get("INFERENCE_DEVICE") or defaults.inference_device,
+                                         name="environment variable INFERENCE_DEVICE"),
             inference_batch=_int(env, "INFERENCE_BATCH", defaults.inference_batch, minimum=1),
             postprocess_workers=_workers(env, "POSTPROCESS_WORKERS", defaults.postprocess_workers),
             visible_gpus=env.get("CUDA_VISIBLE_DEVICES"),
@@ -203,6 +312,7 @@ class Settings:
             retention_days=_int(env, "RETENTION_DAYS", defaults.retention_days, minimum=0),
             keep_uploads=_bool(env, "KEEP_UPLOADS", defaults.keep_uploads),
             metrics_public=_bool(env, "METRICS_PUBLIC", defaults.metrics_public),
+            live=LiveSettings.from_env(env),
         )
 
 

@@ -62,8 +62,18 @@ segment points at (or away from) the camera and its direction in the image is no
 raised towards the camera would otherwise swing the elbow angle by 150 degrees in a frame).
 Sports2D keeps those; set ``foreshortened=0`` to do the same.
 
-Not computable from OpenPose-18 (:data:`NEEDS_PARTS`): ankle dorsiflexion and the foot segment
-need the heel and big toe; wrist flexion and the hand segment need a finger (index) point.
+Ankle dorsiflexion and the foot segment need the heel and big toe, wrist flexion and the hand
+segment a finger (index) point: OpenPose-18 has none of them (:func:`unavailable_angles` says
+so); BlazePose-33 has them all (its foot index, the tip of the foot, stands in for the big toe,
+and the shoulders' midpoint for the neck it lacks, as Sports2D does).
+
+==============  ==================================  ======================================
+ankle           knee, ankle; big toe, heel          foot at right angles to the shank;
+                                                    dorsiflexion (Sports2D: offset 90)
+wrist           elbow, wrist, index                 hand in line with the forearm; flexion
+foot            heel -> big toe (segment)           flat; anticlockwise
+hand            wrist -> index (segment)            as the forearm
+==============  ==================================  ======================================
 
 Which way a person faces: :mod:`analysis.facing`.
 """
@@ -75,7 +85,7 @@ from typing import Sequence
 import numpy as np
 
 from analysis.facing import facing_directions
-from analysis.points import HEAD, MID_HIP, points_xy
+from analysis.points import HEAD, MID_HIP, STAND_INS, base_parts, points_xy
 
 JOINT, SEGMENT = "joint", "segment"
 #: A segment looking shorter than this fraction of its usual length points at the camera: the
@@ -138,6 +148,14 @@ DEFINITIONS: tuple[AngleDefinition, ...] = (
             "shoulder -> elbow horizontal, forward", "anticlockwise; -90 = hanging"),
     *_sides("forearm", SEGMENT, ("SIDE_wrist", "SIDE_elbow"), 0.0, -1.0,
             "elbow -> wrist horizontal, forward", "anticlockwise; -90 = hanging"),
+    *_sides("ankle", JOINT, ("SIDE_knee", "SIDE_ankle", "SIDE_big_toe", "SIDE_heel"), 90.0, 1.0,
+            "foot at right angles to the shank", "dorsiflexion (toes up); negative = plantarflexion"),
+    *_sides("wrist", JOINT, ("SIDE_elbow", "SIDE_wrist", "SIDE_index"), -180.0, 1.0,
+            "hand in line with the forearm", "flexion"),
+    *_sides("foot", SEGMENT, ("SIDE_big_toe", "SIDE_heel"), 0.0, -1.0,
+            "heel -> toe horizontal, forward", "anticlockwise; 0 = flat"),
+    *_sides("hand", SEGMENT, ("SIDE_index", "SIDE_wrist"), 0.0, -1.0,
+            "wrist -> index horizontal, forward", "anticlockwise; -90 = hanging"),
     AngleDefinition("trunk", SEGMENT, ("neck", MID_HIP), 0.0, -1.0,
                     "mid-hip -> neck horizontal, to the image's right", "anticlockwise; 90 = upright",
                     mirrored=False),
@@ -152,47 +170,35 @@ DEFINITIONS: tuple[AngleDefinition, ...] = (
 )
 BY_NAME = {d.name: d for d in DEFINITIONS}
 
-#: Sports2D's angles that need parts a skeleton may lack: name -> the parts.
-NEEDS_PARTS: dict[str, tuple[str, ...]] = {
-    **{f"{s}_ankle": (f"{s}_heel", f"{s}_big_toe") for s in ("right", "left")},
-    **{f"{s}_foot": (f"{s}_heel", f"{s}_big_toe") for s in ("right", "left")},
-    **{f"{s}_wrist": (f"{s}_index",) for s in ("right", "left")},
-    **{f"{s}_hand": (f"{s}_index",) for s in ("right", "left")},
-}
-
 
 class AngleNameError(ValueError):
     """An angle name that is unknown, or that the skeleton cannot give."""
 
 
-def angle_parts(name: str) -> tuple[str, ...]:
-    """The skeleton parts angle ``name`` is made from (derived points resolved)."""
-    return tuple(dict.fromkeys(q for p in BY_NAME[name].points for q in _base_parts(p)))
-
-
-def _base_parts(point: str) -> tuple[str, ...]:
-    if point == MID_HIP:
-        return ("right_hip", "left_hip")
-    if point == HEAD:
-        return ("right_ear", "left_ear")
-    return (point,)
+def angle_parts(name: str, part_names: Sequence[str] = ()) -> tuple[str, ...]:
+    """The parts of skeleton ``part_names`` angle ``name`` is made from (derived points and
+    stand-ins, such as BlazePose's neck from the shoulders, resolved)."""
+    return tuple(dict.fromkeys(q for p in BY_NAME[name].points for q in base_parts(p, part_names)))
 
 
 def available_angles(part_names: Sequence[str]) -> tuple[str, ...]:
     """The angles this skeleton gives, in :data:`DEFINITIONS` order."""
     have = set(part_names)
     return tuple(d.name for d in DEFINITIONS
-                 if all(set(_base_parts(p)) <= have for p in d.points))
+                 if all(set(base_parts(p, part_names)) <= have for p in d.points))
 
 
 def unavailable_angles(part_names: Sequence[str]) -> dict[str, str]:
     """Sports2D's angles this skeleton cannot give: name -> why (the parts it lacks)."""
     have, out = set(part_names), {}
-    wanted = {d.name: tuple(q for p in d.points for q in _base_parts(p)) for d in DEFINITIONS}
-    for name, parts in {**wanted, **NEEDS_PARTS}.items():
-        missing = [p for p in parts if p not in have]
+    for definition in DEFINITIONS:
+        missing: list[str] = []
+        for point in definition.points:
+            parts = base_parts(point, part_names)
+            if not set(parts) <= have:  # a stand-in is named as the point it stands in for
+                missing += [point] if point in STAND_INS else [p for p in parts if p not in have]
         if missing:
-            out[name] = f"needs {', '.join(missing)}, which this skeleton does not have"
+            out[definition.name] = f"needs {', '.join(dict.fromkeys(missing))}, which this skeleton does not have"
     return out
 
 

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from analysis.points import xy as points_of
+from analysis.points import points_xy
 
 #: Ankle to shoulder height as a fraction of standing height (Winter 2009: 0.818 - 0.039).
 ANKLE_TO_SHOULDER = 0.779
@@ -35,12 +35,12 @@ def height_in_pixels(keypoints: np.ndarray, part_names: Sequence[str]) -> float:
     """Estimated standing height (pixels) of the person in ``keypoints`` float ``(F, K, 3)``
     (x, y pixels, confidence <= 0 = missing); NaN if a segment is never seen."""
     keypoints = np.asarray(keypoints, dtype=np.float64)
-    names = list(part_names)
     needed = {"neck", "right_hip", "left_hip", "right_knee", "left_knee", "right_ankle", "left_ankle"}
-    if not needed <= set(names) or not len(keypoints):
+    if not len(keypoints):
         return float("nan")
-    coords = points_of(keypoints)
-    xy = {name: coords[:, names.index(name)] for name in needed}
+    xy = points_xy(keypoints, part_names)  # the neck may be the shoulders' midpoint (STAND_INS)
+    if not needed <= set(xy):
+        return float("nan")
     total = 0.0
     for right, left in SEGMENTS:
         both = np.stack([_lengths(xy, *right), _lengths(xy, *left)])

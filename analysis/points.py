@@ -13,6 +13,24 @@ import numpy as np
 #: Points made from others: the hips' midpoint (both hips needed), the head (ears' midpoint;
 #: one ear when only one is seen).
 MID_HIP, HEAD = "mid_hip", "head"
+#: Named points a skeleton may lack, and what stands in for them then (as Sports2D does for
+#: BlazePose): the neck is the shoulders' midpoint (both needed), the big toe the foot index
+#: (BlazePose's toe tip).
+STAND_INS: dict[str, tuple[str, ...]] = {
+    "neck": ("right_shoulder", "left_shoulder"),
+    "right_big_toe": ("right_foot_index",), "left_big_toe": ("left_foot_index",),
+}
+
+
+def base_parts(point: str, part_names: Sequence[str]) -> tuple[str, ...]:
+    """The skeleton parts ``point`` is made from (a part itself, a derived point, or a stand-in)."""
+    if point == MID_HIP:
+        return ("right_hip", "left_hip")
+    if point == HEAD:
+        return ("right_ear", "left_ear")
+    if point not in part_names and point in STAND_INS:
+        return STAND_INS[point]
+    return (point,)
 
 
 def xy(keypoints: np.ndarray) -> np.ndarray:
@@ -29,6 +47,9 @@ def points_xy(keypoints: np.ndarray, part_names: Sequence[str]) -> dict[str, np.
         raise ValueError(f"keypoints must have shape (frames, {len(part_names)}, 3), got {keypoints.shape}")
     coords = xy(keypoints)
     points = {name: coords[:, i] for i, name in enumerate(part_names)}
+    for point, parts in STAND_INS.items():
+        if point not in points and all(p in points for p in parts):
+            points[point] = sum(points[p] for p in parts) / len(parts)
     if "right_hip" in points and "left_hip" in points:
         points[MID_HIP] = (points["right_hip"] + points["left_hip"]) / 2
     if "right_ear" in points and "left_ear" in points:
@@ -42,12 +63,10 @@ def points_xy(keypoints: np.ndarray, part_names: Sequence[str]) -> dict[str, np.
 
 
 def torso_length(keypoints: np.ndarray, part_names: Sequence[str]) -> float:
-    """Median neck to hips' midpoint distance over the frames, pixels (NaN if never seen)."""
-    names = list(part_names)
-    needed = ("neck", "right_hip", "left_hip")
-    if not set(needed) <= set(names):
+    """Median neck (or the shoulders' midpoint) to hips' midpoint distance over the frames,
+    pixels (NaN if never seen)."""
+    points = points_xy(keypoints, part_names)
+    if "neck" not in points or MID_HIP not in points:
         return float("nan")
-    coords = xy(keypoints)
-    neck, right, left = (coords[:, names.index(n)] for n in needed)
-    lengths = np.linalg.norm(neck - (right + left) / 2, axis=1)
+    lengths = np.linalg.norm(points["neck"] - points[MID_HIP], axis=1)
     return float(np.nanmedian(lengths)) if np.isfinite(lengths).any() else float("nan")

@@ -35,6 +35,9 @@ LIMB_PAIRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "arms": (("right_elbow", "right_wrist"), ("left_elbow", "left_wrist")),
     "legs": (("right_knee", "right_ankle"), ("left_knee", "left_ankle")),
 }
+#: Parts beyond the wrist and ankle that go with them when a skeleton has them (BlazePose's
+#: hand and foot points): exchanged with the limb, though not used to find the swap.
+DISTAL_PARTS: dict[str, tuple[str, ...]] = {"arms": ("pinky", "index", "thumb"), "legs": ("heel", "foot_index")}
 MIN_GAIN = 0.5
 MIN_JUMP = 0.15
 #: Both sides' joints at least this many torso lengths apart for a frame to be compared.
@@ -129,14 +132,23 @@ def correct_limb_swaps(keypoints: np.ndarray, part_names: Sequence[str], *, fram
     return SwapCorrection(keypoints=exchange(keypoints, swapped, names), swapped=swapped)
 
 
+def pair_parts(pair: str, part_names: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(right, left) part names exchanged together for limb pair ``pair`` in this skeleton: the
+    pair's joints and the :data:`DISTAL_PARTS` the skeleton has."""
+    right, left = LIMB_PAIRS[pair]
+    extra = [p for p in DISTAL_PARTS.get(pair, ()) if f"right_{p}" in part_names and f"left_{p}" in part_names]
+    return right + tuple(f"right_{p}" for p in extra), left + tuple(f"left_{p}" for p in extra)
+
+
 def exchange(keypoints: np.ndarray, swapped: dict[str, np.ndarray], part_names: Sequence[str]) -> np.ndarray:
-    """A float64 copy of ``keypoints`` with each pair's right and left joints exchanged in the
-    frames its mask (pair name -> bool ``(F,)``) marks."""
+    """A float64 copy of ``keypoints`` with each pair's right and left joints (and the distal
+    parts that go with them) exchanged in the frames its mask (pair name -> bool ``(F,)``) marks."""
     names = list(part_names)
     out = np.asarray(keypoints).astype(np.float64, copy=True)
     for pair, mask in swapped.items():
-        right = [names.index(n) for n in LIMB_PAIRS[pair][0]]
-        left = [names.index(n) for n in LIMB_PAIRS[pair][1]]
+        right_names, left_names = pair_parts(pair, names)
+        right = [names.index(n) for n in right_names]
+        left = [names.index(n) for n in left_names]
         rows = np.flatnonzero(mask)
         if len(rows):
             out[np.ix_(rows, right + left)] = out[np.ix_(rows, left + right)]

@@ -48,13 +48,15 @@ def free_port() -> int:
 
 
 class Serve:
-    """``posestudio serve`` in a temp folder; its output goes to ``serve.log`` there."""
+    """``posestudio serve`` in a temp folder (``extra_env`` on top; the live server on a free
+    port); its output goes to ``serve.log`` there."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, **extra_env: str):
         self.root, self.port = root, free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")}
         env.update(POSESTUDIO_INSTANCE_DIR=str(root / "instance"), POSESTUDIO_UPLOADS_DIR=str(root / "uploads"),
-                   POSESTUDIO_OUTPUTS_DIR=str(root / "outputs"), PYTHONUNBUFFERED="1", SECRET_KEY="bench")
+                   POSESTUDIO_OUTPUTS_DIR=str(root / "outputs"), PYTHONUNBUFFERED="1", SECRET_KEY="bench",
+                   LIVE_URL=f"http://127.0.0.1:{free_port()}", **extra_env)
         self.log_path = root / "serve.log"
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "posestudio.cli", "serve", "--port", str(self.port)],

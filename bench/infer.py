@@ -2,15 +2,23 @@
 
     .venv/bin/python bench/infer.py                 # 640x480 frame from a real COCO photo
     .venv/bin/python bench/infer.py --repeats 30 --image path/to/frame.jpg
+    .venv/bin/python bench/infer.py --model blazepose [--video V --frames N]
 
-For each backend (cv2.dnn, OpenVINO f32, OpenVINO bf16, and OpenVINO f32 with two requests in
-flight from two threads, as the video pipeline runs it) and each input size (432x368 and
+For each backend (cv2.dnn, OpenVINO f32, OpenVINO bf16, OpenVINO f32 with two requests in
+flight from two threads, as the video pipeline runs it, and ONNX Runtime f32 on the CPU, alone
+and two in flight, when its model is converted: `make onnx`) and each input size (432x368 and
 656x368 fixed, and height 368 with the width following the frame's aspect), prints the median
 ms/frame over ``--repeats`` warm calls and its ratio to cv2.dnn at the same size, measured in
 this run. Then post-processing (PoseEstimator.postprocess: peaks, PAF scoring, assembly,
 mapping to source pixels) per size and upsampling factor, on the OpenVINO f32 output. The
 backends are measured in turns (round-robin per repeat) so that machine load drifts hit all
 of them alike.
+
+``--model blazepose``: ms/frame of BlazePose (MediaPipe, video mode, one frame at a time as the
+pipeline runs it: colour conversion, both networks, landmarks) on the first ``--frames`` frames
+of a real video (default the 1080x1920 Pose2Sim clip), beside OpenPose's whole ``estimate``
+(OpenVINO f32, height 368) on the same frames in the same run, and the share of frames with a
+person.
 """
 from __future__ import annotations
 
@@ -26,7 +34,8 @@ import cv2
 import numpy as np
 
 import config
-from pose import BackendUnavailableError, InferenceBackend, PoseEstimator, load_backend, read_image
+from pose import BackendUnavailableError, InferenceBackend, PoseError, PoseEstimator, load_backend, read_image
+from pose.backends import CPU
 from pose.preprocess import prepare_input
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +70,11 @@ def load_backends(model: Path) -> dict[str, InferenceBackend]:
     except BackendUnavailableError as exc:
         print(f"(openvino bf16 skipped: {exc})")
     backends["openvino f32 x2 in flight"] = load_backend("openvino", model, parallel_requests=2)
+    try:
+        backends["onnxruntime f32 (cpu)"] = load_backend("onnxruntime", model, device=CPU)
+        backends["onnxruntime f32 x2 in flight"] = load_backend("onnxruntime", model, device=CPU, parallel_requests=2)
+    except PoseError as exc:
+        print(f"(onnxruntime skipped: {exc})")
     return backends
 
 
@@ -96,12 +110,54 @@ def bench_postprocess(model_backend: InferenceBackend, frame: np.ndarray, repeat
     return rows
 
 
+def bench_models(video: Path, frames: int, model_path: Path) -> None:
+    """BlazePose beside OpenPose, ms/frame on the same real frames (see the module docstring)."""
+    import av
+
+    from pose.models import load_estimator
+
+    with av.open(str(video)) as container:
+        images = []
+        for frame in container.decode(video=0):
+            images.append((frame.to_ndarray(format="bgr24"), round(float(frame.time) * 1000)))
+            if len(images) >= frames:
+                break
+    estimators = {"openpose (openvino f32, h368)": load_estimator("openpose", model_path=model_path),
+                  "blazepose (mediapipe full, video mode)": load_estimator("blazepose")}
+    for estimator in estimators.values():  # warm up: first-call set-up is not per-frame cost
+        estimator.estimate(images[0][0], timestamp_ms=0)
+        estimator.reset()
+    times = {name: [] for name in estimators}
+    found = {name: 0 for name in estimators}
+    for image, t in images:  # in turns, so that machine load hits both alike
+        for name, estimator in estimators.items():
+            start = time.perf_counter()
+            people = estimator.estimate(image, timestamp_ms=t + 1000)
+            times[name].append((time.perf_counter() - start) * 1000.0)
+            found[name] += bool(people)
+    height, width = images[0][0].shape[:2]
+    base = statistics.median(times["openpose (openvino f32, h368)"])
+    print(f"\n{video.name}: {len(images)} frames of {width}x{height}, ms/frame (median; x OpenPose in this run)")
+    for name, values in times.items():
+        ms = statistics.median(values)
+        print(f"{name:<40}{ms:9.1f} ms ({ms / base:4.2f}x)  p90 {np.percentile(values, 90):7.1f} ms  "
+              f"person found in {found[name] / len(images):6.1%} of frames")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE, help="photo to use (resized to 640x480)")
-    parser.add_argument("--model", type=Path, default=config.DEFAULT_MODEL_PATH)
+    parser.add_argument("--model", default=str(config.DEFAULT_MODEL_PATH),
+                        help="blazepose, or OpenPose's graph_opt.pb (default: %(default)s)")
     parser.add_argument("--repeats", type=int, default=15, help="timed calls per cell (default: %(default)s)")
+    parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "data" / "videos" /
+                        "pose2sim_trial1_cam01.mp4", help="--model blazepose: the video (default: %(default)s)")
+    parser.add_argument("--frames", type=int, default=60, help="--model blazepose: frames (default: %(default)s)")
     args = parser.parse_args(argv)
+    if args.model == "blazepose":
+        bench_models(args.video, args.frames, config.DEFAULT_MODEL_PATH)
+        return 0
+    args.model = Path(args.model)
     frame = cv2.resize(read_image(args.image), (640, 480), interpolation=cv2.INTER_AREA)
     backends = load_backends(args.model)
     medians = bench_inference(backends, frame, args.repeats)

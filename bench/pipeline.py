@@ -6,8 +6,11 @@
 For each video (default: vtest.avi and the 1280x720 OpenPose example) and at default settings,
 three measurements each run in a fresh subprocess (so peak RSS is per measurement):
 
-- pipeline: ``workers.pipeline.process_video`` (threads, OpenVINO f32, assembly, SORT,
-  drawing, exports, libx264), wall clock from the first frame to the finished folder;
+- pipeline: ``workers.pipeline.process_video`` at its defaults (network size "auto": 368,
+  more where the people are small; threads, OpenVINO f32, assembly, SORT, drawing, exports,
+  libx264), wall clock from the first frame to the finished folder;
+- pipeline_368: the same at a fixed network height of 368, the single-pass pipeline's: the cost
+  of two passes alone, and the other ratios, are measured on it;
 - single_pass: the same, from the last commit before the two-pass pipeline (analyse, then
   render; issue 9), checked out by git into a temporary folder: the baseline its cost is
   measured against (two-pass end to end must stay >= 0.85x of it);
@@ -42,7 +45,7 @@ import config  # noqa: E402
 
 VIDEOS = ROOT.parent / "shared" / "data" / "videos"
 DEFAULT_VIDEOS = (VIDEOS / "vtest.avi", VIDEOS / "openpose_examples_media_video.avi")
-MODES = ("pipeline", "single_pass", "before", "inference", "baseline")
+MODES = ("pipeline", "pipeline_368", "single_pass", "before", "inference", "baseline")
 #: The last commit with the single-pass pipeline (decode -> infer -> track + draw -> encode).
 SINGLE_PASS_COMMIT = "7cabdf11718baa11feb4ccfd068dc01c26a87713"
 
@@ -79,20 +82,25 @@ def warmed_backend(video: Path, net_height: int, *, precision: str, for_pipeline
     return backend, estimator
 
 
-def run_pipeline(video: Path, frames: int, precision: str, execution: dict | None = None) -> dict:
+def run_pipeline(video: Path, frames: int, precision: str, execution: dict | None = None,
+                 net_height: int | str = "auto") -> dict:
+    """The two-pass pipeline at its defaults (network size "auto"), or at a fixed ``net_height``;
+    ``execution``: this tree's batch size and post-processing processes."""
     from workers.pipeline import PipelineOptions, process_video
-    options = PipelineOptions(end_s=frame_limit_s(video, frames), precision=precision)
+    options = PipelineOptions(end_s=frame_limit_s(video, frames), precision=precision, net_height=net_height)
     extra = {}
-    if execution:  # this tree's batch size and post-processing processes (older trees have none)
+    if execution:
         from workers.execution import Execution
         extra["execution"] = Execution.parse(**execution)
     batch = extra["execution"].batch_size if extra else 1
-    backend, _ = warmed_backend(video, options.net_height, precision=precision, for_pipeline=True, batch=batch)
+    backend, _ = warmed_backend(video, 368 if net_height == "auto" else net_height, precision=precision,
+                                for_pipeline=True, batch=batch)
     with tempfile.TemporaryDirectory() as tmp:
         t0, c0 = time.perf_counter(), cpu_s()
         result = process_video(video, Path(tmp) / "out", options, backend=backend, **extra)
         elapsed, cpu = time.perf_counter() - t0, cpu_s() - c0
     return {"frames": result.frames_processed, "seconds": elapsed, "cpu_s": cpu,
+            "network_input": f"{result.network_input['width']}x{result.network_input['height']}",
             "busy": {k[:-7]: round(v, 2) for k, v in result.timings.items() if k.endswith("_busy_s")}}
 
 
@@ -167,7 +175,7 @@ def measure(mode: str, video: Path, frames: int, precision: str, *, trees: dict[
     old trees by mode ("single_pass", "before"), whose own bench script runs their pipeline;
     ``execution``: flags for this tree's pipeline mode."""
     root, one = (trees[mode], "pipeline") if mode in trees else (ROOT, mode)
-    flags = list(execution) if mode == "pipeline" else []
+    flags = list(execution) if mode in ("pipeline", "pipeline_368") else []
     done = subprocess.run([sys.executable, str(root / "bench" / "pipeline.py"), "--one", one, "--frames", str(frames),
                            "--precision", precision, *flags, str(video.resolve())],
                           capture_output=True, text=True, cwd=root)
@@ -193,10 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--one", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        runner = {"pipeline": run_pipeline, "inference": run_inference, "baseline": run_baseline}[args.one]
         execution = {"batch_size": args.batch_size, "postprocess_workers": args.postprocess_workers}
-        numbers = (runner(args.videos[0], args.frames, args.precision, execution) if args.one == "pipeline"
-                   else runner(args.videos[0], args.frames, args.precision))
+        runner = {"pipeline": lambda *a: run_pipeline(*a, execution),
+                  "pipeline_368": lambda *a: run_pipeline(*a, execution, net_height=368),
+                  "inference": run_inference, "baseline": run_baseline}[args.one]
+        numbers = runner(args.videos[0], args.frames, args.precision)
         numbers["fps"] = numbers["frames"] / numbers["seconds"]
         numbers["peak_rss_mb"] = round(peak_rss_mb(), 1)
         print(json.dumps(numbers))
@@ -215,8 +224,8 @@ def report(args: argparse.Namespace, modes: list[str], trees: dict[str, Path]) -
                                           ("--postprocess-workers", args.postprocess_workers))
                  if value is not None for flag in (name, str(value))]
     print(f"OpenVINO precision {args.precision} (baseline: cv2.dnn f32); pipeline {' '.join(execution) or 'at defaults'}"
-          + (f"; before = {args.before}" if args.before else ""))
-    print(f"{'video':38s} {'mode':11s} {'frames':>6s} {'fps':>7s} {'CPU ms/frame':>13s} {'peak RSS MB':>12s}")
+          + (f"; before = {args.before} (its pipeline at its defaults)" if args.before else ""))
+    print(f"{'video':38s} {'mode':12s} {'frames':>6s} {'fps':>7s} {'CPU ms/frame':>13s} {'peak RSS MB':>12s}")
     for video in args.videos:
         runs: dict[str, list[dict]] = {mode: [] for mode in modes}
         for _ in range(args.repeat):  # interleaved, so a burst of other load hits every mode
@@ -226,23 +235,28 @@ def report(args: argparse.Namespace, modes: list[str], trees: dict[str, Path]) -
         results = {mode: max(r, key=lambda x: x["fps"]) for mode, r in runs.items()}
         for mode, r in results.items():
             cpu_ms = 1000 * r["cpu_s"] / r["frames"]
-            print(f"{video.name:38s} {mode:11s} {r['frames']:6d} {r['fps']:7.2f} {cpu_ms:13.1f} {r['peak_rss_mb']:12.1f}")
-        e2e, inf, base = (results[m]["fps"] for m in ("pipeline", "inference", "baseline"))
+            size = f"  network {r['network_input']}" if "network_input" in r else ""
+            print(f"{video.name:38s} {mode:12s} {r['frames']:6d} {r['fps']:7.2f} {cpu_ms:13.1f} {r['peak_rss_mb']:12.1f}{size}")
+        e2e, inf, base = (results[m]["fps"] for m in ("pipeline_368", "inference", "baseline"))
         print(f"{video.name:38s} ratios: end-to-end / baseline = {e2e / base:.2f}x, "
               f"end-to-end / inference-only = {e2e / inf:.2f}x")
         if "single_pass" in results:
-            print(f"{video.name:38s} two-pass / single-pass end to end = {e2e / results['single_pass']['fps']:.2f}x "
-                  f"(peak RSS {results['pipeline']['peak_rss_mb']:.0f} vs {results['single_pass']['peak_rss_mb']:.0f} MB)")
+            single = results["single_pass"]
+            print(f"{video.name:38s} two-pass / single-pass end to end, both at 368 = {e2e / single['fps']:.2f}x "
+                  f"(peak RSS {results['pipeline_368']['peak_rss_mb']:.0f} vs {single['peak_rss_mb']:.0f} MB)")
+            print(f"{video.name:38s} defaults (network {results['pipeline']['network_input']}) / single-pass = "
+                  f"{results['pipeline']['fps'] / single['fps']:.2f}x")
         if "before" in results:
-            print(f"{video.name:38s} this tree / {args.before} end to end = "
-                  f"{e2e / results['before']['fps']:.2f}x fps, CPU per frame "
-                  f"{results['pipeline']['cpu_s'] / results['pipeline']['frames'] / (results['before']['cpu_s'] / results['before']['frames']):.2f}x")
+            mine, before = results["pipeline_368"], results["before"]
+            print(f"{video.name:38s} this tree at 368 / {args.before} end to end = "
+                  f"{mine['fps'] / before['fps']:.2f}x fps, CPU per frame "
+                  f"{mine['cpu_s'] / mine['frames'] / (before['cpu_s'] / before['frames']):.2f}x")
         cpu_ratio = results["inference"]["cpu_s"] / results["inference"]["frames"] / (
-            results["pipeline"]["cpu_s"] / results["pipeline"]["frames"])
+            results["pipeline_368"]["cpu_s"] / results["pipeline_368"]["frames"])
         print(f"{video.name:38s} CPU-bound ceiling of end-to-end / inference-only on an idle machine: "
               f"{cpu_ratio:.2f}x (inference CPU per frame / pipeline CPU per frame)")
-        busy = results["pipeline"]["busy"]
-        print(f"{video.name:38s} pipeline busy seconds per stage (threads overlap): "
+        busy = results["pipeline_368"]["busy"]
+        print(f"{video.name:38s} pipeline (368) busy seconds per stage (threads overlap): "
               + ", ".join(f"{k} {v}" for k, v in busy.items()))
     return 0
 

@@ -5,8 +5,9 @@
 
 ``--ablation`` runs the pipeline once per row instead: the single-pass pipeline of before the
 two-pass one (its own tree, checked out by git, as ``bench/pipeline.py`` does), then the
-two-pass pipeline with online tracking only, + stitching, + gap filling, + smoothing (the
-defaults), and prints MOTA, IDF1, ID switches and the distinct IDs of each.
+two-pass pipeline at network height 368 with online tracking only, + stitching, + gap filling,
++ smoothing, then the defaults (+ the "auto" network size, ``workers.autosize``), and prints
+MOTA, IDF1, ID switches and the distinct IDs of each.
 
 Runs ``workers.pipeline.process_video`` at default settings (or the SORT options given) on
 VIDEO, then scores the pipeline's ``tracks_mot.txt`` (whole-person boxes, MOTChallenge format,
@@ -41,10 +42,11 @@ def first_frames(path: Path, last_frame: int, copy: Path) -> Path:
 
 
 ABLATION = (
-    ("online only (1 s buffer, low-score round)", dict(stitch=False, fill_gaps_s=0.0, smoothing="off")),
-    ("+ stitching", dict(stitch=True, fill_gaps_s=0.0, smoothing="off")),
-    ("+ gaps filled (0.5 s)", dict(stitch=True, fill_gaps_s=0.5, smoothing="off")),
-    ("+ smoothing light (defaults)", dict()),
+    ("online only (1 s buffer, low-score round)", dict(net_height=368, stitch=False, fill_gaps_s=0.0, smoothing="off")),
+    ("+ stitching", dict(net_height=368, stitch=True, fill_gaps_s=0.0, smoothing="off")),
+    ("+ gaps filled (0.5 s)", dict(net_height=368, stitch=True, fill_gaps_s=0.5, smoothing="off")),
+    ("+ smoothing light", dict(net_height=368)),
+    ("+ auto network size (defaults)", dict(net_height="auto")),
 )
 
 
@@ -78,11 +80,13 @@ def main() -> int:
     parser.add_argument("--min-hits", type=int, default=PipelineOptions.min_hits)
     parser.add_argument("--iou-threshold", type=float, default=PipelineOptions.iou_threshold)
     parser.add_argument("--ablation", action="store_true", help="the single-pass pipeline, then each step added")
-    parser.add_argument("--net-height", type=int, default=PipelineOptions.net_height,
-                        help="network input height (default %(default)s; larger finds smaller people)")
+    parser.add_argument("--net-height", default=PipelineOptions.net_height,
+                        help="network input height, or auto (default %(default)s; larger finds smaller people); "
+                        "the --ablation rows set their own")
     args = parser.parse_args()
     base = dict(end_s=args.end, screenshot_interval_s=0.0, max_age=args.max_age, min_hits=args.min_hits,
                 iou_threshold=args.iou_threshold, net_height=args.net_height)
+    base["net_height"] = PipelineOptions.from_mapping({"net_height": args.net_height}).net_height
     runs = ABLATION if args.ablation else (("pipeline (tracks_mot.txt)", {}),)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,11 +96,12 @@ def main() -> int:
         for i, (name, changes) in enumerate(runs):
             out = Path(tmp) / f"out{i}"
             started = time.perf_counter()
-            result = process_video(args.video, out, PipelineOptions(**base, **changes),
+            result = process_video(args.video, out, PipelineOptions(**{**base, **changes}),
                                    model_path=config.DEFAULT_MODEL_PATH)
             tracks.append((name, out / "tracks_mot.txt"))
+            size = result.network_input
             print(f"{name}: {result.frames_processed} frames in {time.perf_counter() - started:.1f} s "
-                  f"(net_height {args.net_height})", flush=True)
+                  f"(network input {size['width']}x{size['height']})", flush=True)
         gt, references = args.gt, args.reference
         if args.end is not None:  # score only the frames processed, or the rest count as misses
             last = result.frames_processed

@@ -12,31 +12,32 @@ Coordinates are source-image pixels (x right, y down). Boxes are (x1, y1, x2, y2
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
-from pose.skeleton import NUM_PARTS
+from pose.skeleton import OPENPOSE_18, Skeleton
 
-# Height above the feet as a fraction of body height, per OpenPose part; NaN = not used for the
-# vertical fit (arms move too freely to say anything about body height).
-_STANDING_FRACTIONS: tuple[float, ...] = (
-    0.91,  # nose
-    0.83,  # neck (midpoint of the shoulders)
-    0.82, float("nan"), float("nan"),  # right shoulder, elbow, wrist
-    0.82, float("nan"), float("nan"),  # left shoulder, elbow, wrist
-    0.53, 0.29, 0.04,  # right hip, knee, ankle
-    0.53, 0.29, 0.04,  # left hip, knee, ankle
-    0.94, 0.94,  # eyes
-    0.93, 0.93,  # ears
-)
+_NAN = float("nan")
+# Height above the feet as a fraction of body height, by part name; a part not named here (arms:
+# they move too freely to say anything about body height) is not used for the vertical fit.
+STANDING_FRACTIONS: dict[str, float] = {
+    "nose": 0.91, "neck": 0.83, "mouth_left": 0.89, "mouth_right": 0.89,
+    "left_eye": 0.94, "right_eye": 0.94, "left_eye_inner": 0.94, "right_eye_inner": 0.94,
+    "left_eye_outer": 0.94, "right_eye_outer": 0.94, "left_ear": 0.93, "right_ear": 0.93,
+    "left_shoulder": 0.82, "right_shoulder": 0.82, "left_hip": 0.53, "right_hip": 0.53,
+    "left_knee": 0.29, "right_knee": 0.29, "left_ankle": 0.04, "right_ankle": 0.04,
+    "left_heel": 0.01, "right_heel": 0.01, "left_foot_index": 0.01, "right_foot_index": 0.01,
+    "left_big_toe": 0.01, "right_big_toe": 0.01,
+}
 
 # Horizontal distances between symmetric parts as a fraction of body height, used to estimate
 # the height when the visible parts span too little of the body to fit it vertically.
-_WIDTH_CUES: tuple[tuple[int, int, float], ...] = (
-    (2, 5, 0.26),  # shoulder breadth
-    (8, 11, 0.19),  # hip breadth
-    (16, 17, 0.09),  # ear to ear
-    (14, 15, 0.036),  # eye to eye
+WIDTH_CUES: tuple[tuple[str, str, float], ...] = (
+    ("right_shoulder", "left_shoulder", 0.26),  # shoulder breadth
+    ("right_hip", "left_hip", 0.19),  # hip breadth
+    ("right_ear", "left_ear", 0.09),  # ear to ear
+    ("right_eye", "left_eye", 0.036),  # eye to eye
 )
 
 
@@ -44,7 +45,8 @@ _WIDTH_CUES: tuple[tuple[int, int, float], ...] = (
 class BodyProportions:
     """The body model used by :func:`whole_person_box`.
 
-    fractions: height above the feet / body height for each of the 18 parts (NaN = unused).
+    fractions: height above the feet / body height for each of the skeleton's parts (NaN = unused).
+    width_cues: (part a, part b, distance / body height) index triples.
     min_fraction_span: the visible parts' fractions must span at least this much for the
         vertical least-squares fit; below it the height comes from width cues.
     min_width_ratio: box width is at least this fraction of the body height.
@@ -52,31 +54,47 @@ class BodyProportions:
         fraction of body height (keypoints are joint centres; the body is wider).
     """
 
-    fractions: tuple[float, ...] = _STANDING_FRACTIONS
+    fractions: tuple[float, ...]
     min_fraction_span: float = 0.25
     min_width_ratio: float = 0.26
     side_padding_ratio: float = 0.05
-    width_cues: tuple[tuple[int, int, float], ...] = field(default=_WIDTH_CUES)
+    width_cues: tuple[tuple[int, int, float], ...] = field(default=())
 
 
-DEFAULT_PROPORTIONS = BodyProportions()
+@lru_cache(maxsize=None)
+def proportions_for(skeleton: Skeleton) -> BodyProportions:
+    """The body model for ``skeleton``, from its part names (:data:`STANDING_FRACTIONS`,
+    :data:`WIDTH_CUES`): any skeleton with the usual names gets the same fit."""
+    names = skeleton.part_names
+    return BodyProportions(
+        fractions=tuple(STANDING_FRACTIONS.get(n, _NAN) for n in names),
+        width_cues=tuple((names.index(a), names.index(b), ratio) for a, b, ratio in WIDTH_CUES
+                         if a in names and b in names))
+
+
+DEFAULT_PROPORTIONS = proportions_for(OPENPOSE_18)
 
 
 def whole_person_box(
     keypoints: np.ndarray,
     *,
     image_size: tuple[int, int] | None = None,
-    proportions: BodyProportions = DEFAULT_PROPORTIONS,
+    skeleton: Skeleton = OPENPOSE_18,
+    proportions: BodyProportions | None = None,
 ) -> tuple[float, float, float, float]:
     """Whole-body box (x1, y1, x2, y2) in pixels for one person.
 
-    keypoints: (18, 3) array in OpenPose part order, columns x, y, confidence (0 = missing).
+    keypoints: (K, 3) array in ``skeleton``'s part order (default OpenPose-18), columns x, y,
+        confidence (0 = missing).
     image_size: (width, height); when given the box is clipped to the image.
+    proportions: the body model (default :func:`proportions_for` the skeleton).
     The box always contains every visible keypoint. Raises ValueError when no part is visible.
     """
     keypoints = np.asarray(keypoints, dtype=np.float64)
-    if keypoints.shape != (NUM_PARTS, 3):
-        raise ValueError(f"keypoints must have shape (18, 3), got {keypoints.shape}")
+    if keypoints.shape != (skeleton.num_parts, 3):
+        raise ValueError(f"keypoints must have shape ({skeleton.num_parts}, 3) for {skeleton.name}, "
+                         f"got {keypoints.shape}")
+    proportions = proportions or proportions_for(skeleton)
     visible = keypoints[:, 2] > 0
     if not visible.any():
         raise ValueError("cannot make a box for a person with no visible keypoints")

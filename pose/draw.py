@@ -1,8 +1,9 @@
-"""Drawing skeletons: limbs and joints in fixed per-limb colours (or one colour per person, for
-tracked video), optional labels (track IDs).
+"""Drawing skeletons: limbs and joints in the skeleton's fixed colours (or one colour per person,
+for tracked video), optional labels (track IDs).
 
-Colours are BGR tuples. The 17 rendered limbs are ``LIMBS[:-2]`` (the two ear-shoulder PAFs
-help assembly but are not drawn), as in tf-pose-estimation, with its palette.
+Colours are BGR tuples. What is drawn comes from the :class:`~pose.skeleton.Skeleton` given
+(default OpenPose-18: its 17 rendered limbs, tf-pose-estimation's palette; BlazePose-33: its 35
+connections, coloured by side).
 """
 from __future__ import annotations
 
@@ -12,18 +13,12 @@ import cv2
 import numpy as np
 
 from pose.preprocess import to_bgr8
-from pose.skeleton import LIMBS, NUM_PARTS, Person
+from pose.skeleton import OPENPOSE_18, Color, Person, Skeleton
 
-Color = tuple[int, int, int]
-
-# One colour per part / per rendered limb (tf-pose-estimation's CocoColors, used as BGR there too).
-PART_COLORS: tuple[Color, ...] = (
-    (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0), (85, 255, 0),
-    (0, 255, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255), (0, 170, 255), (0, 85, 255),
-    (0, 0, 255), (85, 0, 255), (170, 0, 255), (255, 0, 255), (255, 0, 170), (255, 0, 85),
-)
-RENDER_LIMBS: tuple[tuple[int, int], ...] = LIMBS[:-2]
-LIMB_COLORS: tuple[Color, ...] = PART_COLORS[: len(RENDER_LIMBS)]
+# OpenPose-18's, kept as names for callers that draw or test that skeleton.
+PART_COLORS: tuple[Color, ...] = OPENPOSE_18.part_colors
+RENDER_LIMBS: tuple[tuple[int, int], ...] = OPENPOSE_18.limbs
+LIMB_COLORS: tuple[Color, ...] = OPENPOSE_18.limb_colors
 DEFAULT_LABEL_COLOR: Color = (48, 48, 48)
 UNCOLORED_PERSON: Color = (160, 160, 160)  # color_by="person" with no colour given (e.g. no ID yet)
 COLOR_MODES = ("limb", "person")
@@ -39,16 +34,19 @@ class SkeletonAnnotator:
     color_by: "limb" (default): every limb and joint in its fixed colour, a person's colour only
         on its label box; "person": the whole skeleton in the person's colour (one colour per
         track ID on video), grey for a person given no colour.
+    skeleton: what the people's keypoints are (default OpenPose-18).
     """
 
     def __init__(self, *, thickness: int | None = None, radius: int | None = None,
-                 font_scale: float | None = None, color_by: str = "limb") -> None:
+                 font_scale: float | None = None, color_by: str = "limb",
+                 skeleton: Skeleton = OPENPOSE_18) -> None:
         for name, value in (("thickness", thickness), ("radius", radius), ("font_scale", font_scale)):
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive, got {value}")
         if color_by not in COLOR_MODES:
             raise ValueError(f"color_by must be one of {COLOR_MODES}, got {color_by!r}")
         self.color_by = color_by
+        self.skeleton = skeleton
         self.thickness = thickness
         self.radius = radius
         self.font_scale = font_scale
@@ -80,7 +78,7 @@ class SkeletonAnnotator:
             person_color = None
             if self.color_by == "person":
                 person_color = (colors[index] if colors is not None else None) or UNCOLORED_PERSON
-            _draw_skeleton(canvas, person, thickness, radius, person_color)
+            _draw_skeleton(canvas, person, self.skeleton, thickness, radius, person_color)
         for index, person in enumerate(persons):
             label = labels[index] if labels is not None else None
             if label and person.num_parts:
@@ -96,20 +94,22 @@ class SkeletonAnnotator:
         return thickness, radius, font_scale
 
 
-def _draw_skeleton(canvas: np.ndarray, person: Person, thickness: int, radius: int,
+def _draw_skeleton(canvas: np.ndarray, person: Person, skeleton: Skeleton, thickness: int, radius: int,
                    person_color: Color | None) -> None:
     """Limbs then joints; in ``person_color`` when given (joints ringed in black to stand out),
-    else in the fixed per-limb / per-part palette."""
+    else in the skeleton's per-limb / per-part palette."""
+    if person.keypoints.shape[0] != skeleton.num_parts:
+        raise ValueError(f"a {skeleton.name} annotator got a person with {person.keypoints.shape[0]} parts")
     points = np.round(person.keypoints[:, :2]).astype(np.int32)
     visible = person.visible
-    for (a, b), color in zip(RENDER_LIMBS, LIMB_COLORS):
+    for (a, b), color in zip(skeleton.limbs, skeleton.limb_colors):
         if visible[a] and visible[b]:
             cv2.line(canvas, tuple(map(int, points[a])), tuple(map(int, points[b])),
                      person_color or color, thickness, cv2.LINE_AA)
-    for part in range(NUM_PARTS):
+    for part in range(skeleton.num_parts):
         if visible[part]:
             centre = tuple(map(int, points[part]))
-            cv2.circle(canvas, centre, radius, person_color or PART_COLORS[part], -1, cv2.LINE_AA)
+            cv2.circle(canvas, centre, radius, person_color or skeleton.part_colors[part], -1, cv2.LINE_AA)
             if person_color is not None:
                 cv2.circle(canvas, centre, radius, (0, 0, 0), 1, cv2.LINE_AA)
 

@@ -15,6 +15,12 @@ class BackendUnavailableError(PoseError):
     package, or a precision this CPU does not support."""
 
 
+class DeviceUnavailableError(BackendUnavailableError):
+    """The requested device cannot be used by this backend here: a GPU asked for where there is
+    none (no NVIDIA driver, no device, a driver too old, a CPU-only package) or where the backend
+    runs on the CPU only. Never answered by falling back to the CPU."""
+
+
 class InvalidImageError(PoseError):
     """An image that cannot be used: not decodable, empty, truncated, wrong dtype or channel
     count, or smaller than the network's stride."""

@@ -10,7 +10,7 @@ import numpy as np
 from pose.assembly import DEFAULT_UPSAMPLE, AssemblyParams, NetworkOutputParser
 from pose.backends.base import InferenceBackend
 from pose.preprocess import InputGeometry, PreparedInput, network_input_size, prepare_input
-from pose.skeleton import NUM_PARTS, Person
+from pose.skeleton import NUM_PARTS, OPENPOSE_18, Person
 
 
 class PoseEstimator:
@@ -24,7 +24,11 @@ class PoseEstimator:
     upsample: factor by which the part heatmaps are upsampled before peak finding (default
         ``DEFAULT_UPSAMPLE`` = 2; PAFs are sampled at native resolution).
     params: assembly thresholds (default ``AssemblyParams()``).
+
+    ``skeleton`` is :data:`~pose.skeleton.OPENPOSE_18` (what its people's keypoints are).
     """
+
+    skeleton = OPENPOSE_18
 
     def __init__(
         self,
@@ -45,14 +49,25 @@ class PoseEstimator:
         self.params = params
         self._parser = NetworkOutputParser(upsample=upsample, params=params)  # reuses buffers, per thread
 
-    def estimate(self, image_bgr: np.ndarray) -> list[Person]:
+    def estimate(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Person]:
         """People in ``image_bgr`` (uint8 (H, W, 3) BGR; grayscale, BGRA and 16-bit are converted),
-        sorted by score, highest first. Raises InvalidImageError for an unusable image."""
+        sorted by score, highest first. Raises InvalidImageError for an unusable image.
+        ``timestamp_ms`` is accepted for the common estimator interface and not used: every
+        image is analysed on its own."""
         prepared = self.preprocess(image_bgr)
         return self.postprocess(self.infer(prepared), prepared)
 
-    def preprocess(self, image: np.ndarray) -> PreparedInput:
-        """Validate, convert and resize ``image`` for the network (CPU, no model involved)."""
+    def reset(self) -> None:
+        """Nothing to do: no state is carried from one image to the next."""
+
+    @property
+    def parallel_requests(self) -> int:
+        """How many :meth:`infer` calls may run at once (the backend's number)."""
+        return max(1, int(getattr(self.backend, "parallel_requests", 1) or 1))
+
+    def preprocess(self, image: np.ndarray, timestamp_ms: int | None = None) -> PreparedInput:
+        """Validate, convert and resize ``image`` for the network (CPU, no model involved);
+        ``timestamp_ms`` is not used (every image stands alone)."""
         return prepare_input(image, net_height=self.net_height, net_width=self.net_width)
 
     def infer(self, prepared: PreparedInput) -> np.ndarray:

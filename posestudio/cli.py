@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "posestudio.commands.process",
     "posestudio.commands.serve",
     "posestudio.commands.worker",
+    "posestudio.commands.backends",
+    "posestudio.commands.live",
 )
 
 

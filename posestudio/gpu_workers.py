@@ -58,6 +58,15 @@ def gpu_indexes(spec: str) -> list[int]:
     return wanted
 
 
+def gpu_environment(env, gpu: int) -> dict[str, str]:
+    """The environment of GPU ``gpu``'s worker: it sees that GPU alone, as its GPU 0, so an
+    INFERENCE_DEVICE of gpu or gpu:N (N named a GPU of the host) becomes gpu:0; auto and cpu stay."""
+    child = {**env, "CUDA_VISIBLE_DEVICES": str(gpu)}
+    if child.get("INFERENCE_DEVICE", "").strip().lower().startswith("gpu"):
+        child["INFERENCE_DEVICE"] = "gpu:0"
+    return child
+
+
 def run_per_gpu(settings: Settings, concurrency: int, spec: str) -> int:
     """Run one supervised worker per GPU of ``spec`` until SIGTERM/SIGINT; the exit code."""
     try:
@@ -67,7 +76,7 @@ def run_per_gpu(settings: Settings, concurrency: int, spec: str) -> int:
         return 2
     stop = process_groups.StopFlag()
     workers = [WorkerSupervisor(settings, concurrency, kind=f"gpu{i}", command="posestudio worker",
-                                env={**os.environ, "CUDA_VISIBLE_DEVICES": str(i)}) for i in gpus]
+                                env=gpu_environment(os.environ, i)) for i in gpus]
     try:
         for gpu, worker in zip(gpus, workers):
             worker.start()

@@ -260,6 +260,8 @@
       (missing.length ? "Not available from this skeleton: " +
         missing.map((n) => n.replace("_", " ")).join(", ") + "." : "");
     update(true);
+    // pose3d.js draws the 3D pose of a model with world coordinates (BlazePose).
+    section.dispatchEvent(new CustomEvent("person-series", {detail: {doc, person, series}}));
   }
 
   async function select(person) {

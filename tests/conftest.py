@@ -56,3 +56,13 @@ def modules_loaded_by() -> Callable[[str, set[str]], list[str]]:
                                 text=True, timeout=60, check=True)
         return [name for name in result.stdout.strip().split(",") if name]
     return probe
+
+
+@pytest.fixture(scope="session")
+def blazepose_estimator_factory():
+    """Makes BlazePose estimators (``factory()``); skips, saying why, where mediapipe is not
+    installed (`make setup` installs it from requirements-blazepose.txt)."""
+    pytest.importorskip("mediapipe", reason="mediapipe is not installed: run `make setup` (requirements-blazepose.txt)")
+    from pose.models import load_estimator
+
+    return lambda **kwargs: load_estimator("blazepose", **kwargs)

@@ -44,3 +44,46 @@ def test_the_inference_batch_and_postprocess_workers_come_from_the_environment(t
         Settings.from_env({**base, "INFERENCE_BATCH": "0"})
     with pytest.raises(ValueError, match="POSTPROCESS_WORKERS must be auto or a whole number from 0 to 256, got 'many'"):
         Settings.from_env({**base, "POSTPROCESS_WORKERS": "many"})
+
+
+def test_the_inference_device_comes_from_the_environment(tmp_path) -> None:
+    from config import parse_device
+    from pose.backends import Device
+
+    base = {"SECRET_KEY": "x", "POSESTUDIO_INSTANCE_DIR": str(tmp_path)}
+    assert Settings.from_env(base).inference_device == "auto"
+    settings = Settings.from_env({**base, "INFERENCE_DEVICE": " GPU:1 ", "INFERENCE_BACKEND": "OnnxRuntime"})
+    assert (settings.inference_device, settings.inference_backend) == ("gpu:1", "onnxruntime")
+    assert [parse_device(t) for t in ("auto", "cpu", "gpu", "gpu:3")] == [
+        Device("auto"), Device("cpu"), Device("gpu"), Device("gpu", 3)]
+    for bad in ("tpu", "cpu:0", "gpu:-1", "gpu:one", ""):
+        with pytest.raises(ValueError, match="must be auto, cpu, gpu or gpu:N"):
+            parse_device(bad)
+    with pytest.raises(ValueError, match="environment variable INFERENCE_DEVICE must be auto, cpu, gpu or gpu:N"):
+        Settings.from_env({**base, "INFERENCE_DEVICE": "cuda"})
+
+
+def test_live_settings_from_the_environment() -> None:
+    from config import LiveSettings
+
+    live = LiveSettings.from_env({"LIVE_URL": "http://live:6000/", "LIVE_SESSIONS": "3", "LIVE_MODELS": "openpose, x",
+                                  "LIVE_MAX_FRAME_KB": "100", "LIVE_IDLE_TIMEOUT_S": "2.5", "LIVE_THREADS": "2"})
+    assert (live.url, live.host_port, live.sessions, live.models) == ("http://live:6000", ("live", 6000), 3,
+                                                                     ("openpose", "x"))
+    assert (live.max_frame_bytes, live.idle_timeout_s, live.threads, live.enabled) == (102_400, 2.5, 2, True)
+    assert LiveSettings.from_env({"LIVE_SESSIONS": "0"}).enabled is False
+    assert LiveSettings.from_env({}).threads >= 1
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"LIVE_URL": "https://x"}, "LIVE_URL must be an http:// URL"),
+    ({"LIVE_SESSIONS": "-1"}, "LIVE_SESSIONS must be at least 0"),
+    ({"LIVE_IDLE_TIMEOUT_S": "0"}, "LIVE_IDLE_TIMEOUT_S must be above 0"),
+    ({"LIVE_IDLE_TIMEOUT_S": "soon"}, "LIVE_IDLE_TIMEOUT_S must be a number"),
+    ({"LIVE_THREADS": "0"}, "LIVE_THREADS must be at least 1"),
+])
+def test_bad_live_values_name_the_variable(env, message) -> None:
+    from config import LiveSettings
+
+    with pytest.raises(ValueError, match=message):
+        LiveSettings.from_env(env)

@@ -17,7 +17,7 @@ def _compose() -> dict:
 def test_plain_up_starts_web_worker_and_redis_without_a_gpu() -> None:
     services = _compose()["services"]
     default = sorted(name for name, service in services.items() if not service.get("profiles"))
-    assert default == ["redis", "web", "worker"]
+    assert default == ["live", "redis", "web", "worker"]
     for name in default:
         assert "deploy" not in services[name], f"{name} must not reserve devices"
 
@@ -32,13 +32,16 @@ def test_the_gpu_worker_reserves_nvidia_gpus_and_shares_everything_else() -> Non
     assert device["driver"] == "nvidia" and device["capabilities"] == ["gpu"]
     assert gpu["volumes"] == cpu["volumes"] and gpu["depends_on"] == cpu["depends_on"]
     shared = {k: v for k, v in cpu["environment"].items()
-              if k not in ("WORKER_CONCURRENCY", "INFERENCE_BATCH", "INFERENCE_BACKEND")}
+              if k not in ("WORKER_CONCURRENCY", "INFERENCE_BATCH", "INFERENCE_BACKEND", "INFERENCE_DEVICE")}
     assert shared.items() <= gpu["environment"].items()
     assert gpu["environment"]["INFERENCE_BATCH"].startswith("${GPU_INFERENCE_BATCH:-")
+    assert gpu["environment"]["INFERENCE_DEVICE"] == "gpu"  # never a quiet fall-back to the CPU
 
 
-def test_the_gpu_image_is_cuda_with_the_pinned_tree_and_the_gpu_extra() -> None:
+def test_the_gpu_image_is_cuda_with_the_pinned_gpu_tree_and_the_onnx_model() -> None:
     text = (ROOT / "Dockerfile.gpu").read_text()
-    assert text.count("\nFROM nvidia/cuda:") == 1 and "cudnn-runtime" in text
-    assert "--require-hashes -r requirements.txt" in text and '".[gpu]"' in text
+    assert text.count("\nFROM nvidia/cuda:") == 1 and "-runtime-" in text
+    assert "--require-hashes -r requirements-gpu.txt" in text and (ROOT / "requirements-gpu.txt").is_file()
+    assert "tools/convert_onnx.py" in text and (ROOT / "tools" / "convert_onnx.py").is_file()
+    assert "--require-hashes --no-deps -r requirements-onnx.txt" in text
     assert 'CMD ["posestudio", "worker", "--gpus", "all"]' in text

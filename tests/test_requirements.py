@@ -107,3 +107,59 @@ def test_the_tests_run_on_the_pinned_versions() -> None:
             differ[name] = (installed, version)
     assert differ == {}, (f"installed vs pinned (run `make test`, which installs the pins into "
                           f"{Path(sys.prefix).name}): {differ}")
+
+
+#: What mediapipe 0.10.14 declares and its pose graph never imports (requirements-blazepose.in).
+BLAZEPOSE_LEFT_OUT = {"jax", "jaxlib", "opencv-contrib-python", "sounddevice"}
+
+
+def test_the_blazepose_pins_are_hashed_and_keep_ours() -> None:
+    """requirements-blazepose.txt (installed with --no-deps): every pin hashed; mediapipe's
+    requirements are pinned there or in requirements.txt, in range, except the ones left out on
+    purpose; nothing pinned in both files at two versions; the tests run on its versions."""
+    text = (ROOT / "requirements-blazepose.txt").read_text()
+    assert "uv pip compile requirements-blazepose.in --no-deps" in text.splitlines()[1]
+    pins: dict[str, str] = {}
+    for block in re.split(r"\n(?=\S)", text):
+        match = _PIN.match(block)
+        if match:
+            assert "--hash=sha256:" in block, f"{match.group(1)} has no hash"
+            pins[canonicalize_name(match.group(1))] = match.group(2)
+    assert pins["mediapipe"] == "0.10.14"
+    dev = _pins("requirements-dev.txt")
+    assert {n: v for n, v in pins.items() if n in dev and dev[n] != v} == {}, "pinned twice at two versions"
+    try:
+        needs = _requires("mediapipe", set())
+    except metadata.PackageNotFoundError:
+        pytest.skip("mediapipe is not installed here: run `make setup` (requirements-blazepose.txt)")
+    together = {**_pins("requirements.txt"), **pins}
+    for need in needs:
+        name = canonicalize_name(need.name)
+        if name in BLAZEPOSE_LEFT_OUT:
+            continue
+        _check_pinned([need], together, "needed by mediapipe")
+    for name, version in pins.items():
+        assert metadata.version(name) == version, f"{name}: installed {metadata.version(name)}, pinned {version}"
+
+
+def test_the_gpu_and_converter_pins_keep_the_product_install_light() -> None:
+    """requirements-gpu.txt is the runtime plus the gpu extra (onnxruntime-gpu); the ONNX
+    converter's TensorFlow and tf2onnx are pinned (with hashes) in requirements-onnx.txt only,
+    never in the product's files; onnxruntime is a test tool, not a runtime dependency."""
+    runtime, dev, gpu = _pins("requirements.txt"), _pins("requirements-dev.txt"), _pins("requirements-gpu.txt")
+    _check_pinned([Requirement(r) for r in _project()["optional-dependencies"]["gpu"]], gpu, "requirements-gpu.txt")
+    assert {name: gpu.get(name) for name in runtime} == runtime, "the gpu pins must keep the runtime pins"
+    assert "onnxruntime" in dev and "onnxruntime" not in runtime and "onnxruntime" not in gpu
+    text = (ROOT / "requirements-onnx.txt").read_text()
+    assert "uv pip compile tools/requirements-onnx.in" in text.splitlines()[1]
+    converter = {}
+    for block in re.split(r"\n(?=\S)", text):
+        match = _PIN.match(block)
+        if match:
+            assert "--hash=sha256:" in block, f"requirements-onnx.txt: {match.group(1)} has no hash"
+            converter[canonicalize_name(match.group(1))] = match.group(2)
+    for line in (ROOT / "tools" / "requirements-onnx.in").read_text().splitlines():
+        if line and not line.startswith("#"):
+            req = Requirement(line)
+            assert req.specifier.contains(converter[canonicalize_name(req.name)]), line
+            assert canonicalize_name(req.name) not in runtime | dev | gpu, f"{req.name} must stay out of the product"

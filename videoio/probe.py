@@ -23,6 +23,13 @@ FALLBACK_FPS = Fraction(25)
 MAX_FPS = 100_000
 #: Rates FFmpeg guesses rather than measures are believed only below this (see stream_fps).
 GUESSED_RATE_CEILING = 1000
+#: A stream without an average frame rate, or with neither a duration nor a frame count (a
+#: browser's MediaRecorder WebM is written live: it has none of the three when the camera's
+#: frames came irregularly, and FFmpeg's guess is then its millisecond clock, 1000 fps, or the
+#: rate of its shortest gap), is measured from its packets' timestamps, demuxing (not decoding) at most this
+#: many video packets or bytes; the frame count and duration only when the whole stream fits.
+MEASURE_MAX_PACKETS = 20_000
+MEASURE_MAX_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,14 @@ def _describe(container: av.container.InputContainer, path: Path) -> VideoInfo:
     fps, fps_guessed = stream_fps(stream)
     time_base = stream.time_base or Fraction(1, 1_000_000)
     duration_s = _duration_s(container, stream, time_base)
+    frame_count = _frame_count(stream, duration_s, fps)
+    averaged = stream.average_rate is not None and 0 < stream.average_rate <= MAX_FPS
+    if not averaged or frame_count is None:
+        measured = measure_stream(path, stream.index, time_base)
+        if not averaged and measured.fps is not None:  # better than a fallback or a guess
+            fps, fps_guessed = measured.fps, False
+        duration_s = duration_s if duration_s is not None else measured.duration_s
+        frame_count = measured.frame_count or _frame_count(stream, duration_s, fps)
     audio = container.streams.audio[0] if container.streams.audio else None
     return VideoInfo(
         width=width,
@@ -113,7 +128,7 @@ def _describe(container: av.container.InputContainer, path: Path) -> VideoInfo:
         fps=fps,
         fps_guessed=fps_guessed,
         time_base=Fraction(time_base),
-        frame_count=_frame_count(stream, duration_s, fps),
+        frame_count=frame_count,
         duration_s=duration_s,
         start_time_s=float((stream.start_time or 0) * time_base),
         codec=stream.codec_context.name,
@@ -182,6 +197,49 @@ def stream_fps(stream: av.video.stream.VideoStream) -> tuple[Fraction, bool]:
         if rate is not None and 0 < rate < GUESSED_RATE_CEILING:
             return Fraction(rate), False
     return FALLBACK_FPS, True
+
+
+@dataclass(frozen=True)
+class MeasuredStream:
+    """What a stream's packet timestamps say: its average frame rate (None with fewer than two
+    timestamped packets), and its frame count and duration in seconds (None unless every packet
+    was read within :data:`MEASURE_MAX_PACKETS` / :data:`MEASURE_MAX_BYTES`)."""
+
+    fps: Fraction | None
+    frame_count: int | None
+    duration_s: float | None
+
+
+def measure_stream(path: Path, index: int, time_base: Fraction) -> MeasuredStream:
+    """Demux stream ``index`` of ``path`` (no decoding) and measure it from its packets' pts in
+    ``time_base``: rate = (packets - 1) / (last pts - first pts); the duration adds one frame."""
+    stamps: list[int] = []
+    read, complete = 0, True
+    container = open_input(path)
+    try:
+        for packet in container.demux(container.streams[index]):
+            if not packet.size:
+                continue  # the demuxer's end-of-stream marker
+            read += packet.size
+            if packet.pts is not None:
+                stamps.append(packet.pts)
+            if len(stamps) >= MEASURE_MAX_PACKETS or read >= MEASURE_MAX_BYTES:
+                complete = False
+                break
+    except av.error.FFmpegError:
+        complete = False  # damaged further on: the rate from what was read still holds
+    finally:
+        container.close()
+    if len(stamps) < 2 or max(stamps) <= min(stamps):
+        return MeasuredStream(None, None, None)
+    span_s = float((max(stamps) - min(stamps)) * time_base)
+    fps = Fraction(len(stamps) - 1) / Fraction(span_s).limit_denominator(1_000_000)
+    fps = fps.limit_denominator(1001)
+    if not 0 < fps <= MAX_FPS:
+        return MeasuredStream(None, None, None)
+    if not complete:
+        return MeasuredStream(fps, None, None)
+    return MeasuredStream(fps, len(stamps), span_s + float(1 / fps))
 
 
 def _duration_s(

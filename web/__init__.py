@@ -38,7 +38,7 @@ def _add_security_headers(response: Response) -> Response:
 def register_web(app: Flask) -> None:
     """Install CSRF/session hooks, streamed uploads, error pages and every blueprint on ``app``,
     behind the guard against slow and stalled uploads (``web.slow_clients``)."""
-    from web import admin, api, deletion, health, metrics, openapi, outputs, pages, people
+    from web import admin, api, deletion, health, live, metrics, openapi, outputs, pages, people
     from web.broker_view import ServiceViews
     from web.errors import init_errors
     from web.session import init_session
@@ -51,7 +51,7 @@ def register_web(app: Flask) -> None:
     app.after_request(_add_security_headers)
     app.add_template_filter(outputs.screenshot_label, "shot_label")
     for blueprint in (pages.bp, api.bp, people.bp, outputs.bp, admin.bp, deletion.bp, health.bp, metrics.bp,
-                      openapi.bp):
+                      openapi.bp, live.bp):
         app.register_blueprint(blueprint)
     settings = app.extensions["posestudio"].settings
     app.extensions["posestudio.views"] = ServiceViews(settings)

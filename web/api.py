@@ -51,12 +51,14 @@ def job_json(job: Job) -> dict[str, Any]:
 
 def _summary(job: Job) -> dict[str, Any] | None:
     """What a finished run did (None until it succeeded): frames processed, people tracked
-    (track IDs issued), person detections, processing time in seconds and frames per second."""
+    (track IDs issued), person detections, processing time in seconds, frames per second and the
+    network input used (width, height; with ``auto`` when net_height "auto" chose it)."""
     t = job.timings
     if getattr(job.state, "value", job.state) != "succeeded" or "frames_processed" not in t:
         return None
     return {"frames": t.get("frames_processed"), "people": t.get("tracks"),
-            "detections": t.get("detections"), "processing_s": t.get("elapsed_s"), "fps": t.get("fps")}
+            "detections": t.get("detections"), "processing_s": t.get("elapsed_s"), "fps": t.get("fps"),
+            "network_input": t.get("network_input")}
 
 
 @bp.post("/jobs")

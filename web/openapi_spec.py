@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from pose.models import MODEL_NAMES
 from workers.options import BACKEND_NAMES, PRECISION_NAMES, PipelineOptions
 
 JSON = "application/json"
@@ -19,7 +20,7 @@ _NULLABLE_NUMBER = {"type": ["number", "null"]}
 _NULLABLE_INTEGER = {"type": ["integer", "null"]}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _TIME = {"type": ["string", "null"], "format": "date-time"}
-_ENUMS = {"backend": list(BACKEND_NAMES), "precision": list(PRECISION_NAMES)}
+_ENUMS = {"model": list(MODEL_NAMES), "backend": list(BACKEND_NAMES), "precision": list(PRECISION_NAMES)}
 _TYPES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
 
 
@@ -67,6 +68,12 @@ _CHANGE_REFUSED = {
 }
 _GONE = {"404": _error("There is no job with this id."),
          "410": _error("The job expired: the retention sweep deleted it (RETENTION_DAYS).")}
+
+
+_LIVE_ID = {"name": "session_id", "in": "path", "required": True,
+            "description": "The live session's id (from POST /api/live/sessions).",
+            "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
+_LIVE_DOWN = _error("The live server is not running or not reachable, or live pose is turned off (LIVE_SESSIONS=0).")
 
 
 def _paths() -> dict[str, Any]:
@@ -153,6 +160,45 @@ def _paths() -> dict[str, Any]:
                                   "404": _error("No such job, or it has not succeeded.", "text/html"),
                                   "410": _error("The job expired.", "text/html")}},
         },
+        "/api/live/status": {
+            "get": {"operationId": "getLiveStatus",
+                    "summary": "The live server's models (with their skeletons) and its sessions (open, limit).",
+                    "responses": {"200": _json("The live server answers.", "LiveStatus"), "503": _LIVE_DOWN}},
+        },
+        "/api/live/sessions": {
+            "post": {"operationId": "createLiveSession",
+                     "summary": "Start a live session (one per camera; its own tracker, IDs from 1). "
+                                "Sessions end when deleted or after LIVE_IDLE_TIMEOUT_S without a frame.",
+                     "requestBody": {"required": False, "content": {JSON: {"schema": {
+                         "type": "object", "properties": {"model": {
+                             "type": "string", "description": "One of GET /api/live/status's models (default: its first)."}}}}}},
+                     "responses": {"201": _json("Started.", "LiveSession"),
+                                   "400": _error("An unknown model, a body that is not JSON, or a missing CSRF token."),
+                                   "403": _CHANGE_REFUSED["403"],
+                                   "503": _error("Every live session is in use (LIVE_SESSIONS; Retry-After), "
+                                                 "or the live server is down or turned off.")}},
+        },
+        "/api/live/sessions/{session_id}/frames": {
+            "parameters": [_LIVE_ID],
+            "post": {"operationId": "sendLiveFrame",
+                     "summary": "One camera frame (a JPEG, as the body) -> the people in it, in its pixels, with "
+                                "track IDs. Send the next frame only after the answer (one in flight).",
+                     "requestBody": {"required": True, "content": {"image/jpeg": {"schema": {
+                         "type": "string", "contentMediaType": "image/jpeg"}}}},
+                     "responses": {"200": _json("The people in the frame.", "LiveFrame"),
+                                   "400": _error("Not a JPEG, empty or damaged (says which), or a missing CSRF token."),
+                                   "403": _CHANGE_REFUSED["403"],
+                                   "404": _error("No such session: it ended (deleted, or silent too long); start a new one."),
+                                   "409": _error("The session's previous frame is still being answered."),
+                                   "413": _error("Over LIVE_MAX_FRAME_KB bytes or LIVE_MAX_FRAME_PIXELS pixels; names it."),
+                                   "503": _LIVE_DOWN}},
+        },
+        "/api/live/sessions/{session_id}": {
+            "parameters": [_LIVE_ID],
+            "delete": {"operationId": "deleteLiveSession", "summary": "End a live session now; its slot is free at once.",
+                       "responses": {"204": {"description": "Ended."}, **_CHANGE_REFUSED,
+                                     "404": _error("No such session (it ended already)."), "503": _LIVE_DOWN}},
+        },
         "/livez": {"get": {"operationId": "livez", "summary": "The web process answers.",
                            "responses": {"200": _json("Alive.", "Live")}}},
         "/readyz": {"get": {"operationId": "readyz", "summary": "The database and the broker answer.",
@@ -167,19 +213,33 @@ def _paths() -> dict[str, Any]:
     }
 
 
+_NETWORK_INPUT = {
+    "type": "object", "additionalProperties": False, "required": ["width", "height"],
+    "description": "The network input used. auto: present when net_height was \"auto\": what the sampled "
+                   "frames showed (median_person_px: the people's median height at 368, null if none).",
+    "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}, "auto": {
+        "type": "object", "additionalProperties": False,
+        "required": ["net_height", "sampled_frames", "people", "median_person_px"],
+        "properties": {"net_height": {"type": "integer"}, "sampled_frames": {"type": "integer"},
+                       "people": {"type": "integer"}, "median_person_px": _NULLABLE_NUMBER}}}}
+
+
 def _schemas() -> dict[str, Any]:
-    urls = {"type": "object", "additionalProperties": False, "description": "URLs of a succeeded job's files.",
+    urls = {"type": "object", "additionalProperties": False,
+            "description": "URLs of a succeeded job's files. openpose_zip is absent for a model whose skeleton is "
+                           "not OpenPose's 18 parts (BlazePose): keypoints.json's exports.not_produced says why.",
             "properties": {**{k: {"type": "string"} for k in (
                 "video", "keypoints_json", "csv", "openpose_zip", "mot", "zip", "screenshots_url",
                 "angles_csv", "people")},
                 "poster": _NULLABLE_STRING,
                 "screenshots": {"type": "array", "items": {"type": "string"}, "description": "The first 60."},
                 "screenshot_count": {"type": "integer"}},
-            "required": ["keypoints_json", "csv", "openpose_zip", "mot", "zip", "screenshots",
+            "required": ["keypoints_json", "csv", "mot", "zip", "screenshots",
                          "screenshot_count", "screenshots_url", "poster"]}
     summary = {"type": "object", "additionalProperties": False, "properties": {
         "frames": _NULLABLE_INTEGER, "people": _NULLABLE_INTEGER, "detections": _NULLABLE_INTEGER,
-        "processing_s": _NULLABLE_NUMBER, "fps": _NULLABLE_NUMBER}}
+        "processing_s": _NULLABLE_NUMBER, "fps": _NULLABLE_NUMBER,
+        "network_input": {"oneOf": [{"type": "null"}, _NETWORK_INPUT]}}}
     job = {"type": "object", "additionalProperties": False, "properties": {
         "id": {"type": "string"}, "url": {"type": "string"},
         "state": {"enum": ["queued", "running", "succeeded", "failed", "cancelled"]},
@@ -214,6 +274,9 @@ def _schemas() -> dict[str, Any]:
                                           "next": _NULLABLE_STRING}},
         "People": {"type": "object", "required": ["count", "people"],
                    "properties": {"count": {"type": "integer"}, "fps": {"type": "number"},
+                                  "skeleton": {"type": "object", "description": "The model's skeleton.",
+                                               "properties": {"name": {"enum": ["openpose18", "blazepose33"]},
+                                                              "has_world": {"type": "boolean"}}},
                                   "angles": {"type": "array", "items": {
                                       "type": "object", "required": ["name", "label", "kind", "zero", "positive"],
                                       "properties": {"name": {"type": "string"}, "label": {"type": "string"},
@@ -229,15 +292,66 @@ def _schemas() -> dict[str, Any]:
         "PersonSeries": {"type": "object", "required": ["id", "time_s", "angles"],
                          "properties": {"id": {"type": "integer"}, "start_s": {"type": "number"},
                                         "time_s": {"type": "array", "items": {"type": "number"}},
+                                        "world": {"type": "array", "description": (
+                                            "Skeletons with world coordinates (BlazePose) only: per frame the K "
+                                            "parts' x, y, z in metres, flat (hip-centred; x right, y down, z away "
+                                            "from the camera), or null."),
+                                            "items": {"type": ["array", "null"], "items": {"type": "number"}}},
                                         "angles": {"type": "object", "additionalProperties": {
                                             "type": "object", "properties": {
                                                 "smoothed": {"type": "array", "items": {"type": ["number", "null"]}},
                                                 "raw": {"type": "array", "items": {"type": ["number", "null"]}}}}}}},
+        **_live_schemas(),
         "Live": {"type": "object", "additionalProperties": False, "required": ["status"],
                  "properties": {"status": {"const": "ok"}}},
         "Ready": {"type": "object", "additionalProperties": False, "required": ["status", "checks"],
                   "properties": {"status": {"enum": ["ready", "unavailable"]}, "checks": checks,
                                  "reason": {"type": "string"}}},
+    }
+
+
+def _live_schemas() -> dict[str, Any]:
+    skeleton = {"type": "object", "additionalProperties": False, "required": ["name", "parts", "limbs"],
+                "properties": {"name": {"type": "string"}, "parts": {"type": "array", "items": {"type": "string"}},
+                               "limbs": {"$ref": "#/components/schemas/LiveLimbs"}}}
+    limits = {"max_frame_bytes": {"type": "integer"}, "max_frame_pixels": {"type": "integer"},
+              "idle_timeout_s": {"type": "number", "description": "A session without a frame this long ends."}}
+    person = {"type": "object", "additionalProperties": False, "required": ["id", "score", "keypoints"],
+              "properties": {"id": {**_NULLABLE_INTEGER, "description": "Track ID, from 1 per session; "
+                                                                        "null until the track is confirmed."},
+                             "score": {"type": "number"},
+                             "keypoints": {"type": "array", "description": "One [x, y, confidence] per part of the "
+                                           "skeleton, in the sent frame's pixels; [0, 0, 0] where not found.",
+                                           "items": {"type": "array", "items": {"type": "number"},
+                                                     "minItems": 3, "maxItems": 3}}}}
+    return {
+        "LiveLimbs": {"type": "array", "description": "Pairs of part indexes to join.",
+                      "items": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}},
+        "LiveStatus": {"type": "object", "additionalProperties": False,
+                       "required": ["status", "models", "default_model", "sessions", *limits],
+                       "properties": {"status": {"const": "ok"}, **limits, "default_model": {"type": "string"},
+                                      "models": {"type": "array", "items": {
+                                          "type": "object", "additionalProperties": False,
+                                          "required": ["name", "label", "skeleton"],
+                                          "properties": {"name": {"type": "string"}, "label": {"type": "string"},
+                                                         "skeleton": skeleton}}},
+                                      "sessions": {"type": "object", "additionalProperties": False,
+                                                   "required": ["open", "answering", "limit"],
+                                                   "properties": {k: {"type": "integer"} for k in
+                                                                  ("open", "answering", "limit")}}}},
+        "LiveSession": {"type": "object", "additionalProperties": False,
+                        "required": ["id", "model", "skeleton", *limits],
+                        "properties": {"id": {"type": "string"}, "model": {"type": "string"},
+                                       "skeleton": skeleton, **limits}},
+        "LiveFrame": {"type": "object", "additionalProperties": False,
+                      "required": ["frame", "width", "height", "people", "limbs", "wait_ms", "inference_ms", "server_ms"],
+                      "properties": {"frame": {"type": "integer", "description": "Frames this session sent, this one included."},
+                                     "width": {"type": "integer"}, "height": {"type": "integer"},
+                                     "people": {"type": "array", "items": person},
+                                     "limbs": {"$ref": "#/components/schemas/LiveLimbs"},
+                                     "wait_ms": {"type": "number", "description": "Waiting for other sessions' inference."},
+                                     "inference_ms": {"type": "number"},
+                                     "server_ms": {"type": "number", "description": "In the live server, all told."}}},
     }
 
 

@@ -16,8 +16,10 @@ MAX_FLASHED_ERRORS = 3
 #: Screenshots on one page of a job's gallery (``?page=2`` for the next ones).
 GALLERY_PAGE = 60
 
-# Network input heights offered on the upload page (the model's stride is 8; 368 is the default).
+# Network input heights offered on the upload page (the model's stride is 8); "auto", the
+# default, is 368 unless the video's people are small (workers.autosize).
 NET_SIZES = (
+    ("auto", "Auto · 368 px, more for small people"),
     (256, "Fast · 256 px"),
     (368, "Balanced · 368 px"),
     (432, "Accurate · 432 px"),

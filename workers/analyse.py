@@ -7,6 +7,10 @@ as many as the job's memory budget allows):
         batch (OpenVINO releases the GIL; the backend's ``parallel_requests`` batches at once)
         -> post-processing, the confidence filter and the online tracker (the calling thread)
 
+The estimator is any of :func:`pose.models.load_estimator`'s: its three stages
+(``preprocess``, ``infer``, ``postprocess``) and ``parallel_requests`` (how many inferences may
+run at once; 1 keeps them in frame order, which a tracking model such as BlazePose needs). Its
+``skeleton`` says what the keypoints are.
 With ``postprocess_workers`` > 0 the post-processing (peaks, PAF assembly) runs in that many
 processes instead (:mod:`workers.postprocess_pool`): each output is handed over as soon as its
 batch is inferred, and the calling thread takes the people back in frame order for the tracker.
@@ -25,9 +29,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from pose import NUM_PARTS, Person, PoseEstimator
+from pose import Person
 from pose.boxes import whole_person_box
-from pose.preprocess import InputGeometry
 from tracking import Sort
 from videoio import EmptyVideoError, Frame, UnsupportedVideoError, VideoInfo, VideoReader
 from workers.limits import empty_range_message
@@ -72,7 +75,7 @@ def keep_confident(persons: list[Person], *, keypoint_threshold: float, max_peop
         if keypoint_threshold > 0:
             keypoints = person.keypoints.copy()
             keypoints[keypoints[:, 2] < keypoint_threshold] = 0.0
-            person = Person(keypoints=keypoints, score=person.score)
+            person = Person(keypoints=keypoints, score=person.score, world=person.world)
         if person.num_parts:
             kept.append(person)
     return kept if max_people is None else kept[:max_people]
@@ -86,7 +89,7 @@ def make_tracker(options: PipelineOptions, fps: float) -> Sort:
                 low_score_threshold=LOW_SCORE_THRESHOLD, report_unconfirmed=True)
 
 
-def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator,
+def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, estimator,
             work_dir: Path, *, frames_in_flight: int, check_frame_count: Callable[[int, int | None], None],
             on_frame: Callable[[int, int | None], None], should_cancel: Callable[[], bool],
             batch_size: int = 1, postprocess_workers: int = 0) -> Analysis:
@@ -102,7 +105,9 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
     busy = {"decode": 0.0, "preprocess": 0.0, "inference": 0.0, "postprocess": 0.0, "tracking": 0.0}
     fps = float(info.fps / options.frame_stride)
     tracker = make_tracker(options, fps)
-    log = PoseLog(work_dir / POSES_FILE, num_parts=NUM_PARTS)
+    skeleton = estimator.skeleton
+    estimator.reset()  # a tracking model (BlazePose) must not follow the last video's person
+    log = PoseLog(work_dir / POSES_FILE, num_parts=skeleton.num_parts, world=skeleton.has_world)
     confirmed: set[int] = set()
     frame_indexes: list[int] = []
     frame_times: list[float] = []
@@ -116,25 +121,25 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
             decoded = stages.source("decode", lambda: timed(same_size(reader, info, name), busy, "decode"))
             batches = stages.group("batch", decoded, max(1, min(batch_size, frames_in_flight)))
             inferred = stages.map("inference", batches, lambda frames: _infer(estimator, frames, busy, pool),
-                                  workers=max(1, int(getattr(estimator.backend, "parallel_requests", 1) or 1)))
+                                  workers=max(1, int(getattr(estimator, "parallel_requests", 1) or 1)))
             for batch in stages.iterate(inferred):
                 batch.reverse()
                 while batch:  # popped, so that a frame done is let go (its in-flight slot is free)
-                    frame, geometry, output = batch.pop()
+                    frame, prepared, output = batch.pop()
                     if should_cancel():
                         raise PipelineCancelled(f"processing {name} was cancelled")
                     seq = len(frame_indexes)
                     check_frame_count(seq, expected)
-                    people, seconds = _people(estimator, geometry, output, stages)
+                    people, seconds = _people(estimator, prepared, output, stages)
                     persons = keep_confident(people, keypoint_threshold=options.keypoint_threshold,
                                              max_people=options.max_people)
                     t1 = time.perf_counter()
-                    _track(tracker, log, confirmed, seq, frame, persons)
+                    _track(tracker, log, confirmed, seq, frame, persons, skeleton)
                     busy["postprocess"] += seconds
                     busy["tracking"] += time.perf_counter() - t1
                     frame_indexes.append(frame.index)
                     frame_times.append(frame.time_s)
-                    del frame, output
+                    del frame, prepared, output
                     stages.done()
                     on_frame(seq + 1, expected)
         if not frame_indexes:
@@ -153,10 +158,11 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
                     truncated=reader.truncated, busy=busy)
 
 
-def _track(tracker: Sort, log: PoseLog, confirmed: set[int], seq: int, frame: Frame, persons) -> None:
-    boxes = np.array([whole_person_box(p.keypoints) for p in persons], dtype=np.float64).reshape(-1, 4)
+def _track(tracker: Sort, log: PoseLog, confirmed: set[int], seq: int, frame: Frame, persons, skeleton) -> None:
+    boxes = np.array([whole_person_box(p.keypoints, skeleton=skeleton) for p in persons],
+                     dtype=np.float64).reshape(-1, 4)
     # The share of parts found is the skeleton's score for the tracker's two rounds.
-    scores = np.array([p.num_parts / NUM_PARTS for p in persons], dtype=np.float64)
+    scores = np.array([p.num_parts / skeleton.num_parts for p in persons], dtype=np.float64)
     taken: dict[int, tuple[int, np.ndarray]] = {}
     for obj in tracker.update(boxes, scores):
         if obj.detection_index is not None:
@@ -166,7 +172,7 @@ def _track(tracker: Sort, log: PoseLog, confirmed: set[int], seq: int, frame: Fr
     for index, person in enumerate(persons):
         serial, box = taken.get(index, (NO_TRACK, boxes[index]))
         log.add(seq, frame.index, frame.time_s, track=serial, score=person.score, box=box,
-                keypoints=person.keypoints)
+                keypoints=person.keypoints, world=person.world)
 
 
 def same_size(frames: Iterable[Frame], info: VideoInfo, name: str) -> Iterator[Frame]:
@@ -195,28 +201,28 @@ def timed(items: Iterable, busy: dict[str, float], key: str) -> Iterator:
 
 
 
-def _infer(estimator: PoseEstimator, frames: list[Frame], busy: dict[str, float],
-           pool: PostprocessPool | None) -> list[tuple[Frame, InputGeometry, Any]]:
-    """Preprocess and infer one batch of frames; with a pool, hand each output to it at once
-    (the frame then carries its future instead of its output)."""
+def _infer(estimator, frames: list[Frame], busy: dict[str, float],
+           pool: PostprocessPool | None) -> list[tuple[Frame, Any, Any]]:
+    """Preprocess and infer one batch of frames (one call where the estimator takes batches,
+    OpenPose's ``infer_batch``; else frame by frame); with a pool, hand each output to it at
+    once (the frame then carries its input's geometry and a future instead)."""
     t0 = time.perf_counter()
-    prepared = [estimator.preprocess(frame.image) for frame in frames]
+    prepared = [estimator.preprocess(frame.image, timestamp_ms=round(frame.time_s * 1000)) for frame in frames]
     t1 = time.perf_counter()
-    raws = estimator.infer_batch(prepared)
+    infer_batch = getattr(estimator, "infer_batch", None)
+    raws = infer_batch(prepared) if infer_batch is not None else [estimator.infer(p) for p in prepared]
     busy["preprocess"] += t1 - t0
     busy["inference"] += time.perf_counter() - t1
-    geometries = [p.geometry for p in prepared]
     if pool is None:
-        return list(zip(frames, geometries, raws))
-    return [(frame, geometry, pool.submit(raw, geometry)) for frame, geometry, raw in zip(frames, geometries, raws)]
+        return list(zip(frames, prepared, raws))
+    return [(frame, p.geometry, pool.submit(raw, p.geometry)) for frame, p, raw in zip(frames, prepared, raws)]
 
 
-def _people(estimator: PoseEstimator, geometry: InputGeometry, output: Any,
-            stages: Stages) -> tuple[list[Person], float]:
+def _people(estimator, prepared: Any, output: Any, stages: Stages) -> tuple[list[Person], float]:
     """One frame's people and the seconds their post-processing took: from the pool's future,
     or done here from the network output."""
     if isinstance(output, Future):
         return stages.result(output)
     t0 = time.perf_counter()
-    people = estimator.postprocess(output, geometry)
+    people = estimator.postprocess(output, prepared)
     return people, time.perf_counter() - t0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pose import Person, SkeletonAnnotator
+from pose import OPENPOSE_18, Person, Skeleton, SkeletonAnnotator
 from pose.boxes import whole_person_box
 from videoio import Frame, write_jpeg
 from workers.exports import ExportWriters, FramePerson
@@ -44,15 +44,17 @@ class FrameStats:
     screenshots_skipped: int = 0  # due, but over max_screenshots
 
 
-def frame_people(rows: np.ndarray) -> list[FramePerson]:
-    """One frame's rows of the final track table (:func:`workers.tracks.final_dtype`) as the
-    exports and the drawing take them, best first as the rows are."""
+def frame_people(rows: np.ndarray, skeleton: Skeleton = OPENPOSE_18) -> list[FramePerson]:
+    """One frame's rows of the final track table (:func:`workers.tracks.final_dtype`) of people
+    with ``skeleton``'s parts, as the exports and the drawing take them, best first as the rows are."""
     people = []
+    has_world = "world" in rows.dtype.names
     for row in rows:
         person_id = int(row["person"])
-        person = Person(keypoints=np.array(row["keypoints"], dtype=np.float32), score=float(row["score"]))
+        person = Person(keypoints=np.array(row["keypoints"], dtype=np.float32), score=float(row["score"]),
+                        world=np.array(row["world"], dtype=np.float32) if has_world else None)
         people.append(FramePerson(
-            person=person, box=tuple(float(v) for v in whole_person_box(person.keypoints)),
+            person=person, box=tuple(float(v) for v in whole_person_box(person.keypoints, skeleton=skeleton)),
             track_id=person_id or None,
             track_box=tuple(float(v) for v in row["box"]) if person_id else None,
             raw=np.array(row["keypoints_raw"], dtype=np.float32), interpolated=bool(row["interpolated"]),
@@ -66,16 +68,17 @@ class FrameProcessor:
     max_screenshots: write at most this many periodic screenshots (None = no limit); the ones due
         after that are counted in ``stats.screenshots_skipped``.
     With ``options.keypoints_only`` nothing is drawn and there is no screenshots folder: use
-    :meth:`write` alone.
+    :meth:`write` alone. skeleton: what the people's keypoints are (default OpenPose-18).
     """
 
     def __init__(self, out_dir: Path, options: PipelineOptions, exports: ExportWriters, *, start_s: float,
-                 max_screenshots: int | None = None) -> None:
+                 max_screenshots: int | None = None, skeleton: Skeleton = OPENPOSE_18) -> None:
         self.out_dir = out_dir
         self.options = options
         self.max_screenshots = max_screenshots
         self.exports = exports
-        self.annotator = SkeletonAnnotator(color_by="person")  # one colour per track ID
+        self.skeleton = skeleton
+        self.annotator = SkeletonAnnotator(color_by="person", skeleton=self.skeleton)  # one colour per track ID
         self.stats = FrameStats()
         self._start_s = start_s
         self._next_shot_s = start_s

@@ -1,7 +1,6 @@
 """The host's NVIDIA GPUs as ``nvidia-smi`` reports them: which there are, and how busy.
 
-Used by ``posestudio worker --gpus`` (one worker per GPU), by the workers' device report
-(the admin page) and by ``bench/gpu.py``. Without ``nvidia-smi`` (no driver, a CPU host) there
+Used by ``posestudio worker --gpus`` (one worker per GPU) and by ``bench/gpu.py``. Without ``nvidia-smi`` (no driver, a CPU host) there
 are no GPUs and utilisation is unknown, never an error.
 """
 from __future__ import annotations
@@ -57,21 +56,6 @@ def utilisation() -> dict[int, tuple[float | None, float | None]]:
     """Per GPU index: (percent of time a kernel ran, memory used in MiB) at this moment."""
     return {int(row[0]): (_number(row[1]), _number(row[2]))
             for row in _query("index,utilization.gpu,memory.used") if len(row) >= 3}
-
-
-def describe_visible(visible: str | None) -> str | None:
-    """``"GPU 0: NVIDIA H200"`` for the GPUs ``CUDA_VISIBLE_DEVICES`` (``visible``) leaves a
-    process; None when it names none (unset, empty, ``-1``). GPUs nvidia-smi does not know (or
-    named by UUID) are shown as given."""
-    if visible is None or visible.strip() in ("", "-1"):
-        return None
-    try:
-        names = {str(gpu.index): gpu.name for gpu in list_gpus()}
-    except GpuQueryError:
-        names = {}
-    shown = [f"GPU {item}: {names[item]}" if item in names else f"GPU {item}"
-             for item in (part.strip() for part in visible.split(",")) if item]
-    return ", ".join(shown) or None
 
 
 def _number(text: str) -> float | None:

@@ -24,7 +24,6 @@ from celery import signals
 from celery.worker.control import inspect_command
 
 from config import Settings
-from workers.gpus import describe_visible
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +107,6 @@ def _stop_sweeper(**_kwargs) -> None:
     _sweeper_stop.set()
 
 
-#: Backends that infer on the CPU whatever GPUs the worker sees.
-CPU_ONLY_BACKENDS = frozenset({"openvino", "opencv"})
-
-
 @lru_cache(maxsize=1)
 def _cpu_name() -> str:
     try:
@@ -124,20 +119,35 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def device_description(settings: Settings) -> str:
-    """Where and how this worker's jobs run: the GPU that ``CUDA_VISIBLE_DEVICES`` leaves it
-    (``posestudio worker --gpus`` starts one worker per GPU), else the CPU, then the backend,
-    the batch size and the post-processing processes, e.g. ``"CPU: Intel(R) Xeon(R) ...
-    (2 cores), openvino, batch 1, post-processing auto"`` or ``"GPU 1: NVIDIA H200
-    (CUDA_VISIBLE_DEVICES=1), ..."``."""
-    gpu = describe_visible(settings.visible_gpus)
-    cpu = f"CPU: {_cpu_name()} ({os.cpu_count()} cores)"
-    if gpu and settings.inference_backend in CPU_ONLY_BACKENDS:
-        where = f"{cpu}; {gpu} visible (CUDA_VISIBLE_DEVICES={settings.visible_gpus}) but unused"
-    else:
-        where = f"{gpu} (CUDA_VISIBLE_DEVICES={settings.visible_gpus})" if gpu else cpu
-    return (f"{where}, {settings.inference_backend}, batch {settings.inference_batch}, "
-            f"post-processing {settings.postprocess_workers}")
+@lru_cache(maxsize=8)
+def device_description(backend: str, device: str = "auto") -> str:
+    """Where this worker's jobs run, as the backend's availability here says (no model is loaded
+    and no CUDA context made: safe in Celery's parent process), e.g. ``"CPU: Intel(R) Xeon(R) ...
+    (2 cores), openvino"`` or ``"gpu:0: NVIDIA H200 (TensorRT, CUDA), onnxruntime"``; a device
+    the backend cannot use says why."""
+    import config
+    from pose import PoseError
+    from pose.backends import availability, resolve_device
+
+    try:
+        concrete = resolve_device(availability(backend), config.parse_device(device))
+    except (PoseError, ValueError) as exc:
+        return f"unusable: {exc}"
+    if concrete.kind == "cpu":
+        return f"CPU: {_cpu_name()} ({os.cpu_count()} cores), {backend}"
+    return f"{concrete}: {availability(backend).device_names.get(str(concrete), 'GPU')}, {backend}"
+
+
+def worker_description(settings: Settings) -> str:
+    """What the admin page shows of a worker: its device (:func:`device_description`), the GPU
+    of the host it was given (``CUDA_VISIBLE_DEVICES``, which ``posestudio worker --gpus`` sets
+    per GPU, so its "gpu:0" is that GPU), its batch size and post-processing processes, e.g.
+    ``"gpu:0: NVIDIA H200 (CUDA), onnxruntime (CUDA_VISIBLE_DEVICES=3), batch 32,
+    post-processing auto"``."""
+    text = device_description(settings.inference_backend, settings.inference_device)
+    if settings.visible_gpus:
+        text += f" (CUDA_VISIBLE_DEVICES={settings.visible_gpus})"
+    return f"{text}, batch {settings.inference_batch}, post-processing {settings.postprocess_workers}"
 
 
 @inspect_command()
@@ -148,5 +158,5 @@ def posestudio_status(state, **_kwargs) -> dict:  # noqa: ANN001 - Celery's cont
     settings = _settings_of(state.app)
     jobs = [str(request.args[0]) for request in list(worker_state.active_requests) if request.args]
     pool = getattr(state.consumer, "pool", None)
-    return {"jobs": jobs, "device": device_description(settings),
+    return {"jobs": jobs, "device": worker_description(settings),
             "concurrency": getattr(pool, "num_processes", None) or settings.worker_concurrency}

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from config import ResourceLimits
 from pose.backends.base import NETWORK_STRIDE
+from pose.input_size import BASE_NET_HEIGHT
 from pose.preprocess import network_input_size
 from videoio import EmptyVideoError, UnsupportedVideoError, VideoInfo, frames_in_range
-from workers.options import PipelineOptions
+from workers.options import AUTO_NET_HEIGHT, PipelineOptions
 
 #: Frames smaller than this on a side cannot go through the network (its stride).
 MIN_FRAME_SIDE = NETWORK_STRIDE
@@ -86,7 +87,9 @@ class JobSize:
 def job_size(info: VideoInfo, options: PipelineOptions) -> JobSize:
     """The :class:`JobSize` of running ``options`` on the video ``info`` describes."""
     width, height = max(info.width, 1), max(info.height, 1)
-    net_w, net_h = network_input_size(width, height, net_height=options.net_height, net_width=options.net_width)
+    # "auto" starts at the base height; the pipeline checks again at the height it chooses.
+    net_height = BASE_NET_HEIGHT if options.net_height == AUTO_NET_HEIGHT else options.net_height
+    net_w, net_h = network_input_size(width, height, net_height=net_height, net_width=options.net_width)
     frames = frames_in_range(info, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
     in_range = frames_in_range(info, start_s=options.start_s, end_s=options.end_s)
     range_s = None if in_range is None else in_range / float(info.fps)

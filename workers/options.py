@@ -7,22 +7,35 @@ from typing import Any, Callable, Mapping
 
 from analysis.angles import parse_angle_option
 from pose.assembly import DEFAULT_UPSAMPLE
-from pose.skeleton import PART_NAMES
+from pose.models import MODEL_NAMES, MODEL_SKELETONS
 
-BACKEND_NAMES = ("openvino", "opencv")
+BACKEND_NAMES = ("openvino", "onnxruntime", "opencv")
 SMOOTHING_CHOICES = ("off", "light", "strong")
-PRECISION_NAMES = ("f32", "bf16")
+PRECISION_NAMES = ("f32", "bf16", "fp16")
+# Precisions other than f32 and the one backend that runs each (bf16: on a CPU with bf16;
+# fp16: on a GPU with TensorRT; the backend says so when the device cannot).
+_PRECISION_BACKEND = {"bf16": "openvino", "fp16": "onnxruntime"}
 NETWORK_STRIDE = 8
 MAX_NET_SIDE = 2048
+#: ``net_height="auto"``: chosen per video from the size of its people.
+AUTO_NET_HEIGHT = "auto"
 
 
 @dataclass(frozen=True)
 class PipelineOptions:
     """How to process one video.
 
-    backend / precision: inference backend ("openvino" default, "opencv") and its precision
-        ("f32" default, exact; "bf16" openvino only, faster, less exact).
-    net_height: network input height in pixels, multiple of 8 (default 368).
+    model: "openpose" (default: OpenPose mobilenet_thin, 18 parts, every person) or "blazepose"
+        (BlazePose GHUM 3D full through MediaPipe: 33 landmarks with 3D world coordinates, one
+        person per frame). The settings below up to ``upsample`` are OpenPose's; BlazePose
+        takes its input size from the model and ignores them.
+    backend / precision: inference backend ("openvino" default, "onnxruntime", "opencv") and its
+        precision ("f32" default, exact; "bf16" openvino only, faster, less exact; "fp16"
+        onnxruntime on a GPU with TensorRT only). The device is the worker's (INFERENCE_DEVICE),
+        not a job's.
+    net_height: network input height in pixels, a multiple of 8, or "auto" (the default): 368,
+        raised up to 512 when the people in a few sampled frames are too small for the network
+        to see well (``pose.input_size``, ``workers.autosize``).
     net_width: fixed network input width (multiple of 8); None (default) follows the video's
         aspect ratio.
     upsample: heatmap upsampling before peak finding (default 2, pose.assembly.DEFAULT_UPSAMPLE).
@@ -55,9 +68,10 @@ class PipelineOptions:
         exports' positions in metres too; None (default) = pixels only.
     """
 
+    model: str = "openpose"
     backend: str = "openvino"
     precision: str = "f32"
-    net_height: int = 368
+    net_height: int | str = AUTO_NET_HEIGHT
     net_width: int | None = None
     upsample: int = DEFAULT_UPSAMPLE
     screenshot_interval_s: float = 5.0
@@ -79,12 +93,19 @@ class PipelineOptions:
     person_height_m: float | None = None
 
     def __post_init__(self) -> None:
+        _check_choice("model", self.model, MODEL_NAMES)
         _check_choice("backend", self.backend, BACKEND_NAMES)
         _check_choice("precision", self.precision, PRECISION_NAMES)
-        if self.precision != "f32" and self.backend != "openvino":
-            raise ValueError(f"precision {self.precision!r} needs the openvino backend")
+        needs = _PRECISION_BACKEND.get(self.precision)
+        if needs and self.backend != needs:
+            raise ValueError(f"precision {self.precision!r} needs the {needs} backend")
         for name in ("net_height", "net_width"):
             value = getattr(self, name)
+            if name == "net_height" and value == AUTO_NET_HEIGHT:
+                continue
+            if isinstance(value, str):
+                raise ValueError(f"{name} must be a multiple of 8 between 32 and {MAX_NET_SIDE}"
+                                 + (' or "auto"' if name == "net_height" else "") + f", got {value!r}")
             if value is not None and (value % NETWORK_STRIDE or not NETWORK_STRIDE * 4 <= value <= MAX_NET_SIDE):
                 raise ValueError(f"{name} must be a multiple of 8 between 32 and {MAX_NET_SIDE}, got {value}")
         _check_range("upsample", self.upsample, 1, 16)
@@ -103,7 +124,7 @@ class PipelineOptions:
             _check_range("lost_track_buffer_s", self.lost_track_buffer_s, 0.0, 60.0)
         _check_range("fill_gaps_s", self.fill_gaps_s, 0.0, 10.0)
         _check_choice("smoothing", self.smoothing, SMOOTHING_CHOICES)
-        parse_angle_option(self.angles, PART_NAMES)  # raises AngleNameError (a ValueError) naming the angle
+        parse_angle_option(self.angles, self.skeleton.part_names)  # raises AngleNameError (a ValueError)
         if self.person_height_m is not None:
             _check_range("person_height_m", self.person_height_m, 0.3, 3.0)
 
@@ -131,6 +152,11 @@ class PipelineOptions:
                 continue
             parsed[name] = _PARSERS[name](name, raw)
         return cls(**parsed)
+
+    @property
+    def skeleton(self):
+        """The :class:`pose.skeleton.Skeleton` of ``model``."""
+        return MODEL_SKELETONS[self.model]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plain values; ``from_mapping(to_dict())`` gives back equal options."""
@@ -172,13 +198,22 @@ def _parse_bool(name: str, raw: Any) -> bool:
     raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
+def _parse_net_height(name: str, raw: Any) -> int | str:
+    if isinstance(raw, str) and raw.strip().lower() == AUTO_NET_HEIGHT:
+        return AUTO_NET_HEIGHT
+    try:
+        return _parse_int(name, raw)
+    except ValueError:
+        raise ValueError(f'{name} must be "auto" or a whole number, got {raw!r}') from None
+
+
 def _parse_str(name: str, raw: Any) -> str:
     return str(raw).strip().lower()
 
 
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
-    "backend": _parse_str, "precision": _parse_str,
-    "net_height": _parse_int, "net_width": _parse_int, "upsample": _parse_int,
+    "model": _parse_str, "backend": _parse_str, "precision": _parse_str,
+    "net_height": _parse_net_height, "net_width": _parse_int, "upsample": _parse_int,
     "screenshot_interval_s": _parse_float, "skeleton_only": _parse_bool,
     "keypoints_only": _parse_bool,
     "max_people": _parse_int, "keypoint_threshold": _parse_float,

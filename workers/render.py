@@ -41,7 +41,7 @@ def export_only(name: str, final_rows: np.ndarray, frame_table: np.ndarray, fram
     for done, (frame_index, time_s) in enumerate(frame_table, start=1):
         if should_cancel():
             raise PipelineCancelled(f"processing {name} was cancelled")
-        frames.write(int(frame_index), float(time_s), frame_people(people.rows_of(int(frame_index))))
+        frames.write(int(frame_index), float(time_s), frame_people(people.rows_of(int(frame_index)), frames.skeleton))
         on_frame(done)
     return Rendered(frames=len(frame_table), busy={"export": time.perf_counter() - t0})
 
@@ -65,7 +65,7 @@ def render(source: Path, name: str, info: VideoInfo, options: PipelineOptions, f
                 if should_cancel():
                     raise PipelineCancelled(f"processing {name} was cancelled")
                 t0 = time.perf_counter()
-                image = frames.process(frame, frame_people(people.rows_of(frame.index)))
+                image = frames.process(frame, frame_people(people.rows_of(frame.index), frames.skeleton))
                 busy["annotate"] += time.perf_counter() - t0
                 stages.put(to_encode, (image, frame.time_s))
                 done += 1

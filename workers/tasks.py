@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from celery import Task, current_app, shared_task, signals
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
+import config
 from config import Settings
 from filenames import safe_file_name
 from jobs import (Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, remove_job_files,
@@ -64,12 +65,20 @@ def store_for(settings: Settings) -> JobStore:
 
 
 def backend_for(settings: Settings, options: PipelineOptions) -> InferenceBackend:
-    """The pose backend these job options ask for, loaded once per worker process and tuned as
-    the pipeline wants it (several inference requests in flight)."""
+    """The pose model these job options ask for (OpenPose's backend, or the BlazePose estimator),
+    loaded once per worker process and tuned as the pipeline wants it."""
     from workers.pipeline import load_pipeline_backend
     path = Path(settings.model_path)
-    key = (options.backend, options.precision, str(path))
-    return _cached("backend", key, lambda: load_pipeline_backend(options, path))
+    key = (options.model, options.backend, options.precision, settings.inference_device, str(path))
+
+    def load() -> InferenceBackend:
+        backend = load_pipeline_backend(options, path, device=config.parse_device(settings.inference_device))
+        device = getattr(backend, "device", "cpu")
+        log.info("pose model %s, backend %s (%s) on %s: %s (INFERENCE_DEVICE=%s)", options.model,
+                 getattr(backend, "name", options.model), getattr(backend, "precision", "f32"), device,
+                 getattr(backend, "device_name", device), settings.inference_device)
+        return backend
+    return _cached("backend", key, load)
 
 
 def job_options(settings: Settings, values: dict) -> PipelineOptions:
@@ -175,7 +184,7 @@ def process_job(self: Task, job_id: str) -> str:
         # The reason helps ("... not found: run `posestudio fetch-model`"); the server's folders
         # are no business of the job page, so the model file is named without them.
         model = Path(settings.model_path)
-        reason = str(exc).replace(str(model), model.name)
+        reason = str(exc).replace(str(model), model.name).replace(str(model.parent) + os.sep, "")  # and its .onnx
         store.mark_failed(job_id, error=f"the worker could not load the pose model: {reason}")
         return JobState.FAILED.value
     try:
@@ -249,7 +258,8 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
                 "the worker log has the details"))
             return JobState.FAILED.value
     timings = {**result.timings, "frames_processed": result.frames_processed,
-               "detections": result.detections, "tracks": result.tracks}
+               "detections": result.detections, "tracks": result.tracks,
+               "network_input": result.network_input}
     if result.warnings:
         timings["warnings"] = list(result.warnings)
     if not store.mark_succeeded(job.id, outputs=outputs_of(result), timings=timings, claim=claim):

@@ -32,15 +32,18 @@ BOX_CUTOFF_HZ = 1.0
 SMOOTHING_CHOICES = ("off", "light", "strong")
 
 
-def final_dtype(num_parts: int) -> np.dtype:
+def final_dtype(num_parts: int, *, world: bool = False) -> np.dtype:
     """``seq`` (processed frame number), ``frame`` (source index), ``time_s``, ``person`` (final ID,
     0 = none), ``score``, ``box`` (the track's smoothed box, for MOT), ``keypoints`` (smoothed;
     what is drawn), ``keypoints_raw`` (as detected; 0 where interpolated), ``interpolated``
-    (the person was not detected in this frame: filled), ``joint_interpolated`` (per keypoint)."""
-    return np.dtype([("seq", "<i4"), ("frame", "<i4"), ("time_s", "<f8"), ("person", "<i4"),
-                     ("score", "<f4"), ("box", "<f4", (4,)), ("keypoints", "<f4", (num_parts, 3)),
-                     ("keypoints_raw", "<f4", (num_parts, 3)), ("interpolated", "?"),
-                     ("joint_interpolated", "?", (num_parts,))])
+    (the person was not detected in this frame: filled), ``joint_interpolated`` (per keypoint);
+    with ``world`` also ``world`` (K x 3 metres as the model gave them, NaN in a filled frame:
+    the model smooths them itself, and a hip-centred pose is not interpolated here)."""
+    fields = [("seq", "<i4"), ("frame", "<i4"), ("time_s", "<f8"), ("person", "<i4"),
+              ("score", "<f4"), ("box", "<f4", (4,)), ("keypoints", "<f4", (num_parts, 3)),
+              ("keypoints_raw", "<f4", (num_parts, 3)), ("interpolated", "?"),
+              ("joint_interpolated", "?", (num_parts,))]
+    return np.dtype(fields + ([("world", "<f4", (num_parts, 3))] if world else []))
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def finalize(rows: np.ndarray, *, frame_table: np.ndarray, confirmed: set[int],
              out_path: Path) -> FinalTracks:
     """People from pass 1's rows (see the module docstring). ``frame_table``: one row per processed
     frame (``seq`` is the position) with its source ``frame`` index and ``time_s``."""
-    dtype = final_dtype(rows.dtype["keypoints"].shape[0])
+    dtype = final_dtype(rows.dtype["keypoints"].shape[0], world="world" in rows.dtype.names)
     serials = np.asarray(rows["track"], dtype=np.int64) if len(rows) else np.zeros(0, np.int64)
     kept = np.isin(serials, np.fromiter(confirmed, dtype=np.int64, count=len(confirmed)))
     order = np.flatnonzero(kept)
@@ -107,7 +110,7 @@ def _finish_person(rows: np.ndarray, *, fps: float, settings: TrackSettings,
 
 def _untracked(rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
     out = np.zeros(len(rows), dtype=dtype)
-    for name in ("seq", "frame", "time_s", "score", "box", "keypoints"):
+    for name in ("seq", "frame", "time_s", "score", "box", "keypoints", *_world(dtype)):
         out[name] = rows[name]
     out["keypoints_raw"] = rows["keypoints"]
     return out
@@ -128,4 +131,12 @@ def _person_rows(track: PersonTrack, person: int, frame_table: np.ndarray, obser
     out["keypoints_raw"] = raw
     out["interpolated"] = track.interpolated
     out["joint_interpolated"] = track.keypoint_interpolated
+    for name in _world(dtype):
+        out[name] = np.nan
+        at = np.searchsorted(track.frames, np.asarray(observed["seq"]))
+        out[name][at] = observed[name]
     return out
+
+
+def _world(dtype: np.dtype) -> tuple[str, ...]:
+    return ("world",) if "world" in dtype.names else ()

@@ -21,17 +21,20 @@ from pose.errors import ModelLoadError
 
 NETWORK_STRIDE = 8
 OUTPUT_CHANNELS = 57
-PRECISIONS = ("f32", "bf16")
+PRECISIONS = ("f32", "bf16", "fp16")
 
 
 @runtime_checkable
 class InferenceBackend(Protocol):
     """Runs the graph. ``name`` is the registry name (e.g. ``"openvino"``), ``precision`` the
-    arithmetic actually used (``"f32"`` or ``"bf16"``), ``parallel_requests`` how many calls
-    from different threads can usefully run at once (1 = they queue)."""
+    arithmetic actually used (``"f32"``, ``"bf16"`` or ``"fp16"``), ``device`` where it runs
+    (``"cpu"`` or ``"gpu:N"``), ``parallel_requests`` how many calls from different threads can
+    usefully run at once (1 = they queue). Each backend class also answers
+    ``availability()`` (:class:`pose.backends.availability.Availability`) without a model."""
 
     name: str
     precision: str
+    device: str
     parallel_requests: int
 
     def infer(self, batch: np.ndarray) -> np.ndarray:

@@ -8,7 +8,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pose.backends.availability import Availability, resolve_device
 from pose.backends.base import OUTPUT_CHANNELS, check_batch, check_model_file, check_precision
+from pose.backends.devices import AUTO, Device
 from pose.errors import BackendUnavailableError, ModelLoadError
 
 
@@ -22,8 +24,10 @@ class OpenCvBackend:
 
     name = "opencv"
     parallel_requests = 1  # one shared network: concurrent calls queue on its lock
+    device = "cpu"  # cv2.dnn's default target; the pip wheels have no CUDA
 
-    def __init__(self, model_path: str | Path, *, precision: str = "f32") -> None:
+    def __init__(self, model_path: str | Path, *, precision: str = "f32", device: Device = AUTO) -> None:
+        resolve_device(self.availability(), device)  # a GPU is refused, never quietly the CPU
         if check_precision(precision) != "f32":
             raise BackendUnavailableError(f"the opencv backend runs f32 only, not {precision}; use --backend openvino")
         path = check_model_file(model_path)
@@ -34,6 +38,12 @@ class OpenCvBackend:
             raise ModelLoadError(f"OpenCV could not read {path} as a TensorFlow graph: {first_line}") from None
         self.precision = "f32"
         self._lock = threading.Lock()
+
+    @classmethod
+    def availability(cls) -> Availability:
+        return Availability(cls.name, True, devices=("cpu",), device_names={"cpu": "CPU (cv2.dnn)"},
+                            gpu_reason="Pose Studio runs cv2.dnn on the CPU only (use the onnxruntime backend "
+                            "for an NVIDIA GPU)", precisions={"cpu": ("f32",)})
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         """float32 NHWC [N, H, W, 3] BGR 0..255 -> float32 NHWC [N, H/8, W/8, 57]."""

@@ -17,13 +17,16 @@ from typing import Any
 
 import numpy as np
 
+from pose.backends.availability import Availability, resolve_device
 from pose.backends.base import OUTPUT_CHANNELS, check_batch, check_model_file, check_precision
+from pose.backends.devices import AUTO, Device
 from pose.errors import BackendUnavailableError, ModelLoadError
 
 
 #: Default most input pixels of the compiled shapes kept (1 Mi: four 368x656 inputs, or one
 #: input as large as the video pipeline allows by default, config.ResourceLimits).
 MAX_CACHED_PIXELS = 1024 * 1024
+_GPU_REASON = "Pose Studio runs OpenVINO on the CPU only (use the onnxruntime backend for an NVIDIA GPU)"
 
 
 def _pixels(shape: tuple[int, ...]) -> int:
@@ -58,11 +61,13 @@ class OpenVinoBackend:
     """
 
     name = "openvino"
+    device = "cpu"  # OpenVINO's CPU plugin; its GPU plugin (Intel GPUs) is not used here
 
     def __init__(
         self,
         model_path: str | Path,
         *,
+        device: Device = AUTO,
         precision: str = "f32",
         num_threads: int | None = None,
         max_cached_shapes: int = 8,
@@ -73,8 +78,13 @@ class OpenVinoBackend:
             import openvino
         except ImportError as exc:
             raise BackendUnavailableError(f"the openvino package is not installed ({exc}); use --backend opencv") from None
+        # A GPU is refused, never quietly the CPU.
+        resolve_device(Availability(self.name, True, devices=("cpu",), gpu_reason=_GPU_REASON), device)
         path = check_model_file(model_path)
         self.precision = check_precision(precision)
+        if precision == "fp16":
+            raise BackendUnavailableError("the openvino backend runs f32 or bf16 on the CPU, not fp16 "
+                                          "(fp16: --backend onnxruntime on a GPU with TensorRT)")
         if num_threads is not None and num_threads < 1:
             raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
         if max_cached_shapes < 1:
@@ -104,6 +114,16 @@ class OpenVinoBackend:
         self._max_cached_pixels = MAX_CACHED_PIXELS if max_cached_pixels is None else max_cached_pixels
         self._cache: OrderedDict[tuple[int, ...], _Compiled] = OrderedDict()
         self._lock = threading.Lock()
+
+    @classmethod
+    def availability(cls) -> Availability:
+        try:
+            import openvino
+        except ImportError as exc:
+            return Availability(cls.name, False, reason=f"the openvino package is not installed ({exc})")
+        bf16 = "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        return Availability(cls.name, True, devices=("cpu",), device_names={"cpu": "CPU (OpenVINO CPU plugin)"},
+                            gpu_reason=_GPU_REASON, precisions={"cpu": ("f32", "bf16") if bf16 else ("f32",)})
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         """float32 NHWC [N, H, W, 3] BGR 0..255 -> float32 NHWC [N, H/8, W/8, 57]."""

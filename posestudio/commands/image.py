@@ -22,6 +22,7 @@ from typing import Any, Iterable
 
 import config
 from pose.assembly import DEFAULT_UPSAMPLE
+from posestudio.inference import add_backend_flags, resolve
 
 # AssemblyParams fields offered as flags: (flag, field, type, help).
 _THRESHOLD_FLAGS: tuple[tuple[str, str, type, str], ...] = (
@@ -61,10 +62,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     engine = parser.add_argument_group("engine")
-    engine.add_argument("--backend", choices=("openvino", "opencv"), default="openvino",
-                        help="inference backend (default: %(default)s; opencv is slower, always available)")
-    engine.add_argument("--precision", choices=("f32", "bf16"), default="f32",
-                        help="f32 (default, exact) or bf16 (openvino only: faster, moves some keypoints)")
+    add_backend_flags(engine)
+    engine.add_argument("--precision", choices=("f32", "bf16", "fp16"), default="f32",
+                        help="f32 (default, exact), bf16 (openvino only: faster, moves some keypoints) or fp16 "
+                             "(onnxruntime on a GPU with TensorRT)")
     engine.add_argument("--net-height", type=_multiple_of_8, default=368, metavar="H",
                         help="network input height, multiple of 8; width follows the image's aspect (default: %(default)s)")
     engine.add_argument("--net-size", type=_net_size, metavar="WxH", help="fixed network input size instead, e.g. 432x368")
@@ -100,15 +101,16 @@ def _net_size(text: str) -> tuple[int, int]:
     return _multiple_of_8(width), _multiple_of_8(height)
 
 
-def _build_estimator(args: argparse.Namespace) -> Any:
-    """The PoseEstimator the flags describe; raises PoseError or ValueError with a clear message."""
+def _build_estimator(args: argparse.Namespace, device: Any) -> Any:
+    """The PoseEstimator the flags describe, on ``device`` (a resolved pose Device); raises
+    PoseError or ValueError with a clear message."""
     from pose import AssemblyParams, PoseEstimator, load_backend
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(AssemblyParams)
                  if getattr(args, f.name, None) is not None}
     params = AssemblyParams(**overrides)
     net_width, net_height = args.net_size if args.net_size else (None, args.net_height)
-    backend = load_backend(args.backend, args.model, precision=args.precision)
+    backend = load_backend(args.backend, args.model, device=device, precision=args.precision)
     return PoseEstimator(backend, net_height=net_height, net_width=net_width, upsample=args.upsample, params=params)
 
 
@@ -190,7 +192,7 @@ class _ImageRunner:
         est = self.estimator
         width, height = network_input_size(image.shape[1], image.shape[0], net_height=est.net_height,
                                            net_width=est.net_width)
-        return {"backend": est.backend.name, "precision": est.backend.precision,
+        return {"backend": est.backend.name, "precision": est.backend.precision, "device": est.backend.device,
                 "network_input": [width, height], "upsample": est.upsample}
 
     def _output_name(self, path: Path, out_dir: Path) -> str:
@@ -208,23 +210,28 @@ class _ImageRunner:
 
 
 def _start(prog: str, args: argparse.Namespace, out_dir: Path | None,
-           inputs: Iterable[Path]) -> _ImageRunner | None:
+           inputs: Iterable[Path]) -> _ImageRunner | int:
+    """The runner, or the exit code after one line on stderr (2: the device cannot be had)."""
     from pose import PoseError
 
+    args.backend = args.backend or "openvino"
+    resolved = resolve(prog, args.backend, args.device)
+    if isinstance(resolved, int):
+        return resolved
     try:
-        estimator = _build_estimator(args)
+        estimator = _build_estimator(args, resolved[0])
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
     except (PoseError, ValueError, OSError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
-        return None
+        return 1
     return _ImageRunner(prog, estimator, out_dir, args.skeleton_only, inputs)
 
 
 def run_image(args: argparse.Namespace) -> int:
     runner = _start("posestudio image", args, args.out, args.files)
-    if runner is None:
-        return 1
+    if isinstance(runner, int):
+        return runner
     for path in args.files:
         runner.process(path)
     done = len(args.files) - runner.failures
@@ -252,8 +259,8 @@ def run_images(args: argparse.Namespace) -> int:
         print(f"{prog}: {args.directory}: no image files in this folder (looked for {kinds})", file=sys.stderr)
         return 1
     runner = _start(prog, args, args.out, paths)
-    if runner is None:
-        return 1
+    if isinstance(runner, int):
+        return runner
     results = list(_coco_results(runner, paths))
     try:
         args.coco_results.parent.mkdir(parents=True, exist_ok=True)

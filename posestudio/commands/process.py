@@ -7,13 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import config
+from posestudio.commands.model_arg import add_model_arguments, resolve_model
+from posestudio.inference import add_backend_flags, resolve
 
 # (flag, option field, help); values are passed as text to PipelineOptions.from_mapping, which
 # checks them, so the CLI and the web form give the same messages.
 _OPTION_FLAGS: tuple[tuple[str, str, str], ...] = (
-    ("--backend", "backend", "inference backend: openvino (default) or opencv"),
-    ("--precision", "precision", "f32 (default, exact) or bf16 (openvino, faster, less exact)"),
-    ("--net-height", "net_height", "network input height, multiple of 8 (default 368)"),
+    ("--backend", "backend", "inference backend: openvino (default), onnxruntime or opencv"),
+    ("--precision", "precision",
+     "f32 (default, exact), bf16 (openvino, faster, less exact) or fp16 (onnxruntime on a GPU with TensorRT)"),
+    ("--net-height", "net_height", "network input height, multiple of 8, or auto (default: 368, up to 512 when the people are small)"),
     ("--net-width", "net_width", "fixed network input width, multiple of 8 (default: follow the video's aspect)"),
     ("--upsample", "upsample", "heatmap upsampling before peak finding (default 2)"),
     ("--screenshot-interval", "screenshot_interval_s", "seconds between screenshots, 0 = none (default 5)"),
@@ -41,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="track skeletons in a video: annotated MP4, screenshots and keypoint exports",
         description="Detect every person's skeleton on every frame, track them (SORT with ByteTrack's "
         "second round), then, over the whole video, stitch each person's tracks into one ID, fill short "
-        "gaps and smooth the keypoints, and write annotated.mp4, keypoints.json/.csv, openpose_json.zip, tracks_mot.txt "
+        "gaps and smooth the keypoints, and write annotated.mp4, keypoints.json/.csv, openpose_json.zip "
+        "(OpenPose only), tracks_mot.txt "
         "and screenshots/ into DIR (written elsewhere first and moved there when complete). "
         "The web app's memory limits apply (frame size, network size, upsampling; the environment "
         "variables MAX_FRAME_PIXELS, MAX_NETWORK_PIXELS, MAX_HEATMAP_PIXELS, MAX_IN_FLIGHT_MB "
@@ -50,8 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("video", type=Path, metavar="VIDEO", help="the input video")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (an earlier result there is replaced)")
-    parser.add_argument("--model", type=Path, default=config.DEFAULT_MODEL_PATH,
-                        help="graph_opt.pb (default: %(default)s)")
+    add_model_arguments(parser)
     parser.add_argument("--net-size", metavar="WxH", help="fixed network input size, e.g. 432x368")
     parser.add_argument("--skeleton-only", action="store_true", help="draw skeletons on black")
     parser.add_argument("--keypoints-only", action="store_true",
@@ -64,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--postprocess-workers", metavar="N|auto",
                         help="processes for peaks and PAF assembly: 0 = in the pipeline's thread, "
                         "auto (default) = cores - 1 beside a GPU, else 0")
+    add_backend_flags(parser, backend=False)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -75,6 +79,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
     values: dict[str, Any] = {field: getattr(args, flag[2:].replace("-", "_"))
                               for flag, field, _ in _OPTION_FLAGS}
     values = {k: v for k, v in values.items() if v is not None}
+    values["model"] = resolve_model(args)[0]
     if args.net_size:
         width, sep, height = args.net_size.lower().partition("x")
         if not sep:
@@ -116,10 +121,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = options_from_args(args)
         execution = Execution.parse(batch_size=args.batch_size, postprocess_workers=args.postprocess_workers)
+    except ValueError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
+    resolved = resolve(prog, options.backend, args.device)
+    if isinstance(resolved, int):
+        return resolved
+    device, described = resolved
+    try:
         check_out_dir(args.out, args.video)
         limits = config.ResourceLimits.from_env(defaults=config.CLI_LIMITS)
-        result = process_video(args.video, args.out, options, model_path=args.model, on_progress=bar.update,
-                               limits=limits, execution=execution)
+        result = process_video(args.video, args.out, options, model_path=resolve_model(args)[1], device=device,
+                               on_progress=bar.update, limits=limits, execution=execution)
     except (VideoError, PoseError, ValueError, PipelineCancelled) as exc:
         bar.close()
         print(f"{prog}: {exc}", file=sys.stderr)
@@ -132,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     fps = result.timings["fps"]
     print(f"{result.out_dir}: {result.frames_processed} frames at {fps:.1f} fps, "
-          f"{result.tracks} track(s), {len(result.screenshots)} screenshot(s)")
+          f"{result.tracks} track(s), {len(result.screenshots)} screenshot(s); "
+          f"{options.backend} {options.precision} on {described}")
     for warning in result.warnings:
         print(f"{prog}: warning: {warning}", file=sys.stderr)
     return 0

@@ -1,11 +1,13 @@
-"""``posestudio serve``: the web app (gunicorn, gthread workers) and one Celery worker, together.
+"""``posestudio serve``: the web app (gunicorn, gthread workers), one Celery worker and the live
+server (``posestudio live``, unless LIVE_SESSIONS=0), together.
 
 Both run as child processes, each in its own process group. The worker is supervised
 (:mod:`posestudio.worker_supervisor`): when it dies it is restarted with a back-off while the
 web server keeps serving, and the jobs it was running are requeued. The web server dying is
-fatal: serve stops the worker and exits with 1 (gunicorn's master already replaces its own
+fatal: serve stops the worker (and the live server) and exits with 1 (gunicorn's master already replaces its own
 worker processes; a master that died needs a person or an outer supervisor such as systemd or
-a container's restart policy).
+a container's restart policy). The live server is supervised the same way as the worker
+(:mod:`posestudio.live_supervisor`): restarted with a back-off, the web app serving meanwhile.
 
 Ctrl-C (SIGINT) or SIGTERM stops both: the web server and the worker get SIGTERM (graceful),
 then, if they are still there after a grace period, the worker gets SIGQUIT (cold shutdown) and
@@ -25,6 +27,8 @@ import time
 
 from config import Settings
 from posestudio import process_groups
+from posestudio.inference import add_backend_flags, hand_to_workers
+from posestudio.live_supervisor import LiveSupervisor
 from posestudio.worker_supervisor import WorkerSupervisor
 
 GRACE_S = 10.0
@@ -32,7 +36,7 @@ GRACE_S = 10.0
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "serve", help="start the web app and a worker (Ctrl-C stops both)",
+        "serve", help="start the web app, a worker and the live server (Ctrl-C stops them)",
         description="Start the web app with gunicorn and one Celery worker; a worker that dies is "
         "restarted (its jobs are queued again) while the web app keeps serving. Configuration "
         "comes from the environment (see the README); the queue is Redis when REDIS_URL is set, "
@@ -47,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="threads per web server process (default: %(default)s)")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="video jobs processed at once (default: $WORKER_CONCURRENCY, else 1)")
+    add_backend_flags(parser, env_default=True)
     parser.set_defaults(run=run)
 
 
@@ -67,6 +72,9 @@ def _no_control_socket() -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    unavailable = hand_to_workers("posestudio serve", args)  # the worker's backend and device, checked first
+    if unavailable is not None:
+        return unavailable
     settings = Settings.from_env()
     port = args.port if args.port is not None else settings.port
     _prepare(settings)
@@ -74,11 +82,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"posestudio serve: port {port} on {args.host} is in use; stop what uses it or "
               "pick another with --port (or PORT)", file=sys.stderr)
         return 1
+    if settings.live.enabled and not _port_free(*settings.live.host_port):
+        host, live_port = settings.live.host_port
+        print(f"posestudio serve: the live server's port {live_port} on {host} (LIVE_URL) is in use; "
+              "set LIVE_URL to a free port, or LIVE_SESSIONS=0 to run without live pose", file=sys.stderr)
+        return 1
     stop = process_groups.StopFlag()  # before the children exist: a Ctrl-C from here on stops them in order
     worker = WorkerSupervisor(settings, args.concurrency or settings.worker_concurrency)
+    live = LiveSupervisor(settings.live) if settings.live.enabled else None
     web = None
     try:
         worker.start()
+        if live is not None:
+            live.start()
         web = process_groups.spawn(web_command(args.host, port, workers=args.workers,
                                                threads=args.threads))
         if _wait_until_listening(args.host, port, web, worker, stop):
@@ -86,11 +102,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"Pose Studio is running at http://{shown}:{port}  (Ctrl-C stops it)", flush=True)
             while not stop and web.poll() is None:
                 worker.tick()
+                if live is not None:
+                    live.tick()
                 time.sleep(0.3)
-        return _shutdown(web, worker, failed=not stop)
+        return _shutdown(web, worker, live, failed=not stop)
     finally:
         if web is not None:
             process_groups.kill_group(web)
+        if live is not None:
+            live.stop()
         worker.stopped()
         stop.restore()
 
@@ -131,12 +151,13 @@ def _wait_until_listening(host: str, port: int, web: subprocess.Popen, worker: W
     return False
 
 
-def _shutdown(web: subprocess.Popen, worker: WorkerSupervisor, *, failed: bool) -> int:
-    """Stop both children (see the module docstring); 0 after a requested stop, else 1."""
+def _shutdown(web: subprocess.Popen, worker: WorkerSupervisor, live: LiveSupervisor | None, *,
+              failed: bool) -> int:
+    """Stop the children (see the module docstring); 0 after a requested stop, else 1."""
     if failed and web.poll() is not None:
         print(f"posestudio serve: the web server exited with code {web.returncode}; stopping",
               file=sys.stderr)
-    running = [proc for proc in (web, worker.proc) if proc is not None]
+    running = [proc for proc in (web, worker.proc, live.proc if live else None) if proc is not None]
     for proc in running:
         process_groups.send(proc, signal.SIGTERM)
     process_groups.wait_all(running, GRACE_S)

@@ -19,6 +19,7 @@ import sys
 
 import config
 from config import Settings
+from posestudio.inference import add_backend_flags, hand_to_workers
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "running jobs for orphans. Configuration comes from the environment (see the README).")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="video jobs processed at once, per GPU with --gpus (default: $WORKER_CONCURRENCY, else 1)")
+    add_backend_flags(parser, env_default=True)
     parser.add_argument("--gpus", metavar="all|I,J,...", default=None,
                         help="one worker per GPU, each seeing only its own (CUDA_VISIBLE_DEVICES), "
                         "named posestudio-gpu<I>-<8 hex>@<host>, restarted when it dies; "
@@ -54,6 +56,9 @@ def worker_command(concurrency: int, node_name: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    unavailable = hand_to_workers("posestudio worker", args)  # checked before anything is made
+    if unavailable is not None:
+        return unavailable
     concurrency = args.concurrency or Settings.from_env().worker_concurrency
     if concurrency < 1:
         print(f"posestudio worker: --concurrency must be at least 1, got {concurrency}", file=sys.stderr)

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 POSE_DIR = Path(__file__).resolve().parents[2] / "pose"
-FORBIDDEN_MODULES = ("flask", "celery", "redis", "sqlalchemy", "jobs", "web", "workers", "tracking", "videoio")
+FORBIDDEN_MODULES = ("flask", "celery", "redis", "sqlalchemy", "jobs", "web", "workers", "tracking", "videoio",
+                     "mediapipe")  # mediapipe: only when a BlazePose estimator is made
 
 PROBE = r"""
 import os, sys, traceback
@@ -33,7 +34,7 @@ def getenv(key, default=None):
     Recorder._note(os.environ); return real_getenv(key, default)
 os.getenv = getenv
 
-import pose, pose.backends, pose.draw, pose.estimator, pose.imagefile
+import pose, pose.backends, pose.draw, pose.estimator, pose.imagefile, pose.models, pose.blazepose
 forbidden = [m for m in sys.argv[2].split(",") if m in sys.modules]
 print("FORBIDDEN", forbidden)
 print("ENV", reads)

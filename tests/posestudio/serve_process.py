@@ -58,7 +58,9 @@ def command_line(pid: int) -> str:
 def serve_env(root: Path, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")}
     env.update(POSESTUDIO_INSTANCE_DIR=str(root / "instance"), POSESTUDIO_UPLOADS_DIR=str(root / "up"),
-               POSESTUDIO_OUTPUTS_DIR=str(root / "out"), PORT=str(port), PYTHONUNBUFFERED="1", **extra)
+               POSESTUDIO_OUTPUTS_DIR=str(root / "out"), PORT=str(port), PYTHONUNBUFFERED="1",
+               LIVE_URL=f"http://127.0.0.1:{free_port()}")  # the live server on a port of its own
+    env.update(extra)
     return env
 
 

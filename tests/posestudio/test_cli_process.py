@@ -144,3 +144,30 @@ def test_the_cli_has_no_frame_limit_by_default_and_the_environment_sets_one(tmp_
     assert done.returncode == 1 and done.stderr.startswith(
         "posestudio process: three.mp4: 3 frames to process exceeds the limit of 2 (MAX_FRAMES)")
     assert ResourceLimits.from_env({"MAX_FRAMES": "0"}, defaults=CLI_LIMITS) == CLI_LIMITS
+
+
+def test_process_with_blazepose_writes_its_33_parts(blazepose_estimator_factory, videos_dir: Path,
+                                                    tmp_path: Path) -> None:
+    out = tmp_path / "blaze"
+    done = posestudio("process", videos_dir / "pose2sim_trial1_cam01.mp4", "--out", out, "--end", "0.2",
+                      "--model", "blazepose", "--keypoints-only", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert f"{out}: 12 frames" in done.stdout and "1 track(s)" in done.stdout
+    doc = json.loads((out / "keypoints.json").read_text())
+    assert doc["options"]["model"] == "blazepose" and doc["skeleton"]["name"] == "blazepose33"
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == [
+        "angles.csv", "keypoints.csv", "keypoints.json", "people.json", "tracks_mot.txt"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--model", "blazepose", "--model-path", "graph_opt.pb"),
+     "--model-path is OpenPose's graph; the blazepose model ships with its package"),
+    (("--model", "graph_opt.pb", "--model-path", "other.pb"), "give the graph with --model-path or --model, not both"),
+    (("--model", "alphapose"), "alphapose"),
+])
+def test_contradictory_or_unknown_models_are_one_line_errors(tmp_path: Path, args, message) -> None:
+    clip = tmp_path / "x.mp4"
+    clip.write_bytes(b"")
+    done = posestudio("process", clip, "--out", tmp_path / "out", *args)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert message in done.stderr and len(done.stderr.splitlines()) == 1

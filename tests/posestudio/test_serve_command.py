@@ -2,6 +2,7 @@
 (SIGINT) stops both with no process left behind."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -17,13 +18,14 @@ import pytest
 from serve_process import ROOT, alive, descendants, free_port
 
 
-def test_serve_starts_web_and_worker_and_sigint_stops_both(tmp_path):
+def test_serve_starts_web_worker_and_live_server_and_sigint_stops_them(tmp_path):
     if not (ROOT / "app.py").is_file():
         pytest.skip("app.py (the web app) is not part of this build yet")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")}
     env.update(POSESTUDIO_INSTANCE_DIR=str(tmp_path / "instance"), POSESTUDIO_UPLOADS_DIR=str(tmp_path / "up"),
-               POSESTUDIO_OUTPUTS_DIR=str(tmp_path / "out"), PORT=str(port), PYTHONUNBUFFERED="1")
+               POSESTUDIO_OUTPUTS_DIR=str(tmp_path / "out"), PORT=str(port), PYTHONUNBUFFERED="1",
+               LIVE_URL=f"http://127.0.0.1:{free_port()}")
     log = open(tmp_path / "serve.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "posestudio.cli", "serve", "--workers", "1"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, umask=0o022)
@@ -48,6 +50,13 @@ def test_serve_starts_web_and_worker_and_sigint_stops_both(tmp_path):
         family = descendants(proc.pid)
         commands = [Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ") for p in family if alive(p)]
         assert any(b"gunicorn" in c for c in commands) and any(b"celery" in c for c in commands)
+        assert any(b"posestudio.cli live" in c for c in commands), commands
+        while "posestudio live: serving openpose" not in text:  # the live server loaded its model
+            assert time.monotonic() < deadline, text
+            time.sleep(0.2)
+            text = (tmp_path / "serve.log").read_text(errors="replace")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/live/status", timeout=10) as response:
+            assert json.load(response)["sessions"]["limit"] == 2  # the web app reaches it
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
         time.sleep(0.2)

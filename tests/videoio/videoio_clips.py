@@ -40,15 +40,19 @@ def make_clip(
     audio_codec: str | None = None,
     audio_rate: int = 48000,
     audio_start_s: float = 0.0,
+    state_rate: bool = True,
 ) -> Path:
     """Write a test clip; ``pts`` (in ``time_base``) gives irregular timestamps for VFR; the
-    audio tone (if any) runs from ``audio_start_s`` to the end of the video."""
+    audio tone (if any) runs from ``audio_start_s`` to the end of the video. ``state_rate=False``
+    writes no frame rate into the file (as a browser's MediaRecorder does)."""
     container = av.open(str(path), "w", format=container_format, options=container_options or {})
     video = container.add_stream(codec, rate=fps)
     video.width, video.height, video.pix_fmt = width, height, pix_fmt
     if time_base is not None:
         video.codec_context.time_base = time_base
         video.time_base = time_base
+    if not state_rate:
+        video.codec_context.framerate = Fraction(0, 1)
     if rotation_ccw is not None:
         video.set_display_rotation(rotation_ccw)
     audio = _add_audio(container, audio_codec, audio_rate) if audio_codec else None

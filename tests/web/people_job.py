@@ -69,3 +69,17 @@ def make_people_job(store: JobStore, settings: Settings, *, source_name: str = "
     write_people_exports(rows, fps=float(FPS), video={"width": WIDTH, "height": HEIGHT}, out_dir=out)
     assert store.mark_succeeded(job.id, outputs=list_outputs(out), timings={}, claim=claim)
     return store.get(job.id)
+
+
+def make_blazepose_job(store: JobStore, settings: Settings, clip, *, end_s: float = 1.0) -> Job:
+    """A finished job of the real BlazePose model on the first ``end_s`` seconds of ``clip``
+    (the real pipeline, written into the job's folder): one person with world coordinates."""
+    from workers.pipeline import PipelineOptions, process_video
+
+    options = PipelineOptions(model="blazepose", end_s=end_s, screenshot_interval_s=0.5)
+    job = store.create_job(source_name=clip.name, options=options.to_dict(), owner=None, source_meta={})
+    claim = store.mark_running(job.id, worker="test").claim
+    out = output_dir(settings, job.id)
+    process_video(clip, out, options)
+    assert store.mark_succeeded(job.id, outputs=list_outputs(out), timings={}, claim=claim)
+    return store.get(job.id)

@@ -92,14 +92,18 @@ def test_a_finished_job_shows_what_it_did_and_its_warnings(app, store) -> None:
     warning = "cut.mp4: 2 damaged packet(s) skipped; the file ends early (truncated)"
     assert store.mark_succeeded(job.id, outputs={}, claim=claim, timings={
         "frames_processed": 120, "tracks": 3, "detections": 300, "elapsed_s": 10.0, "fps": 12.0,
-        "warnings": [warning]})
+        "warnings": [warning], "network_input": {"width": 624, "height": 464, "auto": {
+            "net_height": 464, "sampled_frames": 12, "people": 40, "median_person_px": 51.1}}})
     client = app.test_client()
     data = client.get(f"/api/jobs/{job.id}").get_json()
-    assert data["summary"] == {"frames": 120, "people": 3, "detections": 300, "processing_s": 10.0, "fps": 12.0}
+    assert data["summary"] == {"frames": 120, "people": 3, "detections": 300, "processing_s": 10.0, "fps": 12.0,
+                               "network_input": {"width": 624, "height": 464, "auto": {
+                                   "net_height": 464, "sampled_frames": 12, "people": 40, "median_person_px": 51.1}}}
     assert data["warnings"] == [warning]
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert re.search(r"<strong>3</strong> people tracked over\s+<strong>120</strong> frames", page)
     assert "Finished with warnings" in page and "the file ends early (truncated)" in page
+    assert re.search(r"network input <span id=\"network-input\">624×464</span> \(auto: people about\s+51 px tall at 368\)", page)
     queued = store.create_job(source_name="q.mp4", options={}, owner=None, source_meta={})
     assert client.get(f"/api/jobs/{queued.id}").get_json()["summary"] is None
     assert 'id="job-summary"' not in client.get(f"/jobs/{queued.id}").get_data(as_text=True)

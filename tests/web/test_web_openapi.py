@@ -18,16 +18,24 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from app import create_app
+from config import LiveSettings
 from jobs import Job, JobStore
 from jobs.retention import sweep
 from web_helpers import csrf_of, make_settings
 
 #: Endpoints that are pages for people (HTML forms, redirects), not part of the API.
 HTML_ENDPOINTS = {"static", "pages.upload", "pages.upload_form", "pages.my_jobs", "pages.job",
-                  "pages.cancel", "deletion.delete_page"}
+                  "pages.cancel", "deletion.delete_page", "live.page"}
 #: Documented statuses this test cannot produce with Flask's test client, and where they are.
+_LIVE_FRAMES, _LIVE_ONE = "/api/live/sessions/{session_id}/frames", "/api/live/sessions/{session_id}"
+_WITH_LIVE = "needs the live server (a process with the model): tests/web/test_web_live.py"
 PRODUCED_ELSEWHERE = {
     ("/api/jobs", "post", "408"): "needs a real socket: tests/web/test_web_slow_clients.py",
+    ("/api/live/status", "get", "200"): _WITH_LIVE,
+    ("/api/live/sessions", "post", "201"): _WITH_LIVE,
+    (_LIVE_FRAMES, "post", "200"): _WITH_LIVE,
+    (_LIVE_ONE, "delete", "204"): _WITH_LIVE,
+    (_LIVE_FRAMES, "post", "409"): "two frames of one session at once, at the live server: tests/live/test_live_server.py",
 }
 CROSS_SITE = {"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"}
 
@@ -127,6 +135,11 @@ def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, set
 
     created = c.check(script.post(J, data={"video": (io.BytesIO(video), "a.mp4")}), J, "post", 202)
     c.check(script.post(J, data={}), J, "post", 400)
+    # The model option: BlazePose is accepted (and kept in the job's options); an unknown one is a 400.
+    blaze = c.check(script.post(J, data={"video": (io.BytesIO(video), "a.mp4"), "model": "blazepose"}), J, "post", 202)
+    assert c.check(script.get(blaze["api_url"]), ONE, "get", 200)["options"]["model"] == "blazepose"
+    refused = c.check(script.post(J, data={"video": (io.BytesIO(video), "a.mp4"), "model": "alphapose"}), J, "post", 400)
+    assert "model must be one of openpose, blazepose" in refused["error"]
     c.check(script.post(J, data={"video": (io.BytesIO(video), "a.mp4")}, headers=CROSS_SITE), J, "post", 403)
     c.check(script.post(J, data={"video": (io.BytesIO(b"\0" * (9 * 1024**2)), "big.mp4")}), J, "post", 413)
     c.check(script.post(J, data={"video": (io.BytesIO(b"not a video at all"), "a.mp4")}), J, "post", 422)
@@ -209,6 +222,25 @@ def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, set
     c.check(script.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"}), "/metrics", "get", 403)
     locked = create_app({"SETTINGS": make_settings(tmp_path / "locked", admin_password="s3cret"), "TESTING": True})
     c.check(locked.test_client().get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"}), "/metrics", "get", 401)
+
+    # Live pose, without a live server: down (503), and what the web app refuses itself.
+    live_down = create_app({"SETTINGS": make_settings(tmp_path / "nolive", live=LiveSettings(url="http://127.0.0.1:9")),
+                            "TESTING": True})
+    frames, one, session = "/api/live/sessions/{session_id}/frames", "/api/live/sessions/{session_id}", "a" * 32
+    c.check(live_down.test_client().get("/api/live/status"), "/api/live/status", "get", 503)
+    c.check(live_down.test_client().post("/api/live/sessions", json={}), "/api/live/sessions", "post", 503)
+    c.check(browser.post("/api/live/sessions", json={}), "/api/live/sessions", "post", 400)  # cookie, no token
+    c.check(script.post("/api/live/sessions", json={}, headers=CROSS_SITE), "/api/live/sessions", "post", 403)
+    jpeg = b"\xff\xd8" + b"\0" * (600 * 1024)
+    c.check(live_down.test_client().post(f"/api/live/sessions/{session}/frames", data=b"\xff\xd8"), frames, "post", 503)
+    c.check(script.post(f"/api/live/sessions/{session}/frames", data=jpeg), frames, "post", 413)
+    c.check(browser.post(f"/api/live/sessions/{session}/frames", data=b"\xff\xd8"), frames, "post", 400)
+    c.check(script.post(f"/api/live/sessions/{session}/frames", data=b"\xff\xd8", headers=CROSS_SITE), frames, "post", 403)
+    c.check(script.post("/api/live/sessions/not-an-id/frames", data=b"\xff\xd8"), frames, "post", 404)
+    c.check(live_down.test_client().delete(f"/api/live/sessions/{session}"), one, "delete", 503)
+    c.check(browser.delete(f"/api/live/sessions/{session}"), one, "delete", 400)
+    c.check(script.delete(f"/api/live/sessions/{session}", headers=CROSS_SITE), one, "delete", 403)
+    c.check(script.delete("/api/live/sessions/not-an-id"), one, "delete", 404)
 
     missing = c.documented() - c.seen - set(PRODUCED_ELSEWHERE)
     assert missing == set(), f"documented but never produced here: {sorted(missing)}"

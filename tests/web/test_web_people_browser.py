@@ -151,3 +151,58 @@ def test_people_section(app: Flask, store: JobStore, settings: Settings, browser
         small.locator("#people").screenshot(path=str(artifacts / "15-people-phone.png"))
         phone.close()
     assert errors == [], errors
+
+
+def test_blazepose_job_shows_a_turnable_3d_skeleton_that_follows_the_video(
+        app: Flask, store: JobStore, settings: Settings, browser, artifacts_dir: Path, videos_dir: Path,
+        blazepose_estimator_factory) -> None:
+    """A real BlazePose job (the real model on 1 s of the Pose2Sim clip): choosing the person shows
+    their 3D pose on a canvas; it follows the video's time, and a mouse drag turns it."""
+    from people_job import make_blazepose_job
+
+    artifacts = artifacts_dir / "web"
+    artifacts.mkdir(exist_ok=True)
+    job = make_blazepose_job(store, settings, videos_dir / "pose2sim_trial1_cam01.mp4")
+    with LiveServer(app) as server:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text)
+                if msg.type == "error" and "Content Security Policy" in msg.text else None)
+        page.goto(f"{server.url}/jobs/{job.id}")
+        assert "not produced for this model" in page.inner_text("#openpose-not-produced")
+        row = page.locator("#people-list .person-row")
+        row.nth(0).wait_for(timeout=10_000)
+        assert row.count() == 1
+        row.nth(0).click()
+        page.wait_for_selector("#pose3d:not([hidden]) canvas")
+        canvas = page.locator("#pose3d canvas")
+        page.wait_for_function("() => document.querySelector('#pose3d canvas').dataset.frame === '0'")
+        assert "3D pose at 0.00 s" in page.inner_text("#pose3d-status")
+        assert "right ankle" not in page.inner_text("#person-conventions")  # every angle is available
+        assert page.locator("#person-table tr[data-angle=right_ankle]").count() == 1
+
+        def pixels() -> bytes:
+            return canvas.screenshot()
+
+        still = pixels()
+        page.evaluate("document.querySelector('#result-video').currentTime = 0.5")
+        page.wait_for_function("() => document.querySelector('#pose3d canvas').dataset.frame === '30'")
+        assert "3D pose at 0.50 s" in page.inner_text("#pose3d-status")
+        moved_in_time = pixels()
+        assert moved_in_time != still
+        box = canvas.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2, steps=6)
+        page.mouse.up()
+        assert float(canvas.get_attribute("data-yaw")) == pytest.approx(-0.6 + 1.2, abs=0.05)
+        turned = pixels()
+        assert turned != moved_in_time
+        page.locator("#pose3d").screenshot(path=str(artifacts / "16-pose3d-turned.png"))
+        canvas.focus()
+        page.keyboard.press("Home")
+        assert float(canvas.get_attribute("data-yaw")) == pytest.approx(-0.6, abs=1e-3)
+        page.screenshot(path=str(artifacts / "17-blazepose-job.png"), full_page=True)
+        page.close()
+    assert errors == [], errors

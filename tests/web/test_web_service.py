@@ -209,7 +209,7 @@ def test_job_json_says_what_is_kept(app: Flask, store: JobStore, settings, sampl
                                              "keypoints_only": "true"})
     job = client.get(created.get_json()["api_url"]).get_json()
     assert job["upload_kept"] is True and job["expires_at"] is None  # not finished yet
-    assert job["options"]["keypoints_only"] is True and job["options"]["net_height"] == 368
+    assert job["options"]["keypoints_only"] is True and job["options"]["net_height"] == "auto"
 
 
 def _jobs(store: JobStore, settings, count: int, name: str, state: str) -> list[Job]:

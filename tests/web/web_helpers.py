@@ -4,8 +4,10 @@ from __future__ import annotations
 import importlib.util
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import Iterator
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,6 +20,24 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@contextmanager
+def chromium(*extra_args: str) -> Iterator:
+    """Debian's chromium through Playwright (skips the test where it is not installed), launched
+    with :data:`CHROMIUM_ARGS` and ``extra_args`` (e.g. a fake camera: fake_camera.py)."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed: run `make test-setup` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args])
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def make_settings(root: Path, **overrides) -> Settings:
@@ -56,6 +76,18 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.thread.join(timeout=10)
+
+
+def live_process_module() -> ModuleType:
+    """The live server's test harness (tests/live/live_process.py), loaded by path."""
+    return _load(ROOT / "tests" / "live" / "live_process.py", "live_process_for_web")
+
+
+def _load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def worker_process_module() -> ModuleType:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pose.skeleton import COCO17_NAMES, Person
+from pose.skeleton import COCO17_NAMES, PART_NAMES, Person
 from workers.exports import CSV_COLUMNS, EXPORT_FILE_NAMES, ExportWriters, FramePerson
 
 
@@ -62,10 +62,11 @@ def test_csv_is_tidy_one_row_per_visible_joint(exported: Path) -> None:
     with open(exported / "keypoints.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert tuple(rows[0].keys()) == CSV_COLUMNS
-    assert len(rows) == 17 + 16 + 17  # neck is not a COCO joint; person 2 lost right elbow
+    assert len(rows) == 18 + 16 + 18  # every part of the skeleton; person 2 lost neck and right elbow
     tracked = [r for r in rows if r["track_id"] == "1"]
     assert {r["frame"] for r in tracked} == {"4"} and len(tracked) == 16
-    assert {r["joint"] for r in rows} == set(COCO17_NAMES)
+    assert {r["joint"] for r in rows} == set(PART_NAMES)
+    assert {(r["world_x"], r["world_y"], r["world_z"]) for r in rows} == {("", "", "")}  # 2D skeleton
     assert {(r["frame"], r["person"]) for r in rows if r["track_id"] == ""} == {("0", "0"), ("4", "1")}
 
 
@@ -152,3 +153,36 @@ def test_filled_and_smoothed_people_keep_their_raw_keypoints_and_flags(tmp_path:
     assert (first["left_eye"]["x"], first["left_eye"]["x_raw"], first["left_eye"]["interpolated"]) == (
         "27.00", "25.00", "0")
     assert {r["interpolated"] for r in rows if r["frame"] == "1"} == {"1"}
+
+
+def test_a_33_part_skeleton_with_world_exports_every_part_and_no_openpose_json(tmp_path: Path) -> None:
+    """BlazePose: the CSV has a row per visible part of 33 with world columns, keypoints.json the
+    33 parts, their world coordinates and the COCO-17 view; no OpenPose JSON, and the file says why."""
+    from pose.skeleton import BLAZEPOSE_33
+    from workers.exports import export_file_names
+
+    kp = np.zeros((33, 3), np.float32)
+    kp[:, 0], kp[:, 1], kp[:, 2] = 100 + np.arange(33), 200 + np.arange(33), 0.7
+    kp[3] = 0  # left_eye_outer not seen
+    world = np.tile(np.array([0.1, -0.5, 0.2], np.float32), (33, 1))
+    seen = FramePerson(Person(keypoints=kp, score=0.9, world=world), (90, 150, 150, 260), 1, (90, 150, 150, 260))
+    filled = FramePerson(Person(keypoints=kp, score=0.9, world=np.full((33, 3), np.nan, np.float32)),
+                         (90, 150, 150, 260), 1, (90, 150, 150, 260), raw=np.zeros((33, 3)), interpolated=True)
+    writers = ExportWriters(tmp_path, video_stem="clip", header={}, skeleton=BLAZEPOSE_33)
+    writers.write_frame(0, 0.0, [seen])
+    writers.write_frame(1, 0.1, [filled])
+    writers.close()
+    assert writers.files == export_file_names(BLAZEPOSE_33) and "openpose_json.zip" not in writers.files
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(writers.files)
+    doc = json.loads((tmp_path / "keypoints.json").read_text())
+    assert doc["skeleton"]["name"] == "blazepose33" and len(doc["skeleton"]["parts"]) == 33
+    assert "openpose_json.zip" in doc["exports"]["not_produced"]
+    first, gap = doc["annotations"]
+    assert len(first["parts"]) == 99 and first["world"][:3] == [0.1, -0.5, 0.2] and gap["world"] is None
+    assert first["keypoints"][5 * 3: 5 * 3 + 3] == [111.0, 211.0, 0.7]  # COCO left shoulder = BlazePose 11
+    with open(tmp_path / "keypoints.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    frame0 = [r for r in rows if r["frame"] == "0"]
+    assert len(frame0) == 32 and "left_heel" in {r["joint"] for r in frame0}
+    assert (frame0[0]["world_x"], frame0[0]["world_y"], frame0[0]["world_z"]) == ("0.1000", "-0.5000", "0.2000")
+    assert {r["world_x"] for r in rows if r["frame"] == "1"} == {""}

@@ -98,8 +98,8 @@ def test_exports_follow_their_schemas_and_ids_start_at_one(vtest_run) -> None:
     with open(out / "keypoints.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["frame", "time_s", "track_id", "person", "joint", "x", "y", "score", "x_raw", "y_raw",
-                             "interpolated"]
-    assert len(rows) == sum(sum(1 for v in a["keypoints"][2::3] if v > 0) for a in anns)
+                             "interpolated", "world_x", "world_y", "world_z"]
+    assert len(rows) == sum(sum(1 for v in a["parts"][2::3] if v > 0) for a in anns)  # every part, neck too
     with zipfile.ZipFile(out / "openpose_json.zip") as zf:
         names = zf.namelist()
         first = json.loads(zf.read(names[0]))

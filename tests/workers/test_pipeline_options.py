@@ -17,6 +17,15 @@ def test_form_strings_are_parsed_and_blank_means_default() -> None:
     assert opts.screenshot_interval_s == 0.0 and opts.upsample == 2
 
 
+def test_net_height_defaults_to_auto_and_takes_auto_in_any_case() -> None:
+    assert PipelineOptions().net_height == "auto"
+    assert PipelineOptions.from_mapping({"net_height": " AUTO "}).net_height == "auto"
+    assert PipelineOptions.from_mapping({"net_height": ""}).net_height == "auto"
+    assert PipelineOptions.from_mapping(PipelineOptions().to_dict()) == PipelineOptions()
+    with pytest.raises(ValueError, match="net_height must be a multiple of 8"):
+        PipelineOptions(net_height="large")
+
+
 def test_to_dict_round_trips() -> None:
     opts = PipelineOptions(net_width=432, max_people=2, end_s=10.0, skeleton_only=True, max_age=5)
     assert PipelineOptions.from_mapping(opts.to_dict()) == opts
@@ -24,18 +33,31 @@ def test_to_dict_round_trips() -> None:
 
 @pytest.mark.parametrize(("values", "message"), [
     ({"net_height": "300"}, "net_height must be a multiple of 8"),
-    ({"net_height": "abc"}, "net_height must be a whole number"),
+    ({"net_height": "abc"}, 'net_height must be "auto" or a whole number'),
+    ({"net_width": "auto"}, "net_width must be a whole number"),
     ({"upsample": "2.5"}, "upsample must be a whole number"),
     ({"keypoint_threshold": "1.5"}, "keypoint_threshold must be between 0.0 and 1.0"),
     ({"start_s": "5", "end_s": "2"}, r"end_s \(2.0\) must be after start_s \(5.0\)"),
     ({"frame_stride": "0"}, "frame_stride must be between 1"),
     ({"max_people": "0"}, "max_people must be between 1"),
-    ({"backend": "tensorflow"}, "backend must be one of openvino, opencv"),
+    ({"backend": "tensorflow"}, "backend must be one of openvino, onnxruntime, opencv"),
     ({"backend": "opencv", "precision": "bf16"}, "needs the openvino backend"),
+    ({"backend": "openvino", "precision": "fp16"}, "needs the onnxruntime backend"),
     ({"skeleton_only": "maybe"}, "skeleton_only must be true or false"),
     ({"screenshot_interval_s": "nan"}, "must be a finite number"),
     ({"colour": "red"}, "unknown option"),
+    ({"model": "alphapose"}, "model must be one of openpose, blazepose"),
+    ({"model": "openpose", "angles": "right_ankle"}, "right_ankle' is not available: it needs right_big_toe, "
+                                                     "right_heel"),
 ])
 def test_bad_values_raise_value_error_naming_the_field(values: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         PipelineOptions.from_mapping(values)
+
+
+def test_the_model_chooses_the_skeleton_the_angles_are_checked_against() -> None:
+    """BlazePose's 33 parts give the ankle, foot, wrist and hand angles OpenPose-18 cannot."""
+    blaze = PipelineOptions.from_mapping({"model": "BlazePose", "angles": "right_ankle, left_foot, right_wrist"})
+    assert blaze.model == "blazepose" and blaze.skeleton.name == "blazepose33"
+    assert PipelineOptions().model == "openpose" and PipelineOptions().skeleton.num_parts == 18
+    assert PipelineOptions.from_mapping(blaze.to_dict()) == blaze

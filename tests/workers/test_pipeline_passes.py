@@ -17,7 +17,7 @@ pytestmark = pytest.mark.model
 
 
 def test_pass_one_keeps_people_in_a_file_with_their_tracklets(model_path: Path, videos_dir: Path, tmp_path) -> None:
-    options = PipelineOptions(start_s=1.0, end_s=5.0, frame_stride=2)
+    options = PipelineOptions(start_s=1.0, end_s=5.0, frame_stride=2, net_height=368)
     backend = load_pipeline_backend(options, model_path)
     estimator = PoseEstimator(backend, net_height=options.net_height, upsample=options.upsample)
     progress = []

@@ -219,3 +219,34 @@ def test_an_unwritable_outputs_folder_is_the_servers_fault_not_the_videos(tmp_pa
         assert str(tmp_path) not in error
     finally:
         store.close()
+
+
+def _worker_with(env, **changes):
+    """The task of a worker whose settings differ in ``changes`` (INFERENCE_BACKEND / _DEVICE)."""
+    settings = env[0].with_overrides(**changes)
+    return settings, create_celery(settings).tasks[TASK_NAME]
+
+
+def test_a_worker_runs_the_backend_and_device_it_is_given(env, videos_dir):
+    import json
+
+    settings, task = _worker_with(env, inference_backend="onnxruntime", inference_device="cpu")
+    job = _submit(env, videos_dir, {"net_height": 184, "end_s": 0.2, "keypoints_only": True})
+    assert task(job.id) == "succeeded"
+    model = json.loads((output_dir(settings, job.id) / "keypoints.json").read_text())["model"]
+    assert (model["backend"], model["device"]) == ("onnxruntime", "cpu")
+
+
+@pytest.mark.skipif(__import__("pathlib").Path("/dev/nvidia0").exists(), reason="this machine has an NVIDIA GPU")
+def test_a_worker_told_to_use_a_gpu_that_is_not_there_fails_the_job_saying_why(env, videos_dir):
+    from workers.housekeeping import device_description
+
+    _settings, task = _worker_with(env, inference_device="gpu")
+    job = _submit(env, videos_dir, {"end_s": 0.2})
+    assert task(job.id) == "failed"
+    assert env[2].get(job.id).error == (
+        "the worker could not load the pose model: device gpu asked for, but the openvino backend has no GPU "
+        "here: Pose Studio runs OpenVINO on the CPU only (use the onnxruntime backend for an NVIDIA GPU)")
+    assert device_description("onnxruntime", "gpu:0").startswith("unusable: device gpu:0 asked for")
+    assert device_description("onnxruntime", "auto").startswith("CPU: ") and "onnxruntime" in device_description(
+        "onnxruntime", "cpu")

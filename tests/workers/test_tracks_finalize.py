@@ -94,3 +94,25 @@ def test_no_people_at_all(tmp_path) -> None:
     final = finalize(rows, frame_table=_frame_table(5), confirmed=set(), appearance={}, fps=FPS,
                      settings=TrackSettings(), out_path=tmp_path / "final.bin")
     assert (final.people, len(final.rows)) == (0, 0)
+
+
+def test_world_coordinates_ride_along_with_a_33_part_person_and_are_nan_where_filled(tmp_path) -> None:
+    """A skeleton with world coordinates (BlazePose): pass 1 keeps them per row, the final rows
+    keep them as detected, and a filled-in frame has none (NaN) rather than invented ones."""
+    log = PoseLog(tmp_path / "poses.bin", num_parts=33, world=True)
+    for seq in [s for s in range(20) if s not in (8, 9)]:
+        x = 2.0 * seq
+        keypoints = np.zeros((33, 3), np.float32)
+        keypoints[:, 0], keypoints[:, 1], keypoints[:, 2] = x + np.linspace(0, 30, 33), np.linspace(100, 180, 33), 0.8
+        world = np.full((33, 3), seq / 100, np.float32)
+        log.add(seq, 2 * seq, seq / FPS, track=3, score=0.9, box=np.array([x, 100, x + 30, 180], np.float32),
+                keypoints=keypoints, world=world)
+    rows = log.close()
+    assert rows.dtype["world"].shape == (33, 3)
+    final = finalize(rows, frame_table=_frame_table(20), confirmed={3}, appearance={}, fps=FPS,
+                     settings=TrackSettings(), out_path=tmp_path / "final.bin")
+    person = final.rows[final.rows["person"] == 1]
+    assert list(person["seq"]) == list(range(20)) and list(np.flatnonzero(person["interpolated"])) == [8, 9]
+    assert np.isnan(person["world"][8:10]).all()
+    np.testing.assert_allclose(person["world"][12], 0.12)
+    assert final.rows.dtype["keypoints"].shape == (33, 3)

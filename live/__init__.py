@@ -1,0 +1,7 @@
+"""Live pose from a webcam: the live server's side (``posestudio live``; see the README).
+
+The browser sends JPEG frames to the web app, which passes them on to the live server, a process
+of its own that loads each model once and answers every frame with the people in it, tracked
+across the session's frames. Nothing here imports Flask or Celery; ``web.live`` is the web app's
+side and ``posestudio.commands.live`` starts the server.
+"""

@@ -1,0 +1,90 @@
+"""The live server's parts alone: the frame check (JPEG header before any decoding), the session
+registry (limit, one frame at a time, expiry of silent sessions on a clock the test moves) and its
+tracker, and that live/ imports no web or queue framework."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from live.frames import FrameError, decode_frame, jpeg_size
+from live.sessions import SessionBusy, SessionNotFound, SessionRegistry, SessionsFull
+from pose import Person
+
+
+def jpeg(width: int, height: int, **params) -> bytes:
+    flags = [cv2.IMWRITE_JPEG_PROGRESSIVE, 1] if params.get("progressive") else []
+    return cv2.imencode(".jpg", np.full((height, width, 3), 120, np.uint8), flags)[1].tobytes()
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_jpeg_size_reads_the_header(progressive: bool) -> None:
+    assert jpeg_size(jpeg(640, 360, progressive=progressive)) == (640, 360)
+
+
+def test_jpeg_size_is_none_for_anything_else() -> None:
+    png = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))[1].tobytes()
+    for data in (b"", b"\xff\xd8", png, b"hello world", b"\xff\xd8\xff\xda\x00\x08" + b"\0" * 10):
+        assert jpeg_size(data) is None
+
+
+def test_decode_frame_refuses_with_the_status_that_says_why() -> None:
+    image = decode_frame(jpeg(64, 48), max_bytes=10_000, max_pixels=10_000)
+    assert image.shape == (48, 64, 3) and image.dtype == np.uint8
+    for data, status, words in [(jpeg(200, 100), 413, "20,000 pixels"), (b"x" * 20_000, 413, "bytes"),
+                                (b"GIF89a", 400, "not a JPEG"), (jpeg(4, 4), 400, "at least 8"),
+                                (jpeg(64, 48)[:200], 400, "damaged")]:
+        with pytest.raises(FrameError) as caught:
+            decode_frame(data, max_bytes=10_000, max_pixels=10_000)
+        assert caught.value.status == status and words in str(caught.value), (status, str(caught.value))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_registry_limit_busy_and_expiry() -> None:
+    clock = Clock()
+    registry = SessionRegistry(2, idle_timeout_s=5.0, clock=clock)
+    a, b = registry.create("openpose", 18), registry.create("openpose", 18)
+    with pytest.raises(SessionsFull):
+        registry.create("openpose", 18)
+    busy = registry.begin_frame(a.id)
+    with pytest.raises(SessionBusy):
+        registry.begin_frame(a.id)
+    clock.now += 6
+    assert registry.expire_idle() == [b.id]  # a is answering a frame: kept however long it takes
+    registry.end_frame(busy)
+    assert registry.counts() == (1, 0) and a.frames == 1
+    clock.now += 4.9
+    assert registry.expire_idle() == []
+    clock.now += 0.2
+    assert registry.expire_idle() == [a.id] and registry.counts() == (0, 0)
+    with pytest.raises(SessionNotFound):
+        registry.begin_frame(a.id)
+    assert registry.create("openpose", 18).id not in (a.id, b.id)
+
+
+def person(x: float, y: float) -> Person:
+    keypoints = np.zeros((18, 3), np.float32)
+    keypoints[:14, 0] = x + np.linspace(-20, 20, 14)
+    keypoints[:14, 1] = y + np.linspace(-80, 80, 14)
+    keypoints[:14, 2] = 0.8
+    return Person(keypoints=keypoints, score=1.0)
+
+
+def test_each_session_tracks_its_people_with_ids_from_one() -> None:
+    registry = SessionRegistry(2, idle_timeout_s=5.0)
+    one, two = registry.create("openpose", 18), registry.create("openpose", 18)
+    ids = [one.track([person(100 + 3 * i, 200), person(400 - 3 * i, 200)]) for i in range(5)]
+    assert ids[-1] == [1, 2] and all(frame == ids[-1] for frame in ids)
+    assert two.track([person(400, 200)]) == [1]  # its own tracker
+    assert one.track([]) == []
+
+
+def test_live_imports_no_web_or_queue_framework(modules_loaded_by) -> None:
+    assert modules_loaded_by("live.server, live.models", {"flask", "celery", "redis", "sqlalchemy", "web", "workers", "jobs"}) == []
