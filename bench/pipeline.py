@@ -175,6 +175,8 @@ def measure(mode: str, video: Path, frames: int, precision: str, *, trees: dict[
     old trees by mode ("single_pass", "before"), whose own bench script runs their pipeline;
     ``execution``: flags for this tree's pipeline mode."""
     root, one = (trees[mode], "pipeline") if mode in trees else (ROOT, mode)
+    if mode == "before" and '"pipeline_368"' in (root / "bench" / "pipeline.py").read_text():
+        one = "pipeline_368"  # compared at the same network size as this tree's pipeline_368
     flags = list(execution) if mode in ("pipeline", "pipeline_368") else []
     done = subprocess.run([sys.executable, str(root / "bench" / "pipeline.py"), "--one", one, "--frames", str(frames),
                            "--precision", precision, *flags, str(video.resolve())],
