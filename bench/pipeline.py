@@ -226,7 +226,7 @@ def report(args: argparse.Namespace, modes: list[str], trees: dict[str, Path]) -
                                           ("--postprocess-workers", args.postprocess_workers))
                  if value is not None for flag in (name, str(value))]
     print(f"OpenVINO precision {args.precision} (baseline: cv2.dnn f32); pipeline {' '.join(execution) or 'at defaults'}"
-          + (f"; before = {args.before} (its pipeline at its defaults)" if args.before else ""))
+          + (f"; before = {args.before} (its pipeline at 368 where it has that mode)" if args.before else ""))
     print(f"{'video':38s} {'mode':12s} {'frames':>6s} {'fps':>7s} {'CPU ms/frame':>13s} {'peak RSS MB':>12s}")
     for video in args.videos:
         runs: dict[str, list[dict]] = {mode: [] for mode in modes}
