@@ -33,7 +33,6 @@ from analysis.angles import parse_angle_option
 from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
 from pose.backends import AUTO, Device
-from pose.input_size import BASE_NET_HEIGHT
 from pose.models import Estimator, load_estimator
 from pose.preprocess import network_input_size
 from videoio import VideoInfo, VideoWriter, probe
@@ -41,8 +40,8 @@ from workers.analyse import Analysis, PipelineCancelled, analyse
 from workers.execution import Execution
 from workers.exports import ExportWriters
 from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
-from workers.autosize import SizeChoice, choose_net_height
-from workers.limits import JobSize, LimitExceeded, check_job, frames_exceeded, frames_in_flight
+from workers.autosize import SizeChoice, resolve_auto_height
+from workers.limits import JobSize, check_job, frames_exceeded, frames_in_flight
 from workers.options import AUTO_NET_HEIGHT, PipelineOptions
 from workers.people_exports import PeopleExports, write_people_exports
 from workers.progress import Progress, Reporter
@@ -137,7 +136,7 @@ def process_video(
     requested = options
     size_choice = None
     if options.model == "openpose" and options.net_height == AUTO_NET_HEIGHT:
-        options, size, size_choice = _choose_net_height(source, name, info, options, backend, limits, size)
+        options, size, size_choice = resolve_auto_height(source, name, info, options, backend, limits, size)
     estimator = pipeline_estimator(options, backend)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # Its mode is the umask's (not mkdtemp's 0700): the service's 0700, the command line's
@@ -158,21 +157,6 @@ def process_video(
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
     return replace(result, out_dir=out_dir)
-
-
-def _choose_net_height(source: Path, name: str, info: VideoInfo, options: PipelineOptions,
-                       backend: InferenceBackend, limits: ResourceLimits, size: JobSize):
-    """(options at the chosen height, its checked size, the SizeChoice); the base height when
-    the chosen one is over a limit."""
-    base = replace(options, net_height=BASE_NET_HEIGHT)
-    sampler = PoseEstimator(backend, net_height=BASE_NET_HEIGHT, net_width=options.net_width,
-                            upsample=options.upsample)
-    choice = choose_net_height(source, info, base, sampler)
-    chosen = replace(options, net_height=choice.net_height)
-    try:
-        return chosen, check_job(info, chosen, limits, name=name), choice
-    except LimitExceeded:
-        return base, size, replace(choice, net_height=BASE_NET_HEIGHT)
 
 
 def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = None, *,

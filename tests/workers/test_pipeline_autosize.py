@@ -11,7 +11,8 @@ from config import ResourceLimits
 from pose import PoseEstimator, load_backend
 from pose.input_size import BASE_NET_HEIGHT, MAX_AUTO_NET_HEIGHT
 from videoio import probe
-from workers.autosize import SAMPLE_FRAMES, choose_net_height
+from workers import autosize
+from workers.autosize import SAMPLE_FRAMES, SEQUENTIAL_FRAMES, choose_net_height, sample_count
 from workers.pipeline import PipelineOptions, process_video
 
 pytestmark = pytest.mark.model
@@ -27,8 +28,16 @@ def choose(video: Path, backend, **options):
     return choose_net_height(video, probe(video), PipelineOptions(**options), sampler)
 
 
-def test_small_walkers_far_away_get_a_larger_input(videos_dir: Path, backend) -> None:
-    # PETS09-S2L1: people about 77 of 576 px tall, 49 px at 368.
+def test_short_ranges_sample_fewer_frames() -> None:
+    assert [sample_count(n) for n in (1, 100, 250, 600, 100_000)] == [4, 4, 5, 12, 12]
+
+
+@pytest.mark.parametrize("sequential_frames", [SEQUENTIAL_FRAMES, 0], ids=["decoded-once", "sought"])
+def test_small_walkers_far_away_get_a_larger_input(videos_dir: Path, backend, monkeypatch,
+                                                   sequential_frames: int) -> None:
+    # PETS09-S2L1: people about 77 of 576 px tall, 49 px at 368. Its 795 frames are decoded
+    # once; with the threshold at 0 the same samples are sought one by one, as in a long video.
+    monkeypatch.setattr(autosize, "SEQUENTIAL_FRAMES", sequential_frames)
     choice = choose(videos_dir / "vtest.avi", backend)
     assert choice.sampled_frames == SAMPLE_FRAMES and choice.people >= SAMPLE_FRAMES
     assert 40 < choice.median_person_px < 64
@@ -38,6 +47,7 @@ def test_small_walkers_far_away_get_a_larger_input(videos_dir: Path, backend) ->
 def test_people_filling_the_frame_keep_368(videos_dir: Path, backend) -> None:
     # Pose2Sim's walkway, portrait 1080x1920: the subject is most of the frame's height.
     choice = choose(videos_dir / "pose2sim_trial1_cam01.mp4", backend)
+    assert choice.sampled_frames == 4  # 100 frames
     assert choice.people >= 1 and choice.median_person_px >= 64
     assert choice.net_height == BASE_NET_HEIGHT
 
