@@ -20,7 +20,12 @@ DEFAULT_UPLOADS_DIR = ROOT / "uploads"
 DEFAULT_INSTANCE_DIR = ROOT / "instance"
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int | None = None) -> int:
+#: Most frames in one inference batch (INFERENCE_BATCH; workers.execution checks it too).
+MAX_INFERENCE_BATCH = 256
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int | None = None,
+         maximum: int | None = None) -> int:
     value = env.get(name)
     if value is None or value == "":
         return default
@@ -30,6 +35,8 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int | None
         raise ValueError(f"environment variable {name} must be an integer, got {value!r}") from None
     if minimum is not None and number < minimum:
         raise ValueError(f"environment variable {name} must be at least {minimum}, got {number}")
+    if maximum is not None and number > maximum:
+        raise ValueError(f"environment variable {name} must be at most {maximum}, got {number}")
     return number
 
 
@@ -303,7 +310,8 @@ class Settings:
             inference_backend=(env.get("INFERENCE_BACKEND") or defaults.inference_backend).strip().lower(),
             inference_device=device_text(env.get("INFERENCE_DEVICE") or defaults.inference_device,
                                          name="environment variable INFERENCE_DEVICE"),
-            inference_batch=_int(env, "INFERENCE_BATCH", defaults.inference_batch, minimum=1),
+            inference_batch=_int(env, "INFERENCE_BATCH", defaults.inference_batch, minimum=1,
+                                 maximum=MAX_INFERENCE_BATCH),
             postprocess_workers=_workers(env, "POSTPROCESS_WORKERS", defaults.postprocess_workers),
             visible_gpus=env.get("CUDA_VISIBLE_DEVICES"),
             port=_int(env, "PORT", defaults.port),

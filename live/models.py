@@ -46,10 +46,7 @@ class OpenPoseLive:
     skeleton = OPENPOSE_18
 
     def __init__(self, model_path: Path, *, threads: int, net_height: int, backend: str = "openvino") -> None:
-        if backend == "openvino":
-            loaded = load_backend("openvino", model_path, num_threads=threads)
-        else:
-            loaded = load_backend(backend, model_path)
+        loaded = load_backend(backend, model_path, num_threads=threads)  # cv2.dnn's threads are process-wide
         self._estimator = PoseEstimator(loaded, net_height=net_height)
 
     def estimate(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Person]:
@@ -71,9 +68,9 @@ class BlazePoseLive:
     label = "BlazePose (MediaPipe full, 33 parts, one person)"
 
     def __init__(self, model_path: Path, *, threads: int, net_height: int, backend: str = "openvino") -> None:
-        from pose.models import load_estimator
+        from pose.blazepose import BlazePoseEstimator
 
-        self._estimator = load_estimator("blazepose")
+        self._estimator = BlazePoseEstimator(static_images=True)
         self.skeleton = self._estimator.skeleton
 
     def estimate(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Person]:

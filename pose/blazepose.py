@@ -59,6 +59,8 @@ class BlazePoseEstimator:
         below the first no person is reported; below the second, tracking gives up and the
         detector runs again on the next frame.
     smooth_landmarks: let MediaPipe smooth the landmarks over time in video mode (default True).
+    static_images: the caller gives no timestamps (each image on its own): load that mode's graph
+        up front instead of video mode's (default False). Either mode still works.
 
     One estimator holds one MediaPipe graph per mode; calls are serialised by a lock (the graph
     is not re-entrant), so share one per process, not per thread that wants parallelism.
@@ -70,7 +72,8 @@ class BlazePoseEstimator:
     parallel_requests = 1  # video mode needs its frames one at a time, in order
 
     def __init__(self, *, model_complexity: int = 1, min_detection_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5, smooth_landmarks: bool = True) -> None:
+                 min_tracking_confidence: float = 0.5, smooth_landmarks: bool = True,
+                 static_images: bool = False) -> None:
         if model_complexity not in LANDMARK_MODELS:
             raise ValueError(f"model_complexity must be 0, 1 or 2, got {model_complexity!r}")
         for name, value in (("min_detection_confidence", min_detection_confidence),
@@ -93,7 +96,9 @@ class BlazePoseEstimator:
         self._lock = threading.Lock()
         self._last_us: int | None = None
         self.name = f"mediapipe {getattr(mp, '__version__', '?')} pose ({model.name})"
-        self._graph(static=False)  # load now: a bad install fails here, not on the first frame
+        # Load now, the graph the caller will use (static_images: it gives no timestamps): a bad
+        # install fails here, not on the first frame.
+        self._graph(static=static_images)
 
     def _graph(self, *, static: bool) -> Any:
         graph = self._graphs.get(static)

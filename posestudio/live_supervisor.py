@@ -14,11 +14,6 @@ from config import LiveSettings
 from posestudio import process_groups
 from posestudio.commands.live import live_command
 
-FIRST_BACKOFF_S = 1.0
-MAX_BACKOFF_S = 30.0
-STABLE_AFTER_S = 60.0
-
-
 def _say(message: str) -> None:
     print(f"posestudio serve: {message}", file=sys.stderr, flush=True)
 
@@ -27,29 +22,24 @@ class LiveSupervisor:
     """Start with :meth:`start`, keep alive with :meth:`tick` (from serve's loop), :meth:`stop`."""
 
     def __init__(self, live: LiveSettings, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.live, self._clock = live, clock
+        self.live = live
         self.proc: subprocess.Popen | None = None
-        self._started_at = 0.0
-        self._backoff_s = FIRST_BACKOFF_S
-        self._restart_at: float | None = None
+        self._backoff = process_groups.RestartBackoff(clock)
 
     def start(self) -> None:
         host, port = self.live.host_port
         self.proc = process_groups.spawn(live_command(host, port))
-        self._started_at, self._restart_at = self._clock(), None
+        self._backoff.started()
         _say(f"live server started on {self.live.url} (pid {self.proc.pid})")
 
     def tick(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
             code = self.proc.returncode
             process_groups.kill_group(self.proc)
-            lived_s = self._clock() - self._started_at
-            if lived_s >= STABLE_AFTER_S:
-                self._backoff_s = FIRST_BACKOFF_S
-            delay, self._backoff_s = self._backoff_s, min(2 * self._backoff_s, MAX_BACKOFF_S)
+            lived_s, delay = self._backoff.died()
             _say(f"the live server exited with code {code} after {lived_s:.0f} s; restarting it in {delay:.0f} s")
-            self.proc, self._restart_at = None, self._clock() + delay
-        elif self.proc is None and self._restart_at is not None and self._clock() >= self._restart_at:
+            self.proc = None
+        elif self.proc is None and self._backoff.due():
             self.start()
 
     def stop(self) -> None:

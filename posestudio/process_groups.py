@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Callable
 
 import config
 
@@ -100,3 +101,37 @@ class StopFlag:
     def restore(self) -> None:
         for signum, handler in self._old.items():
             signal.signal(signum, handler)
+
+
+#: A supervised process's restarts wait FIRST_BACKOFF_S, doubling up to MAX_BACKOFF_S while it
+#: keeps dying young; one that stayed up STABLE_AFTER_S had a good run and starts over.
+FIRST_BACKOFF_S = 1.0
+MAX_BACKOFF_S = 30.0
+STABLE_AFTER_S = 60.0
+
+
+class RestartBackoff:
+    """When to restart a supervised process that died (see the constants above). Call
+    :meth:`started` at each start, :meth:`died` when it exits; :meth:`due` says when to start
+    again. ``clock`` is ``time.monotonic``."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._started_at = 0.0
+        self._delay_s = FIRST_BACKOFF_S
+        self._restart_at: float | None = None
+
+    def started(self) -> None:
+        self._started_at, self._restart_at = self._clock(), None
+
+    def died(self) -> tuple[float, float]:
+        """(seconds it lived, seconds until its restart); schedules the restart."""
+        lived_s = self._clock() - self._started_at
+        if lived_s >= STABLE_AFTER_S:
+            self._delay_s = FIRST_BACKOFF_S
+        delay, self._delay_s = self._delay_s, min(2 * self._delay_s, MAX_BACKOFF_S)
+        self._restart_at = self._clock() + delay
+        return lived_s, delay
+
+    def due(self) -> bool:
+        return self._restart_at is not None and self._clock() >= self._restart_at

@@ -9,8 +9,9 @@ worker process exits on its own (killed, crashed, out of memory), the supervisor
    jobs it was running (attempts + 1, failed with a reason after the last attempt) and enqueues
    them. A recovery that fails (the database or the broker is away) is logged and tried again
    before the next start, and again at every start until it succeeds;
-3. starts a new worker after a back-off: 1 s, then 2, 4, ... up to :data:`MAX_BACKOFF_S` while
-   the worker keeps dying young, and 1 s again once a worker had stayed up :data:`STABLE_AFTER_S`.
+3. starts a new worker after a back-off: 1 s, then 2, 4, ... up to :data:`~posestudio.process_groups.MAX_BACKOFF_S`
+   while the worker keeps dying young, and 1 s again once a worker had stayed up
+   :data:`~posestudio.process_groups.STABLE_AFTER_S` (``process_groups.RestartBackoff``).
 
 :meth:`WorkerSupervisor.tick` does all of this without blocking for long, from serve's loop;
 the web server keeps serving meanwhile. :meth:`WorkerSupervisor.stopped` declares the last
@@ -27,10 +28,6 @@ from config import Settings
 from posestudio import process_groups
 from posestudio.commands.worker import new_node_name, worker_command
 
-FIRST_BACKOFF_S = 1.0
-MAX_BACKOFF_S = 30.0
-#: A worker that stayed up this long had a good run: the next restart waits FIRST_BACKOFF_S again.
-STABLE_AFTER_S = 60.0
 
 
 def _say(message: str, command: str = "posestudio serve") -> None:
@@ -49,21 +46,19 @@ class WorkerSupervisor:
                  clock: Callable[[], float] = time.monotonic,
                  env: dict[str, str] | None = None, kind: str | None = None,
                  command: str = "posestudio serve") -> None:
-        self.settings, self.concurrency, self._clock = settings, concurrency, clock
+        self.settings, self.concurrency = settings, concurrency
         self.env, self.kind = env, kind  # the worker's environment, its node name's kind ("gpu0")
         self.command = command  # who says what happens, on stderr
         self._recover = recover
         self.proc: subprocess.Popen | None = None
         self.node_name: str | None = None
-        self._started_at = 0.0
-        self._backoff_s = FIRST_BACKOFF_S
-        self._restart_at: float | None = None
+        self._backoff = process_groups.RestartBackoff(clock)
         self.dead_nodes: list[str] = []  # declared dead, their jobs not recovered yet
 
     def start(self) -> None:
         self.node_name = new_node_name(self.kind)
         self.proc = process_groups.spawn(worker_command(self.concurrency, self.node_name), env=self.env)
-        self._started_at, self._restart_at = self._clock(), None
+        self._backoff.started()
         self._say(f"worker {self.node_name} started (pid {self.proc.pid})")
 
     def _say(self, message: str) -> None:
@@ -77,20 +72,17 @@ class WorkerSupervisor:
         """Notice a dead worker (clean up, recover, schedule the restart) or restart one."""
         if self.proc is not None and self.proc.poll() is not None:
             self._buried(self.proc.returncode)
-        elif self.proc is None and self._restart_at is not None and self._clock() >= self._restart_at:
+        elif self.proc is None and self._backoff.due():
             self.recover_dead()
             self.start()
 
     def _buried(self, code: int) -> None:
         process_groups.kill_group(self.proc)
         self.dead_nodes.append(self.node_name)
-        lived_s = self._clock() - self._started_at
-        if lived_s >= STABLE_AFTER_S:
-            self._backoff_s = FIRST_BACKOFF_S
-        delay, self._backoff_s = self._backoff_s, min(2 * self._backoff_s, MAX_BACKOFF_S)
+        lived_s, delay = self._backoff.died()
         self._say(f"worker {self.node_name} exited with code {code} after {lived_s:.0f} s; "
-             f"restarting it in {delay:.0f} s")
-        self.proc, self._restart_at = None, self._clock() + delay
+                  f"restarting it in {delay:.0f} s")
+        self.proc = None
         self.recover_dead()
 
     def recover_dead(self) -> None:

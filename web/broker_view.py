@@ -79,41 +79,36 @@ def ask_broker(settings: Settings) -> BrokerStatus:
 @dataclass(frozen=True)
 class FolderUsage:
     bytes: int = 0
-    jobs: int = 0
 
 
 @dataclass(frozen=True)
 class StorageStatus:
-    """Bytes (and job folders) under uploads/ and outputs/, and the disk of outputs/."""
+    """Bytes under uploads/ and outputs/, and the free space of outputs/' disk."""
 
     uploads: FolderUsage = field(default_factory=FolderUsage)
     outputs: FolderUsage = field(default_factory=FolderUsage)
     disk_free_bytes: int | None = None
-    disk_total_bytes: int | None = None
 
 
 def _folder_usage(root: Path) -> FolderUsage:
-    total = jobs = 0
-    for top, dirs, files in os.walk(root):
-        if Path(top) == root:
-            jobs = sum(1 for d in dirs if not d.startswith("."))
+    total = 0
+    for top, _dirs, files in os.walk(root):
         for name in files:
             try:
                 total += os.lstat(os.path.join(top, name)).st_size
             except OSError:  # removed while we walked
                 pass
-    return FolderUsage(bytes=total, jobs=jobs)
+    return FolderUsage(bytes=total)
 
 
 def measure_storage(settings: Settings) -> StorageStatus:
     try:
-        disk = shutil.disk_usage(settings.outputs_dir)
-        free, total = disk.free, disk.total
+        free = shutil.disk_usage(settings.outputs_dir).free
     except OSError:
-        free = total = None
+        free = None
     return StorageStatus(uploads=_folder_usage(Path(settings.uploads_dir)),
                          outputs=_folder_usage(Path(settings.outputs_dir)),
-                         disk_free_bytes=free, disk_total_bytes=total)
+                         disk_free_bytes=free)
 
 
 class ServiceViews:

@@ -11,6 +11,7 @@ A video whose length is unknown is sampled once a second from the start of its r
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
@@ -92,12 +93,14 @@ def sample_count(frames: int) -> int:
 def _sample_images(source: Path, info: VideoInfo, options: PipelineOptions) -> Iterator[np.ndarray]:
     start = options.start_s
     in_range = frames_in_range(info, start_s=start, end_s=options.end_s)
-    if in_range is None or not info.fps:
-        yield from _from_start(source, options, step_s=1.0)
+    if in_range is None:  # length unknown: one frame a second from the start of the range
+        yield from _decoded(source, options, stride=max(1, round(float(info.fps))), count=SAMPLE_FRAMES)
         return
     count = sample_count(in_range)
     if in_range <= SEQUENTIAL_FRAMES:  # decoding the range once is cheaper than a seek per sample
-        yield from _strided(source, options, stride=max(1, in_range // count), count=count)
+        stride = max(1, in_range // count)
+        yield from _decoded(source, options, stride=stride, count=count,
+                            first_s=(stride // 2) / float(info.fps))
         return
     span = in_range / float(info.fps)
     for i in range(count):
@@ -111,32 +114,13 @@ def _sample_images(source: Path, info: VideoInfo, options: PipelineOptions) -> I
             yield frame.image
 
 
-def _strided(source: Path, options: PipelineOptions, *, stride: int, count: int) -> Iterator[np.ndarray]:
-    """Every ``stride``-th frame of the range from its middle of the first stride, ``count`` at most."""
+def _decoded(source: Path, options: PipelineOptions, *, stride: int, count: int,
+             first_s: float = 0.0) -> Iterator[np.ndarray]:
+    """Every ``stride``-th frame of the range from ``first_s`` into it, ``count`` at most, decoded
+    front to back (the reader converts only the frames it yields)."""
     try:
-        with VideoReader(source, start_s=options.start_s, end_s=options.end_s) as reader:
-            for index, frame in enumerate(reader):
-                if index % stride == stride // 2:
-                    yield frame.image
-                    count -= 1
-                    if count == 0:
-                        return
-    except VideoError:
-        return
-
-
-def _from_start(source: Path, options: PipelineOptions, *, step_s: float) -> Iterator[np.ndarray]:
-    """One frame a ``step_s`` from the range's start, :data:`SAMPLE_FRAMES` at most."""
-    next_s = options.start_s
-    taken = 0
-    try:
-        with VideoReader(source, start_s=options.start_s, end_s=options.end_s) as reader:
-            for frame in reader:
-                if frame.time_s + 1e-6 >= next_s:
-                    yield frame.image
-                    taken += 1
-                    next_s = frame.time_s + step_s
-                    if taken >= SAMPLE_FRAMES:
-                        return
+        with VideoReader(source, start_s=options.start_s + first_s, end_s=options.end_s, stride=stride) as reader:
+            for frame in islice(reader, count):
+                yield frame.image
     except VideoError:
         return

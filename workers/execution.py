@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-#: Most frames in one inference batch.
-MAX_BATCH_SIZE = 256
+from config import MAX_INFERENCE_BATCH as MAX_BATCH_SIZE  # most frames in one inference batch
+
 AUTO = "auto"
 
 
@@ -60,9 +60,6 @@ class Execution:
         if not runs_on_gpu(backend):
             return 0
         return max(1, (cores or os.cpu_count() or 1) - 1)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"batch_size": self.batch_size, "postprocess_workers": self.postprocess_workers}
 
 
 def runs_on_gpu(backend: Any) -> bool:

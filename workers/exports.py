@@ -46,7 +46,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from filenames import fit_stem, safe_file_name
-from pose.skeleton import COCO17_NAMES, OPENPOSE_18, Person, Skeleton, coco_flat
+from pose.skeleton import COCO17_NAMES, OPENPOSE_18, Person, Skeleton
 
 KEYPOINTS_JSON = "keypoints.json"
 KEYPOINTS_CSV = "keypoints.csv"
@@ -141,8 +141,8 @@ class KeypointsJsonWriter:
             skeleton = self.skeleton
             entry = {
                 "image_id": frame_index, "category_id": 1, "track_id": fp.track_id,
-                "time_s": round(time_s, 6), "keypoints": coco_flat(skeleton.to_coco17(fp.person.keypoints)),
-                "keypoints_raw": coco_flat(skeleton.to_coco17(fp.raw_person.keypoints)),
+                "time_s": round(time_s, 6), "keypoints": fp.person.coco_keypoints_flat(skeleton),
+                "keypoints_raw": fp.raw_person.coco_keypoints_flat(skeleton),
                 "parts": [_r(v, 4) for v in np.asarray(fp.person.keypoints).ravel()],
                 "interpolated": fp.interpolated, "score": _r(fp.person.score, 4),
                 "bbox": [_r(x1), _r(y1), _r(x2 - x1), _r(y2 - y1)],
@@ -243,7 +243,6 @@ class ExportWriters:
     def __init__(self, out_dir: Path, *, video_stem: str, header: Mapping[str, Any],
                  skeleton: Skeleton = OPENPOSE_18) -> None:
         out_dir = Path(out_dir)
-        self.skeleton = skeleton
         self.files = export_file_names(skeleton)
         self._json = KeypointsJsonWriter(out_dir / KEYPOINTS_JSON, header, skeleton)
         self._csv = KeypointsCsvWriter(out_dir / KEYPOINTS_CSV, skeleton)

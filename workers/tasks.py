@@ -69,7 +69,9 @@ def backend_for(settings: Settings, options: PipelineOptions) -> InferenceBacken
     loaded once per worker process and tuned as the pipeline wants it."""
     from workers.pipeline import load_pipeline_backend
     path = Path(settings.model_path)
-    key = (options.model, options.backend, options.precision, settings.inference_device, str(path))
+    # BlazePose ignores the OpenPose settings: one graph per process, whatever they say.
+    key = ((options.model, options.backend, options.precision, settings.inference_device, str(path))
+           if options.model == "openpose" else (options.model,))
 
     def load() -> InferenceBackend:
         backend = load_pipeline_backend(options, path, device=config.parse_device(settings.inference_device))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from config import Settings
 from jobs import JobState, JobStore
-from posestudio import worker_supervisor
+from posestudio import process_groups
 from posestudio.worker_supervisor import WorkerSupervisor
 
 UNREACHABLE_DB = "postgresql+psycopg://postgres@127.0.0.1:1/posestudio"  # nothing listens on port 1
@@ -59,7 +59,7 @@ def test_back_off_doubles_while_the_worker_dies_young_and_resets_after_a_good_ru
         names.append(supervisor.node_name)
     assert delays == [1, 2, 4, 8, 16, 30, 30]
     assert len(set(names)) == len(names)  # a new node name for every start
-    clock.now += worker_supervisor.STABLE_AFTER_S  # this one "stayed up" a minute
+    clock.now += process_groups.STABLE_AFTER_S  # this one "stayed up" a minute
     _die_and_tick(supervisor)
     assert "restarting it in 1 s" in capsys.readouterr().err
     supervisor.stopped()
