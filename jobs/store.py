@@ -154,14 +154,30 @@ def _make_engine(database_url: str) -> Engine:
     return create_engine(database_url, pool_pre_ping=True)
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """Columns added to the table since a database was created (nullable, so no backfill)."""
+def _create_schema(engine: Engine) -> None:
+    """The tables, and the columns added since a database was created (nullable, so no
+    backfill). Several processes may do this at once on a new database (serve's web processes
+    and its worker): a table or column another one made between our look and our CREATE/ALTER
+    is what we wanted, so that error is only raised when the thing is still missing."""
+    for table in Base.metadata.sorted_tables:
+        try:
+            table.create(engine, checkfirst=True)
+        except DatabaseError:
+            if not inspect(engine).has_table(table.name):
+                raise
+    for column in _missing_columns(engine):
+        kind = column.type.compile(dialect=engine.dialect)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {JobRow.__tablename__} ADD COLUMN {column.name} {kind}"))
+        except DatabaseError:
+            if column in _missing_columns(engine):
+                raise
+
+
+def _missing_columns(engine: Engine) -> list:
     present = {column["name"] for column in inspect(engine).get_columns(JobRow.__tablename__)}
-    missing = [c for c in JobRow.__table__.columns if c.name not in present]
-    with engine.begin() as connection:
-        for column in missing:
-            kind = column.type.compile(dialect=engine.dialect)
-            connection.execute(text(f"ALTER TABLE {JobRow.__tablename__} ADD COLUMN {column.name} {kind}"))
+    return [c for c in JobRow.__table__.columns if c.name not in present]
 
 
 def _queued_again() -> dict[str, Any]:
@@ -195,12 +211,7 @@ class JobStore:
         self.database_url = database_url
         self.stale_after_s = stale_after_s
         self._engine = _make_engine(database_url)
-        try:
-            Base.metadata.create_all(self._engine)
-            _add_missing_columns(self._engine)
-        except DatabaseError:  # the web and a worker created the table at the same moment
-            Base.metadata.create_all(self._engine)
-            _add_missing_columns(self._engine)
+        _create_schema(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     def close(self) -> None:
