@@ -6,6 +6,13 @@ The graph has dynamic N, H, W; a static shape compiles to a faster program, so e
 is compiled once and kept in a small LRU cache. Each compiled model hands out a pool of infer
 requests, so several threads may call :meth:`OpenVinoBackend.infer` at once; OpenVINO releases
 the GIL while it computes.
+
+The first use of OpenVINO's numpy bindings is made in the constructing thread
+(:func:`_init_numpy_bindings`): two threads making it at once can deadlock. Compiling is the
+other exception: one compile at a time in a process (:data:`_COMPILE_LOCK`), and a
+thread that needs a shape another thread is compiling waits for it. ``compile_model`` calls
+running at once in the CPU plugin have had data races (openvinotoolkit/openvino PR 17164); two
+pipeline threads asking for a new shape at once used to compile it twice side by side.
 """
 from __future__ import annotations
 
@@ -26,12 +33,26 @@ from pose.errors import BackendUnavailableError, ModelLoadError
 #: Default most input pixels of the compiled shapes kept (1 Mi: four 368x656 inputs, or one
 #: input as large as the video pipeline allows by default, config.ResourceLimits).
 MAX_CACHED_PIXELS = 1024 * 1024
+#: Held while a model compiles: compiles never overlap in this process, whichever backend asks.
+_COMPILE_LOCK = threading.Lock()
 _GPU_REASON = "Pose Studio runs OpenVINO on the CPU only (use the onnxruntime backend for an NVIDIA GPU)"
 
 
 def _pixels(shape: tuple[int, ...]) -> int:
     """Input pixels of an NHWC shape, all images of the batch."""
     return shape[0] * shape[1] * shape[2]
+
+
+def _init_numpy_bindings(openvino: Any) -> None:
+    """Make OpenVINO's Python module set up its numpy bindings here, in one thread.
+
+    pybind11 sets them up on their first use, and two threads using them first at the same
+    moment can deadlock for ever (seen here: 13 of 60 fresh processes hung whose two threads
+    each called ``Type.to_dtype()``, which every ``InferRequest.infer`` on a numpy array calls;
+    none hung after a first call in one thread). The pipeline's two inference threads were such
+    a pair: a job stopped on its first frame now and then, in CI and here. Cheap; any thread."""
+    openvino.Type.f32.to_dtype()
+    _ = openvino.Tensor(np.zeros(1, np.float32)).data  # a numpy view of a tensor, as infer reads outputs
 
 
 @dataclass
@@ -92,6 +113,7 @@ class OpenVinoBackend:
         if parallel_requests < 1:
             raise ValueError(f"parallel_requests must be >= 1, got {parallel_requests}")
         self.parallel_requests = int(parallel_requests)
+        _init_numpy_bindings(openvino)
         self._core = openvino.Core()
         if precision == "bf16" and "BF16" not in self._core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
             raise BackendUnavailableError("this CPU has no bf16 support; use --precision f32")
@@ -114,6 +136,7 @@ class OpenVinoBackend:
         self._max_cached_pixels = MAX_CACHED_PIXELS if max_cached_pixels is None else max_cached_pixels
         self._cache: OrderedDict[tuple[int, ...], _Compiled] = OrderedDict()
         self._lock = threading.Lock()
+        self.compiles = 0  # shapes compiled so far (a shape dropped from the cache and used again counts twice)
 
     @classmethod
     def availability(cls) -> Availability:
@@ -146,22 +169,33 @@ class OpenVinoBackend:
             return list(self._cache)
 
     def _acquire(self, shape: tuple[int, ...]) -> tuple[_Compiled, Any]:
+        found = self._cached(shape)
+        if found is not None:
+            return found
+        # Compile outside self._lock (it takes ~0.5 s; threads running compiled shapes go on),
+        # under the process's compile lock: a thread that waited for it finds the shape compiled.
+        with _COMPILE_LOCK:
+            found = self._cached(shape)
+            if found is not None:
+                return found
+            with self._lock:  # make room first: the new shape's memory comes on top of the rest
+                self._make_room(pixels=_pixels(shape), shapes=1, keep=0)
+            compiled = _Compiled(self._compile(shape))
+            with self._lock:
+                self._cache[shape] = compiled
+                self._make_room(pixels=0, shapes=0, keep=1)
+                self.compiles += 1
+                return compiled, compiled.model.create_infer_request()
+
+    def _cached(self, shape: tuple[int, ...]) -> tuple[_Compiled, Any] | None:
+        """The compiled ``shape`` (now the most recently used) and an infer request, or None."""
         with self._lock:
             compiled = self._cache.get(shape)
-            if compiled is not None:
-                self._cache.move_to_end(shape)
-                if compiled.idle_requests:
-                    return compiled, compiled.idle_requests.pop()
-                return compiled, compiled.model.create_infer_request()
-            # Make room first: the new shape's working memory comes on top of what stays cached.
-            self._make_room(pixels=_pixels(shape), shapes=1, keep=0)
-        # Compile outside the lock (it takes ~0.5 s); a rare duplicate compile is harmless.
-        compiled = _Compiled(self._compile(shape))
-        with self._lock:
-            compiled = self._cache.setdefault(shape, compiled)
+            if compiled is None:
+                return None
             self._cache.move_to_end(shape)
-            self._make_room(pixels=0, shapes=0, keep=1)
-            return compiled, compiled.model.create_infer_request()
+            request = compiled.idle_requests.pop() if compiled.idle_requests else compiled.model.create_infer_request()
+            return compiled, request
 
     def _make_room(self, *, pixels: int, shapes: int, keep: int) -> None:
         """Drop the least recently used shapes until ``shapes`` more of ``pixels`` more pixels

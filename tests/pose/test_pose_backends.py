@@ -1,6 +1,8 @@
 """Inference backends on the real graph: output contract, agreement, threads, clear errors."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,6 +13,8 @@ import pytest
 from pose import BackendUnavailableError, InferenceBackend, ModelLoadError, load_backend, read_image
 from pose.backends import OpenVinoBackend
 from pose.preprocess import prepare_input
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +52,76 @@ def test_openvino_keeps_a_bounded_cache_of_compiled_shapes(model_path) -> None:
     for size in (16, 24, 32, 16):
         backend.infer(np.zeros((1, size, size, 3), np.float32))
     assert backend.cached_shapes == [(1, 32, 32, 3), (1, 16, 16, 3)]
+
+
+FIRST_USE_RACE = """
+import os, sys, threading
+import openvino
+from pose.backends import OpenVinoBackend
+OpenVinoBackend(sys.argv[1])
+gate = threading.Barrier(2)
+def first_use():
+    gate.wait()
+    openvino.Type.f32.to_dtype()  # what every InferRequest.infer on a numpy array calls
+threads = [threading.Thread(target=first_use, daemon=True) for _ in range(2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join(20)
+print("hung" if any(thread.is_alive() for thread in threads) else "ok", flush=True)
+os._exit(0)  # a hung thread would keep a normal exit waiting
+"""
+
+
+def test_openvino_numpy_bindings_are_set_up_before_threads_race_to_them(model_path) -> None:
+    """Two threads making the first use of OpenVINO's numpy bindings at once deadlock now and then
+    (a pybind11 once-initialisation; about one fresh process in five here); after the backend is
+    made, none does. Fresh processes, since the set-up happens once per process."""
+    runs = [subprocess.Popen([sys.executable, "-c", FIRST_USE_RACE, str(model_path)], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for _ in range(16)]
+    deadline = time.monotonic() + 90  # about 5 s here; a deadlock holds the GIL, so nothing prints
+    outcomes = []
+    try:
+        for run in runs:
+            try:
+                outcomes.append(run.communicate(timeout=max(1.0, deadline - time.monotonic()))[0].strip())
+            except subprocess.TimeoutExpired:
+                outcomes.append("hung")
+    finally:
+        for run in runs:
+            run.kill()
+    assert outcomes == ["ok"] * 16, f"{outcomes.count('hung')} of 16 processes hung"
+
+
+def test_openvino_compiles_a_new_shape_once_while_threads_wait_for_it(model_path, real_tensor) -> None:
+    """Pipeline threads asking for a shape not compiled yet: one compile, never two side by side
+    (concurrent compile_model calls have raced in OpenVINO's CPU plugin), the same output for all."""
+    backend = OpenVinoBackend(model_path, parallel_requests=4)
+    running, overlaps, calls = [0], [], []
+    compile_model = backend._compile
+
+    def recorded(shape):
+        running[0] += 1
+        overlaps.append(running[0])
+        calls.append(shape)
+        time.sleep(0.2)  # a window in which the other threads ask for the same shape
+        try:
+            return compile_model(shape)
+        finally:
+            running[0] -= 1
+
+    backend._compile = recorded
+    outputs: list[np.ndarray] = []
+    threads = [threading.Thread(target=lambda: outputs.append(backend.infer(real_tensor))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(outputs) == 4 and calls == [real_tensor.shape] and overlaps == [1] and backend.compiles == 1
+    for output in outputs[1:]:
+        np.testing.assert_array_equal(output, outputs[0])
+    backend.infer(np.zeros((1, 32, 32, 3), np.float32))  # another shape: compiled, one at a time
+    assert backend.compiles == 2 and max(overlaps) == 1
 
 
 def test_openvino_releases_the_gil_while_inferring(openvino, real_tensor) -> None:
