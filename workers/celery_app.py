@@ -31,6 +31,10 @@ def filesystem_broker_folders(settings: Settings) -> dict[str, Path]:
     return folders
 
 
+#: Seconds between an idle consumer's looks at the embedded queue's folders (a directory listing).
+FILESYSTEM_POLL_S = 0.2
+
+
 def broker_config(settings: Settings) -> dict:
     """``broker_url`` and ``broker_transport_options`` for these settings."""
     if settings.broker_url:
@@ -54,6 +58,9 @@ def broker_config(settings: Settings) -> dict:
             "processed_folder": str(folders["processed"]),
             "control_folder": str(folders["control"]),
             "store_processed": False,
+            # How often an idle consumer looks at its folders (kombu's default is 1 s): a job
+            # starts, and a worker answers the admin page's broadcast, within a fifth of a second.
+            "polling_interval": FILESYSTEM_POLL_S,
         },
     }
 

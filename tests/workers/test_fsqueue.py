@@ -6,6 +6,8 @@ requeued job stayed "queued" for ever). These tests put a consumer exactly in th
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import pytest
 from kombu import Connection
@@ -13,7 +15,7 @@ from kombu.transport.virtual import Empty
 
 from config import Settings
 from workers import fsqueue
-from workers.celery_app import broker_config
+from workers.celery_app import FILESYSTEM_POLL_S, broker_config
 
 
 @pytest.fixture
@@ -69,3 +71,24 @@ def test_a_message_taken_by_another_consumer_first_is_skipped(channel, monkeypat
 
     monkeypatch.setattr(fsqueue.os, "rename", rename_after_a_rival)
     assert channel._get("celery") == {"body": "second"}
+
+
+def test_a_waiting_consumer_gets_a_message_within_a_fraction_of_a_second(tmp_path) -> None:
+    """An idle worker looks at the folders every FILESYSTEM_POLL_S, not kombu's 1 s: a job
+    starts, and a worker answers the admin page's 1 s broadcast, without waiting a whole second."""
+    config = broker_config(Settings(instance_dir=tmp_path, secret_key="t"))
+    options = dict(transport=config["broker_transport"], transport_options=config["broker_transport_options"])
+    with Connection(config["broker_url"], **options) as consumer, \
+            Connection(config["broker_url"], **options) as producer:
+        inbox = consumer.SimpleQueue("latency")
+        with pytest.raises(inbox.Empty):
+            inbox.get(timeout=0.01)  # declared, and the consumer's first look is done
+        timer = threading.Timer(0.3, lambda: producer.SimpleQueue("latency").put({"job": "j"}))
+        timer.start()
+        started = time.monotonic()
+        message = inbox.get(timeout=3)
+        waited = time.monotonic() - started - 0.3
+        timer.join()
+        message.ack()
+        assert message.payload == {"job": "j"}
+        assert waited < 0.5 + FILESYSTEM_POLL_S, f"the message waited {waited:.2f} s to be seen"
