@@ -15,7 +15,6 @@ their running jobs are queued again for the next start.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 
@@ -86,12 +85,7 @@ def run_per_gpu(settings: Settings, concurrency: int, spec: str) -> int:
                 worker.tick()
             time.sleep(0.3)
         running = [w.proc for w in workers if w.proc is not None]
-        for proc in running:
-            process_groups.send(proc, signal.SIGTERM)
-        process_groups.wait_all(running, GRACE_S)
-        for proc in running:
-            process_groups.send(proc, signal.SIGQUIT)
-        process_groups.wait_all(running, 5.0)
+        process_groups.stop_all(running, GRACE_S, cold=running)
         return 0
     finally:
         for worker in workers:

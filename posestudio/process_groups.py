@@ -42,6 +42,18 @@ def wait_all(procs, timeout_s: float) -> None:
             pass
 
 
+def stop_all(procs, grace_s: float, *, cold=()) -> None:
+    """A graceful stop: SIGTERM to every process of ``procs``, up to ``grace_s`` for them to
+    exit; then SIGQUIT to those of ``cold`` (Celery workers: a cold shutdown) and up to 5 s more.
+    Whatever is left is the caller's to kill (:func:`kill_group`)."""
+    for proc in procs:
+        send(proc, signal.SIGTERM)
+    wait_all(procs, grace_s)
+    for proc in cold:
+        send(proc, signal.SIGQUIT)
+    wait_all(procs, 5.0)
+
+
 def kill_group(proc: subprocess.Popen, *, timeout_s: float = 5.0) -> bool:
     """SIGKILL everything left in ``proc``'s process group (``proc`` leads it) and wait, for at
     most ``timeout_s``, until none of it is left; True when the group is gone.

@@ -19,7 +19,6 @@ folder, so nothing else has to run.
 from __future__ import annotations
 
 import argparse
-import signal
 import socket
 import subprocess
 import sys
@@ -158,10 +157,5 @@ def _shutdown(web: subprocess.Popen, worker: WorkerSupervisor, live: LiveSupervi
         print(f"posestudio serve: the web server exited with code {web.returncode}; stopping",
               file=sys.stderr)
     running = [proc for proc in (web, worker.proc, live.proc if live else None) if proc is not None]
-    for proc in running:
-        process_groups.send(proc, signal.SIGTERM)
-    process_groups.wait_all(running, GRACE_S)
-    if worker.proc is not None:
-        process_groups.send(worker.proc, signal.SIGQUIT)
-    process_groups.wait_all(running, 5.0)
+    process_groups.stop_all(running, GRACE_S, cold=[worker.proc] if worker.proc is not None else [])
     return 1 if failed else 0  # the caller kills what is left of both groups
