@@ -70,6 +70,8 @@ class VideoReader:
         end_s: yield only frames with ``time_s < end_s``; None reads to the end.
         stride: yield every ``stride``-th frame of the range (1 = all).
         threads: decoder threads, 0 = FFmpeg's automatic choice.
+        info: this file's :func:`videoio.probe` result, where the caller has it already (the
+            reader then does not probe the file again); None (default) probes it.
 
     A truncated or partly damaged file yields the frames that decode and then stops;
     ``decode_errors`` counts the packets that failed and ``truncated`` says whether the file
@@ -88,6 +90,7 @@ class VideoReader:
         end_s: float | None = None,
         stride: int = 1,
         threads: int = 0,
+        info: VideoInfo | None = None,
     ) -> None:
         if stride < 1:
             raise ValueError(f"stride must be at least 1, got {stride}")
@@ -99,7 +102,7 @@ class VideoReader:
         self.stride = int(stride)
         self._started = False
         # Probe on its own container: the decoder it opens cannot be switched to threads later.
-        self.info: VideoInfo = probe(self.path)
+        self.info: VideoInfo = probe(self.path) if info is None else info
         self.decode_errors = 0
         self.truncated = self.info.truncated
         self._threads = threads

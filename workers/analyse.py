@@ -111,7 +111,7 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
     confirmed: set[int] = set()
     frame_indexes: list[int] = []
     frame_times: list[float] = []
-    reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
+    reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride, info=info)
     expected = reader.frames_expected
     pool = None
     try:

@@ -94,19 +94,20 @@ def _sample_images(source: Path, info: VideoInfo, options: PipelineOptions) -> I
     start = options.start_s
     in_range = frames_in_range(info, start_s=start, end_s=options.end_s)
     if in_range is None:  # length unknown: one frame a second from the start of the range
-        yield from _decoded(source, options, stride=max(1, round(float(info.fps))), count=SAMPLE_FRAMES)
+        yield from _decoded(source, info, options, stride=max(1, round(float(info.fps))), count=SAMPLE_FRAMES)
         return
     count = sample_count(in_range)
     if in_range <= SEQUENTIAL_FRAMES:  # decoding the range once is cheaper than a seek per sample
         stride = max(1, in_range // count)
-        yield from _decoded(source, options, stride=stride, count=count,
+        yield from _decoded(source, info, options, stride=stride, count=count,
                             first_s=(stride // 2) / float(info.fps))
         return
     span = in_range / float(info.fps)
     for i in range(count):
         at = start + span * (i + 0.5) / count
         try:
-            with VideoReader(source, start_s=at, end_s=at + max(span / count, 1.0 / float(info.fps))) as reader:
+            with VideoReader(source, start_s=at, end_s=at + max(span / count, 1.0 / float(info.fps)),
+                             info=info) as reader:
                 frame = next(iter(reader), None)
         except VideoError:
             continue
@@ -114,12 +115,13 @@ def _sample_images(source: Path, info: VideoInfo, options: PipelineOptions) -> I
             yield frame.image
 
 
-def _decoded(source: Path, options: PipelineOptions, *, stride: int, count: int,
+def _decoded(source: Path, info: VideoInfo, options: PipelineOptions, *, stride: int, count: int,
              first_s: float = 0.0) -> Iterator[np.ndarray]:
     """Every ``stride``-th frame of the range from ``first_s`` into it, ``count`` at most, decoded
     front to back (the reader converts only the frames it yields)."""
     try:
-        with VideoReader(source, start_s=options.start_s + first_s, end_s=options.end_s, stride=stride) as reader:
+        with VideoReader(source, start_s=options.start_s + first_s, end_s=options.end_s, stride=stride,
+                         info=info) as reader:
             for frame in islice(reader, count):
                 yield frame.image
     except VideoError:

@@ -54,7 +54,7 @@ def render(source: Path, name: str, info: VideoInfo, options: PipelineOptions, f
     should_cancel as in pass 1."""
     busy = {"decode": 0.0, "annotate": 0.0, "encode": 0.0}
     people = FrameIndex(final_rows, key="frame")
-    reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
+    reader = VideoReader(source, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride, info=info)
     done = 0
     try:
         with Stages(queue_size=4, in_flight=frames_in_flight) as stages:

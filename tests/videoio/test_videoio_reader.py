@@ -35,6 +35,22 @@ def test_seek_gives_the_same_pixels_as_reading_from_the_start(videos_dir: Path) 
         assert (frame.image == from_start[frame.index]).all()
 
 
+def test_a_reader_given_the_probe_does_not_probe_again(videos_dir: Path, monkeypatch) -> None:
+    """The pipeline probes once and hands the result to each of its readers."""
+    import videoio.reader
+    from videoio import probe
+
+    path = videos_dir / "vtest.avi"
+    info = probe(path)
+    with VideoReader(path, start_s=10.0, end_s=11.0, stride=2) as reader:
+        probed = [(f.index, f.time_s, f.image.sum()) for f in reader]
+    monkeypatch.setattr(videoio.reader, "probe", lambda _path: pytest.fail("probed again"))
+    with VideoReader(path, start_s=10.0, end_s=11.0, stride=2, info=info) as reader:
+        assert reader.info is info and reader.frames_expected == 5
+        given = [(f.index, f.time_s, f.image.sum()) for f in reader]
+    assert given == probed
+
+
 def test_stride_from_start_counts_indexes(tmp_path: Path) -> None:
     path = make_clip(tmp_path / "clip.mp4", frames=10)
     with VideoReader(path, stride=4) as reader:
