@@ -211,6 +211,8 @@
     if (!current) return;
     const i = indexAt(current.series.time_s, t);
     const seen = i >= 0 && Math.abs(current.series.time_s[i] - t) < 1.5 / doc.fps;
+    // pose3d.js draws this frame of the person's 3D pose (-1: not seen at this moment).
+    section.dispatchEvent(new CustomEvent("person-frame", {detail: {index: seen ? i : -1}}));
     for (const c of charts) {
       const inside = t >= c.t0 - 1e-6 && t <= c.t1 + 1e-6;
       const x = inside ? c.x(t).toFixed(1) : -10;
@@ -259,9 +261,9 @@
     document.getElementById("person-conventions").textContent = "Angles follow Sports2D's conventions (README: Angles). " +
       (missing.length ? "Not available from this skeleton: " +
         missing.map((n) => n.replace("_", " ")).join(", ") + "." : "");
-    update(true);
     // pose3d.js draws the 3D pose of a model with world coordinates (BlazePose).
     section.dispatchEvent(new CustomEvent("person-series", {detail: {doc, person, series}}));
+    update(true);
   }
 
   async function select(person) {

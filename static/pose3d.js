@@ -4,6 +4,8 @@
 // rotations, drawn with the 2D canvas. people.js announces each chosen person with a
 // "person-series" event on #people: {detail: {doc, person, series}}; series.world holds, per
 // frame, the K parts' x, y, z in metres (hip-centred; x right, y down, z away from the camera).
+// As the video plays, people.js's "person-frame" events say which of those frames is showing:
+// {detail: {index}}, -1 when the person is not seen at that moment.
 (function () {
   "use strict";
   const section = document.getElementById("people");
@@ -11,20 +13,11 @@
   if (!section || !figure) return;
   const canvas = figure.querySelector("canvas");
   const caption = document.getElementById("pose3d-status");
-  const video = document.getElementById("result-video");
   const ctx = canvas.getContext("2d");
   const LEFT = "rgb(255,140,0)", RIGHT = "rgb(0,170,255)", CENTRE = "rgb(200,200,200)";
-  let doc = null, series = null, yaw = -0.6, pitch = -0.25, drag = null, lastIndex = -2;
+  let doc = null, series = null, index = -1, yaw = -0.6, pitch = -0.25, drag = null, lastIndex = -2;
 
   function side(name) { return name.startsWith("left_") ? LEFT : name.startsWith("right_") ? RIGHT : CENTRE; }
-  function videoTime() { return (video ? video.currentTime : 0) + doc.start_s; }
-  function frameAt(t) {  // the series index at or just before t, -1 before the first
-    const times = series.time_s;
-    if (!times.length || t < times[0] - 0.5 / doc.fps) return -1;
-    let a = 0, b = times.length - 1;
-    while (a < b) { const m = (a + b + 1) >> 1; if (times[m] <= t + 1e-6) a = m; else b = m - 1; }
-    return Math.abs(times[a] - t) < 1.5 / doc.fps ? a : -1;
-  }
   // World (x right, y down, z away) -> screen: turn about the vertical axis (yaw), then tilt
   // about the horizontal one (pitch); orthographic, 1 m = scale px, hips at the canvas centre.
   function project(x, y, z, scale) {
@@ -36,7 +29,7 @@
 
   function draw(force) {
     if (!series) return;
-    const i = frameAt(videoTime());
+    const i = index;
     if (!force && i === lastIndex) return;
     lastIndex = i;
     const dpr = window.devicePixelRatio || 1, width = canvas.clientWidth || 320, height = canvas.clientHeight || 320;
@@ -104,16 +97,13 @@
     doc = event.detail.doc;
     series = event.detail.series.world ? event.detail.series : null;
     figure.hidden = !series;
+    index = -1;
     lastIndex = -2;
     draw(true);
   });
-  function tick() {
+  section.addEventListener("person-frame", (event) => {
+    index = event.detail.index;
     draw(false);
-    if (video && !video.paused) requestAnimationFrame(tick);
-  }
-  if (video) {
-    for (const name of ["timeupdate", "seeked", "pause"]) video.addEventListener(name, () => draw(false));
-    video.addEventListener("play", () => requestAnimationFrame(tick));
-  }
+  });
   window.addEventListener("resize", () => draw(true));
 })();
