@@ -50,7 +50,8 @@ def _init_numpy_bindings(openvino: Any) -> None:
     moment can deadlock for ever (seen here: 13 of 60 fresh processes hung whose two threads
     each called ``Type.to_dtype()``, which every ``InferRequest.infer`` on a numpy array calls;
     none hung after a first call in one thread). The pipeline's two inference threads were such
-    a pair: a job stopped on its first frame now and then, in CI and here. Cheap; any thread."""
+    a pair: a job stopped on its first frame now and then, in CI and here. Cheap; the thread
+    that builds the backend makes the call."""
     openvino.Type.f32.to_dtype()
     _ = openvino.Tensor(np.zeros(1, np.float32)).data  # a numpy view of a tensor, as infer reads outputs
 
