@@ -6,6 +6,7 @@
     .venv/bin/python bench/coco_eval.py --compare            # ablation table, paired, one run
     .venv/bin/python bench/coco_eval.py --model blazepose    # BlazePose beside OpenPose, single-person images
     .venv/bin/python bench/coco_eval.py --backend onnxruntime --against openvino   # two backends, paired
+    .venv/bin/python bench/coco_eval.py --presets            # quality presets: fast, balanced, accurate
 
 Runs PoseEstimator (load_backend + preprocess/infer/postprocess) on every image of
 ``person_keypoints_dev.json``, converts people to COCO-17 with Person.coco_keypoints_flat(),
@@ -22,6 +23,13 @@ with exactly one annotated person (with keypoints), through its COCO-17 view
 (``BLAZEPOSE_33.to_coco17``; person score = mean landmark visibility), beside OpenPose (this
 run's settings, every person it finds) on the same images: AP, AP50, AR, people found, and ms
 per image (the whole ``estimate``; BlazePose in single-image mode).
+
+``--presets``: the quality presets (``pose.multiscale.QUALITY_PRESETS``) and the parts of
+``accurate`` (flip alone, its scales alone) plus other scale sets, paired on the same images:
+the network runs once per image, scale and mirror; each row averages the outputs it uses
+(``pose.multiscale``) and assembles people. ms/image = the sum of the network runs the row
+uses (each the fastest of ``--repeats`` warm calls; a mirrored pass is timed as its own call)
++ averaging and post-processing, median over images.
 """
 from __future__ import annotations
 
@@ -43,6 +51,8 @@ import config
 from pose import (BACKENDS, DEFAULT_UPSAMPLE, AssemblyParams, InferenceBackend, Person, PoseEstimator, load_backend,
                   read_image)
 from pose.backends import CPU
+from pose.multiscale import (QUALITY_NAMES, QUALITY_PRESETS, Augmentation, MultiScaleEstimator, average_outputs,
+                             unflip_output)
 
 ROOT = Path(__file__).resolve().parent.parent
 COCO_DIR = ROOT.parent / "shared" / "data" / "coco"
@@ -174,6 +184,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--min-parts", type=int, default=defaults.min_parts)
     parser.add_argument("--min-mean-score", type=float, default=defaults.min_mean_score)
     parser.add_argument("--compare", action="store_true", help="print the ablation table (paired, one run)")
+    parser.add_argument("--presets", action="store_true",
+                        help="quality presets, flip alone, scales alone and other scale sets (paired, one run)")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="timed warm calls per measurement")
     parser.add_argument("--results", type=Path, help="also write the COCO results JSON of the main run here")
     return parser.parse_args()
 
@@ -242,6 +255,60 @@ def compare_backends(gt: COCO, images: list, args: argparse.Namespace, runner: R
           f"difference over the {len(images)} images: {raw_diff:.2e}")
 
 
+PRESET_ROWS: list[tuple[str, Augmentation]] = [
+    *((f"{name} (preset)", QUALITY_PRESETS[name]) for name in QUALITY_NAMES),
+    ("flip alone (1.0 + mirror)", Augmentation(scales=(1.0,), flip=True)),
+    ("accurate's scales alone", Augmentation(scales=QUALITY_PRESETS["accurate"].scales)),
+    ("1.0, 1.5", Augmentation(scales=(1.0, 1.5))),
+    ("1.0, 1.5 + mirror", Augmentation(scales=(1.0, 1.5), flip=True)),
+    ("0.75, 1.0, 1.25 + mirror", Augmentation(scales=(0.75, 1.0, 1.25), flip=True)),
+    ("1.0, 1.25, 1.5 + mirror", Augmentation(scales=(1.0, 1.25, 1.5), flip=True)),
+    ("0.5 .. 1.5 (5) + mirror", Augmentation(scales=(0.5, 0.75, 1.0, 1.25, 1.5), flip=True)),
+]
+
+
+def compare_presets(gt: COCO, images: list[tuple[int, np.ndarray]], backend: InferenceBackend,
+                    args: argparse.Namespace, params: AssemblyParams) -> None:
+    """The --presets table (module docstring)."""
+    scales = sorted({s for _, a in PRESET_ROWS for s in a.scales})
+    probe = MultiScaleEstimator(backend, Augmentation(scales=tuple(scales)), net_height=args.net_height,
+                                net_width=args.net_width, upsample=args.upsample, params=params)
+    outputs: list[dict[tuple[float, bool], np.ndarray]] = []
+    times: list[dict[tuple[float, bool], float]] = []
+    for _, image in images:
+        prepared = probe.preprocess(image)
+        raws, seconds = {}, {}
+        for scale, tensor in zip(scales, prepared.tensors):
+            for flip in (False, True):
+                batch = tensor[:, :, ::-1] if flip else tensor
+                out = backend.infer(batch)[0]  # the first call per input shape compiles the model
+                seconds[(scale, flip)] = min(_timed(backend.infer, batch) for _ in range(args.repeats))
+                raws[(scale, flip)] = unflip_output(out) if flip else out
+        outputs.append(raws)
+        times.append(seconds)
+    print(f"{len(images)} images, {len(gt.getAnnIds())} annotations; backend {args.backend} {args.precision} "
+          f"on {backend.device}, net height {args.net_height} = scale 1.0, upsample {args.upsample}")
+    print(f"{'row':<30}{'scales':<26}{'flip':>5}{'AP':>7}{'AP50':>7}{'AR':>7}{'people':>8}{'ms/image':>10}")
+    for name, augmentation in PRESET_ROWS:
+        estimator = MultiScaleEstimator(backend, augmentation, net_height=args.net_height,
+                                        net_width=args.net_width, upsample=args.upsample, params=params)
+        detections, per_image, found = [], [], 0
+        passes = [(s, f) for s in augmentation.scales for f in ((False, True) if augmentation.flip else (False,))]
+        for (image_id, image), raws, seconds in zip(images, outputs, times):
+            grid = estimator.preprocess(image)
+            start = time.perf_counter()
+            averaged = average_outputs([raws[p] for p in passes], grid.grid)
+            people = estimator.postprocess(averaged, grid)
+            per_image.append(time.perf_counter() - start + sum(seconds[p] for p in passes))
+            found += len(people)
+            detections += [{"image_id": image_id, "category_id": 1, "keypoints": p.coco_keypoints_flat(),
+                            "score": float(p.score)} for p in people]
+        m = score(gt, detections)
+        label = ", ".join(f"{s:g}" for s in augmentation.scales)
+        print(f"{name:<30}{label:<26}{'yes' if augmentation.flip else 'no':>5}{m['AP']:>7.3f}{m['AP50']:>7.3f}"
+              f"{m['AR']:>7.3f}{found:>8}{1000 * float(np.median(per_image)):>10.1f}", flush=True)
+
+
 def main() -> int:
     args = parse_args()
     annotations = args.data / "person_keypoints_dev.json"
@@ -259,6 +326,9 @@ def main() -> int:
     params = AssemblyParams(peak_threshold=args.peak_threshold, blur_sigma=args.blur_sigma,
                             subpixel=not args.no_subpixel, paf_min_fraction=args.paf_min_fraction,
                             min_parts=args.min_parts, min_mean_score=args.min_mean_score)
+    if args.presets:
+        compare_presets(gt, images, backend, args, params)
+        return 0
     runner = Runner(backend, images, args.net_height)
     main_variant = Variant("this run", net_width=args.net_width, upsample=args.upsample, params=params,
                            person_score=args.person_score)

@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 
 from pose.models import MODEL_NAMES
+from pose.multiscale import QUALITY_NAMES
 from workers.options import BACKEND_NAMES, PRECISION_NAMES, PipelineOptions
 
 JSON = "application/json"
@@ -20,7 +21,8 @@ _NULLABLE_NUMBER = {"type": ["number", "null"]}
 _NULLABLE_INTEGER = {"type": ["integer", "null"]}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _TIME = {"type": ["string", "null"], "format": "date-time"}
-_ENUMS = {"model": list(MODEL_NAMES), "backend": list(BACKEND_NAMES), "precision": list(PRECISION_NAMES)}
+_ENUMS = {"model": list(MODEL_NAMES), "backend": list(BACKEND_NAMES), "precision": list(PRECISION_NAMES),
+          "quality": list(QUALITY_NAMES)}
 _TYPES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
 
 
@@ -216,8 +218,14 @@ def _paths() -> dict[str, Any]:
 _NETWORK_INPUT = {
     "type": "object", "additionalProperties": False, "required": ["width", "height"],
     "description": "The network input used. auto: present when net_height was \"auto\": what the sampled "
-                   "frames showed (median_person_px: the people's median height at 368, null if none).",
-    "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}, "auto": {
+                   "frames showed (median_person_px: the people's median height at 368, null if none). "
+                   "scales and flip: present for a quality of several passes (fast, accurate): every "
+                   "scale's input (width and height above are scale 1) and whether each also ran mirrored.",
+    "properties": {"width": {"type": "integer"}, "height": {"type": "integer"},
+                   "scales": {"type": "array", "items": {
+                       "type": "object", "additionalProperties": False, "required": ["width", "height"],
+                       "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}}}},
+                   "flip": {"type": "boolean"}, "auto": {
         "type": "object", "additionalProperties": False,
         "required": ["net_height", "sampled_frames", "people", "median_person_px"],
         "properties": {"net_height": {"type": "integer"}, "sampled_frames": {"type": "integer"},

@@ -11,6 +11,12 @@ Memory of one run grows with:
 - the upsampled heatmaps (network pixels x upsample^2: three float32 buffers of 18 channels at
   1/64 of that, 3.4 bytes each);
 - the frames in flight (:func:`frames_in_flight`: as many as fit in a byte budget).
+
+A ``quality`` other than balanced (:mod:`pose.multiscale`) runs the network at several scales:
+the network and heatmap limits apply to its largest input (the averaged maps are on that grid),
+a frame in flight holds every scale's input and output, and ``MAX_FRAMES`` counts each frame
+as its share of the network's work (accurate's ~10.8 frames a frame), so an accurate job may
+be about a tenth as long as a balanced one.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from config import ResourceLimits
 from pose.backends.base import NETWORK_STRIDE
 from pose.input_size import BASE_NET_HEIGHT
+from pose.multiscale import Augmentation, quality_augmentation, scaled_height
 from pose.preprocess import network_input_size
 from videoio import EmptyVideoError, UnsupportedVideoError, VideoInfo, frames_in_range
 from workers.options import AUTO_NET_HEIGHT, PipelineOptions
@@ -53,6 +60,10 @@ class JobSize:
     frames: frames to process (range and stride applied), None when the length is unknown.
     range_s: seconds of video in the range, None when the length is unknown.
     screenshots: most periodic screenshots the job writes, None when unknown.
+    work_factor: the network's work per frame relative to one balanced pass (its input pixels
+        over all passes / those of the balanced pass; 1.0 for balanced).
+    scale_pixels: network input pixels of every scale together (0: just ``network_pixels``).
+    passes: network runs per frame (scales, x 2 with the mirror).
     """
 
     frame_width: int
@@ -63,6 +74,14 @@ class JobSize:
     frames: int | None
     range_s: float | None
     screenshots: int | None
+    work_factor: float = 1.0
+    scale_pixels: int = 0
+    passes: int = 1
+
+    @property
+    def work_frames(self) -> int | None:
+        """Frames counted as their share of the network's work (what MAX_FRAMES limits)."""
+        return None if self.frames is None else math.ceil(self.frames * self.work_factor - 1e-9)
 
     @property
     def frame_pixels(self) -> int:
@@ -81,7 +100,11 @@ class JobSize:
         """Bytes one frame in flight holds at most: its uint8 BGR image (later the annotated
         copy, which replaces it), the float32 network input and the float32 network output."""
         output_cells = (self.network_width // NETWORK_STRIDE) * (self.network_height // NETWORK_STRIDE)
-        return self.frame_pixels * 3 + self.network_pixels * 3 * 4 + output_cells * _OUTPUT_CHANNELS * 4
+        if self.passes == 1:
+            return self.frame_pixels * 3 + self.network_pixels * 3 * 4 + output_cells * _OUTPUT_CHANNELS * 4
+        # Every scale's input, one output per pass and their average, all on the largest grid at most.
+        inputs = max(self.scale_pixels, self.network_pixels)
+        return self.frame_pixels * 3 + inputs * 3 * 4 + (self.passes + 1) * output_cells * _OUTPUT_CHANNELS * 4
 
 
 def job_size(info: VideoInfo, options: PipelineOptions) -> JobSize:
@@ -89,14 +112,23 @@ def job_size(info: VideoInfo, options: PipelineOptions) -> JobSize:
     width, height = max(info.width, 1), max(info.height, 1)
     # "auto" starts at the base height; the pipeline checks again at the height it chooses.
     net_height = BASE_NET_HEIGHT if options.net_height == AUTO_NET_HEIGHT else options.net_height
-    net_w, net_h = network_input_size(width, height, net_height=net_height, net_width=options.net_width)
+    augmentation = quality_augmentation(options.quality) if options.model == "openpose" else Augmentation()
+    sizes = [network_input_size(width, height, net_height=scaled_height(net_height, scale),
+                                net_width=None if options.net_width is None else scaled_height(options.net_width, scale))
+             for scale in augmentation.scales]
+    net_w, net_h = max(sizes, key=lambda s: s[0] * s[1])
+    base_w, base_h = network_input_size(width, height, net_height=net_height, net_width=options.net_width)
+    scale_pixels = sum(w * h for w, h in sizes)
+    mirror = 2 if augmentation.flip else 1
     frames = frames_in_range(info, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
     in_range = frames_in_range(info, start_s=options.start_s, end_s=options.end_s)
     range_s = None if in_range is None else in_range / float(info.fps)
     return JobSize(frame_width=info.width, frame_height=info.height, network_width=net_w,
                    network_height=net_h, upsample=options.upsample, frames=frames, range_s=range_s,
                    screenshots=0 if options.keypoints_only else _screenshots(frames, range_s,
-                                                                             options.screenshot_interval_s))
+                                                                             options.screenshot_interval_s),
+                   work_factor=scale_pixels * mirror / (base_w * base_h), scale_pixels=scale_pixels,
+                   passes=augmentation.passes)
 
 
 def _screenshots(frames: int | None, range_s: float | None, interval_s: float) -> int | None:
@@ -124,8 +156,12 @@ def check_job(info: VideoInfo, options: PipelineOptions, limits: ResourceLimits,
     _check_network(size, options, limits, name)
     if size.frames == 0:
         raise EmptyVideoError(empty_range_message(name, info, options))
-    if limits.max_frames is not None and size.frames is not None and size.frames > limits.max_frames:
-        raise frames_exceeded(name, f"{size.frames:,} frames to process", limits.max_frames)
+    if limits.max_frames is not None and size.frames is not None and size.work_frames > limits.max_frames:
+        what = f"{size.frames:,} frames to process"
+        if size.passes > 1:
+            what += (f" at quality {options.quality} ({size.passes} network passes a frame, "
+                     f"{size.work_factor:.1f}x the work: {size.work_frames:,} frames' worth)")
+        raise frames_exceeded(name, what, limits.max_frames)
     _check_screenshots(size, options, limits, name)
     return size
 

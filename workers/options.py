@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping
 from analysis.angles import parse_angle_option
 from pose.assembly import DEFAULT_UPSAMPLE
 from pose.models import MODEL_NAMES, MODEL_SKELETONS
+from pose.multiscale import DEFAULT_QUALITY, QUALITY_NAMES
 
 BACKEND_NAMES = ("openvino", "onnxruntime", "opencv")
 SMOOTHING_CHOICES = ("off", "light", "strong")
@@ -39,6 +40,10 @@ class PipelineOptions:
     net_width: fixed network input width (multiple of 8); None (default) follows the video's
         aspect ratio.
     upsample: heatmap upsampling before peak finding (default 2, pose.assembly.DEFAULT_UPSAMPLE).
+    quality: "fast" (the network at 0.75 of ``net_height``), "balanced" (the default: one pass
+        at ``net_height``) or "accurate" (4 scales, 0.75 to 1.5 of ``net_height``, each also
+        mirrored, the outputs averaged before peak finding: about 11x the network's work);
+        ``pose.multiscale.QUALITY_PRESETS``. OpenPose only; BlazePose ignores it.
     screenshot_interval_s: an annotated JPEG every this many seconds of video (default 5.0;
         0 = no periodic screenshots, the poster is still written).
     skeleton_only: draw skeletons on black instead of on the video (default False).
@@ -74,6 +79,7 @@ class PipelineOptions:
     net_height: int | str = AUTO_NET_HEIGHT
     net_width: int | None = None
     upsample: int = DEFAULT_UPSAMPLE
+    quality: str = DEFAULT_QUALITY
     screenshot_interval_s: float = 5.0
     skeleton_only: bool = False
     keypoints_only: bool = False
@@ -109,6 +115,7 @@ class PipelineOptions:
             if value is not None and (value % NETWORK_STRIDE or not NETWORK_STRIDE * 4 <= value <= MAX_NET_SIDE):
                 raise ValueError(f"{name} must be a multiple of 8 between 32 and {MAX_NET_SIDE}, got {value}")
         _check_range("upsample", self.upsample, 1, 16)
+        _check_choice("quality", self.quality, QUALITY_NAMES)
         _check_range("screenshot_interval_s", self.screenshot_interval_s, 0.0, math.inf)
         if self.max_people is not None:
             _check_range("max_people", self.max_people, 1, 10_000)
@@ -214,6 +221,7 @@ def _parse_str(name: str, raw: Any) -> str:
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "model": _parse_str, "backend": _parse_str, "precision": _parse_str,
     "net_height": _parse_net_height, "net_width": _parse_int, "upsample": _parse_int,
+    "quality": _parse_str,
     "screenshot_interval_s": _parse_float, "skeleton_only": _parse_bool,
     "keypoints_only": _parse_bool,
     "max_people": _parse_int, "keypoint_threshold": _parse_float,

@@ -34,6 +34,7 @@ from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
 from pose.backends import AUTO, Device
 from pose.models import Estimator, load_estimator
+from pose.multiscale import DEFAULT_QUALITY, MultiScaleEstimator, quality_augmentation
 from pose.preprocess import network_input_size
 from videoio import VideoInfo, VideoWriter, probe
 from workers.analyse import Analysis, PipelineCancelled, analyse
@@ -179,6 +180,9 @@ def pipeline_estimator(options: PipelineOptions, loaded: InferenceBackend | Esti
     size and upsampling are job options) around the shared backend; BlazePose's is the model."""
     if options.model != "openpose":
         return loaded
+    if options.quality != DEFAULT_QUALITY:  # several passes per frame (pose.multiscale)
+        return MultiScaleEstimator(loaded, quality_augmentation(options.quality), net_height=options.net_height,
+                                   net_width=options.net_width, upsample=options.upsample)
     return PoseEstimator(loaded, net_height=options.net_height, net_width=options.net_width,
                          upsample=options.upsample)
 
@@ -204,7 +208,8 @@ class _Budget:
         """Raise LimitExceeded if a frame after ``done`` ones is over ``max_frames`` (the file
         held more frames than it said: ``stated``, or it said nothing)."""
         limit = self.limits.max_frames
-        if limit is not None and done >= limit:
+        # A quality with several passes counts each frame as its share of the work (workers.limits).
+        if limit is not None and done >= int(limit / self.size.work_factor):
             said = "" if stated is None else f" (the file said {stated:,})"
             raise frames_exceeded(name, f"more than {done:,} frames to process{said}", limit)
 
@@ -294,10 +299,14 @@ def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: Est
                              "backend": getattr(backend, "name", type(backend).__name__),
                              "precision": getattr(backend, "precision", "f32"),
                              "device": getattr(backend, "device", "cpu")}
-    if isinstance(estimator, PoseEstimator):
+    if isinstance(estimator, (PoseEstimator, MultiScaleEstimator)):
         net_w, net_h = network_input_size(info.width, info.height, net_height=estimator.net_height,
                                           net_width=estimator.net_width)
         model["input"] = {"width": net_w, "height": net_h}
+        if isinstance(estimator, MultiScaleEstimator):  # scale 1 above; every pass's input here
+            model["input"]["scales"] = [{"width": w, "height": h}
+                                        for w, h in estimator.input_sizes(info.width, info.height)]
+            model["input"]["flip"] = estimator.augmentation.flip
         if size_choice is not None:
             model["input"]["auto"] = size_choice.to_dict()
     return {

@@ -71,6 +71,9 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     engine.add_argument("--net-size", type=_net_size, metavar="WxH", help="fixed network input size instead, e.g. 432x368")
     engine.add_argument("--upsample", type=_positive_int, default=DEFAULT_UPSAMPLE, metavar="N",
                         help="heatmap upsampling before peak finding (default: %(default)s)")
+    engine.add_argument("--quality", choices=("fast", "balanced", "accurate"), default="balanced",
+                        help="fast (0.75 of the network height), balanced (default: one pass) or accurate "
+                             "(4 scales, 0.75 to 1.5, and the mirror, averaged: ~11x the work, +0.05 COCO AP)")
     engine.add_argument("--model", type=Path, default=config.DEFAULT_MODEL_PATH, help="graph_opt.pb (default: %(default)s)")
     thresholds = parser.add_argument_group("assembly thresholds (defaults: pose.AssemblyParams)")
     for flag, field, kind, text in _THRESHOLD_FLAGS:
@@ -102,15 +105,20 @@ def _net_size(text: str) -> tuple[int, int]:
 
 
 def _build_estimator(args: argparse.Namespace, device: Any) -> Any:
-    """The PoseEstimator the flags describe, on ``device`` (a resolved pose Device); raises
-    PoseError or ValueError with a clear message."""
+    """The PoseEstimator (MultiScaleEstimator for a quality other than balanced) the flags
+    describe, on ``device`` (a resolved pose Device); raises PoseError or ValueError with a
+    clear message."""
     from pose import AssemblyParams, PoseEstimator, load_backend
+    from pose.multiscale import DEFAULT_QUALITY, MultiScaleEstimator, quality_augmentation
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(AssemblyParams)
                  if getattr(args, f.name, None) is not None}
     params = AssemblyParams(**overrides)
     net_width, net_height = args.net_size if args.net_size else (None, args.net_height)
     backend = load_backend(args.backend, args.model, device=device, precision=args.precision)
+    if args.quality != DEFAULT_QUALITY:
+        return MultiScaleEstimator(backend, quality_augmentation(args.quality), net_height=net_height,
+                                   net_width=net_width, upsample=args.upsample, params=params)
     return PoseEstimator(backend, net_height=net_height, net_width=net_width, upsample=args.upsample, params=params)
 
 
@@ -146,10 +154,11 @@ class _ImageRunner:
     """Runs the estimator over files, reporting bad ones on stderr and carrying on."""
 
     def __init__(self, prog: str, estimator: Any, out_dir: Path | None, skeleton_only: bool,
-                 inputs: Iterable[Path]) -> None:
+                 inputs: Iterable[Path], quality: str = "balanced") -> None:
         from pose import SkeletonAnnotator
 
         self.prog, self.estimator, self.out_dir, self.skeleton_only = prog, estimator, out_dir, skeleton_only
+        self.quality = quality
         self.annotator = SkeletonAnnotator()
         self.failures = 0
         self._used_names: set[str] = set()
@@ -192,8 +201,13 @@ class _ImageRunner:
         est = self.estimator
         width, height = network_input_size(image.shape[1], image.shape[0], net_height=est.net_height,
                                            net_width=est.net_width)
-        return {"backend": est.backend.name, "precision": est.backend.precision, "device": est.backend.device,
-                "network_input": [width, height], "upsample": est.upsample}
+        record = {"backend": est.backend.name, "precision": est.backend.precision, "device": est.backend.device,
+                  "network_input": [width, height], "upsample": est.upsample, "quality": "balanced"}
+        augmentation = getattr(est, "augmentation", None)
+        if augmentation is not None:  # a quality preset of several passes (pose.multiscale)
+            sizes = est.input_sizes(image.shape[1], image.shape[0])
+            record.update(quality=self.quality, network_inputs=[list(s) for s in sizes], flip=augmentation.flip)
+        return record
 
     def _output_name(self, path: Path, out_dir: Path) -> str:
         """``path``'s stem, with -2, -3, ... added when another input already took it or when
@@ -225,7 +239,7 @@ def _start(prog: str, args: argparse.Namespace, out_dir: Path | None,
     except (PoseError, ValueError, OSError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 1
-    return _ImageRunner(prog, estimator, out_dir, args.skeleton_only, inputs)
+    return _ImageRunner(prog, estimator, out_dir, args.skeleton_only, inputs, quality=args.quality)
 
 
 def run_image(args: argparse.Namespace) -> int:

@@ -19,6 +19,8 @@ _OPTION_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--net-height", "net_height", "network input height, multiple of 8, or auto (default: 368, up to 512 when the people are small)"),
     ("--net-width", "net_width", "fixed network input width, multiple of 8 (default: follow the video's aspect)"),
     ("--upsample", "upsample", "heatmap upsampling before peak finding (default 2)"),
+    ("--quality", "quality", "fast (0.75 of the network size), balanced (default, one pass) or accurate "
+     "(4 scales and the mirror, averaged: ~11x slower, more accurate)"),
     ("--screenshot-interval", "screenshot_interval_s", "seconds between screenshots, 0 = none (default 5)"),
     ("--max-people", "max_people", "keep at most this many people per frame, best first (default all)"),
     ("--keypoint-threshold", "keypoint_threshold", "drop parts below this confidence (default 0)"),

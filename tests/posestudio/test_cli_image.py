@@ -158,3 +158,21 @@ def test_help_lists_the_engine_options(capsys) -> None:
     for option in ("--coco-results", "--backend", "--precision", "--net-height", "--net-size", "--upsample",
                    "--peak-threshold", "--min-parts", "--model"):
         assert option in text
+
+
+def test_image_quality_accurate_records_every_pass_and_finds_the_skier(inputs, tmp_path, capsys, model_path) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["image", str(inputs["good"]), "--out", str(out), "--quality", "accurate",
+                                 "--net-height", "256", "--model", str(model_path)], capsys)
+    assert code == 0, stderr
+    record = json.loads((out / "000000000785.json").read_text())
+    assert record["engine"]["quality"] == "accurate" and record["engine"]["flip"] is True
+    assert [h for _, h in record["engine"]["network_inputs"]] == [192, 256, 320, 384]
+    assert record["people"] and record["people"][0]["num_parts"] >= 12
+
+
+def test_image_quality_must_be_one_of_the_presets(inputs, tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["image", str(inputs["good"]), "--out", str(tmp_path), "--quality", "best"])
+    assert exited.value.code == 2
+    assert "invalid choice: 'best'" in capsys.readouterr().err

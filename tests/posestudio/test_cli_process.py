@@ -54,6 +54,7 @@ def test_bad_input_is_one_line_error_without_traceback(tmp_path: Path, content: 
     (["--start", "4", "--end", "2"], "end_s (2.0) must be after start_s (4.0)"),
     (["--batch-size", "0"], "batch_size must be a whole number from 1 to 256, got 0"),
     (["--postprocess-workers", "many"], "postprocess_workers must be a whole number, got 'many'"),
+    (["--quality", "best"], "quality must be one of fast, balanced, accurate, got 'best'"),
 ])
 def test_bad_options_are_reported_before_any_work(flags: list[str], message: str, tmp_path: Path, capsys) -> None:
     assert main(["process", str(tmp_path / "missing.mp4"), "--out", str(tmp_path / "out"), *flags]) == 1

@@ -148,3 +148,32 @@ def test_frames_in_flight_make_room_for_two_batches_within_the_budget(info: Vide
     assert frames_in_flight(full_hd.frame_bytes, 2048 * 1024**2, batch_size=4) == MAX_FRAMES_IN_FLIGHT
     # The budget still rules: 256 MiB holds 26 full-HD frames, whatever the batch.
     assert frames_in_flight(full_hd.frame_bytes, 256 * 1024**2, batch_size=64) == 26
+
+
+def test_accurate_quality_is_sized_by_its_largest_scale_and_counts_its_work(info: VideoInfo) -> None:
+    video = sized(info, 1920, 1080, frames=1_000)
+    balanced = job_size(video, PipelineOptions(net_height=368))
+    accurate = job_size(video, PipelineOptions(net_height=368, quality="accurate"))
+    assert (balanced.network_height, balanced.passes, balanced.work_factor) == (368, 1, 1.0)
+    assert accurate.network_height == 552 and accurate.passes == 8
+    assert 9 < accurate.work_factor < 13 and accurate.frame_bytes > 3 * balanced.frame_bytes
+    # the network limit applies to the 1.5x input: fits balanced, not accurate
+    limits = replace(LIMITS, max_network_pixels=balanced.network_pixels)
+    check_job(video, PipelineOptions(net_height=368), limits, name="a.mp4")
+    with pytest.raises(LimitExceeded, match="MAX_NETWORK_PIXELS"):
+        check_job(video, PipelineOptions(net_height=368, quality="accurate"), limits, name="a.mp4")
+    # MAX_FRAMES counts an accurate frame as its share of the work
+    frames = replace(LIMITS, max_frames=2_000)
+    check_job(video, PipelineOptions(net_height=368), frames, name="a.mp4")
+    with pytest.raises(LimitExceeded, match=r"quality accurate \(8 network passes a frame") as refused:
+        check_job(video, PipelineOptions(net_height=368, quality="accurate"), frames, name="a.mp4")
+    assert refused.value.limit == "MAX_FRAMES"
+    # BlazePose has no scales: the quality does not change its size
+    assert job_size(video, PipelineOptions(model="blazepose", quality="accurate")).passes == 1
+
+
+def test_quality_option_parses_and_names_its_choices() -> None:
+    assert PipelineOptions.from_mapping({"quality": " Accurate "}).quality == "accurate"
+    assert PipelineOptions.from_mapping({}).quality == "balanced"
+    with pytest.raises(ValueError, match="quality must be one of fast, balanced, accurate, got 'best'"):
+        PipelineOptions.from_mapping({"quality": "best"})

@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -252,3 +253,40 @@ def test_the_pipeline_backend_matches_the_latency_backend_under_concurrency(back
         got = list(pool.map(backend.infer, tensors))
     for e, g in zip(expected, got):
         np.testing.assert_allclose(g, e, atol=1e-4)
+
+
+def _photo_clip(path: Path, photo: Path, frames: int = 2) -> Path:
+    """A short H.264 clip of one COCO photo (whole-body people), 320 px wide."""
+    image = cv2.imread(str(photo))
+    height = int(round(image.shape[0] * 320 / image.shape[1] / 2)) * 2
+    image = cv2.resize(image, (320, height), interpolation=cv2.INTER_AREA)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, height, "yuv420p"
+        for _ in range(frames):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def test_accurate_quality_runs_every_scale_and_finds_the_same_person(backend, shared_data, tmp_path) -> None:
+    """quality=accurate on a 2-frame clip of a real photo: the header lists every pass's input,
+    and the skier is found where balanced finds her, in the frames' pixels."""
+    clip = _photo_clip(tmp_path / "skier.mp4", shared_data / "coco" / "images" / "000000000785.jpg")
+    found = {}
+    for quality in ("balanced", "accurate"):
+        options = PipelineOptions(net_height=192, quality=quality, keypoints_only=True)
+        process_video(clip, tmp_path / quality, options, backend=backend)
+        doc = json.loads((tmp_path / quality / "keypoints.json").read_text())
+        assert doc["options"]["quality"] == quality
+        found[quality] = [a for a in doc["annotations"] if a["image_id"] == 0]
+        assert found[quality], quality
+    assert doc["model"]["input"]["flip"] is True
+    assert [s["height"] for s in doc["model"]["input"]["scales"]] == [144, 192, 240, 288]
+    best = {q: np.array(people[0]["keypoints_raw"]).reshape(-1, 3) for q, people in found.items()}
+    both = (best["balanced"][:, 2] > 0) & (best["accurate"][:, 2] > 0)
+    assert both.sum() >= 8
+    distance = np.linalg.norm(best["balanced"][both, :2] - best["accurate"][both, :2], axis=1)
+    assert np.median(distance) < 15  # pixels of a 320-wide frame
