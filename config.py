@@ -109,6 +109,9 @@ class ResourceLimits:
     max_in_flight_bytes: frames decoded and not yet encoded, in bytes (their images, network
         input and output; default 256 MiB); the pipeline keeps as many frames in flight as fit,
         at least one, at most ``workers.limits.MAX_FRAMES_IN_FLIGHT``.
+    max_images: photos in one image job, also inside a ZIP (default 500).
+    max_image_pixels: width x height a photo declares, checked from its header before it is
+        decoded (default 50 M, e.g. 8660 x 5773; a 30000 x 30000 "bomb" is refused).
     """
 
     max_frame_pixels: int | None = 4096 * 2160
@@ -117,6 +120,8 @@ class ResourceLimits:
     max_frames: int | None = 36_000
     max_screenshots: int | None = 1_000
     max_in_flight_bytes: int = 256 * 1024**2
+    max_images: int | None = 500
+    max_image_pixels: int | None = 50_000_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None,
@@ -137,6 +142,8 @@ class ResourceLimits:
             max_frames=_limit(env, "MAX_FRAMES", base.max_frames),
             max_screenshots=_limit(env, "MAX_SCREENSHOTS", base.max_screenshots),
             max_in_flight_bytes=in_flight,
+            max_images=_limit(env, "MAX_IMAGES", base.max_images),
+            max_image_pixels=_limit(env, "MAX_IMAGE_PIXELS", base.max_image_pixels),
         )
 
 

@@ -42,6 +42,8 @@ class JobRow(Base):
     # claim (it was declared dead and the job handed to another run) are ignored.
     claim: Mapped[str | None] = mapped_column(String(64))
     source_name: Mapped[str] = mapped_column(String(255))
+    # What the job's input is: "video" (one video), "images" (photos), "multiview" (views + calibration).
+    kind: Mapped[str] = mapped_column(String(16), default="video")
     source_meta: Mapped[dict] = mapped_column(JSON, default=dict)
     options: Mapped[dict] = mapped_column(JSON, default=dict)
     outputs: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -30,6 +30,12 @@ def upload_path(settings: Settings, job_id: str) -> Path:
     return Path(settings.uploads_dir) / check_job_id(job_id) / "source"
 
 
+def upload_images_dir(settings: Settings, job_id: str) -> Path:
+    """An image job's photos: ``settings.uploads_dir / job_id / "images"`` (files named by
+    their place in the upload, ``000001`` ...; the names their owner gave are data)."""
+    return Path(settings.uploads_dir) / check_job_id(job_id) / "images"
+
+
 def output_dir(settings: Settings, job_id: str) -> Path:
     """The pipeline's finished outputs: ``settings.outputs_dir / job_id``."""
     return Path(settings.outputs_dir) / check_job_id(job_id)

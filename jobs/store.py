@@ -92,6 +92,9 @@ class Job:
     owner: str | None = None
     cancel_requested: bool = False
     attempts: int = 1
+    #: What the input is: "video" (one video; also every job recorded before kinds existed),
+    #: "images" (photos), "multiview" (views + calibration).
+    kind: str = "video"
 
     @property
     def is_finished(self) -> bool:
@@ -126,6 +129,7 @@ def _snapshot(row: JobRow) -> Job:
         options=dict(row.options or {}), outputs=dict(row.outputs or {}),
         timings=dict(row.timings or {}), owner=row.owner,
         cancel_requested=bool(row.cancel_requested), attempts=row.attempts or 1,
+        kind=row.kind or "video",
     )
 
 
@@ -241,10 +245,11 @@ class JobStore:
 
     # -- creating and deleting -------------------------------------------------------------
     def create_job(self, *, job_id: str | None = None, source_name: str, options: dict,
-                   owner: str | None, source_meta: dict) -> Job:
-        """A new queued job; ``job_id`` defaults to an unguessable ``secrets.token_urlsafe(16)``."""
+                   owner: str | None, source_meta: dict, kind: str = "video") -> Job:
+        """A new queued job; ``job_id`` defaults to an unguessable ``secrets.token_urlsafe(16)``;
+        ``kind`` says what its input is (see :attr:`Job.kind`)."""
         row = JobRow(
-            id=job_id or secrets.token_urlsafe(16), state=JobState.QUEUED.value, stage=None,
+            id=job_id or secrets.token_urlsafe(16), state=JobState.QUEUED.value, stage=None, kind=kind,
             progress=0.0, frames_done=0, created_at=_now(), source_name=source_name[:255],
             source_meta=dict(source_meta), options=dict(options), outputs={}, timings={},
             owner=owner, cancel_requested=False, attempts=1, queued_at=_now(),

@@ -50,6 +50,40 @@
     input.value = "";
   }
 
+  // All the photos chosen (or one ZIP) travel in one request and make one job.
+  const photoInput = document.getElementById("image-input");
+  const photoZone = document.getElementById("photo-dropzone");
+  let photoEntry = null;
+
+  function addPhotos(files) {
+    if (busy || !files.length) return;
+    if (!photoEntry || photoEntry.done) {
+      const item = document.createElement("li");
+      item.className = "file-item";
+      const row = document.createElement("div");
+      row.className = "file-row";
+      const name = document.createElement("span");
+      name.className = "file-name";
+      const state = document.createElement("span");
+      state.className = "file-state";
+      const bar = document.createElement("progress");
+      bar.max = 100; bar.value = 0;
+      row.append(name, state);
+      item.append(row, bar);
+      list.append(item);
+      photoEntry = {files: [], item, bar, state, name, done: false, photos: true};
+      entries.push(photoEntry);
+    }
+    photoEntry.files.push(...files);
+    const count = photoEntry.files.length;
+    const size = photoEntry.files.reduce((n, f) => n + f.size, 0);
+    photoEntry.name.textContent = count === 1 ? photoEntry.files[0].name : count + " photos (one job)";
+    photoEntry.bar.setAttribute("aria-label", "Upload progress of " + photoEntry.name.textContent);
+    photoEntry.state.textContent = formatBytes(size) + " · ready";
+    if (size > maxBytes) fail(photoEntry, "Too large: " + formatBytes(size) + "; the limit is " + form.dataset.limitText + ".");
+    photoInput.value = "";
+  }
+
   function fail(entry, message) {
     entry.done = true;
     entry.item.classList.add("is-error");
@@ -60,7 +94,7 @@
   function optionsData() {
     const data = new FormData();
     for (const [key, value] of new FormData(form).entries()) {
-      if (key !== "video" && key !== "csrf_token") data.append(key, value);
+      if (key !== "video" && key !== "image" && key !== "csrf_token") data.append(key, value);
     }
     return data;
   }
@@ -68,7 +102,13 @@
   function uploadOne(entry) {
     return new Promise((resolve) => {
       const data = optionsData();
-      data.append("video", entry.file, entry.file.name);
+      if (!entry.photos) {
+        data.append("video", entry.file, entry.file.name);
+      } else if (entry.files.length === 1 && /\.zip$/i.test(entry.files[0].name)) {
+        data.append("archive", entry.files[0], entry.files[0].name);
+      } else {
+        for (const file of entry.files) data.append("image", file, file.name);
+      }
       const xhr = new XMLHttpRequest();
       xhr.open("POST", form.dataset.api);
       xhr.setRequestHeader("X-CSRF-Token", csrf);
@@ -77,7 +117,7 @@
         if (!event.lengthComputable) return;
         const pct = Math.round((event.loaded / event.total) * 100);
         entry.bar.value = pct;
-        entry.state.textContent = pct < 100 ? "Uploading… " + pct + "%" : "Checking the video…";
+        entry.state.textContent = pct < 100 ? "Uploading… " + pct + "%" : (entry.photos ? "Checking the photos…" : "Checking the video…");
       });
       xhr.addEventListener("load", () => {
         let body = {};
@@ -118,7 +158,7 @@
     button.disabled = true;
     const jobs = [];
     for (const [i, entry] of pending.entries()) {
-      status.textContent = "Uploading " + (i + 1) + " of " + pending.length + ": " + entry.file.name;
+      status.textContent = "Uploading " + (i + 1) + " of " + pending.length + ": " + (entry.photos ? entry.name.textContent : entry.file.name);
       const job = await uploadOne(entry);
       if (job) jobs.push(job);
     }
@@ -130,6 +170,16 @@
   }
 
   input.addEventListener("change", () => addFiles(input.files));
+  photoInput.addEventListener("change", () => addPhotos(Array.from(photoInput.files)));
+  ["dragenter", "dragover"].forEach((type) => photoZone.addEventListener(type, (event) => {
+    event.preventDefault();
+    photoZone.classList.add("is-dragover");
+  }));
+  ["dragleave", "drop"].forEach((type) => photoZone.addEventListener(type, () => photoZone.classList.remove("is-dragover")));
+  photoZone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    addPhotos(Array.from(event.dataTransfer.files));
+  });
   ["dragenter", "dragover"].forEach((type) => zone.addEventListener(type, (event) => {
     event.preventDefault();
     zone.classList.add("is-dragover");

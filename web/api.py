@@ -11,6 +11,7 @@ from jobs.retention import retention_fields
 from web.outputs import int_arg, output_urls, screenshot_page
 from web.session import owner_id
 from web.state import get_job_or_404, state
+from web.image_uploads import ARCHIVE_FIELD, IMAGE_FIELD, accept_images, image_options
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -37,6 +38,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "frames_total": job.frames_total,
         "error": job.error,
         "source_name": job.source_name,
+        "kind": job.kind,
         "cancel_requested": job.cancel_requested,
         "stalled": job.is_stalled(state().settings.job_stale_after_s),
         "created_at": _iso(job.created_at),
@@ -54,6 +56,10 @@ def _summary(job: Job) -> dict[str, Any] | None:
     (track IDs issued), person detections, processing time in seconds, frames per second and the
     network input used (width, height; with ``auto`` when net_height "auto" chose it)."""
     t = job.timings
+    if getattr(job.state, "value", job.state) == "succeeded" and job.kind == "images":
+        return {"images": t.get("images"), "images_failed": t.get("images_failed"),
+                "people": t.get("detections"), "detections": t.get("detections"),
+                "processing_s": t.get("elapsed_s"), "images_per_s": t.get("images_per_s")}
     if getattr(job.state, "value", job.state) != "succeeded" or "frames_processed" not in t:
         return None
     return {"frames": t.get("frames_processed"), "people": t.get("tracks"),
@@ -63,10 +69,17 @@ def _summary(job: Job) -> dict[str, Any] | None:
 
 @bp.post("/jobs")
 def create_job() -> tuple[Response, int, dict[str, str]]:
-    """Multipart: file field ``video`` plus pipeline options as form fields -> 202 {id, url}."""
+    """Multipart: file field ``video``, or photos in ``image`` fields (one or many) or a ZIP in
+    ``archive`` (one image job), plus pipeline options as form fields -> 202 {id, url}."""
     try:
         options = validate_options(request.form)
-        job = accept_upload(request.files.get(VIDEO_FIELD), options, owner=owner_id(create=False))
+        if IMAGE_FIELD in request.files or ARCHIVE_FIELD in request.files:
+            if VIDEO_FIELD in request.files:
+                raise UploadError("Send a video or images in one request, not both.", status=400)
+            job = accept_images(request.files.getlist(IMAGE_FIELD), request.files.get(ARCHIVE_FIELD),
+                                image_options(options, request.form), owner=owner_id(create=False))
+        else:
+            job = accept_upload(request.files.get(VIDEO_FIELD), options, owner=owner_id(create=False))
     except UploadError as exc:
         abort(exc.status, description=exc.message)
     body = {"id": job.id, "url": url_for("pages.job", job_id=job.id, _external=True),

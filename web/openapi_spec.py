@@ -48,9 +48,18 @@ def _upload_form() -> dict[str, Any]:
     for schema in fields.values():
         schema.pop("default", None)
         schema.pop("enum", None)
-    return {"type": "object", "required": ["video"], "properties": {
+    return {"type": "object", "description": "One of: a video in video, photos in image fields, or a ZIP of "
+                                             "photos in archive (photos and a ZIP make one image job).",
+            "properties": {
         "video": {"type": "string", "contentMediaType": "application/octet-stream",
                   "description": "The video file."},
+        "image": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                  "description": "Photos (JPEG, PNG, WebP, BMP, TIFF, GIF: its first frame), one field each, "
+                                 "at most MAX_IMAGES; one that cannot be used is a warning naming it. quality "
+                                 "defaults to accurate for photos."},
+        "archive": {"type": "string", "contentMediaType": "application/zip",
+                    "description": "A ZIP of photos (entries with '..', absolute paths, nested archives and "
+                                   "bombs are left out, each with a warning)."},
         "csrf_token": {"type": "string", "description": "Only with the session cookie (the pages)."},
         **fields}}
 
@@ -83,16 +92,16 @@ def _paths() -> dict[str, Any]:
         "/api/jobs": {
             "get": {"operationId": "listJobs", "summary": "The jobs uploaded from this browser (session cookie), newest first; none for a caller without the cookie.",
                     "responses": {"200": _json("The caller's jobs.", "JobList")}},
-            "post": {"operationId": "createJob", "summary": "Upload a video; it becomes a queued job.",
+            "post": {"operationId": "createJob", "summary": "Upload a video, or photos (one or many, or a ZIP); it becomes a queued job.",
                      "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _upload_form()}}},
                      "responses": {
                          "202": _json("Accepted and queued.", "Created", headers={"Location": {
                              "description": "The job's API URL.", "schema": {"type": "string"}}}),
-                         "400": _error("No video, a bad option (the message names it), or a missing CSRF token."),
+                         "400": _error("No video or image, a bad option (the message names it), or a missing CSRF token."),
                          "403": _CHANGE_REFUSED["403"],
                          "408": _error("The upload arrived too slowly (UPLOAD_READ_TIMEOUT_S)."),
-                         "413": _error("Over the upload size limit (MAX_UPLOAD_MB) or a resource limit; names it."),
-                         "422": _error("Not a video that can be processed; says why."),
+                         "413": _error("Over the upload size limit (MAX_UPLOAD_MB) or a resource limit (MAX_IMAGES, a ZIP that inflates too far, ...); names it."),
+                         "422": _error("Not a video that can be processed, or no usable photo (each named, with why); says why."),
                          "503": _error("The job queue is unreachable, or every upload slot is taken (Retry-After)."),
                      }},
         },
@@ -244,6 +253,19 @@ def _schemas() -> dict[str, Any]:
                 "screenshot_count": {"type": "integer"}},
             "required": ["keypoints_json", "csv", "mot", "zip", "screenshots",
                          "screenshot_count", "screenshots_url", "poster"]}
+    image_urls = {"type": "object", "additionalProperties": False,
+                  "description": "URLs of a succeeded image job's files.",
+                  "properties": {**{k: {"type": "string"} for k in (
+                      "keypoints_json", "csv", "openpose_zip", "angles_csv", "zip")},
+                      "images": {"type": "array", "items": _NULLABLE_STRING,
+                                 "description": "The annotated photos in upload order; null for one that could "
+                                                "not be read (the job's warnings say why) or with keypoints_only."}},
+                  "required": ["keypoints_json", "csv", "angles_csv", "zip", "images"]}
+    image_summary = {"type": "object", "additionalProperties": False,
+                     "required": ["images", "images_failed", "people"], "properties": {
+                         "images": _NULLABLE_INTEGER, "images_failed": _NULLABLE_INTEGER,
+                         "people": _NULLABLE_INTEGER, "detections": _NULLABLE_INTEGER,
+                         "processing_s": _NULLABLE_NUMBER, "images_per_s": _NULLABLE_NUMBER}}
     summary = {"type": "object", "additionalProperties": False, "properties": {
         "frames": _NULLABLE_INTEGER, "people": _NULLABLE_INTEGER, "detections": _NULLABLE_INTEGER,
         "processing_s": _NULLABLE_NUMBER, "fps": _NULLABLE_NUMBER,
@@ -254,13 +276,15 @@ def _schemas() -> dict[str, Any]:
         "stage": _NULLABLE_STRING, "progress": {"type": "number", "minimum": 0, "maximum": 1},
         "fps": _NULLABLE_NUMBER, "eta_s": _NULLABLE_NUMBER, "frames_done": {"type": "integer"},
         "frames_total": _NULLABLE_INTEGER, "error": _NULLABLE_STRING, "source_name": {"type": "string"},
+        "kind": {"enum": ["video", "images", "multiview"], "description": (
+            "What the input is: one video, photos (frames_done / frames_total count photos), or several views.")},
         "cancel_requested": {"type": "boolean"}, "stalled": {"type": "boolean"},
         "created_at": {"type": "string", "format": "date-time"}, "started_at": _TIME, "finished_at": _TIME,
         "expires_at": {**_TIME, "description": "When the retention sweep deletes it (null: running, or kept)."},
         "upload_kept": {"type": "boolean", "description": "Whether the uploaded video is still stored."},
         "options": {"$ref": "#/components/schemas/Options"},
-        "outputs": {"oneOf": [{"type": "null"}, urls]},
-        "summary": {"oneOf": [{"type": "null"}, summary]},
+        "outputs": {"oneOf": [{"type": "null"}, urls, image_urls]},
+        "summary": {"oneOf": [{"type": "null"}, summary, image_summary]},
         "warnings": {"type": "array", "items": {"type": "string"}}}}
     job["required"] = sorted(job["properties"])
     checks = {"type": "object", "additionalProperties": False, "required": ["database", "broker"],

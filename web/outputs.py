@@ -83,8 +83,11 @@ def output_urls(job: Job) -> dict[str, Any] | None:
     # The worker records what it wrote (workers.tasks.outputs_of): file names relative to the
     # job's folder by kind, plus the list of screenshots.
     names = job.outputs
-    urls: dict[str, Any] = {k: url(v) for k, v in names.items() if k != "screenshots" and v}
+    urls: dict[str, Any] = {k: url(v) for k, v in names.items() if k not in ("screenshots", "images") and v}
     urls["zip"] = url_for("outputs.all_zip", job_id=job.id)
+    if job.kind == "images":  # the annotated photos in upload order (None: unreadable, or keypoints only)
+        urls["images"] = [url(name) if name else None for name in names.get("images", [])]
+        return urls
     shots = names.get("screenshots", [])
     urls["screenshots"] = [url(name) for name in shots[:SCREENSHOTS_IN_JOB]]
     urls["screenshot_count"] = len(shots)

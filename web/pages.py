@@ -9,6 +9,7 @@ from web.errors import limit_text
 from web.outputs import int_arg, screenshot_page
 from web.session import owner_id
 from web.state import get_job_or_404, state
+from web.image_uploads import IMAGE_FIELD, accept_images, image_options
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
 
 bp = Blueprint("pages", __name__)
@@ -45,9 +46,17 @@ def upload_form() -> Response | tuple[str, int]:
     """The no-JavaScript path: a plain form post with one or more files. A bad file costs only
     itself: the others still become jobs, and "My jobs" says which could not."""
     files = [f for f in request.files.getlist(VIDEO_FIELD) if f.filename]
+    photos = [f for f in request.files.getlist(IMAGE_FIELD) if f.filename]
     try:
         options = validate_options(request.form)
-        if not files:
+        if photos:  # the photos are one job; a single ZIP among them is that job's archive
+            archive = photos[0] if len(photos) == 1 and photos[0].filename.lower().endswith(".zip") else None
+            job = accept_images([] if archive else photos, archive, image_options(options, request.form),
+                                owner=owner_id())
+            if not files:
+                return redirect(url_for("pages.job", job_id=job.id), code=303)
+            flash(f"The photos became one job: {job.source_name}", "info")
+        if not files and not photos:
             accept_upload(None, options, owner=None)  # raises the "no video" error
     except UploadError as exc:
         return _upload_page(exc.message, exc.status)

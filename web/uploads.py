@@ -145,7 +145,7 @@ def validate_options(form: Mapping[str, str]) -> dict[str, Any]:
         raise UploadError(f"Invalid options: {exc}", status=400) from None
 
 
-def _store_file(file: FileStorage, dest: Path) -> None:
+def store_file(file: FileStorage, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     stream = file.stream
     name = getattr(stream, "name", None)
@@ -198,7 +198,7 @@ def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: s
     web = state()
     job_id = secrets.token_hex(16)  # 128 random bits: unguessable
     dest = upload_path(web.settings, job_id)
-    _store_file(file, dest)
+    store_file(file, dest)
     try:
         info = probe(dest)
         check_job(info, PipelineOptions.from_mapping(options), web.settings.limits, name=dest.name)

@@ -112,6 +112,18 @@ def job_size(info: VideoInfo, options: PipelineOptions) -> JobSize:
     width, height = max(info.width, 1), max(info.height, 1)
     # "auto" starts at the base height; the pipeline checks again at the height it chooses.
     net_height = BASE_NET_HEIGHT if options.net_height == AUTO_NET_HEIGHT else options.net_height
+    frames = frames_in_range(info, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
+    in_range = frames_in_range(info, start_s=options.start_s, end_s=options.end_s)
+    range_s = None if in_range is None else in_range / float(info.fps)
+    return JobSize(frame_width=info.width, frame_height=info.height, upsample=options.upsample, frames=frames,
+                   range_s=range_s, screenshots=0 if options.keypoints_only else _screenshots(
+                       frames, range_s, options.screenshot_interval_s),
+                   **_network(width, height, net_height, options))
+
+
+def _network(width: int, height: int, net_height: int, options: PipelineOptions) -> dict:
+    """JobSize's network fields for a picture of ``width`` x ``height``: the largest scale's
+    input, and the work and passes of the job's quality (pose.multiscale)."""
     augmentation = quality_augmentation(options.quality) if options.model == "openpose" else Augmentation()
     sizes = [network_input_size(width, height, net_height=scaled_height(net_height, scale),
                                 net_width=None if options.net_width is None else scaled_height(options.net_width, scale))
@@ -120,15 +132,24 @@ def job_size(info: VideoInfo, options: PipelineOptions) -> JobSize:
     base_w, base_h = network_input_size(width, height, net_height=net_height, net_width=options.net_width)
     scale_pixels = sum(w * h for w, h in sizes)
     mirror = 2 if augmentation.flip else 1
-    frames = frames_in_range(info, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
-    in_range = frames_in_range(info, start_s=options.start_s, end_s=options.end_s)
-    range_s = None if in_range is None else in_range / float(info.fps)
-    return JobSize(frame_width=info.width, frame_height=info.height, network_width=net_w,
-                   network_height=net_h, upsample=options.upsample, frames=frames, range_s=range_s,
-                   screenshots=0 if options.keypoints_only else _screenshots(frames, range_s,
-                                                                             options.screenshot_interval_s),
-                   work_factor=scale_pixels * mirror / (base_w * base_h), scale_pixels=scale_pixels,
-                   passes=augmentation.passes)
+    return dict(network_width=net_w, network_height=net_h, work_factor=scale_pixels * mirror / (base_w * base_h),
+                scale_pixels=scale_pixels, passes=augmentation.passes)
+
+
+def check_image(width: int, height: int, options: PipelineOptions, limits: ResourceLimits, *, name: str) -> JobSize:
+    """One photo of an image job (upright ``width`` x ``height``) against the pixel and network
+    limits (``max_image_pixels``; the network and heatmap limits as for a video's frame).
+    "auto" is the base height for a photo. Raises LimitExceeded naming the photo."""
+    pixels = width * height
+    if limits.max_image_pixels is not None and pixels > limits.max_image_pixels:
+        raise LimitExceeded(f"{name}: is {width} x {height} = {pixels:,} pixels, over the limit of "
+                            f"{limits.max_image_pixels:,} (MAX_IMAGE_PIXELS); scale it down first",
+                            limit="MAX_IMAGE_PIXELS")
+    net_height = BASE_NET_HEIGHT if options.net_height == AUTO_NET_HEIGHT else options.net_height
+    size = JobSize(frame_width=width, frame_height=height, upsample=options.upsample, frames=1, range_s=None,
+                   screenshots=0, **_network(width, height, net_height, options))
+    _check_network(size, options, limits, name)
+    return size
 
 
 def _screenshots(frames: int | None, range_s: float | None, interval_s: float) -> int | None:

@@ -153,7 +153,7 @@ def process_video(
         result = _run(source, name, work_dir, info, options, budget, estimator, header, report,
                       should_cancel or (lambda: False),
                       postprocess_workers=execution.workers_for(backend) if batching else 0)
-        _move_into_place(work_dir, out_dir)
+        move_into_place(work_dir, out_dir)
     except BaseException:
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
@@ -294,11 +294,8 @@ def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: Est
             size_choice: SizeChoice | None) -> dict[str, Any]:
     """Exports' header; ``options`` as asked for (net_height may be "auto"); for OpenPose the
     network input actually used under ``model.input``, with what "auto" saw when it chose."""
-    backend = getattr(estimator, "backend", estimator)
-    model: dict[str, Any] = {"id": options.model, "name": MODEL_NAMES[options.model],
-                             "backend": getattr(backend, "name", type(backend).__name__),
-                             "precision": getattr(backend, "precision", "f32"),
-                             "device": getattr(backend, "device", "cpu")}
+    head = header_model(options, estimator)
+    model = head["model"]
     if isinstance(estimator, (PoseEstimator, MultiScaleEstimator)):
         net_w, net_h = network_input_size(info.width, info.height, net_height=estimator.net_height,
                                           net_width=estimator.net_width)
@@ -314,9 +311,18 @@ def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: Est
         "processed_range": {"start_s": options.start_s, "end_s": options.end_s,
                             "frame_stride": options.frame_stride,
                             "output_fps": str(info.fps / options.frame_stride)},
-        "options": options.to_dict(),
-        "model": model,
+        **head,
     }
+
+
+def header_model(options: PipelineOptions, estimator: Estimator) -> dict[str, Any]:
+    """The exports' ``options`` and ``model`` (its id, name, backend, precision, device)."""
+    backend = getattr(estimator, "backend", estimator)
+    model: dict[str, Any] = {"id": options.model, "name": MODEL_NAMES[options.model],
+                             "backend": getattr(backend, "name", type(backend).__name__),
+                             "precision": getattr(backend, "precision", "f32"),
+                             "device": getattr(backend, "device", "cpu")}
+    return {"options": options.to_dict(), "model": model}
 
 
 def _video_metadata(name: str, info: VideoInfo) -> dict[str, Any]:
@@ -358,7 +364,7 @@ def _result(name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions
     )
 
 
-def _move_into_place(work_dir: Path, out_dir: Path) -> None:
+def move_into_place(work_dir: Path, out_dir: Path) -> None:
     """Rename the finished folder to ``out_dir``; an existing one is replaced only by a complete one."""
     for _ in range(5):
         if not out_dir.exists():

@@ -219,6 +219,7 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
          backend: InferenceBackend) -> str:
     from pose import PoseError
     from videoio import VideoError
+    from workers.images import process_images
     from workers.pipeline import PipelineCancelled, process_video
 
     out = output_dir(settings, job.id)
@@ -229,10 +230,15 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
     beat = min(HEARTBEAT_INTERVAL_S, settings.job_stale_after_s / 6)
     with JobRun(store, job.id, claim, heartbeat_interval_s=beat) as run:
         try:
-            result = process_video(upload_path(settings, job.id), out, options, backend=backend,
-                                   on_progress=run.on_progress, should_cancel=run.should_cancel,
-                                   source_name=safe_file_name(job.source_name), limits=settings.limits,
-                                   execution=execution_for(settings))
+            if job.kind == "images":
+                result = process_images(photos_of(job, settings), out, options, backend=backend,
+                                        on_progress=run.on_progress, should_cancel=run.should_cancel,
+                                        limits=settings.limits)
+            else:
+                result = process_video(upload_path(settings, job.id), out, options, backend=backend,
+                                       on_progress=run.on_progress, should_cancel=run.should_cancel,
+                                       source_name=safe_file_name(job.source_name), limits=settings.limits,
+                                       execution=execution_for(settings))
         except PipelineCancelled:
             if run.claim_lost:
                 log.warning("job %s: this run lost its claim (declared dead); stopped", job.id)
@@ -259,12 +265,42 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
                 f"internal error while processing the video ({type(exc).__name__}); "
                 "the worker log has the details"))
             return JobState.FAILED.value
+    if job.kind == "images":
+        return _record_images(store, job, claim, result)
     timings = {**result.timings, "frames_processed": result.frames_processed,
                "detections": result.detections, "tracks": result.tracks,
                "network_input": result.network_input}
     if result.warnings:
         timings["warnings"] = list(result.warnings)
     if not store.mark_succeeded(job.id, outputs=outputs_of(result), timings=timings, claim=claim):
+        log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
+        return "abandoned"
+    return JobState.SUCCEEDED.value
+
+
+def photos_of(job: Job, settings: Settings) -> list:
+    """An image job's photos (``workers.images.PhotoInput``), in upload order, from the names
+    its record keeps (``source_meta["images"]``) and the files the upload stored."""
+    from jobs.paths import upload_images_dir
+    from workers.images import PhotoInput
+
+    folder = upload_images_dir(settings, job.id)
+    return [PhotoInput(name=item["name"], path=folder / item["file"]) for item in job.source_meta.get("images", [])]
+
+
+def _record_images(store: JobStore, job: Job, claim: str | None, result) -> str:
+    """Record a finished image job: its outputs (``images``: the annotated photos in upload
+    order, None for one that could not be read) and what it did."""
+    from workers.images import IMAGE_OUTPUT_KEYS
+
+    outputs = {IMAGE_OUTPUT_KEYS[name]: name for name in result.files}
+    outputs["images"] = list(result.annotated)
+    warnings = list(job.source_meta.get("warnings", [])) + list(result.warnings)
+    timings = {**result.timings, "images": len(result.people), "detections": result.detections,
+               "images_failed": sum(n is None for n in result.people)}
+    if warnings:
+        timings["warnings"] = warnings
+    if not store.mark_succeeded(job.id, outputs=outputs, timings=timings, claim=claim):
         log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
         return "abandoned"
     return JobState.SUCCEEDED.value
