@@ -16,7 +16,14 @@ The worst cases (each at a limit, per config.ResourceLimits):
 - the largest network input, 512 x 2048 (net_height 512 on a 4:1 clip), at upsample 8:
   the network pixel and heatmap pixel limits both reached, on the widest largest frames;
 - the same network on cv2.dnn (``backend=opencv``, which a job may ask for);
-- upsample 16 at net_height 256 on 4:1 (the heatmap limit at the most upsampling).
+- upsample 16 at net_height 256 on 4:1 (the heatmap limit at the most upsampling);
+- quality accurate (4 scales + mirror) on the largest 16:9 frames: its 1.5x input and every
+  scale's input and output per frame in flight.
+
+Image jobs (``--images``, in the same run unless ``--only`` leaves them out): a photo at
+MAX_IMAGE_PIXELS (JPEG, 8660x5773) at quality accurate, the worker's largest decode; a batch of
+MAX_IMAGES (500) tiny photos; and, refused at upload from their headers alone, a 30000x30000
+decompression bomb and a ZIP of 3,000 tiny photos.
 """
 from __future__ import annotations
 
@@ -40,6 +47,12 @@ CASES: dict[str, tuple[tuple[int, int], dict]] = {
     "8192x1080, net_height 512, upsample 8, backend opencv": (
         (8192, 1080), {"net_height": 512, "upsample": 8, "backend": "opencv"}),
     "2048x512, net_height 256, upsample 16": ((2048, 512), {"net_height": 256, "upsample": 16}),
+    "4096x2160, quality accurate (4 scales + mirror)": ((4096, 2160), {"quality": "accurate"}),
+}
+#: Image jobs: (photo width, height, how many) and options.
+IMAGE_CASES: dict[str, tuple[tuple[int, int, int], dict]] = {
+    "1 photo 8660x5773 (MAX_IMAGE_PIXELS), quality accurate": ((8660, 5773, 1), {"quality": "accurate"}),
+    "500 photos 64x48 (MAX_IMAGES), quality accurate": ((64, 48, 500), {"quality": "accurate"}),
 }
 REFUSED = {
     "the issue's 1600x400 clip, net_height 2048, upsample 16": ((1600, 400), {"net_height": 2048, "upsample": 16}),
@@ -113,9 +126,83 @@ def run_jobs(jobs: list[tuple[Path, dict]]) -> dict:
             "seconds": time.perf_counter() - started, "in_flight": in_flight}
 
 
-def measure(jobs: list[tuple[Path, dict]]) -> dict:
+def make_photos(folder: Path, width: int, height: int, count: int) -> list[Path]:
+    """``count`` JPEG photos of ``width`` x ``height`` (a gradient; the decode is what costs)."""
+    import cv2
+    import numpy as np
+
+    x = np.linspace(0, 255, width, dtype=np.float32)[None, :]
+    y = np.linspace(0, 255, height, dtype=np.float32)[:, None]
+    grey = ((x + y) % 256).astype(np.uint8)
+    image = np.dstack([grey, 255 - grey, grey])
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"{i:04d}.jpg"
+        cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        paths.append(path)
+    return paths
+
+
+def run_images(photos: list[Path], values: dict) -> dict:
+    """As a worker runs an image job: the backend, then ``workers.images.process_images``."""
+    from config import ResourceLimits
+    from workers.images import PhotoInput, process_images
+    from workers.memory import return_freed_memory_at_once
+    from workers.pipeline import PipelineOptions, load_pipeline_backend
+
+    return_freed_memory_at_once()
+    options = PipelineOptions.from_mapping(values)
+    backend = load_pipeline_backend(options)
+    after_load = rss_mb()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        result = process_images([PhotoInput(p.name, p) for p in photos], Path(out) / "job", options,
+                                backend=backend, limits=ResourceLimits())
+    return {"after_load_mb": after_load, "peak_mb": peak_rss_mb(), "frames": len(result.people),
+            "seconds": time.perf_counter() - started, "in_flight": 1}
+
+
+def show_image_refusals(folder: Path) -> None:
+    """The abusive photo uploads, refused from their headers (no model, nothing decoded)."""
+    import struct
+    import zipfile
+    import zlib
+
+    from config import ResourceLimits
+    from pose.errors import InvalidImageError
+    from pose.photos import read_header
+    from web.zip_images import ArchiveError, extract_photos
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    limits = ResourceLimits()
+    before = peak_rss_mb()
+    try:
+        read_header(bomb, name="bomb.png", max_pixels=limits.max_image_pixels)
+        print("  ACCEPTED (should not be): a 30000x30000 PNG")
+    except InvalidImageError as exc:
+        print(f"  refused: a {len(bomb)}-byte PNG declaring 30000x30000\n    {exc}")
+    archive = folder / "tiny.zip"
+    tiny = make_photos(folder / "tiny", 16, 16, 1)[0].read_bytes()
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i in range(3000):
+            zf.writestr(f"{i:04d}.jpg", tiny)
+    try:
+        extract_photos(archive, folder, name="tiny.zip", max_entries=4 * limits.max_images + 100,
+                       max_entry_bytes=320 * 1024**2, max_total_bytes=2 * 1024**3)
+        print("  ACCEPTED (should not be): a ZIP of 3,000 photos")
+    except ArchiveError as exc:
+        print(f"  refused: a ZIP of 3,000 tiny photos\n    {exc}")
+    print(f"  (this process's peak RSS went from {before:.0f} to {peak_rss_mb():.0f} MB meanwhile)")
+
+
+def measure(jobs: list[tuple[Path, dict]], *, images: bool = False) -> dict:
     spec = json.dumps([[str(clip), values] for clip, values in jobs])
-    done = subprocess.run([sys.executable, __file__, "--one", spec], capture_output=True, text=True, cwd=ROOT)
+    flag = "--images-one" if images else "--one"
+    done = subprocess.run([sys.executable, __file__, flag, spec], capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"a run failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -143,11 +230,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="run only the cases whose name contains one of these")
     parser.add_argument("--no-sequence", action="store_true", help="skip the all-cases-in-one-process run")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--images-one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(run_jobs([(Path(clip), values) for clip, values in json.loads(args.one)])))
         return 0
+    if args.images_one:
+        folder, values = json.loads(args.images_one)[0]
+        print(json.dumps(run_images(sorted(Path(folder).glob("*.jpg")), values)))
+        return 0
     cases = {k: v for k, v in CASES.items() if not args.only or any(s in k for s in args.only)}
+    image_cases = {k: v for k, v in IMAGE_CASES.items() if not args.only or any(s in k for s in args.only)}
     with tempfile.TemporaryDirectory(prefix="abuse-memory-") as tmp:
         folder = Path(tmp)
         print("over the limits (refused at submit and by the pipeline):")
@@ -168,6 +261,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'all of the above, one after another in one process':60s} {r['after_load_mb']:13.0f} "
                   f"{r['peak_mb']:8.0f} {'':9s} {r['seconds']:6.1f}")
             worst = max(worst, r["peak_mb"])
+        if image_cases:
+            print("\nimage jobs: abusive uploads (refused from their headers):")
+            show_image_refusals(folder)
+            print(f"\nimage jobs: worker peak RSS, each in a fresh process:")
+            for label, ((width, height, count), values) in image_cases.items():
+                photos = folder / f"photos-{width}x{height}x{count}"
+                make_photos(photos, width, height, count)
+                r = measure([(photos, values)], images=True)
+                worst = max(worst, r["peak_mb"])
+                print(f"{label:60s} {r['after_load_mb']:13.0f} {r['peak_mb']:8.0f} {'':9s} {r['seconds']:6.1f}")
         print(f"\nworst worker peak RSS: {worst:.0f} MB")
     return 0
 
