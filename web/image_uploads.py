@@ -116,8 +116,7 @@ def _store(images: list[FileStorage], archive: FileStorage | None, folder: Path,
         extracted = extract_photos(zipped, folder, name=archive.filename, max_entries=4 * (most or 10**6) + 100,
                                    max_entry_bytes=min(MAX_ENTRY_BYTES, max_bytes), max_total_bytes=max_bytes)
     except ArchiveError as exc:
-        status = 413 if "limit" in str(exc) or "inflates" in str(exc) else 422
-        raise UploadError(str(exc), status=status) from None
+        raise UploadError(str(exc), status=413 if exc.too_large else 422) from None
     finally:
         zipped.unlink(missing_ok=True)
     if most is not None and len(extracted.photos) > most:

@@ -24,7 +24,12 @@ _ARCHIVE_SUFFIXES = (".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"
 
 
 class ArchiveError(Exception):
-    """The archive as a whole cannot be used; the message names it and says why."""
+    """The archive as a whole cannot be used; the message names it and says why.
+    ``too_large``: refused for its size (too many entries, or inflating too far)."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
 
 
 @dataclass
@@ -50,8 +55,8 @@ def extract_photos(archive: Path, dest: Path, *, name: str, max_entries: int, ma
     with zf:
         entries = zf.infolist()
         if len(entries) > max_entries:
-            raise ArchiveError(f"{name}: holds {len(entries):,} entries, over the limit of {max_entries:,} "
-                               "images in one job (MAX_IMAGES)")
+            raise ArchiveError(f"{name}: holds {len(entries):,} entries, over the {max_entries:,} an archive may "
+                               "hold (4 x MAX_IMAGES + 100); send fewer images per job", too_large=True)
         total, index = 0, first_index
         for info in entries:
             if info.is_dir():
@@ -68,7 +73,7 @@ def extract_photos(archive: Path, dest: Path, *, name: str, max_entries: int, ma
                 target.unlink(missing_ok=True)
                 if room < max_entry_bytes:
                     raise ArchiveError(f"{name}: inflates to more than {max_total_bytes / 1024**2:,.0f} MiB "
-                                       "in all (MAX_UPLOAD_MB); refused (a ZIP bomb?)") from None
+                                       "in all (MAX_UPLOAD_MB); refused (a ZIP bomb?)", too_large=True) from None
                 out.warnings.append(f"{name}: {info.filename!r}: inflates to more than "
                                     f"{max_entry_bytes / 1024**2:,.0f} MiB; skipped (a ZIP bomb?)")
                 continue

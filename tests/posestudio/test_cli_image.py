@@ -66,7 +66,8 @@ def test_image_command_processes_good_files_and_names_each_bad_one(inputs, tmp_p
         assert annotated.shape[:2] == (record["height"], record["width"])
     good = json.loads((out / "000000000785.json").read_text())
     assert (good["width"], good["height"]) == (640, 425)
-    assert good["engine"] == {"backend": "openvino", "precision": "f32", "device": "cpu", "network_input": [560, 368], "upsample": 2}
+    assert good["engine"] == {"backend": "openvino", "precision": "f32", "device": "cpu", "network_input": [560, 368], "upsample": 2,
+                              "quality": "balanced"}
     person = good["people"][0]
     assert len(person["keypoints"]) == 18 and person["keypoints"]["neck"] is not None
     assert len(person["coco_keypoints"]) == 51 and len(person["box"]) == 4 and person["score"] > 0
