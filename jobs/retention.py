@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select
 
 from config import Settings
 from jobs.models import ExpiredJobRow, JobRow
-from jobs.paths import check_job_id, remove_job_files, upload_path
+from jobs.paths import check_job_id, remove_job_files, upload_images_dir, upload_path
 from jobs.store import Job, JobState, JobStore
 
 #: How long the id of an expired job is remembered (its page says "expired", then "not found").
@@ -71,7 +71,9 @@ def remove_upload(settings: Settings, job_id: str) -> bool:
 
 
 def upload_kept(settings: Settings, job_id: str) -> bool:
-    return upload_path(settings, job_id).is_file()
+    """Whether the job's upload is still stored: its video, or its photos (an image job)."""
+    photos = upload_images_dir(settings, job_id)
+    return upload_path(settings, job_id).is_file() or (photos.is_dir() and any(photos.iterdir()))
 
 
 def retention_fields(job: Job, settings: Settings) -> dict:

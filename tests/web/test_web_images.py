@@ -201,3 +201,21 @@ def test_too_many_photos_and_zip_refusals(env, photos) -> None:
                                 "image": [(io.BytesIO(tiny), "a.png")]})
     assert both.status_code == 400
     assert store.list_jobs() == [] and _uploads_left(settings) == []
+
+
+def test_the_form_without_javascript_and_deleting_an_image_job(env, photos) -> None:
+    """The upload page's plain form post: the photos become one job (redirect to it), its upload
+    is kept until the owner deletes the job, and then nothing of it is left."""
+    from web_helpers import csrf_of
+
+    app, settings, store, _task = env
+    browser = app.test_client()
+    token = csrf_of(browser)
+    response = browser.post("/", data={"csrf_token": token, "image": _files([(n, photos[n]) for n in PHOTOS])})
+    assert response.status_code == 303 and "/jobs/" in response.headers["Location"]
+    job = store.list_jobs()[0]
+    assert job.kind == "images" and len(job.source_meta["images"]) == 3
+    shown = browser.get(f"/api/jobs/{job.id}").get_json()
+    assert shown["upload_kept"] is True and shown["options"]["quality"] == "accurate"
+    assert browser.delete(f"/api/jobs/{job.id}", headers={"X-CSRF-Token": token}).status_code == 204
+    assert not upload_images_dir(settings, job.id).exists() and _uploads_left(settings) == []
