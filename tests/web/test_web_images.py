@@ -15,11 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from flask import Flask
 from PIL import Image
 
 from app import create_app
-from jobs import JobState, JobStore
 from jobs.paths import upload_images_dir
 from test_web_openapi import Contract
 from web_helpers import make_settings
