@@ -257,6 +257,7 @@ def _schemas() -> dict[str, Any]:
                   "description": "URLs of a succeeded image job's files.",
                   "properties": {**{k: {"type": "string"} for k in (
                       "keypoints_json", "csv", "openpose_zip", "angles_csv", "zip")},
+                      "poster": {**_NULLABLE_STRING, "description": "The first annotated photo."},
                       "images": {"type": "array", "items": _NULLABLE_STRING,
                                  "description": "The annotated photos in upload order; null for one that could "
                                                 "not be read (the job's warnings say why) or with keypoints_only."}},

@@ -87,6 +87,7 @@ def output_urls(job: Job) -> dict[str, Any] | None:
     urls["zip"] = url_for("outputs.all_zip", job_id=job.id)
     if job.kind == "images":  # the annotated photos in upload order (None: unreadable, or keypoints only)
         urls["images"] = [url(name) if name else None for name in names.get("images", [])]
+        urls["poster"] = next((u for u in urls["images"] if u), None)  # My jobs' thumbnail
         return urls
     shots = names.get("screenshots", [])
     urls["screenshots"] = [url(name) for name in shots[:SCREENSHOTS_IN_JOB]]
