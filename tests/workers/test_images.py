@@ -77,3 +77,17 @@ def test_keypoints_only_keeps_no_picture(backend, inputs, tmp_path) -> None:
     assert result.annotated == [None] and not (tmp_path / "job" / "images").exists()
     assert sorted(p.name for p in (tmp_path / "job").iterdir()) == [
         "angles.csv", "keypoints.csv", "keypoints.json", "openpose_json.zip"]
+
+
+def test_blazepose_sees_each_photo_on_its_own(inputs, tmp_path) -> None:
+    """BlazePose (a tracking model) in single-image mode: both copies of the photo get their
+    person, with its 33 parts; no OpenPose JSON for its skeleton."""
+    pytest.importorskip("mediapipe")
+    options = PipelineOptions(model="blazepose")
+    model = load_pipeline_backend(options)
+    photos = [PhotoInput("a.jpg", inputs["good"]), PhotoInput("b.jpg", inputs["good"])]
+    result = process_images(photos, tmp_path / "job", options, backend=model)
+    assert result.people == [1, 1] and result.files == ["keypoints.json", "keypoints.csv", "angles.csv"]
+    doc = json.loads((tmp_path / "job" / "keypoints.json").read_text())
+    assert [len(a["parts"]) for a in doc["annotations"]] == [99, 99]
+    assert doc["annotations"][0]["keypoints"] == doc["annotations"][1]["keypoints"]
