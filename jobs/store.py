@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -28,7 +29,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, inspect, or_, select, text, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.models import Base, JobRow
@@ -154,6 +155,50 @@ def _make_engine(database_url: str) -> Engine:
     return create_engine(database_url, pool_pre_ping=True)
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or dropped the connection (it
+    restarted, failed over, the network broke, SQLite's file is locked or full): worth trying
+    again later, unlike a bad query. Such errors never name a job; callers say "the job
+    database is unreachable" and keep what they were doing."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
+
+
+class _Sessions:
+    """The store's sessionmaker (``store._sessions()`` and ``store._sessions.begin()``), which
+    first makes sure the tables exist: creating them waits, when the database was away as the
+    store was made, for the first call that finds it there (each call until then raises the
+    database's error, see :func:`database_unavailable`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._maker = sessionmaker(engine, expire_on_commit=False)
+        self._lock = threading.Lock()
+        self.schema_ready = False
+
+    def ensure_schema(self) -> None:
+        if not self.schema_ready:
+            with self._lock:
+                if not self.schema_ready:
+                    _create_schema(self._engine)
+                    self.schema_ready = True
+
+    def __call__(self) -> Session:
+        self.ensure_schema()
+        return self._maker()
+
+    def begin(self):  # noqa: ANN201 - sessionmaker.begin's context manager
+        self.ensure_schema()
+        return self._maker.begin()
+
+
+def first_line(exc: BaseException) -> str:
+    """The database error's own first line, without SQLAlchemy's SQL, parameters and links:
+    ``connection failed: ... Connection refused``."""
+    text_ = str(getattr(exc, "orig", None) or exc).strip()
+    return text_.splitlines()[0] if text_ else type(exc).__name__
+
+
 def _create_schema(engine: Engine) -> None:
     """The tables, and the columns added since a database was created (nullable, so no
     backfill). Several processes may do this at once on a new database (serve's web processes
@@ -200,6 +245,9 @@ class JobStore:
     ``database_url``: any SQLAlchemy URL, e.g. ``sqlite:////srv/posestudio/instance/db.sqlite3``
     or ``postgresql+psycopg://user@host/db``; the table is created if missing.
     ``stale_after_s`` (default 60): a running job with no heartbeat for this long is an orphan.
+    A database that does not answer yet is no error here: the tables are made by the first call
+    that reaches it (:attr:`schema_ready` says whether one has), and each call until then raises
+    the database's error (:func:`database_unavailable` is true of it).
     """
 
     def __init__(self, database_url: str, *, stale_after_s: float = 60.0):
@@ -211,8 +259,19 @@ class JobStore:
         self.database_url = database_url
         self.stale_after_s = stale_after_s
         self._engine = _make_engine(database_url)
-        _create_schema(self._engine)
-        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._sessions = _Sessions(self._engine)
+        try:
+            self._sessions.ensure_schema()
+        except DBAPIError as exc:
+            if not database_unavailable(exc):
+                raise
+            log.warning("the job database does not answer (%s); its tables are made once it does",
+                        first_line(exc))
+
+    @property
+    def schema_ready(self) -> bool:
+        """Whether the database has answered since this store was made (its tables exist)."""
+        return self._sessions.schema_ready
 
     def close(self) -> None:
         self._engine.dispose()

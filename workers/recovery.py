@@ -81,9 +81,21 @@ def _sweep_forever(settings: Settings, interval_s: float, pending: dict) -> None
                 log.warning("%s: sent %d job(s) again", "worker start-up, late" if pending else "sweep",
                             len(sent))
             pending = {}
-        except Exception:
-            log.exception("%s failed; trying again in %.0f s",
-                          "start-up recovery" if pending else "orphan sweep", interval_s)
+        except Exception as exc:
+            _log_failed_pass("start-up recovery" if pending else "orphan sweep", exc, interval_s)
+
+
+def _log_failed_pass(what: str, exc: Exception, interval_s: float) -> None:
+    """One line when the job database is away (it happens, and says all there is to say); the
+    traceback for anything else."""
+    from jobs import database_unavailable
+    from jobs.store import first_line
+
+    if database_unavailable(exc):
+        log.warning("%s: the job database does not answer (%s); trying again in %.0f s",
+                    what, first_line(exc), interval_s)
+    else:
+        log.error("%s failed; trying again in %.0f s", what, interval_s, exc_info=exc)
 
 
 @signals.worker_ready.connect
@@ -95,8 +107,8 @@ def _on_worker_ready(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery s
         sent = recover(settings, resend_queued=True)
         if sent:
             log.warning("worker %s start-up: sent %d queued or orphaned job(s) again", hostname, len(sent))
-    except Exception:
-        log.exception("start-up recovery failed; the sweeper tries again")
+    except Exception as exc:
+        _log_failed_pass("start-up recovery", exc, settings.job_stale_after_s / 2)
         pending = {"resend_queued": True}
     _sweeper_stop.clear()
     threading.Thread(target=_sweep_forever, args=(settings, settings.job_stale_after_s / 2, pending),

@@ -21,7 +21,7 @@ from filenames import safe_file_name
 from jobs import (Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, remove_job_files,
                   upload_path)
 from jobs.paths import remove_partial_outputs
-from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun
+from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun, until_recorded
 
 if TYPE_CHECKING:  # the pipeline and the model are imported when a job runs, not on enqueue
     from pose import InferenceBackend
@@ -223,6 +223,10 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
 
     out = output_dir(settings, job.id)
     claim = job.claim
+
+    def record(write, **values) -> bool:  # noqa: ANN001 - a JobStore.mark_* method
+        """The run's last write, waiting for the job database if it is away for a moment."""
+        return until_recorded(lambda: write(job.id, claim=claim, **values), what=f"job {job.id}: result")
     # Left by an earlier run of this job that was killed; only the run holding the job's claim
     # gets here, so no live run of the same job is using them.
     remove_partial_outputs(out)
@@ -237,13 +241,13 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
             if run.claim_lost:
                 log.warning("job %s: this run lost its claim (declared dead); stopped", job.id)
                 return "abandoned"
-            store.mark_cancelled(job.id, claim=claim)
+            record(store.mark_cancelled)
             return JobState.CANCELLED.value
         except (VideoError, ValueError, PoseError) as exc:
-            store.mark_failed(job.id, error=str(exc), claim=claim)
+            record(store.mark_failed, error=str(exc))
             return JobState.FAILED.value
         except SoftTimeLimitExceeded:
-            store.mark_failed(job.id, claim=claim, error=(
+            record(store.mark_failed, error=(
                 f"stopped: the job took longer than the time limit "
                 f"({settings.job_soft_time_limit_s // 60} min); try a shorter clip or a smaller "
                 "network size"))
@@ -252,10 +256,10 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
             if isinstance(exc, OSError) and _under(exc, settings.outputs_dir):
                 # The server's storage, not the video: say so (without the server's folders).
                 log.error("job %s: cannot write its results: %s", job.id, exc)
-                store.mark_failed(job.id, claim=claim, error=OUTPUTS_UNWRITABLE.format(reason=exc.strerror or exc))
+                record(store.mark_failed, error=OUTPUTS_UNWRITABLE.format(reason=exc.strerror or exc))
                 return JobState.FAILED.value
             log.exception("job %s: unexpected error", job.id)
-            store.mark_failed(job.id, claim=claim, error=(
+            record(store.mark_failed, error=(
                 f"internal error while processing the video ({type(exc).__name__}); "
                 "the worker log has the details"))
             return JobState.FAILED.value
@@ -264,7 +268,7 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
                "network_input": result.network_input}
     if result.warnings:
         timings["warnings"] = list(result.warnings)
-    if not store.mark_succeeded(job.id, outputs=outputs_of(result), timings=timings, claim=claim):
+    if not record(store.mark_succeeded, outputs=outputs_of(result), timings=timings):
         log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
         return "abandoned"
     return JobState.SUCCEEDED.value
