@@ -261,12 +261,17 @@ class JobStore:
         self._engine = _make_engine(database_url)
         self._sessions = _Sessions(self._engine)
         try:
-            self._sessions.ensure_schema()
+            self.ensure_schema()
         except DBAPIError as exc:
             if not database_unavailable(exc):
                 raise
-            log.warning("the job database does not answer (%s); its tables are made once it does",
-                        first_line(exc))
+            log.info("the job database does not answer (%s); its tables are made once it does",
+                     first_line(exc))
+
+    def ensure_schema(self) -> None:
+        """Make the tables now if no call has yet; raises the database's error when it does not
+        answer (:func:`database_unavailable`)."""
+        self._sessions.ensure_schema()
 
     @property
     def schema_ready(self) -> bool:

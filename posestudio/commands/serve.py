@@ -117,11 +117,23 @@ def run(args: argparse.Namespace) -> int:
 def _prepare(settings: Settings) -> None:
     """Folders, the persistent secret and the job table, before two processes race for them;
     all private to this user (umask 0o077, which the web server and the worker inherit)."""
-    from jobs import JobStore
+    from jobs import JobStore, database_unavailable
     from jobs.paths import make_service_folders
+    from jobs.store import first_line
 
     make_service_folders(settings)
-    JobStore(settings.effective_database_url).close()
+    store = JobStore(settings.effective_database_url)
+    try:
+        store.ensure_schema()
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # Start all the same: the pages say so (503) and everything resumes once it answers.
+        print(f"posestudio serve: the job database does not answer ({first_line(exc)}); starting "
+              "anyway: pages and the API answer 503 until it does, and the worker waits for it",
+              file=sys.stderr, flush=True)
+    finally:
+        store.close()
 
 
 def _port_free(host: str, port: int) -> bool:
