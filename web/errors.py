@@ -5,6 +5,7 @@ from flask import Flask, Response, jsonify, make_response, render_template, requ
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge, ServiceUnavailable
 
 from jobs import database_unavailable
+from jobs.paths import disk_full
 
 from web.state import state
 from web.uploads import drain_after
@@ -96,11 +97,30 @@ def handle_database_unavailable(error: Exception) -> Response:
     return response
 
 
+STORAGE_TITLE = "The server's storage is full"
+STORAGE_FULL = ("The server's storage is full, so this could not be done; nothing of it was kept. This "
+                "is not a problem with your file: the server's administrator needs to free space. "
+                "Try again later.")
+
+
+def handle_disk_full(error: OSError) -> Response:
+    """A 503 that says the server's disk is full (an upload being received, a ZIP being built);
+    what was half-written is removed by whoever wrote it. The log names the file."""
+    from flask import current_app
+
+    current_app.logger.error("%s %s: the disk is full: %s", request.method, request.path, error)
+    response = handle_http_error(ServiceUnavailable(STORAGE_FULL), title=STORAGE_TITLE)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_error(error)
     if database_unavailable(error):
         return handle_database_unavailable(error)
+    if disk_full(error):
+        return handle_disk_full(error)
     from flask import current_app
 
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)

@@ -20,7 +20,7 @@ from config import Settings
 from filenames import safe_file_name
 from jobs import (Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, remove_job_files,
                   upload_path)
-from jobs.paths import remove_partial_outputs
+from jobs.paths import DISK_FULL, disk_full, remove_partial_outputs
 from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun, until_recorded
 
 if TYPE_CHECKING:  # the pipeline and the model are imported when a job runs, not on enqueue
@@ -206,6 +206,21 @@ OUTPUTS_UNWRITABLE = ("the server could not write this job's results ({reason});
                       "with your video: the server's storage needs its administrator, then retry the job")
 
 
+def storage_failure(exc: BaseException, outputs_dir: Path) -> str | None:
+    """Why the server's storage failed a run (the OS's words: "No space left on device"), or
+    None when ``exc`` is not about the server's storage. A full disk is the server's wherever it
+    happens (a failed ``write()`` names no file); another OSError is, when it names a path
+    inside the outputs folder; a video or screenshot that could not be written because the disk
+    is full says which file."""
+    from videoio import VideoWriteError
+
+    if isinstance(exc, VideoWriteError):
+        return str(exc) if exc.errno in DISK_FULL else None
+    if isinstance(exc, OSError) and (disk_full(exc) or _under(exc, outputs_dir)):
+        return exc.strerror or str(exc)
+    return None
+
+
 def _under(exc: OSError, folder: Path) -> bool:
     """Whether ``exc`` is about a path inside ``folder`` (the outputs folder: the server's side)."""
     name = exc.filename or ""
@@ -244,7 +259,10 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
             record(store.mark_cancelled)
             return JobState.CANCELLED.value
         except (VideoError, ValueError, PoseError) as exc:
-            record(store.mark_failed, error=str(exc))
+            reason = storage_failure(exc, settings.outputs_dir)
+            if reason is not None:  # the server's disk, not the video
+                log.error("job %s: cannot write its results: %s", job.id, exc)
+            record(store.mark_failed, error=str(exc) if reason is None else OUTPUTS_UNWRITABLE.format(reason=reason))
             return JobState.FAILED.value
         except SoftTimeLimitExceeded:
             record(store.mark_failed, error=(
@@ -253,10 +271,11 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
                 "network size"))
             return JobState.FAILED.value
         except Exception as exc:  # noqa: BLE001 - recorded on the job; the log has the traceback
-            if isinstance(exc, OSError) and _under(exc, settings.outputs_dir):
+            reason = storage_failure(exc, settings.outputs_dir)
+            if reason is not None:
                 # The server's storage, not the video: say so (without the server's folders).
                 log.error("job %s: cannot write its results: %s", job.id, exc)
-                record(store.mark_failed, error=OUTPUTS_UNWRITABLE.format(reason=exc.strerror or exc))
+                record(store.mark_failed, error=OUTPUTS_UNWRITABLE.format(reason=reason))
                 return JobState.FAILED.value
             log.exception("job %s: unexpected error", job.id)
             record(store.mark_failed, error=(
