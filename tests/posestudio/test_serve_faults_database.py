@@ -9,7 +9,6 @@ that was running when it went away finishes in its first attempt, and its open p
 happened while it waits. PNGs of the job page land in test-artifacts/faults/."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from pathlib import Path
@@ -22,19 +21,11 @@ from jobs import JobState, JobStore, output_dir
 from pg_schemas import own_schema, schema_url
 from serve_process import ServeProcess, post_multipart
 from tcp_proxy import TcpProxy
+from web_helpers_by_path import web_helpers
 
 pytestmark = [pytest.mark.model, pytest.mark.postgres, pytest.mark.browser]
 
 CLIP = "mmaction2_test_video_structuralize.mp4"  # 426x240, 29.97 fps, 300 frames
-
-
-def _chromium():
-    """tests/web/web_helpers.py's ``chromium()`` (skips without it), loaded by path."""
-    path = Path(__file__).resolve().parents[1] / "web" / "web_helpers.py"
-    spec = importlib.util.spec_from_file_location("web_helpers_for_serve", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.chromium()
 
 
 def _wait(what, until, timeout_s: float = 120.0):
@@ -78,7 +69,7 @@ def test_the_job_database_away_at_start_and_in_the_middle_of_a_job(tmp_path, vid
             _wait("the job to run", lambda: (j := direct.get(job_id)).state is JobState.RUNNING
                   and j.frames_done > 0, timeout_s=180)
 
-            with _chromium() as browser:
+            with web_helpers().chromium() as browser:
                 page = browser.new_page(viewport={"width": 1000, "height": 800})
                 url = f"http://127.0.0.1:{serve.port}/jobs/{job_id}"
                 page.goto(url)
