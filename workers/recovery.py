@@ -45,9 +45,13 @@ def recover(settings: Settings, *, dead_workers: tuple[str, ...] = (), resend_qu
     from jobs import JobState
     from workers.tasks import enqueue_job, store_for
 
+    from jobs.retention import remove_stale_partials
+
     store = store_for(settings)
     alive = _jobs_live_workers_run(settings) if store.stale_running() else set()
     sent = store.recover_orphans(dead_workers=dead_workers, max_attempts=max_attempts, alive=alive)
+    for name in remove_stale_partials(store, settings):  # a job failed on its last attempt left it
+        log.info("removed %s, a stopped run's unfinished outputs", name)
     if resend_queued:
         queued = [job.id for job in store.list_jobs(states=(JobState.QUEUED,), limit=10_000)][::-1]
     else:
