@@ -52,18 +52,20 @@ def queue(tmp_path_factory, videos_dir, model_path, pg_schema, db_proxy):
 
 
 def test_three_short_database_outages_cost_a_running_job_nothing(queue, db_proxy):
-    job = queue.submit({"net_height": 128})  # the whole clip: 300 frames
+    job = queue.submit({"net_height": 128, "end_s": 7})  # 210 frames: about 15 s here
     queue.wait(job.id, lambda j: j.state is JobState.RUNNING and j.frames_done > 0, timeout_s=120)
-    seen = []
+    before = []  # the job as each outage begins
     for _ in range(3):
+        before.append(queue.store.get(job.id))
         with db_proxy.down(2.0):
             pass
-        time.sleep(1.5)  # the database is back: progress moves again
-        seen.append(queue.store.get(job.id))
+        time.sleep(1.0)  # the database is back: progress moves again
     done = queue.wait_finished(job.id)
     assert done.state is JobState.SUCCEEDED, (done.error, queue.worker.log()[-3000:])
-    assert done.attempts == 1 and done.frames_done == 300
-    assert any(j.state is JobState.RUNNING for j in seen)  # the outages hit the running job
-    assert probe(output_dir(queue.settings, job.id) / "annotated.mp4").frame_count == 300
+    assert done.attempts == 1 and done.frames_done == 210
+    # The first outage always hits the run (a fast machine may finish it before the third).
+    assert before[0].state is JobState.RUNNING and before[0].frames_done < 210
+    assert probe(output_dir(queue.settings, job.id) / "annotated.mp4").frame_count == 210
     assert queue.leftovers(job.id) == []
-    assert "unexpected error" not in queue.worker.log()
+    log = queue.worker.log()
+    assert "the run goes on" in log and "unexpected error" not in log  # it saw the outage, and said so
