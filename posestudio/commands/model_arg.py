@@ -1,4 +1,4 @@
-"""``--model``: which pose model (``openpose``, ``blazepose``), or, as before it named models, the
+"""``--model``: which pose model (``posestudio models`` lists them), or, as before it named models, the
 path of OpenPose's graph; ``--model-path``: that graph, said explicitly."""
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pose.models import DEFAULT_MODEL, MODEL_NAMES
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME",
-                        help=f"pose model: {' or '.join(MODEL_NAMES)} (default: %(default)s); a path is taken "
+                        help=f"pose model: {', '.join(MODEL_NAMES)} (default: %(default)s; `posestudio models` says "
+                             "which are installed); a path is taken "
                              "as OpenPose's graph_opt.pb, as before")
     parser.add_argument("--model-path", type=Path, metavar="FILE",
                         help=f"OpenPose's graph_opt.pb (default: {config.DEFAULT_MODEL_PATH})")
@@ -25,7 +26,7 @@ def resolve_model(args: argparse.Namespace) -> tuple[str, Path]:
     elif value.endswith(".pb") or "/" in value or Path(value).exists():
         name, path = "openpose", Path(value)  # a graph file, as --model meant before it named models
     else:
-        raise ValueError(f"unknown model {value!r}; choose {' or '.join(MODEL_NAMES)} (or give OpenPose's "
+        raise ValueError(f"unknown model {value!r}; choose one of {', '.join(MODEL_NAMES)} (or give OpenPose's "
                          "graph_opt.pb with --model-path)")
     if args.model_path is not None:
         if path is not None:

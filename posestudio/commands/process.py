@@ -124,6 +124,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 1
+    if options.model != "openpose":  # OpenPose's graph says itself what is wrong with it
+        from workers.model_files import not_installed_line
+
+        missing = not_installed_line(options.model, resolve_model(args)[1])
+        if missing:
+            print(f"{prog}: {missing}", file=sys.stderr)
+            return 1
     resolved = resolve(prog, options.backend, args.device)
     if isinstance(resolved, int):
         return resolved

@@ -34,7 +34,7 @@ def getenv(key, default=None):
     Recorder._note(os.environ); return real_getenv(key, default)
 os.getenv = getenv
 
-import pose, pose.backends, pose.draw, pose.estimator, pose.imagefile, pose.models, pose.blazepose
+import pose, pose.backends, pose.draw, pose.estimator, pose.imagefile, pose.models, pose.blazepose, pose.registry
 forbidden = [m for m in sys.argv[2].split(",") if m in sys.modules]
 print("FORBIDDEN", forbidden)
 print("ENV", reads)
