@@ -51,6 +51,7 @@ class PoseEstimator:
         self.upsample = upsample
         self.params = params
         self.skeleton = skeleton
+        self.layout = layout
         self._parser = NetworkOutputParser(upsample=upsample, params=params, layout=layout)  # reuses buffers, per thread
 
     def estimate(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Person]:

@@ -16,6 +16,8 @@ name                 model                            skeleton
 ``blazepose-lite``,  BlazePose GHUM 3D (MediaPipe      BLAZEPOSE_33: 33 landmarks, one
 ``blazepose``,       0.10.14, lite / full / heavy     person, with world coordinates in
 ``blazepose-heavy``  landmark model)                  metres
+``openpose-caffe-*``  CMU's OpenPose Caffe models        OPENPOSE_18 (coco), MPI_15 (mpi),
+(coco, mpi, body25)  (the user's files, OpenVINO)     BODY_25 (body25): many people, 2D
 ===================  ===============================  ====================================
 
 Every model the project knows, installed here or not, is in :mod:`pose.registry` (files,
@@ -40,6 +42,9 @@ MODEL_NAMES: tuple[str, ...] = tuple(MODEL_SKELETONS)
 DEFAULT_MODEL = "openpose"
 #: BlazePose's names -> MediaPipe's model_complexity (0 lite, 1 full, 2 heavy).
 BLAZEPOSE_COMPLEXITY: dict[str, int] = {"blazepose-lite": 0, "blazepose": 1, "blazepose-heavy": 2}
+#: OpenPose's Caffe models' names -> the kind their files must be (pose.caffe_openpose.KINDS).
+CAFFE_KINDS: dict[str, str] = {"openpose-caffe-coco": "coco", "openpose-caffe-mpi": "mpi",
+                               "openpose-caffe-body25": "body25"}
 
 
 class Estimator(Protocol):
@@ -82,10 +87,21 @@ def load_estimator(name: str = DEFAULT_MODEL, *, model_path: str | Path | None =
         the OpenPose settings are not used; ``min_detection_confidence`` and
         ``min_tracking_confidence`` as :class:`~pose.blazepose.BlazePoseEstimator` takes them.
 
+    openpose-caffe-coco / -mpi / -body25: ``model_path`` (required) is the model's folder, its
+        .prototxt or its .caffemodel (:func:`pose.caffe_openpose.find_caffe_files`); the files must
+        be of that kind; ``net_height``, ``net_width`` and ``upsample`` as for openpose.
+
     Raises BackendUnavailableError (unknown name or backend, mediapipe missing), ModelLoadError
     (model file missing or unusable) and ValueError (bad settings).
     """
     skeleton_of(name)  # validates the name
+    if name in CAFFE_KINDS:
+        from pose.caffe_openpose import load_caffe_estimator
+
+        if model_path is None:
+            raise TypeError(f"load_estimator({name!r}) needs model_path, the model's folder or .prototxt")
+        return load_caffe_estimator(Path(model_path), expect=CAFFE_KINDS[name], net_height=net_height,
+                                    net_width=net_width, upsample=upsample)
     if name not in ("openpose", *BLAZEPOSE_COMPLEXITY):
         raise BackendUnavailableError(f"the {name} model cannot be run by this version of Pose Studio")
     if name == "openpose":

@@ -33,7 +33,8 @@ from analysis.angles import parse_angle_option
 from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
 from pose.backends import AUTO, Device
-from pose.models import Estimator, load_estimator
+from pose.caffe_openpose import CaffeOpenPoseBackend
+from pose.models import CAFFE_KINDS, Estimator, load_estimator
 from pose.errors import ModelLoadError
 from pose.registry import MODELS
 from pose.preprocess import network_input_size
@@ -43,7 +44,7 @@ from workers.execution import Execution
 from workers.exports import ExportWriters
 from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
 from workers.autosize import SizeChoice, resolve_auto_height
-from workers.model_files import not_installed_line
+from workers.model_files import model_files, not_installed_line
 from workers.limits import JobSize, check_job, frames_exceeded, frames_in_flight
 from workers.options import AUTO_NET_HEIGHT, PipelineOptions
 from workers.people_exports import PeopleExports, write_people_exports
@@ -171,10 +172,14 @@ def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = No
     estimator (its model ships with mediapipe, on the CPU); load it once per worker process and
     pass it to every :func:`process_video` call."""
     path = model_path or config.DEFAULT_MODEL_PATH
+    if options.model in CAFFE_KINDS and (path.is_dir() or path.suffix in (".prototxt", ".caffemodel")):
+        return load_caffe_backend(path, expect=CAFFE_KINDS[options.model])  # the user's own files, named
     if options.model != "openpose":
         missing = not_installed_line(options.model, path)
         if missing:
             raise ModelLoadError(missing)  # never another model in its place
+        if options.model in CAFFE_KINDS:  # the registry's folder under models/
+            return load_caffe_backend(model_files(options.model, path).found[0], expect=CAFFE_KINDS[options.model])
         return load_estimator(options.model)
     if options.backend in ("openvino", "onnxruntime"):
         return load_backend(options.backend, path, device=device, precision=options.precision,
@@ -182,9 +187,23 @@ def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = No
     return load_backend(options.backend, path, device=device, precision=options.precision)
 
 
+def load_caffe_backend(path: Path, *, expect: str) -> CaffeOpenPoseBackend:
+    """OpenPose's Caffe model at ``path`` (folder, .prototxt or .caffemodel), of kind ``expect``."""
+    from pose.caffe_openpose import find_caffe_files
+
+    prototxt, caffemodel = find_caffe_files(path)
+    return CaffeOpenPoseBackend(prototxt, caffemodel, expect=expect)
+
+
 def pipeline_estimator(options: PipelineOptions, loaded: InferenceBackend | Estimator) -> Estimator:
     """The estimator of one job from the loaded model: OpenPose's is made per job (its network
-    size and upsampling are job options) around the shared backend; BlazePose's is the model."""
+    size and upsampling are job options) around the shared backend (a Caffe model's with its
+    kind's layout and skeleton, at 368 when net_height is "auto"); BlazePose's is the model."""
+    kind = getattr(loaded, "kind", None)
+    if kind is not None:
+        height = 368 if options.net_height == AUTO_NET_HEIGHT else options.net_height
+        return PoseEstimator(loaded, net_height=height, net_width=options.net_width, upsample=options.upsample,
+                             layout=kind.layout, skeleton=kind.skeleton)
     if options.model != "openpose":
         return loaded
     return PoseEstimator(loaded, net_height=options.net_height, net_width=options.net_width,
