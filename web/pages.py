@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from pose.registry import MODELS
+from pose.registry import BY_NAME, MODELS
 from web.api import job_json
 from web.errors import limit_text
 from web.outputs import int_arg, screenshot_page
@@ -87,8 +87,10 @@ def job(job_id: str) -> str:
     total = len(record.outputs.get("screenshots", []))
     number = int_arg("page", 1, 1, max(1, -(-total // GALLERY_PAGE)))
     gallery = screenshot_page(record, offset=(number - 1) * GALLERY_PAGE, limit=GALLERY_PAGE)
+    model = str(record.options.get("model") or "openpose")
+    entry = BY_NAME.get(model)
     return render_template("job.html", job=job_json(record), meta=record.source_meta, gallery=gallery,
-                           gallery_page=number)
+                           gallery_page=number, model=model, skeleton=entry.skeleton if entry else None)
 
 
 @bp.post("/jobs/<job_id>/cancel")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from caffe_files import LAYOUTS, forward, prototxt_text, write_model
+from caffe_files import LAYOUTS, STANDING, forward, person_maps, prototxt_text, write_model
 from pose.assembly import NetworkOutputParser
 from pose.caffe_format import CaffeFormatError, parse_prototxt, read_caffemodel
 from pose.caffe_openpose import (KINDS, OPENCV_DEMO_INPUT, OPENPOSE_INPUT, CaffeOpenPoseBackend, find_caffe_files,
@@ -64,46 +64,14 @@ def test_the_network_matches_a_numpy_reference_with_openposes_input_convention(m
     assert OPENCV_DEMO_INPUT.scale == 1 / 255 and OPENCV_DEMO_INPUT.mean == 0.0
 
 
-def _person_maps(kind: str, points: dict[int, tuple[float, float]], size=(26, 32)) -> np.ndarray:
-    """Network output of ``kind`` (cells; NHWC without N) holding one person: a Gaussian peak per
-    part at ``points`` (cell coordinates) and, for each limb between two of them, its unit vector
-    in the PAF cells along the limb."""
-    layout = KINDS[kind].layout
-    h, w = size
-    out = np.zeros((h, w, layout.num_channels), np.float32)
-    yy, xx = np.mgrid[0:h, 0:w]
-    for part, (x, y) in points.items():
-        out[:, :, part] = np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / 1.0)
-    for (a, b), (cx, cy) in zip(layout.limbs, layout.absolute_paf_channels):
-        if a not in points or b not in points:
-            continue
-        (xa, ya), (xb, yb) = points[a], points[b]
-        length = np.hypot(xb - xa, yb - ya)
-        ux, uy = (xb - xa) / length, (yb - ya) / length
-        for t in np.linspace(0, 1, 40):
-            px, py = xa + t * (xb - xa), ya + t * (yb - ya)
-            for dx in (-1, 0, 1):
-                for dy in (-1, 0, 1):
-                    ix, iy = int(round(px)) + dx, int(round(py)) + dy
-                    if 0 <= ix < w and 0 <= iy < h:
-                        out[iy, ix, cx], out[iy, ix, cy] = ux, uy
-    return out
-
-
 @pytest.mark.parametrize("kind", list(LAYOUTS))
 def test_each_layout_decodes_into_one_person_with_every_part_in_place(kind) -> None:
     skeleton = KINDS[kind].skeleton
     names = skeleton.part_names
     # A standing person, 2-3 cells between parts (cells of 8 px), in the skeleton's own parts.
-    place = {"nose": (16, 3), "head_top": (16, 2), "neck": (16, 5), "chest": (16, 8), "mid_hip": (16, 11),
-             "right_eye": (15, 2), "left_eye": (17, 2), "right_ear": (14, 3), "left_ear": (18, 3),
-             "right_shoulder": (13, 5), "left_shoulder": (19, 5), "right_elbow": (11, 8), "left_elbow": (21, 8),
-             "right_wrist": (10, 11), "left_wrist": (22, 11), "right_hip": (14, 11), "left_hip": (18, 11),
-             "right_knee": (14, 15), "left_knee": (18, 15), "right_ankle": (14, 19), "left_ankle": (18, 19),
-             "right_heel": (13, 21), "left_heel": (19, 21), "right_big_toe": (11, 22),
-             "left_big_toe": (21, 22), "right_small_toe": (12, 23), "left_small_toe": (20, 23)}
+    place = STANDING
     points = {names.index(n): place[n] for n in names}
-    people = NetworkOutputParser(upsample=1, layout=KINDS[kind].layout)(_person_maps(kind, points))
+    people = NetworkOutputParser(upsample=1, layout=KINDS[kind].layout)(person_maps(KINDS[kind].layout, points, (26, 32)))
     assert len(people) == 1
     keypoints, _ = people[0]
     assert keypoints.shape == (skeleton.num_parts, 3) and (keypoints[:, 2] > 0.5).all()

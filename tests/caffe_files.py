@@ -143,3 +143,79 @@ def write_model(folder: Path, kind: str, *, seed: int = 0, weights_of: str | Non
     prototxt.write_text(prototxt_text(kind))
     caffemodel.write_bytes(caffemodel_bytes(weights_of or kind, seed=seed))
     return prototxt, caffemodel
+
+
+#: A standing person in output cells (x, y), every part any of the three skeletons names.
+STANDING = {"nose": (16, 3), "head_top": (16, 2), "neck": (16, 5), "chest": (16, 8), "mid_hip": (16, 11),
+            "right_eye": (15, 2), "left_eye": (17, 2), "right_ear": (14, 3), "left_ear": (18, 3),
+            "right_shoulder": (13, 5), "left_shoulder": (19, 5), "right_elbow": (11, 8), "left_elbow": (21, 8),
+            "right_wrist": (10, 11), "left_wrist": (22, 11), "right_hip": (14, 11), "left_hip": (18, 11),
+            "right_knee": (14, 15), "left_knee": (18, 15), "right_ankle": (14, 19), "left_ankle": (18, 19),
+            "right_heel": (13, 21), "left_heel": (19, 21), "right_big_toe": (11, 22),
+            "left_big_toe": (21, 22), "right_small_toe": (12, 23), "left_small_toe": (20, 23)}
+
+
+def person_maps(layout, points: dict[int, tuple[float, float]], size: tuple[int, int]) -> np.ndarray:
+    """Network output (NHWC without N, ``size`` = (h, w) cells) of ``layout`` (a
+    pose.assembly.PafLayout) holding one person: a Gaussian peak per part at ``points`` (cell x,
+    y) and, for each limb between two of them, its unit vector in the PAF cells along the limb."""
+    h, w = size
+    out = np.zeros((h, w, layout.num_channels), np.float32)
+    yy, xx = np.mgrid[0:h, 0:w]
+    for part, (x, y) in points.items():
+        out[:, :, part] = np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / 1.0)
+    for (a, b), (cx, cy) in zip(layout.limbs, layout.absolute_paf_channels):
+        if a not in points or b not in points:
+            continue
+        (xa, ya), (xb, yb) = points[a], points[b]
+        length = np.hypot(xb - xa, yb - ya)
+        ux, uy = (xb - xa) / length, (yb - ya) / length
+        for t in np.linspace(0, 1, 40):
+            px, py = xa + t * (xb - xa), ya + t * (yb - ya)
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    ix, iy = int(round(px)) + dx, int(round(py)) + dy
+                    if 0 <= ix < w and 0 <= iy < h:
+                        out[iy, ix, cx], out[iy, ix, cy] = ux, uy
+    return out
+
+
+def _painting_kernel(pattern: np.ndarray) -> np.ndarray:
+    """(C, h, w) output pattern -> the (C, 1, 2h-1, 2w-1) kernel that, on an all-ones (h, w)
+    map padded by (h-1, w-1), gives exactly that pattern (a 2-D finite difference of it)."""
+    c, h, w = pattern.shape
+    flipped = np.zeros((c, h + 1, w + 1), np.float64)
+    flipped[:, :h, :w] = pattern[:, ::-1, ::-1]
+    diff = flipped[:, :-1, :-1] - flipped[:, 1:, :-1] - flipped[:, :-1, 1:] + flipped[:, 1:, 1:]
+    kernel = np.zeros((c, 1, 2 * h - 1, 2 * w - 1), np.float32)
+    kernel[:, 0, :h, :w] = diff
+    return kernel
+
+
+def write_painted_model(folder: Path, kind: str, layout, skeleton, *, size: tuple[int, int]) -> None:
+    """A model of ``kind`` whose output is always one standing person (:data:`STANDING`, every
+    part of ``skeleton``), on a network input of exactly ``size`` = (h, w) output cells (x8
+    pixels): an 8x8 stride-8 convolution with zero weights and bias 1 gives an all-ones map; a
+    convolution per branch paints the heatmaps and the PAFs on it. A real job with it has one
+    person, tracked over every frame, whose angles are known."""
+    h, w = size
+    points = {i: STANDING[name] for i, name in enumerate(skeleton.part_names)}
+    maps = person_maps(layout, points, size).transpose(2, 0, 1)
+    heat = layout.num_parts + 1
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [f'name: "painted_{kind}"', 'input: "image"', "input_dim: 1", "input_dim: 3",
+             f"input_dim: {8 * h}", f"input_dim: {8 * w}",
+             'layer { name: "ones" type: "Convolution" bottom: "image" top: "ones" '
+             "convolution_param { num_output: 1 kernel_size: 8 stride: 8 } }"]
+    blobs = {"ones": [np.zeros((1, 3, 8, 8), np.float32), np.ones(1, np.float32)]}
+    for name, channels in (("Mconv7_stage1_L2", maps[:heat]), ("Mconv7_stage1_L1", maps[heat:])):
+        lines.append(f'layer {{ name: "{name}" type: "Convolution" bottom: "ones" top: "{name}" convolution_param '
+                     f"{{ num_output: {len(channels)} kernel_h: {2 * h - 1} kernel_w: {2 * w - 1} pad_h: {h - 1} "
+                     f"pad_w: {w - 1} }} }}")
+        blobs[name] = [_painting_kernel(channels), np.zeros(len(channels), np.float32)]
+    lines.append('layer { name: "concat_stage7" type: "Concat" bottom: "Mconv7_stage1_L2" '
+                 'bottom: "Mconv7_stage1_L1" top: "net_output" }')
+    (folder / "pose_deploy.prototxt").write_text("\n".join(lines) + "\n")
+    parts = [_field(100, _field(1, name.encode()) + _field(2, b"Convolution")
+                     + b"".join(_field(7, _blob(b)) for b in layer)) for name, layer in blobs.items()]
+    (folder / "pose_iter_1.caffemodel").write_bytes(_field(1, b"painted") + b"".join(parts))
