@@ -46,6 +46,9 @@ class ModelEntry:
     install: what to do when the files are missing (one sentence).
     licence: the licence note of the weights.
     people: "many" or "one" per frame.
+    time_cost / memory_cost: inference time and working memory per network input pixel, in
+        units of mobilenet_thin's (what the resource limits count; ``bench/caffe_cost.py``).
+    output_channels: channels of the network output a frame in flight holds (57: OpenPose's).
     """
 
     name: str
@@ -56,10 +59,18 @@ class ModelEntry:
     install: str
     licence: str
     people: str = "many"
+    time_cost: float = 1.0
+    memory_cost: float = 1.0
+    output_channels: int = 57
 
 
 _CMU_LICENCE = ("CMU's OpenPose licence: free for non-commercial research only; commercial use needs "
                 "a licence from Carnegie Mellon University")
+# CMU's COCO network (VGG-19's first ten convolutions, six two-branch stages): 1.0 M multiply-adds
+# per input pixel against mobilenet_thin's 31 k; measured on a random-weight replica at 496x368
+# (bench/caffe_cost.py): 21x the time, 1.35x the working memory per pixel (plus 420 MiB more
+# for its weights, once per worker). MPI and BODY_25 are taken to cost as much (not measured).
+_CAFFE_COST = {"time_cost": 21.0, "memory_cost": 1.4}
 _CAFFE_INSTALL = ("copy OpenPose's models/pose/{kind}/ (a .prototxt and its .caffemodel, e.g. {example}) "
                   "into {folder}")
 
@@ -79,15 +90,16 @@ MODELS: tuple[ModelEntry, ...] = (
     ModelEntry("openpose-caffe-coco", "OpenPose COCO (CMU's Caffe model, 18 parts)", OPENPOSE_18,
                ("openpose/pose/coco/*.prototxt", "openpose/pose/coco/*.caffemodel"), MODELS_DIR,
                _CAFFE_INSTALL.format(kind="coco", example="pose_iter_440000.caffemodel",
-                                     folder="openpose/pose/coco/"), _CMU_LICENCE),
+                                     folder="openpose/pose/coco/"), _CMU_LICENCE, **_CAFFE_COST),
     ModelEntry("openpose-caffe-mpi", "OpenPose MPI (CMU's Caffe model, 15 parts)", MPI_15,
                ("openpose/pose/mpi/*.prototxt", "openpose/pose/mpi/*.caffemodel"), MODELS_DIR,
                _CAFFE_INSTALL.format(kind="mpi", example="pose_iter_160000.caffemodel",
-                                     folder="openpose/pose/mpi/"), _CMU_LICENCE),
+                                     folder="openpose/pose/mpi/"), _CMU_LICENCE, **_CAFFE_COST, output_channels=44),
     ModelEntry("openpose-caffe-body25", "OpenPose BODY_25 (CMU's Caffe model, 25 parts with feet)", BODY_25,
                ("openpose/pose/body_25/*.prototxt", "openpose/pose/body_25/*.caffemodel"), MODELS_DIR,
                _CAFFE_INSTALL.format(kind="body_25", example="pose_iter_584000.caffemodel",
-                                     folder="openpose/pose/body_25/"), _CMU_LICENCE),
+                                     folder="openpose/pose/body_25/"), _CMU_LICENCE, **_CAFFE_COST,
+               output_channels=78),
     ModelEntry("keypointrcnn", "Keypoint R-CNN ResNet-50 FPN (torchvision)", COCO_17,
                ("keypointrcnn_resnet50_fpn_coco-*.pth",), TORCH_HUB,
                "put torchvision's keypointrcnn_resnet50_fpn_coco-*.pth into keypointrcnn/ (or the torch hub "

@@ -20,6 +20,7 @@ complete; an error or a cancel (in either pass) removes the temporary folder and
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -231,9 +232,10 @@ class _Budget:
         """Raise LimitExceeded if a frame after ``done`` ones is over ``max_frames`` (the file
         held more frames than it said: ``stated``, or it said nothing)."""
         limit = self.limits.max_frames
-        if limit is not None and done >= limit:
+        if limit is not None and math.ceil(done * self.size.time_cost) >= limit:
             said = "" if stated is None else f" (the file said {stated:,})"
-            raise frames_exceeded(name, f"more than {done:,} frames to process{said}", limit)
+            cost = "" if self.size.time_cost == 1.0 else f" at {self.size.time_cost:g}x mobilenet_thin's cost a frame"
+            raise frames_exceeded(name, f"more than {done:,} frames to process{cost}{said}", limit)
 
 
 def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, budget: _Budget,
