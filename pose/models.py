@@ -91,6 +91,9 @@ def load_estimator(name: str = DEFAULT_MODEL, *, model_path: str | Path | None =
         .prototxt or its .caffemodel (:func:`pose.caffe_openpose.find_caffe_files`); the files must
         be of that kind; ``net_height``, ``net_width`` and ``upsample`` as for openpose.
 
+    keypointrcnn: ``model_path`` is torchvision's ``keypointrcnn_resnet50_fpn_coco-*.pth`` (None:
+        random weights, for tests); :class:`~pose.keypointrcnn.KeypointRcnnEstimator` on the CPU.
+
     Raises BackendUnavailableError (unknown name or backend, mediapipe missing), ModelLoadError
     (model file missing or unusable) and ValueError (bad settings).
     """
@@ -102,6 +105,10 @@ def load_estimator(name: str = DEFAULT_MODEL, *, model_path: str | Path | None =
             raise TypeError(f"load_estimator({name!r}) needs model_path, the model's folder or .prototxt")
         return load_caffe_estimator(Path(model_path), expect=CAFFE_KINDS[name], net_height=net_height,
                                     net_width=net_width, upsample=upsample)
+    if name == "keypointrcnn":
+        from pose.keypointrcnn import KeypointRcnnEstimator
+
+        return KeypointRcnnEstimator(model_path)
     if name not in ("openpose", *BLAZEPOSE_COMPLEXITY):
         raise BackendUnavailableError(f"the {name} model cannot be run by this version of Pose Studio")
     if name == "openpose":

@@ -181,6 +181,11 @@ def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = No
             raise ModelLoadError(missing)  # never another model in its place
         if options.model in CAFFE_KINDS:  # the registry's folder under models/
             return load_caffe_backend(model_files(options.model, path).found[0], expect=CAFFE_KINDS[options.model])
+        if options.model == "keypointrcnn":
+            from pose.keypointrcnn import KeypointRcnnEstimator
+
+            return KeypointRcnnEstimator(model_files(options.model, path).found[0],
+                                         device=str(device))
         return load_estimator(options.model)
     if options.backend in ("openvino", "onnxruntime"):
         return load_backend(options.backend, path, device=device, precision=options.precision,
