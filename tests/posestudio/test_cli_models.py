@@ -48,3 +48,28 @@ def test_a_model_that_is_not_installed_is_one_clear_line(tmp_path: Path) -> None
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "openpose/pose/body_25" in lines[0], done.stderr
+
+
+@pytest.mark.parametrize("damage, words", [
+    ("not-caffe", "not a Caffe prototxt"),
+    ("other-layout", "do not fit"),
+    ("truncated", "truncated"),
+])
+def test_bad_caffe_files_are_one_line_and_nothing_is_written(videos_dir: Path, tmp_path: Path, damage: str,
+                                                             words: str) -> None:
+    from caffe_files import prototxt_text, write_model
+
+    folder = tmp_path / "model"
+    prototxt, caffemodel = write_model(folder, "mpi", weights_of="coco" if damage == "other-layout" else None)
+    if damage == "not-caffe":
+        prototxt.write_text('{"model": "not a prototxt"}\n')
+    elif damage == "truncated":
+        caffemodel.write_bytes(caffemodel.read_bytes()[:-50])
+    assert prototxt_text("mpi")  # the undamaged text, for the reader
+    out = tmp_path / "out"
+    done = posestudio("process", videos_dir / "vtest.avi", "--out", out, "--model", "openpose-caffe",
+                      "--model-path", folder, "--end", "0.2", "--quiet")
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 1 and len(lines) == 1 and words in lines[0], done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()
+    assert not list(tmp_path.glob(".out.partial-*"))
