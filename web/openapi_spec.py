@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 
 from pose.models import MODEL_NAMES
+from pose.skeleton import SKELETONS
 from workers.options import BACKEND_NAMES, PRECISION_NAMES, PipelineOptions
 
 JSON = "application/json"
@@ -275,7 +276,7 @@ def _schemas() -> dict[str, Any]:
         "People": {"type": "object", "required": ["count", "people"],
                    "properties": {"count": {"type": "integer"}, "fps": {"type": "number"},
                                   "skeleton": {"type": "object", "description": "The model's skeleton.",
-                                               "properties": {"name": {"enum": ["openpose18", "blazepose33"]},
+                                               "properties": {"name": {"enum": list(SKELETONS)},
                                                               "has_world": {"type": "boolean"}}},
                                   "angles": {"type": "array", "items": {
                                       "type": "object", "required": ["name", "label", "kind", "zero", "positive"],

@@ -4,12 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from pose.registry import BY_NAME, MODELS
 from web.api import job_json
 from web.errors import limit_text
 from web.outputs import int_arg, screenshot_page
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
+from workers.model_files import installed_models
 
 bp = Blueprint("pages", __name__)
 MAX_FLASHED_ERRORS = 3
@@ -29,8 +31,10 @@ NET_SIZES = (
 
 def _upload_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
     owner_id()  # give this browser its id before it uploads
+    installed = set(installed_models(state().settings.model_path))
+    models = [(entry.name, entry.short or entry.name, entry.label) for entry in MODELS if entry.name in installed]
     return render_template(
-        "upload.html", net_sizes=NET_SIZES, limit_text=limit_text(),
+        "upload.html", net_sizes=NET_SIZES, models=models, limit_text=limit_text(),
         max_upload_bytes=state().settings.max_upload_bytes, error=error,
     ), status
 
@@ -83,8 +87,10 @@ def job(job_id: str) -> str:
     total = len(record.outputs.get("screenshots", []))
     number = int_arg("page", 1, 1, max(1, -(-total // GALLERY_PAGE)))
     gallery = screenshot_page(record, offset=(number - 1) * GALLERY_PAGE, limit=GALLERY_PAGE)
+    model = str(record.options.get("model") or "openpose")
+    entry = BY_NAME.get(model)
     return render_template("job.html", job=job_json(record), meta=record.source_meta, gallery=gallery,
-                           gallery_page=number)
+                           gallery_page=number, model=model, skeleton=entry.skeleton if entry else None)
 
 
 @bp.post("/jobs/<job_id>/cancel")

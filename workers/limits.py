@@ -11,6 +11,12 @@ Memory of one run grows with:
 - the upsampled heatmaps (network pixels x upsample^2: three float32 buffers of 18 channels at
   1/64 of that, 3.4 bytes each);
 - the frames in flight (:func:`frames_in_flight`: as many as fit in a byte budget).
+
+Models other than mobilenet_thin count by their cost (``pose.registry``'s ``time_cost`` and
+``memory_cost``, per network pixel in units of mobilenet_thin's): their network pixels count
+``memory_cost`` times against MAX_NETWORK_PIXELS and their frames ``time_cost`` times against
+MAX_FRAMES (an OpenPose Caffe frame costs about 21 mobilenet_thin frames), so that each model's
+memory and time stay within what the limits meant.
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from config import ResourceLimits
 from pose.backends.base import NETWORK_STRIDE
 from pose.input_size import BASE_NET_HEIGHT
 from pose.preprocess import network_input_size
+from pose.registry import BY_NAME
 from videoio import EmptyVideoError, UnsupportedVideoError, VideoInfo, frames_in_range
 from workers.options import AUTO_NET_HEIGHT, PipelineOptions
 
@@ -53,6 +60,7 @@ class JobSize:
     frames: frames to process (range and stride applied), None when the length is unknown.
     range_s: seconds of video in the range, None when the length is unknown.
     screenshots: most periodic screenshots the job writes, None when unknown.
+    model: the model's name; time_cost, memory_cost, output_channels: its registry entry's.
     """
 
     frame_width: int
@@ -63,6 +71,20 @@ class JobSize:
     frames: int | None
     range_s: float | None
     screenshots: int | None
+    model: str = "openpose"
+    time_cost: float = 1.0
+    memory_cost: float = 1.0
+    output_channels: int = _OUTPUT_CHANNELS
+
+    @property
+    def weighted_network_pixels(self) -> int:
+        """Network pixels counted by the model's memory cost (mobilenet_thin's pixels)."""
+        return math.ceil(self.network_pixels * self.memory_cost)
+
+    @property
+    def weighted_frames(self) -> int | None:
+        """Frames counted by the model's time cost (mobilenet_thin's frames)."""
+        return None if self.frames is None else math.ceil(self.frames * self.time_cost)
 
     @property
     def frame_pixels(self) -> int:
@@ -81,7 +103,7 @@ class JobSize:
         """Bytes one frame in flight holds at most: its uint8 BGR image (later the annotated
         copy, which replaces it), the float32 network input and the float32 network output."""
         output_cells = (self.network_width // NETWORK_STRIDE) * (self.network_height // NETWORK_STRIDE)
-        return self.frame_pixels * 3 + self.network_pixels * 3 * 4 + output_cells * _OUTPUT_CHANNELS * 4
+        return self.frame_pixels * 3 + self.network_pixels * 3 * 4 + output_cells * self.output_channels * 4
 
 
 def job_size(info: VideoInfo, options: PipelineOptions) -> JobSize:
@@ -93,10 +115,14 @@ def job_size(info: VideoInfo, options: PipelineOptions) -> JobSize:
     frames = frames_in_range(info, start_s=options.start_s, end_s=options.end_s, stride=options.frame_stride)
     in_range = frames_in_range(info, start_s=options.start_s, end_s=options.end_s)
     range_s = None if in_range is None else in_range / float(info.fps)
+    entry = BY_NAME.get(options.model)
+    costs = {} if entry is None else {"model": entry.name, "time_cost": entry.time_cost,
+                                      "memory_cost": entry.memory_cost, "output_channels": entry.output_channels}
     return JobSize(frame_width=info.width, frame_height=info.height, network_width=net_w,
                    network_height=net_h, upsample=options.upsample, frames=frames, range_s=range_s,
                    screenshots=0 if options.keypoints_only else _screenshots(frames, range_s,
-                                                                             options.screenshot_interval_s))
+                                                                             options.screenshot_interval_s),
+                   **costs)
 
 
 def _screenshots(frames: int | None, range_s: float | None, interval_s: float) -> int | None:
@@ -124,8 +150,12 @@ def check_job(info: VideoInfo, options: PipelineOptions, limits: ResourceLimits,
     _check_network(size, options, limits, name)
     if size.frames == 0:
         raise EmptyVideoError(empty_range_message(name, info, options))
-    if limits.max_frames is not None and size.frames is not None and size.frames > limits.max_frames:
-        raise frames_exceeded(name, f"{size.frames:,} frames to process", limits.max_frames)
+    if limits.max_frames is not None and size.frames is not None and size.weighted_frames > limits.max_frames:
+        what = f"{size.frames:,} frames to process"
+        if size.time_cost != 1.0:
+            what += (f" with the {size.model} model, which costs about {size.time_cost:g}x mobilenet_thin a frame "
+                     f"(counted as {size.weighted_frames:,})")
+        raise frames_exceeded(name, what, limits.max_frames)
     _check_screenshots(size, options, limits, name)
     return size
 
@@ -145,9 +175,12 @@ def _check_network(size: JobSize, options: PipelineOptions, limits: ResourceLimi
     else:
         why, smaller = "", "net_height or net_width"
     sides = f"{size.network_height} x {size.network_width}"
-    if limits.max_network_pixels is not None and size.network_pixels > limits.max_network_pixels:
+    if limits.max_network_pixels is not None and size.weighted_network_pixels > limits.max_network_pixels:
+        counted = "" if size.memory_cost == 1.0 else (
+            f", counted as {size.weighted_network_pixels:,} for the {size.model} model, which needs about "
+            f"{size.memory_cost:g}x mobilenet_thin's memory a pixel")
         raise LimitExceeded(
-            f"{name}: net_height x net_width = {sides} = {size.network_pixels:,} network input pixels "
+            f"{name}: net_height x net_width = {sides} = {size.network_pixels:,} network input pixels{counted} "
             f"exceeds the limit of {limits.max_network_pixels:,} (MAX_NETWORK_PIXELS{why}); "
             f"choose a smaller {smaller}", limit="MAX_NETWORK_PIXELS")
     if limits.max_heatmap_pixels is not None and size.heatmap_pixels > limits.max_heatmap_pixels:

@@ -71,7 +71,7 @@ def backend_for(settings: Settings, options: PipelineOptions) -> InferenceBacken
     path = Path(settings.model_path)
     # BlazePose ignores the OpenPose settings: one graph per process, whatever they say.
     key = ((options.model, options.backend, options.precision, settings.inference_device, str(path))
-           if options.model == "openpose" else (options.model,))
+           if options.model == "openpose" else (options.model, str(path)))
 
     def load() -> InferenceBackend:
         backend = load_pipeline_backend(options, path, device=config.parse_device(settings.inference_device))

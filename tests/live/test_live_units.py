@@ -88,3 +88,20 @@ def test_each_session_tracks_its_people_with_ids_from_one() -> None:
 
 def test_live_imports_no_web_or_queue_framework(modules_loaded_by) -> None:
     assert modules_loaded_by("live.server, live.models", {"flask", "celery", "redis", "sqlalchemy", "web", "workers", "jobs"}) == []
+
+
+def test_the_live_server_offers_each_blazepose_model() -> None:
+    """blazepose-lite and blazepose-heavy (installed by make setup) load and answer a live frame,
+    with BlazePose's 33 parts, as the full model does."""
+    pytest.importorskip("mediapipe", reason="mediapipe is not installed: run `make setup`")
+    from pathlib import Path
+
+    import numpy as np
+
+    from live.models import MODELS, load_live_estimator
+
+    assert {"blazepose-lite", "blazepose", "blazepose-heavy"} <= set(MODELS)
+    for name in ("blazepose-lite", "blazepose-heavy"):
+        estimator = load_live_estimator(name, Path("unused.pb"), threads=1, net_height=256)
+        assert estimator.name == name and estimator.skeleton.num_parts == 33
+        assert estimator.estimate(np.zeros((96, 128, 3), np.uint8)) == []  # nobody in a black frame

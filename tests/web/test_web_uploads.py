@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def test_anonymous_script_upload_becomes_a_queued_job(app: Flask, store: JobStor
     ("missing-field", 400, "No video was sent"),
     ("bad-option", 400, "net_height"),
     ("unknown-option", 400, "unknown option"),
+    ("model-not-installed", 400, "openpose/pose/mpi"),
 ])
 def test_bad_upload_is_refused_clearly_and_leaves_nothing(
         app: Flask, store: JobStore, settings: Settings, sample_video: Path,
@@ -72,6 +74,7 @@ def test_bad_upload_is_refused_clearly_and_leaves_nothing(
         "missing-field": (None, {"net_height": "368"}),
         "bad-option": (video, {"net_height": "100"}),
         "unknown-option": (video, {"colour": "red"}),
+        "model-not-installed": (video, {"model": "openpose-caffe-mpi"}),  # files not here: where they go
     }[kind]
     response = _post(app.test_client(), data, "holiday.mp4", **fields)
     assert response.status_code == status
@@ -299,3 +302,14 @@ def test_many_bad_files_in_one_form_post_keep_the_session_cookie_small(
     assert len(cookie) < 4000  # browsers drop bigger cookies, and the session with them
     page = browser_client.get("/jobs").get_data(as_text=True)
     assert "27 more files could not be used" in page
+
+
+def test_the_upload_form_offers_the_installed_models_only(browser_client: FlaskClient) -> None:
+    from workers.model_files import installed_models
+
+    page = browser_client.get("/").get_data(as_text=True)
+    select = page.split('<select id="model"', 1)[1].split("</select>", 1)[0]
+    offered = set(re.findall(r'<option value="([a-z0-9-]+)"', select))
+    settings = browser_client.application.extensions["posestudio"].settings
+    assert offered == set(installed_models(settings.model_path))
+    assert "openpose" in offered and "openpose-caffe-body25" not in offered
