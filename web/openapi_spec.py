@@ -201,7 +201,7 @@ def _paths() -> dict[str, Any]:
         },
         "/livez": {"get": {"operationId": "livez", "summary": "The web process answers.",
                            "responses": {"200": _json("Alive.", "Live")}}},
-        "/readyz": {"get": {"operationId": "readyz", "summary": "The database and the broker answer.",
+        "/readyz": {"get": {"operationId": "readyz", "summary": "The database takes a write, the broker and the folders work.",
                             "responses": {"200": _json("Ready.", "Ready"),
                                           "503": _json("Not ready; reason says what is away.", "Ready")}}},
         "/metrics": {"get": {"operationId": "metrics",
@@ -255,8 +255,9 @@ def _schemas() -> dict[str, Any]:
         "summary": {"oneOf": [{"type": "null"}, summary]},
         "warnings": {"type": "array", "items": {"type": "string"}}}}
     job["required"] = sorted(job["properties"])
-    checks = {"type": "object", "additionalProperties": False, "required": ["database", "broker"],
-              "properties": {"database": {"type": "string"}, "broker": {"type": "string"}}}
+    checks = {"type": "object", "additionalProperties": False, "required": ["database", "broker", "storage"],
+              "properties": {"database": {"type": "string"}, "broker": {"type": "string"},
+                             "storage": {"type": "string"}}}
     return {
         "Error": {"type": "object", "additionalProperties": False, "required": ["error", "status"],
                   "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},

@@ -32,6 +32,7 @@ file system as the queue folder).
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import re
@@ -143,6 +144,16 @@ class Channel(filesystem.Channel):
                             name, len(payload), exc)
         raise Empty()
 
+    def check_writable(self) -> None:
+        """Raise ChannelError unless a message can be written now (for ``/readyz``): a probe
+        written like a message, then removed."""
+        probe = Path(self.staging_folder) / f".probe-{os.getpid()}-{uuid.uuid4().hex}"
+        try:
+            write_atomically(probe, b"{}", self.staging_folder)
+            probe.unlink()
+        except OSError as exc:
+            raise filesystem.ChannelError(f"the embedded queue cannot write a message: {exc}") from exc
+
     # -- routing tables ------------------------------------------------------------------------
 
     def get_table(self, exchange: str) -> list:
@@ -181,7 +192,7 @@ class Channel(filesystem.Channel):
                 queues, sound = self._read_table(file)
                 changed = change(list(queues))
                 if changed != queues or not sound:
-                    write_atomically(file, str_to_bytes(dumps(changed)), self.staging_folder)
+                    write_atomically(file, json.dumps(changed).encode(), self.staging_folder)
         except OSError as exc:
             raise filesystem.ChannelError(f"Cannot update {file.name}: {exc}") from exc
 

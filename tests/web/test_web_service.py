@@ -33,7 +33,7 @@ def test_livez_and_readyz_when_all_is_well(app: Flask) -> None:
     assert client.get("/livez").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.get_json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
+    assert ready.get_json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok", "storage": "ok"}}
 
 
 def test_readyz_is_503_with_the_reason_when_the_broker_is_away(tmp_path: Path) -> None:
