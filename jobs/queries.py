@@ -27,6 +27,15 @@ def count_by_state(store: JobStore) -> dict[str, int]:
     return counts
 
 
+def count_active(store: JobStore, owner: str | None) -> int:
+    """Jobs of ``owner`` (None: jobs created without a session) that are queued or running."""
+    query = select(func.count()).select_from(JobRow).where(
+        JobRow.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
+        JobRow.owner.is_(None) if owner is None else JobRow.owner == owner)
+    with store._sessions() as session:
+        return int(session.scalar(query))
+
+
 @dataclass(frozen=True)
 class JobPage:
     """Jobs ``offset`` .. ``offset + len(jobs)`` of the ``total`` that match, newest first."""

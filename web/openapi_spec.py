@@ -91,6 +91,7 @@ def _paths() -> dict[str, Any]:
                          "408": _error("The upload arrived too slowly (UPLOAD_READ_TIMEOUT_S)."),
                          "413": _error("Over the upload size limit (MAX_UPLOAD_MB) or a resource limit; names it."),
                          "422": _error("Not a video that can be processed; says why."),
+                         "429": _error("This session has MAX_JOBS_PER_SESSION jobs queued or running already; says how many."),
                          "503": _error("The job queue is unreachable, or every upload slot is taken (Retry-After)."),
                      }},
         },
