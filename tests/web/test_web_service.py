@@ -267,4 +267,5 @@ def test_admin_answers_with_the_reason_while_the_broker_is_down(tmp_path: Path) 
     assert "127.0.0.1:1" not in page
     app.extensions["posestudio.views"].broker.refresh()  # (the admin page above started one too)
     metrics = app.test_client().get("/metrics").get_data(as_text=True)
-    assert "posestudio_broker_up 0.0" in metrics and "posestudio_workers_online" not in metrics
+    assert "posestudio_broker_up 0.0" in metrics and "posestudio_workers_online 0.0" in metrics
+    assert "posestudio_queue_length 1.0" in metrics  # from the job database while the broker is down
