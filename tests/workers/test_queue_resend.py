@@ -12,7 +12,7 @@ from config import Settings
 from workers import monitor, recovery
 from workers.tasks import enqueue_job, store_for
 
-REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own; emptied by the test
+REDIS_URL = "redis://127.0.0.1:6379/5"  # a database of its own; emptied by the test
 
 
 def _lose_every_message(settings: Settings) -> None:
