@@ -196,6 +196,21 @@ class Channel(filesystem.Channel):
         except OSError as exc:
             raise filesystem.ChannelError(f"Cannot update {file.name}: {exc}") from exc
 
+    def queue_bind(self, queue, exchange=None, routing_key="", arguments=None, **kwargs) -> None:  # noqa: ANN001
+        """kombu's, except that a binding the disk refused is forgotten in this process too:
+        kombu records it in memory before writing it, and would never write it again (a web
+        process's broadcast replies would go nowhere once the disk had been full)."""
+        try:
+            super().queue_bind(queue, exchange, routing_key, arguments, **kwargs)
+        except filesystem.ChannelError:
+            exchange = exchange or "amq.direct"
+            self.state.binding_delete(queue, exchange, routing_key)
+            meta = self.typeof(exchange).prepare_bind(queue, exchange, routing_key, arguments)
+            table = self.state.exchanges.get(exchange, {}).get("table", [])
+            if meta in table:
+                table.remove(meta)
+            raise
+
     def _queue_bind(self, exchange, routing_key, pattern, queue) -> None:  # noqa: ANN001 - kombu's API
         binding = _binding(routing_key, pattern, queue)
         self._touch_alive(binding.queue)
