@@ -191,6 +191,14 @@ def test_a_job_survives_its_worker_host_and_is_finished_by_another(tmp_path, sha
         assert status == 200 and len(video) > 10_000
         status, _ = _get(port, f"/jobs/{job_id}/download.zip")
         assert status == 200
+        # The web host sees worker host 2 over the broker (a broadcast and its replies between
+        # hosts), and is ready.
+        deadline = time.monotonic() + 30
+        while "@worker-host-2</strong>" not in _get(port, "/admin/")[1].decode():
+            assert time.monotonic() < deadline, _get(port, "/admin/")[1].decode()[-3000:]
+            time.sleep(1)
+        status, body = _get(port, "/readyz")
+        assert status == 200, body
         # Nothing of a job went into any host's own instance folder, and none is left partial.
         assert not list(shared.joinpath("outputs").glob(f".{job_id}*"))
         for host in hosts:
