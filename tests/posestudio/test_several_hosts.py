@@ -17,13 +17,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import redis
 import sqlalchemy as sa
 
 from posestudio.commands.serve import web_command
@@ -31,22 +31,24 @@ from serve_process import ROOT, free_port, post_multipart
 
 pytestmark = [pytest.mark.model, pytest.mark.postgres]
 
-REDIS_URL = "redis://127.0.0.1:6379/6"  # a database of its own, emptied by the test
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
+PG_SOCKET_DIR = "/var/run/postgresql"
 CLIP = "mmaction2_test_video_structuralize.mp4"  # 426x240, 29.97 fps, 300 frames
 
 
 class Host:
-    """One host: ``command`` run in a new UTS namespace whose host name is ``name``, in a
+    """One host: ``command`` run in a new UTS namespace whose host name is ``name`` (and, unless
+    ``network``, a network namespace of its own with no interface up: no network at all), in a
     session of its own (so :meth:`kill` takes the whole tree), its output in ``<folder>/log``."""
 
-    def __init__(self, name: str, folder: Path, env: dict[str, str], command: list[str]):
+    def __init__(self, name: str, folder: Path, env: dict[str, str], command: list[str], *, network: bool = True):
         self.name, self.log_path = name, folder / "log"
         folder.mkdir(parents=True)
         env = {**env, "POSESTUDIO_INSTANCE_DIR": str(folder / "instance"), "PYTHONUNBUFFERED": "1"}
+        namespaces = ["--uts"] if network else ["--uts", "--net"]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                ["unshare", "--uts", "--", "sh", "-c", f'hostname "$0" && exec "$@"', name, *command],
+                ["unshare", *namespaces, "--", "sh", "-c", f'hostname "$0" && exec "$@"', name, *command],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:
@@ -102,15 +104,26 @@ def _rabbitmqctl(*args: str) -> None:
 
 @contextmanager
 def _broker(kind: str) -> Iterator[str]:
-    """The broker's URL: Redis database 6, emptied before and after; or a RabbitMQ virtual
-    host of the test's own (so no other test's workers share its queues), deleted after."""
+    """The broker's URL: a Redis server of the test's own on a Unix socket (reachable from a
+    host with no network, as PostgreSQL's socket is), stopped after; or a RabbitMQ virtual host
+    of the test's own (so no other test's workers share its queues), deleted after."""
     if kind == "redis":
-        client = redis.Redis.from_url(REDIS_URL)
-        client.flushdb()
+        if shutil.which("redis-server") is None:
+            pytest.skip("redis-server not found: cannot start a Redis of this test's own")
+        folder = Path(tempfile.mkdtemp(prefix="h18a-redis-"))  # a short path: sockets allow ~100 bytes
+        server = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(folder / "redis.sock"),
+                                   "--unixsocketperm", "700", "--save", "", "--appendonly", "no"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            yield REDIS_URL
+            deadline = time.monotonic() + 10
+            while not (folder / "redis.sock").exists():
+                assert server.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.1)
+            yield f"redis+socket://{folder / 'redis.sock'}"
         finally:
-            client.flushdb()
+            server.terminate()
+            server.wait(timeout=10)
+            shutil.rmtree(folder, ignore_errors=True)
         return
     if shutil.which("rabbitmqctl") is None:
         pytest.skip("rabbitmqctl not found: cannot make a RabbitMQ virtual host of this test's own")
@@ -123,32 +136,54 @@ def _broker(kind: str) -> Iterator[str]:
         _rabbitmqctl("delete_vhost", vhost)
 
 
-@pytest.fixture(params=["redis", "rabbitmq"])
+@pytest.fixture(params=["rabbitmq", "redis"])
 def shared_services(request):
-    """A PostgreSQL database of the test's own (dropped after) and the broker."""
-    for port in (5432, 6379 if request.param == "redis" else 5672):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()
-        except OSError:
-            pytest.skip(f"nothing listens on 127.0.0.1:{port} (PostgreSQL and the broker are needed)")
-    if subprocess.run(["unshare", "--uts", "true"], capture_output=True).returncode != 0:
-        pytest.skip("cannot make a UTS namespace here (needs root)")
+    """(database URL, broker URL, whether the worker hosts have a network): a PostgreSQL
+    database of the test's own (dropped after) and the broker.
+
+    - rabbitmq: PostgreSQL and RabbitMQ over TCP on 127.0.0.1; every host shares the network.
+    - redis: the worker hosts have no network at all (a network namespace of their own);
+      they reach PostgreSQL and Redis only through their Unix sockets, so nothing they need
+      can be on the web host's loopback."""
+    kind = request.param
+    try:
+        socket.create_connection(("127.0.0.1", 5432 if kind == "redis" else 5672), timeout=2).close()
+        socket.create_connection(("127.0.0.1", 5432), timeout=2).close()
+    except OSError:
+        pytest.skip("PostgreSQL (127.0.0.1:5432) or RabbitMQ (127.0.0.1:5672) does not answer")
+    if subprocess.run(["unshare", "--uts", "--net", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make UTS and network namespaces here (needs root)")
+    if kind == "redis" and not Path(PG_SOCKET_DIR, ".s.PGSQL.5432").exists():
+        pytest.skip(f"PostgreSQL's Unix socket is not in {PG_SOCKET_DIR}")
     database = f"h18a_hosts_{secrets.token_hex(4)}"
     admin = sa.create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
+    database_url = (f"postgresql+psycopg://postgres@/{database}?host={PG_SOCKET_DIR}" if kind == "redis"
+                    else f"{POSTGRES}/{database}")
     try:
-        with _broker(request.param) as broker_url:
-            yield f"{POSTGRES}/{database}", broker_url
+        with _broker(kind) as broker_url:
+            yield database_url, broker_url, kind != "redis"
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE "{database}" WITH (FORCE)'))
         admin.dispose()
 
 
+def test_a_host_without_network_reaches_nothing_over_tcp() -> None:
+    """What the redis case's worker hosts are: not even the machine's own services answer."""
+    if subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a network namespace here (needs root)")
+    probe = ("import socket\ntry:\n    socket.create_connection(('127.0.0.1', 5432), timeout=2)\n"
+             "except OSError as exc:\n    print('unreachable', type(exc).__name__)")
+    out = subprocess.run(["unshare", "--net", sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=30)
+    assert out.stdout.startswith("unreachable"), (out.stdout, out.stderr)
+
+
 def test_a_job_survives_its_worker_host_and_is_finished_by_another(tmp_path, shared_services, videos_dir,
                                                                     model_path) -> None:
-    database_url, broker_url = shared_services
+    database_url, broker_url, networked = shared_services
     shared = tmp_path / "shared"  # the uploads and outputs folders every host mounts
     env = {k: v for k, v in os.environ.items()
            if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL", "POSESTUDIO_INSTANCE_DIR")}
@@ -167,7 +202,8 @@ def test_a_job_survives_its_worker_host_and_is_finished_by_another(tmp_path, sha
                                       {"i": job_id}).one())
 
     try:
-        workers = [Host(f"worker-host-{n}", tmp_path / f"worker-host-{n}", env, worker) for n in (1, 2)]
+        workers = [Host(f"worker-host-{n}", tmp_path / f"worker-host-{n}", env, worker, network=networked)
+                   for n in (1, 2)]
         hosts += workers
         web.wait_for("Booting worker")
         for host in workers:
