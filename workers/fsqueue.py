@@ -22,8 +22,9 @@ kombu's own filesystem channel has three faults this channel removes:
   auto-delete queues with an expiry) are transient: a live consumer touches
   ``control/<queue>.alive`` every :data:`KEEPALIVE_S`, and one that has not for
   :data:`TRANSIENT_QUEUE_EXPIRES_S` is gone: its bindings and its messages are removed (swept
-  every :data:`SWEEP_EVERY_S` by any process that polls or broadcasts). Job queues are never
-  swept: a job waits for a worker however long none runs.
+  every :data:`SWEEP_EVERY_S` by any process that polls or broadcasts; so is a staging file
+  left by a process that died mid-write). Job queues are never swept: a job waits for a worker
+  however long none runs.
 
 Used through ``broker_transport = "workers.fsqueue:Transport"`` with the ``filesystem://`` URL
 and these extra transport options: ``staging_folder`` and ``claimed_folder`` (both on the same
@@ -60,8 +61,10 @@ TRANSIENT_SUFFIX = ".pidbox"
 TRANSIENT_QUEUE_EXPIRES_S = 60.0
 #: How often a consumer says it is alive and checks its bindings are in the routing tables.
 KEEPALIVE_S = 5.0
-#: How often one process looks for gone transient queues.
+#: How often one process looks for gone transient queues (and abandoned writes).
 SWEEP_EVERY_S = 30.0
+#: A staging file this old belongs to a write whose process died before its rename.
+ABANDONED_WRITE_S = 3600.0
 _SAFE_NAME = re.compile(r"\A[A-Za-z0-9._@-]+\Z")
 
 
@@ -304,7 +307,17 @@ class Channel(filesystem.Channel):
         for queue in gone:
             if self._gone(queue, now):
                 self._alive_file(queue).unlink(missing_ok=True)
+        self._remove_abandoned_writes(now)
         return len(gone)
+
+    def _remove_abandoned_writes(self, now: float) -> None:
+        """Temporary files of writes whose process died between writing and renaming."""
+        for entry in os.scandir(self.staging_folder):
+            try:
+                if now - entry.stat().st_mtime > ABANDONED_WRITE_S:
+                    os.unlink(entry.path)
+            except FileNotFoundError:
+                pass
 
 
 class Transport(filesystem.Transport):

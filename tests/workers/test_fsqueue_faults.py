@@ -144,3 +144,17 @@ def test_a_job_queue_is_never_swept_however_long_no_worker_polls(tmp_path, monke
         monkeypatch.setattr(fsqueue, "TRANSIENT_QUEUE_EXPIRES_S", -1.0)
         publish(web, "sweeps")
         assert jobs.get(timeout=1).payload == {"job": "waits"}
+
+
+def test_a_write_abandoned_by_a_dead_process_is_removed(tmp_path, monkeypatch) -> None:
+    instance = tmp_path / "instance"
+    with connect(instance) as web:
+        staging = instance / "broker" / "staging"
+        abandoned, recent = staging / ".write-dead", staging / ".write-now"
+        for file in (abandoned, recent):
+            file.write_bytes(b'{"half": ')
+        long_ago = time.time() - fsqueue.ABANDONED_WRITE_S - 1
+        os.utime(abandoned, (long_ago, long_ago))
+        monkeypatch.setattr(fsqueue, "SWEEP_EVERY_S", 0.0)
+        publish(web, "sweeps")
+        assert sorted(p.name for p in staging.iterdir()) == [".write-now"]  # one may be mid-write
