@@ -241,6 +241,10 @@ class Settings:
     upload_slots: int = 4
     # Each 64 KiB of an upload must arrive within this many seconds, or the client is cut off (408).
     upload_read_timeout_s: int = 30
+    # Videos one upload form may send (more: 400, nothing is queued), and jobs one browser session
+    # may have queued or running at once (more: 429; callers without a session cookie share one).
+    max_files_per_upload: int = 10
+    max_jobs_per_session: int = 20
     worker_concurrency: int = 1
     job_soft_time_limit_s: int = 6 * 3600
     job_hard_time_limit_s: int = 6 * 3600 + 300
@@ -303,6 +307,8 @@ class Settings:
             max_upload_bytes=_int(env, "MAX_UPLOAD_MB", defaults.max_upload_bytes // 1024**2) * 1024**2,
             upload_slots=_int(env, "UPLOAD_SLOTS", defaults.upload_slots, minimum=1),
             upload_read_timeout_s=_int(env, "UPLOAD_READ_TIMEOUT_S", defaults.upload_read_timeout_s, minimum=1),
+            max_files_per_upload=_int(env, "MAX_FILES_PER_UPLOAD", defaults.max_files_per_upload, minimum=1),
+            max_jobs_per_session=_int(env, "MAX_JOBS_PER_SESSION", defaults.max_jobs_per_session, minimum=1),
             worker_concurrency=_int(env, "WORKER_CONCURRENCY", defaults.worker_concurrency),
             job_soft_time_limit_s=_int(env, "JOB_SOFT_TIME_LIMIT_S", defaults.job_soft_time_limit_s),
             job_hard_time_limit_s=_int(env, "JOB_HARD_TIME_LIMIT_S", defaults.job_hard_time_limit_s),

@@ -26,7 +26,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, or_, select, text, update
+from sqlalchemy import create_engine, event, func, inspect, or_, select, text, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
@@ -235,8 +235,9 @@ def _queued_again() -> dict[str, Any]:
     )
 
 
-#: The longest a queued job waits between two sends while no worker claims it.
-MAX_RESEND_INTERVAL_S = 15 * 60
+#: Seconds by which a job must have been sent after another for its claim to show that the
+#: other's message was lost (the sending hosts' clocks may differ by a few seconds).
+SEND_ORDER_MARGIN_S = 5.0
 
 
 class JobStore:
@@ -330,24 +331,31 @@ class JobStore:
         return self._guarded(job_id, None, {"sent_at": _now()}, from_states=(JobState.QUEUED,),
                              must_exist=False)
 
-    def unclaimed(self, *, resend_after_s: float,
-                  max_interval_s: float = MAX_RESEND_INTERVAL_S) -> list[str]:
-        """Ids of queued jobs to send again, oldest first: never sent, or last sent longer ago
-        than the time they had waited before that send (at least ``resend_after_s``, at most
-        ``max_interval_s``), so a job that waits behind others is sent again ever less often."""
+    def unclaimed(self, *, resend_after_s: float, broker_empty: bool) -> list[str]:
+        """Ids of queued jobs whose message is lost, to send again, oldest first: never sent;
+        or sent at least ``resend_after_s`` ago and either the broker holds no message
+        (``broker_empty``: the broker's job queue is empty) or a job sent later has been claimed
+        since (the queue is first in, first out: it would have handed this one out first).
+
+        A job waiting behind others, its message in the queue, is never sent again, however
+        long the backlog (sending every waiting job again at intervals made a backlog of 86
+        jobs cost 298 deliveries). Send times come from the clocks of the hosts that sent;
+        :data:`SEND_ORDER_MARGIN_S` covers their skew."""
         now = _now()
-        due = []
-        query = (select(JobRow.id, JobRow.queued_at, JobRow.created_at, JobRow.sent_at)
-                 .where(JobRow.state == JobState.QUEUED.value).order_by(JobRow.created_at))
+        sent = func.coalesce(JobRow.sent_at, JobRow.queued_at, JobRow.created_at)
         with self._sessions() as session:
-            for job_id, queued_at, created_at, sent_at in session.execute(query):
-                if sent_at is None:
-                    due.append(job_id)
-                    continue
-                waited = (sent_at - (queued_at or created_at)).total_seconds()
-                interval = min(max(resend_after_s, waited), max_interval_s)
-                if (now - sent_at).total_seconds() >= interval:
-                    due.append(job_id)
+            latest_claimed = session.scalar(select(func.max(sent)).where(JobRow.started_at.is_not(None)))
+            rows = session.execute(select(JobRow.id, JobRow.sent_at)
+                                   .where(JobRow.state == JobState.QUEUED.value)
+                                   .order_by(JobRow.created_at)).all()
+        due = []
+        for job_id, sent_at in rows:
+            if sent_at is None:
+                due.append(job_id)
+            elif (now - sent_at).total_seconds() >= resend_after_s and (
+                    broker_empty or (latest_claimed is not None
+                                     and (latest_claimed - sent_at).total_seconds() > SEND_ORDER_MARGIN_S)):
+                due.append(job_id)
         return due
 
     # -- the worker's side -----------------------------------------------------------------

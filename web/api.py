@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 from jobs import Job
 from jobs.retention import retention_fields
 from web.outputs import int_arg, output_urls, screenshot_page
+from web.quotas import check_jobs_per_session
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
@@ -66,6 +67,7 @@ def create_job() -> tuple[Response, int, dict[str, str]]:
     """Multipart: file field ``video`` plus pipeline options as form fields -> 202 {id, url}."""
     try:
         options = validate_options(request.form)
+        check_jobs_per_session(owner_id(create=False))
         job = accept_upload(request.files.get(VIDEO_FIELD), options, owner=owner_id(create=False))
     except UploadError as exc:
         abort(exc.status, description=exc.message)

@@ -92,6 +92,7 @@ def _paths() -> dict[str, Any]:
                          "408": _error("The upload arrived too slowly (UPLOAD_READ_TIMEOUT_S)."),
                          "413": _error("Over the upload size limit (MAX_UPLOAD_MB) or a resource limit; names it."),
                          "422": _error("Not a video that can be processed; says why."),
+                         "429": _error("This session has MAX_JOBS_PER_SESSION jobs queued or running already; says how many."),
                          "503": _error("The job queue is unreachable, or every upload slot is taken (Retry-After)."),
                      }},
         },
@@ -202,7 +203,7 @@ def _paths() -> dict[str, Any]:
         },
         "/livez": {"get": {"operationId": "livez", "summary": "The web process answers.",
                            "responses": {"200": _json("Alive.", "Live")}}},
-        "/readyz": {"get": {"operationId": "readyz", "summary": "The database and the broker answer.",
+        "/readyz": {"get": {"operationId": "readyz", "summary": "The database takes a write, the broker and the folders work.",
                             "responses": {"200": _json("Ready.", "Ready"),
                                           "503": _json("Not ready; reason says what is away.", "Ready")}}},
         "/metrics": {"get": {"operationId": "metrics",
@@ -256,8 +257,9 @@ def _schemas() -> dict[str, Any]:
         "summary": {"oneOf": [{"type": "null"}, summary]},
         "warnings": {"type": "array", "items": {"type": "string"}}}}
     job["required"] = sorted(job["properties"])
-    checks = {"type": "object", "additionalProperties": False, "required": ["database", "broker"],
-              "properties": {"database": {"type": "string"}, "broker": {"type": "string"}}}
+    checks = {"type": "object", "additionalProperties": False, "required": ["database", "broker", "storage"],
+              "properties": {"database": {"type": "string"}, "broker": {"type": "string"},
+                             "storage": {"type": "string"}}}
     return {
         "Error": {"type": "object", "additionalProperties": False, "required": ["error", "status"],
                   "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},

@@ -8,6 +8,7 @@ from pose.registry import BY_NAME, MODELS
 from web.api import job_json
 from web.errors import limit_text
 from web.outputs import int_arg, screenshot_page
+from web.quotas import check_files_per_upload, check_jobs_per_session
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
@@ -53,6 +54,8 @@ def upload_form() -> Response | tuple[str, int]:
         options = validate_options(request.form)
         if not files:
             accept_upload(None, options, owner=None)  # raises the "no video" error
+        check_files_per_upload(len(files))
+        check_jobs_per_session(owner_id(), len(files))
     except UploadError as exc:
         return _upload_page(exc.message, exc.status)
     jobs, errors = [], []

@@ -8,9 +8,11 @@ the first pass at start-up, before the worker runs anything):
   worker says it is running it (asked over Celery's broadcast channel: a run whose heartbeat is
   only late, on a busy machine, is never declared dead). Orphans are requeued (attempts + 1) or,
   after :data:`MAX_ATTEMPTS`, failed with a reason.
-* A queued job that no worker has claimed is sent again, at growing intervals
-  (:meth:`jobs.JobStore.unclaimed`): a broker can lose a message. At start-up every queued job is
-  sent again: a message taken by a worker that was killed before it started the job is gone.
+* A queued job whose message is lost is sent again (:meth:`jobs.JobStore.unclaimed`): one
+  sent a while ago when the broker's job queue is empty, or when a job sent after it has been
+  claimed (the queue is first in, first out). A job waiting in a backlog is never sent again.
+  At start-up every queued job is sent again: a message taken by a worker that was killed before
+  it started the job is gone.
 * A worker is known dead by its node name only when whoever ran it saw its process exit
   (``posestudio serve`` after a restart): node names are unique per process, so a starting
   worker never takes another live worker's jobs for its predecessor's.
@@ -55,7 +57,10 @@ def recover(settings: Settings, *, dead_workers: tuple[str, ...] = (), resend_qu
     if resend_queued:
         queued = [job.id for job in store.list_jobs(states=(JobState.QUEUED,), limit=10_000)][::-1]
     else:
-        queued = store.unclaimed(resend_after_s=settings.job_stale_after_s)
+        from workers.monitor import queue_length
+
+        queued = store.unclaimed(resend_after_s=settings.job_stale_after_s,
+                                 broker_empty=queue_length(settings) == 0)
     sent += [job_id for job_id in queued if job_id not in sent]
     for job_id in sent:
         enqueue_job(job_id, settings=settings)

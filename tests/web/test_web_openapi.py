@@ -148,6 +148,9 @@ def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, set
         raise ConnectionError("broker down")
     down = create_app({"SETTINGS": make_settings(tmp_path / "down"), "TESTING": True, "ENQUEUE": refuse})
     c.check(down.test_client().post(J, data={"video": (io.BytesIO(video), "a.mp4")}), J, "post", 503)
+    full = _Script(create_app({"SETTINGS": make_settings(tmp_path / "full", max_jobs_per_session=1), "TESTING": True}))
+    c.check(full.post(J, data={"video": (io.BytesIO(video), "a.mp4")}), J, "post", 202)
+    c.check(full.post(J, data={"video": (io.BytesIO(video), "a.mp4")}), J, "post", 429)
 
     mine = browser.post(J, data={"video": (io.BytesIO(video), "b.mp4")}, headers={"X-CSRF-Token": token})
     assert mine.status_code == 202

@@ -33,7 +33,7 @@ def test_livez_and_readyz_when_all_is_well(app: Flask) -> None:
     assert client.get("/livez").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.get_json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
+    assert ready.get_json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok", "storage": "ok"}}
 
 
 def test_readyz_is_503_with_the_reason_when_the_broker_is_away(tmp_path: Path) -> None:
@@ -267,4 +267,5 @@ def test_admin_answers_with_the_reason_while_the_broker_is_down(tmp_path: Path) 
     assert "127.0.0.1:1" not in page
     app.extensions["posestudio.views"].broker.refresh()  # (the admin page above started one too)
     metrics = app.test_client().get("/metrics").get_data(as_text=True)
-    assert "posestudio_broker_up 0.0" in metrics and "posestudio_workers_online" not in metrics
+    assert "posestudio_broker_up 0.0" in metrics and "posestudio_workers_online 0.0" in metrics
+    assert "posestudio_queue_length 1.0" in metrics  # from the job database while the broker is down

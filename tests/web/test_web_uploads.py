@@ -290,8 +290,12 @@ def test_form_upload_with_one_bad_file_keeps_the_good_ones_and_says_which_failed
 
 
 
-def test_many_bad_files_in_one_form_post_keep_the_session_cookie_small(
-        browser_client: FlaskClient, store: JobStore, sample_video: Path) -> None:
+def test_many_bad_files_in_one_form_post_keep_the_session_cookie_small(tmp_path: Path, sample_video: Path) -> None:
+    app = create_app({"SETTINGS": make_settings(tmp_path, max_upload_bytes=8 * 1024**2, max_files_per_upload=31,
+                                                    max_jobs_per_session=31),
+                      "TESTING": True})
+    store, browser_client = app.extensions["posestudio"].store, app.test_client()
+    assert browser_client.get("/").status_code == 200
     bad = [(io.BytesIO(b"\x00" * 1000), os.urandom(100).hex() + ".mp4") for _ in range(30)]  # incompressible
     response = browser_client.post("/", data={
         "csrf_token": csrf_of(browser_client),
