@@ -123,7 +123,9 @@ def test_people_json_summarises_each_person(written) -> None:
     one, three = doc["people"]
     assert (one["id"], one["frames"], one["interpolated_frames"]) == (1, 60, 3)
     assert one["first_s"] == 0.0 and one["last_s"] == pytest.approx(59 / FPS, abs=1e-4)
-    assert one["facing"] == {"left": 0, "right": 60} and three["facing"] == {"left": 30, "right": 0}
+    assert one["facing"] == {"left": 0, "right": 60, "frontal": 0, "back": 0}
+    assert three["facing"] == {"left": 30, "right": 0, "frontal": 0, "back": 0}
+    assert one["facing_source"] == "auto" and one["facing_runs"] == [[0.0, round(59 / FPS, 4), "right"]]
     summary = one["angles"]["right_knee"]
     values = knee_at(np.arange(60))
     assert summary["min"] == pytest.approx(values.min(), abs=0.01)
