@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, send_from_directory, url_for
+from flask import Blueprint, Response, abort, jsonify, request, send_from_directory, url_for
 
 from jobs import Job, JobState
 from web.outputs import job_folder, screenshot_time
@@ -73,7 +73,9 @@ def person_json(job: Job, person: dict[str, Any], shots: list[tuple[float, str]]
     out = {k: v for k, v in person.items() if k not in ("boxes", "files")}
     files = person.get("files", {})
     out["series_url"] = url_for("people.job_person", job_id=job.id, track_id=person["id"])
-    out["downloads"] = {kind: _url(job, name, download="1") for kind, name in files.items() if kind != "series"}
+    out["downloads"] = {kind: _url(job, name, download="1") for kind, name in files.items()
+                        if kind not in ("series", "rows")}
+    out["facing_url"] = url_for("people.job_person_facing", job_id=job.id, track_id=person["id"])
     thumb = _thumbnail(person, shots)
     if thumb is not None:
         thumb["url"] = _url(job, thumb.pop("name"))
@@ -111,3 +113,29 @@ def job_person(job_id: str, track_id: int) -> Response:
                                    conditional=True)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@bp.post("/jobs/<job_id>/people/<int:track_id>/facing")
+def job_person_facing(job_id: str, track_id: int) -> tuple[Response, int]:
+    """Set which way a person faces for their whole track (``facing``: ``left``, ``right``,
+    ``frontal``, ``back``; ``auto`` decides frame by frame again), as JSON or a form field. Their
+    angles are derived again from their keypoints (no inference) and every export that holds
+    them is rewritten; answers their new entry of the people list (as ``GET .../people``)."""
+    job = get_job_or_404(job_id)
+    _people_path(job)
+    body = request.get_json(silent=True) if request.is_json else None
+    facing = (body or {}).get("facing") if isinstance(body, dict) else request.form.get("facing")
+    if not facing:
+        abort(400, description="Say which way the person faces: facing = left, right, frontal, back or auto.")
+    # Deriving angles takes numpy: imported here, for this request only (the other views
+    # serve the worker's files and never load it).
+    from workers.people_facing import FacingError, set_facing
+
+    try:
+        summary = set_facing(job_folder(job.id), track_id, str(facing))
+    except FacingError as error:
+        status = 404 if "no person" in str(error) else 400
+        abort(status, description=str(error))
+    shots = sorted((t, name) for name in job.outputs.get("screenshots", [])
+                   if (t := screenshot_time(name)) is not None)
+    return jsonify(person_json(job, summary, shots)), 200

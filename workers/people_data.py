@@ -143,6 +143,7 @@ def person_summary(data: PersonData, *, files: dict[str, str], fps: float, calib
         "spans": spans(data.seq, data.time_s, fps),
         "facing": {name: int((data.facing == code).sum()) for code, name in FACING_NAMES.items()},
         "facing_source": data.facing_source, "facing_runs": facing_runs(data),
+        "facing_override": FACING_NAMES[int(data.facing[0])] if data.facing_source == "override" else None,
         "swapped_frames": {pair: int(mask.sum()) for pair, mask in data.swapped.items()},
         "angles": {name: angle_summary(data.degrees[:, i]) for i, name in enumerate(data.names)},
         "speed": _speed(data, calibration, part_names),

@@ -78,10 +78,11 @@ PERSON_HEIGHT_RANGE_M = (0.3, 3.0)
 
 
 def person_files(track_id: int) -> dict[str, str]:
-    """The files of one person, by kind (``series``, ``csv``, ``mot``, ``trc``)."""
+    """The files of one person, by kind (``series``, ``csv``, ``mot``, ``trc``, ``rows``: their
+    final rows as a NumPy file, to derive the angles again, e.g. with a facing override)."""
     stem = f"{PEOPLE_DIR}/person_{track_id}"
     return {"series": f"{stem}.json", "csv": f"{stem}_angles.csv", "mot": f"{stem}_angles.mot",
-            "trc": f"{stem}_keypoints.trc"}
+            "trc": f"{stem}_keypoints.trc", "rows": f"{stem}_rows.npy"}
 
 
 @dataclass(frozen=True)
@@ -130,16 +131,12 @@ def write_people_exports(final_rows: np.ndarray, *, fps: float, video: dict[str,
     with open(out_dir / ANGLES_CSV, "w", encoding="utf-8", newline="") as csv_all:
         csv_all.write(",".join(ANGLES_CSV_COLUMNS) + "\n")
         for track_id, index in groups:
-            data = analyse_person(final_rows[index], track_id, names=names, fps=fps, part_names=part_names)
+            rows = np.asarray(final_rows[index])
+            data = analyse_person(rows, track_id, names=names, fps=fps, part_names=part_names)
             paths = person_files(track_id)
-            lines = _csv_lines(data)
-            csv_all.writelines(lines)
-            with open(out_dir / paths["csv"], "w", encoding="utf-8", newline="") as own:
-                own.write(",".join(ANGLES_CSV_COLUMNS) + "\n")
-                own.writelines(lines)
+            np.save(out_dir / paths["rows"], rows, allow_pickle=False)
+            csv_all.writelines(write_person_files(data, paths, out_dir, start_s=start_s))
             _write_opensim(data, paths, out_dir, clock, skeleton, calibration, video)
-            (out_dir / paths["series"]).write_text(json.dumps(series_document(data, start_s=start_s),
-                                                              separators=(",", ":")), encoding="utf-8")
             files.extend(paths.values())
             summaries.append(person_summary(data, files=paths, fps=fps, calibration=calibration,
                                             part_names=part_names))
@@ -148,6 +145,18 @@ def write_people_exports(final_rows: np.ndarray, *, fps: float, video: dict[str,
     (out_dir / PEOPLE_JSON).write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
     return PeopleExports(files=tuple(files), top_level=(ANGLES_CSV, PEOPLE_JSON), angle_names=names,
                          people=tuple(summaries), calibration=calibration, warnings=tuple(warnings))
+
+
+def write_person_files(data: PersonData, paths: dict[str, str], out_dir: Path, *, start_s: float) -> list[str]:
+    """Write the person's angles CSV, their series JSON and their .mot (angles only; the .trc
+    is the keypoints', which facing does not change); return their lines of ``angles.csv``."""
+    lines = _csv_lines(data)
+    with open(out_dir / paths["csv"], "w", encoding="utf-8", newline="") as own:
+        own.write(",".join(ANGLES_CSV_COLUMNS) + "\n")
+        own.writelines(lines)
+    (out_dir / paths["series"]).write_text(json.dumps(series_document(data, start_s=start_s),
+                                                      separators=(",", ":")), encoding="utf-8")
+    return lines
 
 
 def people_document(summaries: list[dict[str, Any]], *, names: Sequence[str], fps: float, start_s: float,

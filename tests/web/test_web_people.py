@@ -107,3 +107,46 @@ def test_the_404s_say_why(app: Flask, store: JobStore, people_job: Job, finished
     response = client.get(f"/api/jobs/{queued.id}/people/1")
     assert response.status_code == 404 and "has not finished" in response.get_json()["error"]
     assert client.get("/api/jobs/nope/people").status_code == 404
+
+
+def test_setting_a_persons_facing_derives_their_angles_again(app: Flask, people_job: Job, settings: Settings) -> None:
+    from jobs import output_dir
+
+    client = app.test_client()
+    out = output_dir(settings, people_job.id)
+    before_csv = (out / "angles.csv").read_text()
+    before_mot = (out / "people" / "person_2_angles.mot").read_text()
+    assert ",2,right_elbow,90.00,0,90.00,0,left,0\n" in before_csv  # person 2 stands facing left
+    # The user says person 2 faces right: not mirrored any more, the elbow reads -90.
+    response = client.post(f"/api/jobs/{people_job.id}/people/2/facing", json={"facing": "right"})
+    assert response.status_code == 200, response.get_json()
+    two = response.get_json()
+    assert two["id"] == 2 and two["facing_source"] == "override" and two["facing_override"] == "right"
+    assert two["facing"] == {"left": 0, "right": 45, "frontal": 0, "back": 0}
+    assert two["angles"]["right_elbow"]["min"] == pytest.approx(-90.0, abs=0.01)
+    listed = client.get(f"/api/jobs/{people_job.id}/people").get_json()["people"]
+    assert listed[1]["facing_override"] == "right" and listed[0]["facing_source"] == "auto"
+    series = client.get(f"/api/jobs/{people_job.id}/people/2").get_json()
+    assert set(series["facing"]) == {"right"} and set(series["angles"]["right_elbow"]["smoothed"]) == {-90.0}
+    after_csv = (out / "angles.csv").read_text()
+    assert ",2,right_elbow,-90.00,0,-90.00,0,right,0\n" in after_csv
+    # Person 1's rows are untouched and the file is still ordered by track, then frame.
+    assert [l for l in after_csv.splitlines() if ",1," in l] == [l for l in before_csv.splitlines() if ",1," in l]
+    assert "-90.00" in (out / "people" / "person_2_angles.csv").read_text()
+    assert (out / "people" / "person_2_angles.mot").read_text() != before_mot
+    # Back to automatic: as the worker wrote it.
+    assert client.post(f"/api/jobs/{people_job.id}/people/2/facing", data={"facing": "auto"}).status_code == 200
+    assert (out / "angles.csv").read_text() == before_csv
+    assert (out / "people" / "person_2_angles.mot").read_text() == before_mot
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"facing": "sideways"}, 400, "facing must be one of auto, right, left, frontal, back"),
+    ({}, 400, "Say which way the person faces"),
+])
+def test_a_bad_facing_is_refused_with_a_reason(app: Flask, people_job: Job, body: dict, status: int,
+                                               message: str) -> None:
+    response = app.test_client().post(f"/api/jobs/{people_job.id}/people/2/facing", json=body)
+    assert response.status_code == status and message in response.get_json()["error"]
+    missing = app.test_client().post(f"/api/jobs/{people_job.id}/people/7/facing", json={"facing": "left"})
+    assert missing.status_code == 404 and "no person with track ID 7" in missing.get_json()["error"]

@@ -51,7 +51,8 @@ def test_the_files_written(written) -> None:
     out, result = written
     assert result.top_level == ("angles.csv", "people.json")
     expected = {"angles.csv", "people.json"} | {f"people/person_{i}{suffix}" for i in (1, 3) for suffix in
-                                                (".json", "_angles.csv", "_angles.mot", "_keypoints.trc")}
+                                                (".json", "_angles.csv", "_angles.mot", "_keypoints.trc",
+                                                                  "_rows.npy")}
     assert set(result.files) == expected
     assert {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} == expected
     assert [p["id"] for p in result.people] == [1, 3] and len(result.angle_names) == 20
