@@ -110,7 +110,9 @@
       el("span", {class: "swatch", "aria-hidden": "true"}, name).style.background = trackColor(person.id);
       name.appendChild(document.createTextNode("Person " + person.id));
       el("span", {class: "person-meta"}, text, clock(person.first_s - doc.start_s) + "–" +
-         clock(person.last_s - doc.start_s) + " · " + person.frames + " frames");
+         clock(person.last_s - doc.start_s) + " · " + person.frames + " frames" +
+         (person.reps && person.reps.count ? " · " + person.reps.count + " reps (" +
+          person.reps.angle.replace("_", " ") + ")" : ""));
       text.appendChild(timeline(person, total));
       button.addEventListener("click", () => select(person));
     }
@@ -172,6 +174,25 @@
     for (const [t, anchor] of [[t0, "start"], [t1, "end"]]) {
       const text = svgEl("text", {x: x(t), y: CHART_HEIGHT - 6, "text-anchor": anchor, class: "axis"}, svg);
       text.textContent = clock(t - doc.start_s);
+    }
+    // Repetitions counted on this angle (analysis.reps): a band per rep, numbered.
+    const reps = (series.reps && series.reps.by_angle[info.name]) || [];
+    if (reps.length) {
+      const automatic = series.reps.angle === info.name;
+      caption.appendChild(document.createTextNode(" · " + reps.length + (reps.length === 1 ? " rep" : " reps") +
+                                                  (automatic ? " (counted on this angle)" : "")));
+      if (automatic) box.classList.add("chart-reps");
+    }
+    for (const rep of reps) {
+      const band = svgEl("rect", {x: x(rep.start_s).toFixed(1), y: PAD.top, class: "rep-band",
+                                  width: Math.max(1, x(rep.end_s) - x(rep.start_s)).toFixed(1), height: plotH,
+                                  "data-rep": String(rep.rep)}, svg);
+      svgEl("title", {}, band).textContent = "Rep " + rep.rep + ": " + clock(rep.start_s - doc.start_s) + "–" +
+        clock(rep.end_s - doc.start_s) + ", " + degrees(rep.min_degrees) + " to " + degrees(rep.max_degrees) +
+        ", tempo " + rep.tempo + " s";
+      const number = svgEl("text", {x: x(rep.turn_s).toFixed(1), y: PAD.top + 10, "text-anchor": "middle",
+                                    class: "rep-number"}, svg);
+      number.textContent = String(rep.rep);
     }
     svgEl("path", {d: path(series.time_s, raw, x, y, plotW), class: "line-raw"}, svg);
     svgEl("path", {d: path(series.time_s, smoothed, x, y, plotW), class: "line-smoothed"}, svg);

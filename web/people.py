@@ -115,6 +115,29 @@ def job_person(job_id: str, track_id: int) -> Response:
     return response
 
 
+@bp.get("/jobs/<job_id>/people/<int:track_id>/reps")
+def job_person_reps(job_id: str, track_id: int) -> Response:
+    """A person's repetitions (``analysis.reps``): ``{id, angle, automatic, reps: [{rep, start_s,
+    end_s, turn_s, min_degrees, max_degrees, range_degrees, duration_s, out_s, hold_s, back_s,
+    tempo, start_frame, end_frame}], available: [joint angles]}``; ``?angle=right_knee`` for
+    another joint angle than the automatic one (the largest periodic range)."""
+    job = get_job_or_404(job_id)
+    document = json.loads(_people_path(job).read_text(encoding="utf-8"))
+    person = next((p for p in document.get("people", []) if p["id"] == track_id), None)
+    if person is None or "series" not in person.get("files", {}):
+        abort(404, description=f"There is no person with track ID {track_id} in this job.")
+    series = json.loads((job_folder(job.id) / person["files"]["series"]).read_text(encoding="utf-8"))
+    reps = series.get("reps")
+    if reps is None:
+        abort(404, description="This job's people were analysed before repetitions were counted: upload the "
+                               "video again to get them.")
+    angle = request.args.get("angle") or reps["angle"]
+    if angle is not None and angle not in reps["by_angle"]:
+        abort(400, description=f"angle must be one of the joint angles {', '.join(reps['by_angle'])}; got {angle!r}")
+    return jsonify({"id": track_id, "angle": angle, "automatic": reps["angle"],
+                    "reps": reps["by_angle"].get(angle, []) if angle else [], "available": list(reps["by_angle"])})
+
+
 @bp.post("/jobs/<job_id>/people/<int:track_id>/facing")
 def job_person_facing(job_id: str, track_id: int) -> tuple[Response, int]:
     """Set which way a person faces for their whole track (``facing``: ``left``, ``right``,

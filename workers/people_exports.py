@@ -38,7 +38,12 @@ Files (names relative to ``out_dir``; ``<id>`` is the track ID):
   ``interpolated``, ``facing``, ``swapped`` (per limb pair), ``angles`` {name: {``smoothed``,
   ``raw``}} (degrees, 1 decimal, null = missing), and for a skeleton with world coordinates
   ``world``: per frame K x 3 metres (x, y, z flat, mm precision, swaps undone) or null.
-- ``people.json``: what the people list shows (see :func:`people_document`).
+- ``people.json``: what the people list shows (see :func:`people_document`); each person's
+  ``reps``: their automatic angle, reps counted and partial ones (:mod:`workers.people_reps`).
+- ``reps.csv``: each person's repetitions of their automatic angle (:mod:`workers.people_reps`);
+  the series JSON has ``reps`` for every joint angle.
+- ``people/person_<id>_rows.npy``: the person's final rows, to derive their angles again
+  (a facing override, :mod:`workers.people_facing`).
 
 Memory: one person's rows at a time besides index arrays; the CSV is written as it goes.
 """
@@ -61,6 +66,7 @@ from analysis.facing import BACK, FACING_CODES, FACING_NAMES, FRONTAL, facing_st
 from analysis.swaps import pair_parts
 from pose.skeleton import OPENPOSE_18, Skeleton
 from workers.people_data import PersonData, person_summary, series_document
+from workers.people_reps import REPS_CSV, REPS_CSV_COLUMNS, person_reps, reps_document, reps_lines, reps_summary
 
 ANGLES_CSV = "angles.csv"
 PEOPLE_JSON = "people.json"
@@ -126,37 +132,53 @@ def write_people_exports(final_rows: np.ndarray, *, fps: float, video: dict[str,
     clock = _Clock(final_rows)
     groups = _person_rows(final_rows)
     calibration, warnings = _calibration(final_rows, groups, person_height_m, part_names, video)
-    files: list[str] = [ANGLES_CSV, PEOPLE_JSON]
+    files: list[str] = [ANGLES_CSV, PEOPLE_JSON, REPS_CSV]
     summaries: list[dict[str, Any]] = []
-    with open(out_dir / ANGLES_CSV, "w", encoding="utf-8", newline="") as csv_all:
+    with open(out_dir / ANGLES_CSV, "w", encoding="utf-8", newline="") as csv_all, \
+            open(out_dir / REPS_CSV, "w", encoding="utf-8", newline="") as reps_all:
         csv_all.write(",".join(ANGLES_CSV_COLUMNS) + "\n")
+        reps_all.write(",".join(REPS_CSV_COLUMNS) + "\n")
         for track_id, index in groups:
             rows = np.asarray(final_rows[index])
             data = analyse_person(rows, track_id, names=names, fps=fps, part_names=part_names)
             paths = person_files(track_id)
             np.save(out_dir / paths["rows"], rows, allow_pickle=False)
-            csv_all.writelines(write_person_files(data, paths, out_dir, start_s=start_s))
+            written = write_person_files(data, paths, out_dir, start_s=start_s)
+            csv_all.writelines(written.angle_lines)
+            reps_all.writelines(written.reps_lines)
             _write_opensim(data, paths, out_dir, clock, skeleton, calibration, video)
             files.extend(paths.values())
-            summaries.append(person_summary(data, files=paths, fps=fps, calibration=calibration,
-                                            part_names=part_names))
+            summaries.append({**person_summary(data, files=paths, fps=fps, calibration=calibration,
+                                               part_names=part_names), "reps": written.reps})
     document = people_document(summaries, names=names, fps=fps, start_s=start_s, video=video,
                                calibration=calibration, skeleton=skeleton)
     (out_dir / PEOPLE_JSON).write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
-    return PeopleExports(files=tuple(files), top_level=(ANGLES_CSV, PEOPLE_JSON), angle_names=names,
+    return PeopleExports(files=tuple(files), top_level=(ANGLES_CSV, PEOPLE_JSON, REPS_CSV), angle_names=names,
                          people=tuple(summaries), calibration=calibration, warnings=tuple(warnings))
 
 
-def write_person_files(data: PersonData, paths: dict[str, str], out_dir: Path, *, start_s: float) -> list[str]:
-    """Write the person's angles CSV, their series JSON and their .mot (angles only; the .trc
-    is the keypoints', which facing does not change); return their lines of ``angles.csv``."""
+@dataclass(frozen=True)
+class PersonWritten:
+    """What :func:`write_person_files` wrote for one person: their rows of ``angles.csv`` and
+    ``reps.csv``, and their reps' summary for ``people.json``."""
+
+    angle_lines: list[str]
+    reps_lines: list[str]
+    reps: dict[str, Any]
+
+
+def write_person_files(data: PersonData, paths: dict[str, str], out_dir: Path, *, start_s: float) -> PersonWritten:
+    """Write the person's angles CSV and their series JSON (with their reps) and return their
+    rows of the top-level files (the .mot and .trc: :func:`_write_opensim`)."""
     lines = _csv_lines(data)
     with open(out_dir / paths["csv"], "w", encoding="utf-8", newline="") as own:
         own.write(",".join(ANGLES_CSV_COLUMNS) + "\n")
         own.writelines(lines)
-    (out_dir / paths["series"]).write_text(json.dumps(series_document(data, start_s=start_s),
-                                                      separators=(",", ":")), encoding="utf-8")
-    return lines
+    reps = person_reps(data)
+    series = series_document(data, start_s=start_s)
+    series["reps"] = reps_document(data, reps)
+    (out_dir / paths["series"]).write_text(json.dumps(series, separators=(",", ":")), encoding="utf-8")
+    return PersonWritten(angle_lines=lines, reps_lines=reps_lines(data, reps), reps=reps_summary(data, reps))
 
 
 def people_document(summaries: list[dict[str, Any]], *, names: Sequence[str], fps: float, start_s: float,

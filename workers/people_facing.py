@@ -5,7 +5,8 @@ spot, a detector that flips labels). The user then says which way the person fac
 whole track, or goes back to automatic: :func:`set_facing` reads the person's final rows, saved
 beside their exports by :func:`workers.people_exports.write_people_exports`
 (``people/person_<id>_rows.npy``), runs :func:`workers.people_exports.analyse_person` with the
-override and writes again every file that holds their angles: their rows of ``angles.csv``, their
+override and writes again every file that holds their angles: their rows of ``angles.csv`` and
+``reps.csv``, their
 angles CSV, series JSON, ``.mot`` (and ``.trc``), and their entry of ``people.json``, which
 records the choice (``facing_source``: ``override``, ``facing_override``: the state). A few
 milliseconds per second of video; files are replaced whole (written beside, then renamed), under
@@ -25,6 +26,7 @@ import numpy as np
 from analysis.facing import FACING_CODES
 from pose.skeleton import SKELETONS
 from workers.people_data import person_summary
+from workers.people_reps import REPS_CSV, REPS_CSV_COLUMNS
 from workers.people_exports import (
     ANGLES_CSV, ANGLES_CSV_COLUMNS, PEOPLE_JSON, _Clock, _write_opensim, analyse_person, person_files,
     write_person_files,
@@ -55,10 +57,9 @@ def _replace_text(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def _rewrite_angles_csv(path: Path, track_id: int, lines: list[str]) -> None:
-    """``angles.csv`` with the person's rows replaced by ``lines`` (still ordered by track ID)."""
+def _rewrite_rows(path: Path, track_id: int, lines: list[str], column: int) -> None:
+    """A CSV ordered by track ID (in ``column``) with the person's rows replaced by ``lines``."""
     temporary = path.with_name(path.name + ".tmp")
-    column = ANGLES_CSV_COLUMNS.index("track_id")
     placed = False
     with open(path, encoding="utf-8", newline="") as old, open(temporary, "w", encoding="utf-8", newline="") as new:
         new.write(next(old))
@@ -99,12 +100,15 @@ def set_facing(out_dir: Path, track_id: int, facing: str) -> dict[str, Any]:
         fps = float(document["fps"])
         data = analyse_person(rows, track_id, names=names, fps=fps, part_names=skeleton.part_names,
                               facing=None if choice == AUTO else choice)
-        lines = write_person_files(data, paths, out_dir, start_s=float(document["start_s"]))
-        _rewrite_angles_csv(out_dir / ANGLES_CSV, track_id, lines)
+        written = write_person_files(data, paths, out_dir, start_s=float(document["start_s"]))
+        _rewrite_rows(out_dir / ANGLES_CSV, track_id, written.angle_lines, ANGLES_CSV_COLUMNS.index("track_id"))
+        if (out_dir / REPS_CSV).is_file():
+            _rewrite_rows(out_dir / REPS_CSV, track_id, written.reps_lines, REPS_CSV_COLUMNS.index("track_id"))
         _write_opensim(data, paths, out_dir, _Clock(rows), skeleton, document.get("calibration"),
                        document["video"])
         summary = person_summary(data, files=entry.get("files", paths), fps=fps,
                                  calibration=document.get("calibration"), part_names=skeleton.part_names)
+        summary["reps"] = written.reps
         document["people"] = [summary if p["id"] == track_id else p for p in document["people"]]
         _replace_text(out_dir / PEOPLE_JSON, json.dumps(document, separators=(",", ":")))
     return summary

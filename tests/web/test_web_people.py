@@ -150,3 +150,27 @@ def test_a_bad_facing_is_refused_with_a_reason(app: Flask, people_job: Job, body
     assert response.status_code == status and message in response.get_json()["error"]
     missing = app.test_client().post(f"/api/jobs/{people_job.id}/people/7/facing", json={"facing": "left"})
     assert missing.status_code == 404 and "no person with track ID 7" in missing.get_json()["error"]
+
+
+def test_repetitions_per_person_and_angle(app: Flask, people_job: Job) -> None:
+    # Person 1's knees bend 40 +- 30 degrees twice a second for 3 s: from the first top (0.125 s)
+    # five full bends down and back up, the sixth cut off by the end of the video.
+    client = app.test_client()
+    one, two = client.get(f"/api/jobs/{people_job.id}/people").get_json()["people"]
+    assert one["reps"]["count"] == 5 and one["reps"]["angle"] in ("right_knee", "left_knee")
+    assert two["reps"] == {"angle": None, "count": 0, "partial": 0}  # standing still
+    body = client.get(f"/api/jobs/{people_job.id}/people/1/reps?angle=right_knee").get_json()
+    assert body["angle"] == "right_knee" and len(body["reps"]) == 5 and "right_elbow" in body["available"]
+    for k, rep in enumerate(body["reps"]):
+        assert rep["rep"] == k + 1
+        assert rep["start_s"] == pytest.approx(0.125 + 0.5 * k, abs=0.07)
+        assert rep["end_s"] == pytest.approx(0.625 + 0.5 * k, abs=0.07)
+        assert rep["min_degrees"] == pytest.approx(10, abs=2) and rep["max_degrees"] == pytest.approx(70, abs=2)
+        assert rep["turn_s"] == pytest.approx(0.375 + 0.5 * k, abs=0.05)
+    assert client.get(f"/api/jobs/{people_job.id}/people/1/reps?angle=right_elbow").get_json()["reps"] == []
+    bad = client.get(f"/api/jobs/{people_job.id}/people/1/reps?angle=trunk")
+    assert bad.status_code == 400 and "joint angles" in bad.get_json()["error"]
+    outputs = client.get(f"/api/jobs/{people_job.id}").get_json()["outputs"]
+    csv_text = client.get(outputs["reps_csv"]).get_data(as_text=True).splitlines()
+    assert csv_text[0].startswith("track_id,angle,rep,start_s,end_s,min_degrees,max_degrees,")
+    assert len(csv_text) == 6 and all(line.startswith("1,") for line in csv_text[1:])

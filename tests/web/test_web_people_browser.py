@@ -233,4 +233,11 @@ def test_facing_is_shown_and_can_be_set(app: Flask, store: JobStore, settings: S
         assert page.locator("#person-table tbody tr[data-angle='right_elbow'] td").nth(2).inner_text() == "-90.0°"
         assert page.locator("#facing-choice").input_value() == "right"
         page.locator("#person-detail").screenshot(path=str(artifacts / "19-person-facing.png"))
+        # Person 1's knees bend five times (people_job.py): the reps are marked on the curve.
+        page.locator("#people-list .person-row").nth(0).click()
+        page.wait_for_selector("#person-charts .chart-reps .rep-band")
+        assert "5 reps" in page.locator("#people-list .person-row").nth(0).inner_text()
+        chart = page.locator("#person-charts .chart-reps").first
+        assert chart.locator(".rep-band").count() == 5 and "5 reps (counted on this angle)" in chart.inner_text()
+        chart.screenshot(path=str(artifacts / "19-person-reps.png"))
         assert not errors, errors

@@ -49,8 +49,8 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_the_files_written(written) -> None:
     out, result = written
-    assert result.top_level == ("angles.csv", "people.json")
-    expected = {"angles.csv", "people.json"} | {f"people/person_{i}{suffix}" for i in (1, 3) for suffix in
+    assert result.top_level == ("angles.csv", "people.json", "reps.csv")
+    expected = {"angles.csv", "people.json", "reps.csv"} | {f"people/person_{i}{suffix}" for i in (1, 3) for suffix in
                                                 (".json", "_angles.csv", "_angles.mot", "_keypoints.trc",
                                                                   "_rows.npy")}
     assert set(result.files) == expected
@@ -207,7 +207,7 @@ def test_metres_from_the_known_height_of_the_person_seen_longest(tmp_path: Path)
 def test_no_people_still_writes_the_files(tmp_path: Path) -> None:
     result = write_people_exports(final_rows({}, untracked=3), fps=FPS, video=VIDEO, out_dir=tmp_path,
                                   person_height_m=1.8)
-    assert result.files == ("angles.csv", "people.json") and result.people == ()
+    assert result.files == ("angles.csv", "people.json", "reps.csv") and result.people == ()
     assert (tmp_path / "angles.csv").read_text() == ",".join(ANGLES_CSV_COLUMNS) + "\n"
     assert json.loads((tmp_path / "people.json").read_text())["people"] == []
     assert result.warnings == ("person_height_m: nobody was tracked, so positions stay in pixels",)

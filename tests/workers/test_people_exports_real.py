@@ -46,6 +46,7 @@ def assert_continuous(person: dict) -> None:
     for side in ("right", "left"):
         for joint in ("knee", "elbow"):
             steps = np.abs(np.diff(values(person, f"{side}_{joint}")))
+            steps = np.minimum(steps, 360.0 - steps)  # a joint angle wraps at +-180 (docs/angles.md)
             steps = steps[~turned[1:] & np.isfinite(steps)]
             assert len(steps) and steps.max() <= MAX_STEP_DEG, (person["id"], side, joint, steps.max())
 
