@@ -88,6 +88,9 @@ def test_sports2d_demo_walker_and_sprinter(videos_dir: Path, model_path: Path, t
     jumper = next(p for p in people if p["first_frame"] == 0 and p["frames"] >= 100)
     facing = jumper["series"]["facing"]
     assert facing[:100] == ["frontal"] * 100, facing[:100]
+    # Two jumping jacks (counted by eye on frames 0-99: arms down, overhead, down, twice), on a
+    # shoulder, the largest periodic range.
+    assert jumper["reps"]["count"] == 2 and jumper["reps"]["angle"] in ("right_shoulder", "left_shoulder")
     walker = max(people, key=lambda p: p["facing"]["left"])
     assert walker["frames"] >= 120 and walker["facing"]["left"] == walker["frames"]  # she walks to the left
     for person in people:
