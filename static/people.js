@@ -256,7 +256,8 @@
     document.getElementById("person-title").textContent = "Person " + person.id;
     const downloads = document.getElementById("person-downloads");
     downloads.textContent = "";
-    const kinds = [["csv", "Angles (CSV)"], ["mot", "Angles for OpenSim (.mot)"], ["trc", "Keypoints for OpenSim (.trc)"]];
+    const kinds = [["report", "Report (PDF)"], ["csv", "Angles (CSV)"], ["mot", "Angles for OpenSim (.mot)"],
+                   ["trc", "Keypoints for OpenSim (.trc)"]];
     for (const [kind, label] of kinds) {
       if (person.downloads[kind]) {
         el("a", {class: "button button-secondary button-small", href: person.downloads[kind], download: "",

@@ -76,6 +76,8 @@ def person_json(job: Job, person: dict[str, Any], shots: list[tuple[float, str]]
     out["downloads"] = {kind: _url(job, name, download="1") for kind, name in files.items()
                         if kind not in ("series", "rows")}
     out["facing_url"] = url_for("people.job_person_facing", job_id=job.id, track_id=person["id"])
+    if "series" in files:
+        out["downloads"]["report"] = url_for("people.job_person_report", job_id=job.id, track_id=person["id"])
     thumb = _thumbnail(person, shots)
     if thumb is not None:
         thumb["url"] = _url(job, thumb.pop("name"))
@@ -113,6 +115,31 @@ def job_person(job_id: str, track_id: int) -> Response:
                                    conditional=True)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@bp.get("/jobs/<job_id>/people/<int:track_id>/report.pdf")
+def job_person_report(job_id: str, track_id: int) -> Response:
+    """A person's report (``workers.people_report``), as a PDF download: the video's details,
+    a thumbnail, the facing over time, the repetitions and every angle's curve with its range of
+    motion. Made on the first request (about a second) and kept as
+    ``people/person_<id>_report.pdf``; made again after a facing override."""
+    job = get_job_or_404(job_id)
+    document = json.loads(_people_path(job).read_text(encoding="utf-8"))
+    person = next((p for p in document.get("people", []) if p["id"] == track_id), None)
+    if person is None or "series" not in person.get("files", {}):
+        abort(404, description=f"There is no person with track ID {track_id} in this job.")
+    shots = sorted((t, name) for name in job.outputs.get("screenshots", [])
+                   if (t := screenshot_time(name)) is not None)
+    thumb = _thumbnail(person, shots)
+    folder = job_folder(job.id)
+    # matplotlib is imported here, for this request only (the other views serve files).
+    from workers.people_report import write_person_report
+
+    path = write_person_report(folder, track_id, source_name=job.source_name or job.id,
+                               thumbnail=folder / thumb["name"] if thumb else None,
+                               box=thumb["box"] if thumb else None)
+    return send_from_directory(folder, path.relative_to(folder).as_posix(), mimetype="application/pdf",
+                               as_attachment=True, download_name=f"person_{track_id}_report.pdf")
 
 
 @bp.get("/jobs/<job_id>/people/<int:track_id>/reps")

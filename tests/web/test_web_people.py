@@ -37,7 +37,8 @@ def test_the_people_list(app: Flask, people_job: Job) -> None:
     assert one["series_url"] == f"/api/jobs/{people_job.id}/people/1"
     assert one["downloads"] == {"csv": base + "people/person_1_angles.csv?download=1",
                                 "mot": base + "people/person_1_angles.mot?download=1",
-                                "trc": base + "people/person_1_keypoints.trc?download=1"}
+                                "trc": base + "people/person_1_keypoints.trc?download=1",
+                                "report": f"/api/jobs/{people_job.id}/people/1/report.pdf"}
     assert "boxes" not in one and "files" not in one  # the worker's internals stay out
     assert len(one["pose"]["keypoints"]) == 18 and body["parts"][1] == "neck"
 
@@ -174,3 +175,28 @@ def test_repetitions_per_person_and_angle(app: Flask, people_job: Job) -> None:
     csv_text = client.get(outputs["reps_csv"]).get_data(as_text=True).splitlines()
     assert csv_text[0].startswith("track_id,angle,rep,start_s,end_s,min_degrees,max_degrees,")
     assert len(csv_text) == 6 and all(line.startswith("1,") for line in csv_text[1:])
+
+
+def test_a_report_per_person(app: Flask, people_job: Job, settings: Settings, artifacts_dir) -> None:
+    from jobs import output_dir
+
+    client = app.test_client()
+    response = client.get(f"/api/jobs/{people_job.id}/people/1/report.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "attachment" in response.headers["Content-Disposition"] and "person_1_report.pdf" in response.headers[
+        "Content-Disposition"]
+    pdf = response.data
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 1
+    kept = output_dir(settings, people_job.id) / "people" / "person_1_report.pdf"
+    assert kept.is_file()
+    (artifacts_dir / "web").mkdir(exist_ok=True)
+    (artifacts_dir / "web" / "19-person-report.pdf").write_bytes(pdf)
+    # Kept, not made again; made again after the exports change (a facing override).
+    made = kept.stat().st_mtime_ns
+    assert client.get(f"/api/jobs/{people_job.id}/people/1/report.pdf").data == pdf
+    assert kept.stat().st_mtime_ns == made
+    assert client.post(f"/api/jobs/{people_job.id}/people/1/facing", json={"facing": "left"}).status_code == 200
+    client.get(f"/api/jobs/{people_job.id}/people/1/report.pdf")
+    assert kept.stat().st_mtime_ns > made
+    missing = client.get(f"/api/jobs/{people_job.id}/people/9/report.pdf")
+    assert missing.status_code == 404 and "no person with track ID 9" in missing.get_json()["error"]
