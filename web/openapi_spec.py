@@ -148,6 +148,18 @@ def _paths() -> dict[str, Any]:
                                   "404": _error("No such job, job not succeeded, or no such person."),
                                   "410": _GONE["410"]}},
         },
+        "/api/jobs/{job_id}/people/{track_id}/report.pdf": {
+            "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
+                                 "schema": {"type": "integer", "minimum": 1}}],
+            "get": {"operationId": "getPersonReport",
+                    "summary": "One person's report (PDF): video details, thumbnail, facing over time, repetitions, "
+                               "each angle's curve with its range of motion.",
+                    "responses": {"200": {"description": "The PDF, as an attachment.",
+                                          "content": {"application/pdf": {"schema": {"type": "string",
+                                                                                     "format": "binary"}}}},
+                                  "404": _error("No such job, job not succeeded, or no such person."),
+                                  "410": _GONE["410"]}},
+        },
         "/api/jobs/{job_id}/people/{track_id}/facing": {
             "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
                                  "schema": {"type": "integer", "minimum": 1}}],

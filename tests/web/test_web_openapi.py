@@ -188,7 +188,9 @@ def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, set
     c.check(script.get(f"/api/jobs/{crowd.id}/people/1", headers={"If-None-Match": series.headers["ETag"]}),
             person, "get", 304)
     c.check(script.get(f"/api/jobs/{crowd.id}/people/99"), person, "get", 404)
-    reps, facing = person + "/reps", person + "/facing"
+    reps, facing, report = person + "/reps", person + "/facing", person + "/report.pdf"
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/2/report.pdf"), report, "get", 200)
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/99/report.pdf"), report, "get", 404)
     c.check(script.get(f"/api/jobs/{crowd.id}/people/1/reps"), reps, "get", 200)
     c.check(script.get(f"/api/jobs/{crowd.id}/people/1/reps?angle=trunk"), reps, "get", 400)
     c.check(script.get(f"/api/jobs/{crowd.id}/people/99/reps"), reps, "get", 404)
@@ -214,6 +216,7 @@ def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, set
     c.check(script.get(f"/api/jobs/{crowd.id}/people"), people, "get", 410)
     c.check(script.get(f"/api/jobs/{crowd.id}/people/1"), person, "get", 410)
     c.check(script.get(f"/api/jobs/{crowd.id}/people/1/reps"), reps, "get", 410)
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/1/report.pdf"), report, "get", 410)
     c.check(script.post(f"/api/jobs/{crowd.id}/people/1/facing", json={"facing": "left"}), facing, "post", 410)
     c.check(script.get(f"/api/jobs/{done.id}"), ONE, "get", 410)
     c.check(script.delete(f"/api/jobs/{done.id}"), ONE, "delete", 410)
