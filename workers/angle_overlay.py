@@ -100,9 +100,15 @@ class AngleOverlay:
         b = math.degrees(math.atan2(v[1], v[0]))
         sweep = (b - a + 180.0) % 360.0 - 180.0  # the short way
         centre = (int(round(vertex[0])), int(round(vertex[1])))
-        overlay = image.copy()
-        cv2.ellipse(overlay, centre, (radius, radius), 0.0, a, a + sweep, color, -1, cv2.LINE_AA)
-        cv2.addWeighted(overlay, 0.35, image, 0.65, 0, dst=image)
+        # The filled wedge, blended in the arc's square only (not a copy of the whole picture).
+        x0, y0 = max(0, centre[0] - radius - 1), max(0, centre[1] - radius - 1)
+        x1, y1 = min(image.shape[1], centre[0] + radius + 2), min(image.shape[0], centre[1] + radius + 2)
+        if x1 > x0 and y1 > y0:
+            region = image[y0:y1, x0:x1]
+            wedge = region.copy()
+            cv2.ellipse(wedge, (centre[0] - x0, centre[1] - y0), (radius, radius), 0.0, a, a + sweep, color, -1,
+                        cv2.LINE_AA)
+            cv2.addWeighted(wedge, 0.35, region, 0.65, 0, dst=region)
         cv2.ellipse(image, centre, (radius, radius), 0.0, a, a + sweep, color, thick, cv2.LINE_AA)
         # The value beyond the arc's middle, at least two text heights from the joint.
         mid = math.radians(a + sweep / 2)
