@@ -1,5 +1,6 @@
 """Biomechanics from tracked skeletons: joint and segment angles over time (Sports2D's
-conventions), which way a person faces, left/right limb swaps, repetitions, and the OpenSim files (.trc, .mot) they travel in.
+conventions), which way a person faces, left/right limb swaps, repetitions, and the OpenSim
+files (.trc, .mot) they travel in.
 
 A pure library, like pose/ and tracking/: numpy arrays in, arrays and files out; no Flask,
 Celery, job store or pose imports, no environment, logging or printing. The skeleton is a
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from analysis.angles import (
     BY_NAME, DEFINITIONS, AngleDefinition, AngleNameError, AngleSeries, align_branches, angle_parts,
-    available_angles, compute_angles, joint_range, parse_angle_option, resolve_angle_names, unavailable_angles, unwrap_degrees,
+    available_angles, compute_angles, joint_range, parse_angle_option, resolve_angle_names, unavailable_angles,
+    unwrap_degrees,
 )
 from analysis.calibration import height_in_pixels
 from analysis.facing import FACING_NAMES, facing_directions, facing_states, mirror_signs

@@ -146,7 +146,8 @@ def _rest_side(values: np.ndarray, low: float, high: float, near: float) -> int:
 
 
 def _normalised(degrees: np.ndarray, time_s: np.ndarray, min_range_deg: float, near: float,
-                max_gap_s: float, max_step_deg: float = MAX_STEP_DEG) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+                max_gap_s: float,
+                max_step_deg: float = MAX_STEP_DEG) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(fraction of the way from rest, piece per frame, the despiked and bridged degrees) or None."""
     values, piece = _bridged(degrees, np.asarray(time_s, dtype=np.float64), max_gap_s, max_step_deg)
     if not (piece >= 0).any():

@@ -201,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{reps_us / (infer * 1000) * 100:.2f}% of inference (included in 'all' above)")
     print(f"angles overlay (every joint angle of everyone drawn): {overlay_ms:.2f} ms/frame = "
           f"{overlay_ms / infer * 100:.1f}% of inference")
-    print(f"overlay + reps + every export: {(overlay_ms * 1000 + time_exports(rows, fps, video, 1)[0] / frames * 1e6) / (infer * 1000):.3f} x inference")
+    exports_us = time_exports(rows, fps, video, 1)[0] / frames * 1e6
+    print(f"overlay + reps + every export: {(overlay_ms * 1000 + exports_us) / (infer * 1000):.3f} x inference")
     print("\nangles µs/f: swaps + angles (raw and smoothed) per processed frame; all: every file written "
           "(angles.csv, .mot, .trc, per-person CSV and JSON, people.json); 'of infer': all / inference.")
     return 0
