@@ -308,6 +308,10 @@
     el("strong", {}, head, "Facing: ");
     head.appendChild(document.createTextNode(described || "unknown"));
     if (person.facing_source === "override") head.appendChild(document.createTextNode(" (set by you)"));
+    if (runs.some(([, , f]) => f === "frontal" || f === "back")) {
+      el("p", {class: "help facing-note"}, box, "Facing the camera or turned away, the knee, hip, shoulder and " +
+         "elbow angles (measured side-on) are less reliable: angles.csv flags them (less_reliable).");
+    }
     const strip = svgEl("svg", {class: "facing-strip", viewBox: "0 0 1000 14", preserveAspectRatio: "none",
                                 role: "img", "aria-label": "Facing over time: " + described}, box);
     for (const [a, b, f] of runs) {
