@@ -138,6 +138,49 @@ def _paths() -> dict[str, Any]:
                                   "404": _error("No such job, job not succeeded, or no such person."),
                                   "410": _GONE["410"]}},
         },
+        "/api/jobs/{job_id}/people/{track_id}/reps": {
+            "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
+                                 "schema": {"type": "integer", "minimum": 1}},
+                           {"name": "angle", "in": "query", "schema": {"type": "string"},
+                            "description": "A joint angle (default: the automatic choice, the largest periodic range)."}],
+            "get": {"operationId": "getPersonReps",
+                    "summary": "One person's repetitions of an angle: start, end, min and max degrees, duration, tempo.",
+                    "responses": {"200": _json("The repetitions.", "PersonReps"),
+                                  "400": _error("Not a joint angle of this job (the message lists them)."),
+                                  "404": _error("No such job, job not succeeded, or no such person."),
+                                  "410": _GONE["410"]}},
+        },
+        "/api/jobs/{job_id}/people/{track_id}/report.pdf": {
+            "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
+                                 "schema": {"type": "integer", "minimum": 1}}],
+            "get": {"operationId": "getPersonReport",
+                    "summary": "One person's report (PDF): video details, thumbnail, facing over time, repetitions, "
+                               "each angle's curve with its range of motion.",
+                    "responses": {"200": {"description": "The PDF, as an attachment.",
+                                          "content": {"application/pdf": {"schema": {"type": "string",
+                                                                                     "format": "binary"}}}},
+                                  "404": _error("No such job, job not succeeded, or no such person."),
+                                  "410": _GONE["410"]}},
+        },
+        "/api/jobs/{job_id}/people/{track_id}/facing": {
+            "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
+                                 "schema": {"type": "integer", "minimum": 1}}],
+            "post": {"operationId": "setPersonFacing",
+                     "summary": "Set which way a person faces for their whole track (or auto); their angles and "
+                                "every export holding them are derived again from their keypoints.",
+                     "requestBody": {"required": True, "content": {
+                         JSON: {"schema": {"type": "object", "required": ["facing"], "properties": {
+                             "facing": {"enum": ["auto", "left", "right", "frontal", "back"]}}}},
+                         "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+                             "facing": {"enum": ["auto", "left", "right", "frontal", "back"]}}}}}},
+                     "responses": {"200": {"description": "The person's new entry of the people list.",
+                                           "content": {JSON: {"schema": {"type": "object"}}}},
+                                   **_CHANGE_REFUSED,
+                                   "400": _error("A facing that is not one of the choices, or none; or the "
+                                                 "session cookie without the CSRF token."),
+                                   "404": _error("No such job, job not succeeded, or no such person."),
+                                   "410": _GONE["410"]}},
+        },
         "/api/openapi.json": {"get": {"operationId": "getOpenApi", "summary": "This document.",
                                       "responses": {"200": {"description": "OpenAPI 3.1",
                                                             "content": {JSON: {"schema": {"type": "object"}}}}}}},
@@ -232,7 +275,7 @@ def _schemas() -> dict[str, Any]:
                            "not OpenPose's 18 parts (BlazePose): keypoints.json's exports.not_produced says why.",
             "properties": {**{k: {"type": "string"} for k in (
                 "video", "keypoints_json", "csv", "openpose_zip", "mot", "zip", "screenshots_url",
-                "angles_csv", "people")},
+                "angles_csv", "people", "reps_csv")},
                 "poster": _NULLABLE_STRING,
                 "screenshots": {"type": "array", "items": {"type": "string"}, "description": "The first 60."},
                 "screenshot_count": {"type": "integer"}},
@@ -304,6 +347,15 @@ def _schemas() -> dict[str, Any]:
                                             "type": "object", "properties": {
                                                 "smoothed": {"type": "array", "items": {"type": ["number", "null"]}},
                                                 "raw": {"type": "array", "items": {"type": ["number", "null"]}}}}}}},
+        "PersonReps": {"type": "object", "required": ["id", "angle", "automatic", "reps", "available"],
+                       "properties": {"id": {"type": "integer"}, "angle": _NULLABLE_STRING,
+                                      "automatic": _NULLABLE_STRING,
+                                      "available": {"type": "array", "items": {"type": "string"}},
+                                      "reps": {"type": "array", "items": {"type": "object", "properties": {
+                                          k: {"type": "number"} for k in (
+                                              "rep", "start_s", "end_s", "turn_s", "min_degrees", "max_degrees",
+                                              "range_degrees", "duration_s", "out_s", "hold_s", "back_s",
+                                              "start_frame", "end_frame")} | {"tempo": {"type": "string"}}}}}},
         **_live_schemas(),
         "Live": {"type": "object", "additionalProperties": False, "required": ["status"],
                  "properties": {"status": {"const": "ok"}}},

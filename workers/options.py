@@ -66,6 +66,9 @@ class PipelineOptions:
         (``analysis.angles``), or "all" (default: every angle the skeleton allows).
     person_height_m: the height of the person seen longest, in metres (0.3 to 3), to give the
         exports' positions in metres too; None (default) = pixels only.
+    overlay_angles: joint angles to draw on the annotated video (an arc and the value at each
+        joint, a panel of values per person: ``workers.angle_overlay``), names separated by
+        commas, or "all" (every joint angle exported); "" (default) = none.
     """
 
     model: str = "openpose"
@@ -91,6 +94,7 @@ class PipelineOptions:
     smoothing: str = "light"
     angles: str = "all"
     person_height_m: float | None = None
+    overlay_angles: str = ""
 
     def __post_init__(self) -> None:
         _check_choice("model", self.model, MODEL_NAMES)
@@ -127,6 +131,22 @@ class PipelineOptions:
         parse_angle_option(self.angles, self.skeleton.part_names)  # raises AngleNameError (a ValueError)
         if self.person_height_m is not None:
             _check_range("person_height_m", self.person_height_m, 0.3, 3.0)
+        self.overlay_angle_names()  # raises AngleNameError (a ValueError) for a bad name
+
+    def overlay_angle_names(self) -> tuple[str, ...] | None:
+        """The joint angles ``overlay_angles`` asks for: () = none, None = every one exported."""
+        text = str(self.overlay_angles or "").strip().lower()
+        if text in ("", "none", "off"):
+            return ()
+        names = parse_angle_option(text, self.skeleton.part_names)
+        if names is not None:
+            from analysis.angles import BY_NAME, JOINT
+
+            segments = [n for n in names if BY_NAME[n].kind != JOINT]
+            if segments:
+                raise ValueError(f"overlay_angles draws joint angles only; {', '.join(segments)} "
+                                 "is a segment angle")
+        return names
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "PipelineOptions":
@@ -221,6 +241,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "max_age": _parse_int, "min_hits": _parse_int, "iou_threshold": _parse_float,
     "lost_track_buffer_s": _parse_float, "stitch": _parse_bool, "fill_gaps_s": _parse_float,
     "smoothing": _parse_str, "angles": _parse_str, "person_height_m": _parse_float,
+    "overlay_angles": _parse_str,
 }
 _OPTIONAL = frozenset({"net_width", "max_people", "end_s", "lost_track_buffer_s", "person_height_m"})
 

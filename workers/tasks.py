@@ -103,10 +103,12 @@ def output_keys() -> dict[str, str]:
     """Export file name -> the key it has in a job's ``outputs``."""
     from workers.exports import KEYPOINTS_CSV, KEYPOINTS_JSON, OPENPOSE_ZIP, TRACKS_MOT
     from workers.people_exports import ANGLES_CSV, PEOPLE_JSON
+    from workers.people_reps import REPS_CSV
     from workers.pipeline import ANNOTATED_VIDEO
 
     return {ANNOTATED_VIDEO: "video", KEYPOINTS_JSON: "keypoints_json", KEYPOINTS_CSV: "csv",
-            OPENPOSE_ZIP: "openpose_zip", TRACKS_MOT: "mot", ANGLES_CSV: "angles_csv", PEOPLE_JSON: "people"}
+            OPENPOSE_ZIP: "openpose_zip", TRACKS_MOT: "mot", ANGLES_CSV: "angles_csv", PEOPLE_JSON: "people",
+            REPS_CSV: "reps_csv"}
 
 
 def outputs_of(result: PipelineResult) -> dict:

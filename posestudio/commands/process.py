@@ -35,6 +35,7 @@ _OPTION_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--smoothing", "smoothing", "keypoint smoothing: off, light (default, 6 Hz) or strong (3 Hz); raw values are kept"),
     ("--angles", "angles", "angles to export per person, names separated by commas, or all (default)"),
     ("--person-height-m", "person_height_m", "height of the person seen longest, metres: positions in metres too"),
+    ("--overlay-angles", "overlay_angles", "joint angles to draw on the video (arc, value, panel): all or names"),
 )
 
 

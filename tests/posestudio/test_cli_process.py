@@ -156,7 +156,7 @@ def test_process_with_blazepose_writes_its_33_parts(blazepose_estimator_factory,
     doc = json.loads((out / "keypoints.json").read_text())
     assert doc["options"]["model"] == "blazepose" and doc["skeleton"]["name"] == "blazepose33"
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == [
-        "angles.csv", "keypoints.csv", "keypoints.json", "people.json", "tracks_mot.txt"]
+        "angles.csv", "keypoints.csv", "keypoints.json", "people.json", "reps.csv", "tracks_mot.txt"]
 
 
 @pytest.mark.parametrize(("args", "message"), [

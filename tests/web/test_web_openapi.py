@@ -191,6 +191,17 @@ def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, set
     c.check(script.get(f"/api/jobs/{crowd.id}/people/1", headers={"If-None-Match": series.headers["ETag"]}),
             person, "get", 304)
     c.check(script.get(f"/api/jobs/{crowd.id}/people/99"), person, "get", 404)
+    reps, facing, report = person + "/reps", person + "/facing", person + "/report.pdf"
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/2/report.pdf"), report, "get", 200)
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/99/report.pdf"), report, "get", 404)
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/1/reps"), reps, "get", 200)
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/1/reps?angle=trunk"), reps, "get", 400)
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/99/reps"), reps, "get", 404)
+    c.check(script.post(f"/api/jobs/{crowd.id}/people/2/facing", json={"facing": "right"}), facing, "post", 200)
+    c.check(script.post(f"/api/jobs/{crowd.id}/people/2/facing", json={"facing": "up"}), facing, "post", 400)
+    c.check(script.post(f"/api/jobs/{crowd.id}/people/2/facing", json={"facing": "left"}, headers=CROSS_SITE),
+            facing, "post", 403)
+    c.check(script.post(f"/api/jobs/{crowd.id}/people/99/facing", json={"facing": "left"}), facing, "post", 404)
 
     cancel = "/api/jobs/{job_id}/cancel"
     c.check(browser.post(f"/api/jobs/{created['id']}/cancel"), cancel, "post", 400)  # cookie, no token
@@ -207,6 +218,9 @@ def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, set
     assert set(sweep(store, settings, now=done.finished_at + timedelta(days=31)).expired) == {done.id, crowd.id}
     c.check(script.get(f"/api/jobs/{crowd.id}/people"), people, "get", 410)
     c.check(script.get(f"/api/jobs/{crowd.id}/people/1"), person, "get", 410)
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/1/reps"), reps, "get", 410)
+    c.check(script.get(f"/api/jobs/{crowd.id}/people/1/report.pdf"), report, "get", 410)
+    c.check(script.post(f"/api/jobs/{crowd.id}/people/1/facing", json={"facing": "left"}), facing, "post", 410)
     c.check(script.get(f"/api/jobs/{done.id}"), ONE, "get", 410)
     c.check(script.delete(f"/api/jobs/{done.id}"), ONE, "delete", 410)
     c.check(script.post(f"/api/jobs/{done.id}/cancel"), cancel, "post", 410)
