@@ -41,6 +41,7 @@ def register_web(app: Flask) -> None:
     from web import admin, api, deletion, health, live, metrics, openapi, outputs, pages, people
     from web.broker_view import ServiceViews
     from web.errors import init_errors
+    from web.hosts import init_hosts
     from web.session import init_session
     from web.slow_clients import SlowClientGuard
     from web.uploads import init_uploads
@@ -49,6 +50,7 @@ def register_web(app: Flask) -> None:
     init_session(app)
     init_errors(app)
     app.after_request(_add_security_headers)
+    init_hosts(app, app.extensions["posestudio"].settings.allowed_hosts)  # first of the hooks
     app.add_template_filter(outputs.screenshot_label, "shot_label")
     for blueprint in (pages.bp, api.bp, people.bp, outputs.bp, admin.bp, deletion.bp, health.bp, metrics.bp,
                       openapi.bp, live.bp):
