@@ -67,7 +67,9 @@ def handle_http_error(error: HTTPException) -> Response:
         response = make_response(jsonify({"error": message, "status": code}), code)
     else:
         title = TITLES.get(code, "Something went wrong")
-        response = make_response(render_template("error.html", code=code, title=title, message=message), code)
+        # error_page: no CSRF token, so an error page starts no session (no cookie for a 404).
+        response = make_response(render_template("error.html", code=code, title=title, message=message,
+                                                 error_page=True), code)
     if code == 413:
         drain_after(response)
     return response

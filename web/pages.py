@@ -78,8 +78,8 @@ def my_jobs() -> str:
 
 @bp.get("/jobs/<job_id>")
 def job(job_id: str) -> str:
+    record = get_job_or_404(job_id)  # first: a 404 starts no session
     owner_id()
-    record = get_job_or_404(job_id)
     total = len(record.outputs.get("screenshots", []))
     number = int_arg("page", 1, 1, max(1, -(-total // GALLERY_PAGE)))
     gallery = screenshot_page(record, offset=(number - 1) * GALLERY_PAGE, limit=GALLERY_PAGE)
