@@ -70,6 +70,9 @@ def handle_http_error(error: HTTPException) -> Response:
         # error_page: no CSRF token, so an error page starts no session (no cookie for a 404).
         response = make_response(render_template("error.html", code=code, title=title, message=message,
                                                  error_page=True), code)
+    allow = dict(error.get_headers()).get("Allow")  # a 405 says which methods the address takes
+    if allow:
+        response.headers["Allow"] = allow
     if code == 413:
         drain_after(response)
     return response

@@ -7,18 +7,15 @@ from __future__ import annotations
 import http.client
 import io
 import os
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from app import create_app
 from config import LiveSettings, Settings, allowed_hosts
-from posestudio.commands.serve import web_command, web_environment
+from posestudio.commands.serve import web_environment
 from web.hosts import LOOPBACK_HOSTS, is_allowed
-from web_helpers import ROOT, make_settings
+from web_helpers import gunicorn_server, make_settings
 
 EVIL = "rebind.evil.example"
 
@@ -77,27 +74,13 @@ def test_allowed_hosts_from_the_environment() -> None:
 def test_serve_answers_loopback_names_only_when_bound_to_loopback(tmp_path: Path) -> None:
     assert web_environment("0.0.0.0", {})[1] and "ALLOWED_HOSTS" in web_environment("0.0.0.0", {})[1]
     assert web_environment("0.0.0.0", {"ALLOWED_HOSTS": "a.example"}) == ({"ALLOWED_HOSTS": "a.example"}, None)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL",
                                                             "ALLOWED_HOSTS")}
     env.update(POSESTUDIO_INSTANCE_DIR=str(tmp_path / "instance"), POSESTUDIO_UPLOADS_DIR=str(tmp_path / "up"),
                POSESTUDIO_OUTPUTS_DIR=str(tmp_path / "out"), LIVE_SESSIONS="0")
     env, warning = web_environment("127.0.0.1", env)
-    assert warning is None
-    server = subprocess.Popen(web_command("127.0.0.1", port, workers=1, threads=2), cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-
+    assert warning is None and env["ALLOWED_HOSTS"] == "localhost,127.0.0.1,[::1]"
+    with gunicorn_server(tmp_path, env) as port:
         def status(host: str) -> int:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("GET", "/livez", headers={"Host": host})
@@ -105,6 +88,3 @@ def test_serve_answers_loopback_names_only_when_bound_to_loopback(tmp_path: Path
             conn.close()
             return answer
         assert [status(h) for h in (f"127.0.0.1:{port}", f"localhost:{port}", f"{EVIL}:{port}")] == [200, 200, 400]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
