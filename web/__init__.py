@@ -51,6 +51,9 @@ def register_web(app: Flask) -> None:
     init_errors(app)
     app.after_request(_add_security_headers)
     init_hosts(app, app.extensions["posestudio"].settings.allowed_hosts)  # first of the hooks
+    from web.state import refuse_impossible_job_ids
+
+    app.url_value_preprocessor(refuse_impossible_job_ids)
     app.add_template_filter(outputs.screenshot_label, "shot_label")
     for blueprint in (pages.bp, api.bp, people.bp, outputs.bp, admin.bp, deletion.bp, health.bp, metrics.bp,
                       openapi.bp, live.bp):
