@@ -200,7 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         estimator = self.server.estimators.get(model) if isinstance(model, str) else None
         if estimator is None:
-            self._error(400, f"The live server has no model {model!r}; it has: {', '.join(self.server.estimators)}.")
+            self._error(400, f"The live server has no model {str(model)[:40]!r}; it has: {', '.join(self.server.estimators)}.")
             return
         try:
             skeleton = skeleton_json(estimator.skeleton)

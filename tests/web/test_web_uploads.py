@@ -299,3 +299,11 @@ def test_many_bad_files_in_one_form_post_keep_the_session_cookie_small(
     assert len(cookie) < 4000  # browsers drop bigger cookies, and the session with them
     page = browser_client.get("/jobs").get_data(as_text=True)
     assert "27 more files could not be used" in page
+
+
+def test_a_huge_bad_option_is_not_echoed_back_whole(app: Flask, sample_video: Path) -> None:
+    """A 900,000-character start_s came back as a 900 kB 400."""
+    refused = app.test_client().post("/api/jobs", data={"video": (io.BytesIO(sample_video.read_bytes()), "a.mp4"),
+                                                        "start_s": "1" * 900_000})
+    assert refused.status_code == 400 and len(refused.data) < 1000
+    assert "start_s must be a finite number" in refused.get_json()["error"]
