@@ -60,5 +60,8 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     settings = app.extensions["posestudio"].settings
     app.extensions["posestudio.views"] = ServiceViews(settings)
+    from web.queue_notice import init_queue_notice
+
+    init_queue_notice(app, settings)
     app.wsgi_app = SlowClientGuard(app.wsgi_app, upload_slots=settings.upload_slots,
                                    read_timeout_s=settings.upload_read_timeout_s)

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 from web.api import job_json
 from web.errors import limit_text
 from web.outputs import int_arg, screenshot_page
+from web.queue_notice import queue_notice
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
@@ -31,7 +32,7 @@ def _upload_page(error: str | None = None, status: int = 200) -> tuple[str, int]
     owner_id()  # give this browser its id before it uploads
     return render_template(
         "upload.html", net_sizes=NET_SIZES, limit_text=limit_text(),
-        max_upload_bytes=state().settings.max_upload_bytes, error=error,
+        max_upload_bytes=state().settings.max_upload_bytes, error=error, queue_down=queue_notice(),
     ), status
 
 
