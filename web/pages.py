@@ -1,7 +1,7 @@
 """Server-rendered pages: upload, job, "My jobs". Thin views: validate, talk to the store, redirect."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web.api import job_json
@@ -34,6 +34,12 @@ def _upload_page(error: str | None = None, status: int = 200) -> tuple[str, int]
         "upload.html", net_sizes=NET_SIZES, limit_text=limit_text(),
         max_upload_bytes=state().settings.max_upload_bytes, error=error, queue_down=queue_notice(),
     ), status
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The app's icon where browsers look for it (static/favicon.ico; pages also link the SVG)."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/")

@@ -28,7 +28,7 @@ from live.models import MODELS as LIVE_MODELS
 from web_helpers import csrf_of, gunicorn_server, make_settings
 
 #: Endpoints that are pages for people (HTML forms, redirects), not part of the API.
-HTML_ENDPOINTS = {"static", "pages.upload", "pages.upload_form", "pages.my_jobs", "pages.job",
+HTML_ENDPOINTS = {"static", "pages.favicon", "pages.upload", "pages.upload_form", "pages.my_jobs", "pages.job",
                   "pages.cancel", "deletion.delete_page", "live.page"}
 #: Documented statuses this test cannot produce with Flask's test client, and where they are.
 _LIVE_FRAMES, _LIVE_ONE = "/api/live/sessions/{session_id}/frames", "/api/live/sessions/{session_id}"
