@@ -24,6 +24,9 @@ _ARITHMETIC_SOF = frozenset({0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 #: Scans a frame may have: a baseline JPEG (what a canvas encodes) has 1, libjpeg's progressive
 #: script 10 for colour, mozjpeg's optimised ones a few more.
 MAX_SCANS = 100
+#: Marker segments a frame may have (tables, comments, scans...): a progressive JPEG of
+#: MAX_SCANS scans has a few hundred; more is padding that only costs time to walk.
+MAX_MARKERS = 1000
 #: The end of a scan's entropy-coded data: a marker (0xFF not followed by a stuffed 0x00 or a
 #: restart marker, which belong to the data).
 _END_OF_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7]")
@@ -41,13 +44,15 @@ class FrameError(ValueError):
 class JpegLayout:
     """What a JPEG's markers say, read without decoding: its frame header's ``width`` and
     ``height``, its number of ``scans``, the bytes of entropy-coded data they hold all told
-    (``scan_bytes``), and whether it is ``arithmetic``-coded."""
+    (``scan_bytes``), whether it is ``arithmetic``-coded, and its number of marker segments
+    (``markers``). A walk stopped at ``max_markers`` counts no further."""
 
     width: int
     height: int
     scans: int
     scan_bytes: int
     arithmetic: bool
+    markers: int = 0
 
     @property
     def min_scan_bytes(self) -> int:
@@ -56,16 +61,17 @@ class JpegLayout:
         return ((self.width + 7) // 8) * ((self.height + 7) // 8) // 8
 
 
-def jpeg_layout(data: bytes) -> JpegLayout | None:
+def jpeg_layout(data: bytes, *, max_markers: int | None = None) -> JpegLayout | None:
     """The layout of the JPEG in ``data``, or None when it is not a JPEG (or its header ends
     before its frame header). Marker segments are skipped by their lengths, scans' data up to
-    the next marker: the cost is a regular-expression search over the bytes, whatever they hold."""
+    the next marker (a regular-expression search); the walk stops after ``max_markers`` segments
+    (None: all), so its cost is bounded whatever the bytes hold."""
     if len(data) < 4 or data[:2] != b"\xff\xd8":
         return None
     size: tuple[int, int] | None = None
-    arithmetic, scans, scan_bytes = False, 0, 0
+    arithmetic, scans, scan_bytes, markers = False, 0, 0, 0
     pos = 2
-    while pos + 4 <= len(data):
+    while pos + 4 <= len(data) and (max_markers is None or markers <= max_markers):
         if data[pos] != 0xFF:
             return None
         marker = data[pos + 1]
@@ -78,6 +84,7 @@ def jpeg_layout(data: bytes) -> JpegLayout | None:
             pos += 2
             continue
         length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        markers += 1
         if marker in _SOF_MARKERS and size is None:
             if pos + 9 > len(data):
                 return None
@@ -92,9 +99,11 @@ def jpeg_layout(data: bytes) -> JpegLayout | None:
             stop = end.start() if end else len(data)
             scan_bytes += max(0, stop - pos)
             pos = stop
-    if size is None:
+    if size is None and (max_markers is None or markers <= max_markers):
         return None
-    return JpegLayout(width=size[0], height=size[1], scans=scans, scan_bytes=scan_bytes, arithmetic=arithmetic)
+    size = size or (0, 0)  # the walk stopped at max_markers before the frame header
+    return JpegLayout(width=size[0], height=size[1], scans=scans, scan_bytes=scan_bytes, arithmetic=arithmetic,
+                      markers=markers)
 
 
 def jpeg_size(data: bytes) -> tuple[int, int] | None:
@@ -105,26 +114,29 @@ def jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 
 def decode_frame(data: bytes, *, max_bytes: int, max_pixels: int) -> np.ndarray:
-    """The frame in ``data`` as uint8 (H, W, 3) BGR. Raises FrameError: 413 over ``max_bytes`` or
-    ``max_pixels`` (width x height), 400 when it is empty, not a JPEG, or does not decode."""
+    """The frame in ``data`` as uint8 (H, W, 3) BGR. Raises FrameError: 413 over ``max_bytes``,
+    ``max_pixels`` (width x height), :data:`MAX_SCANS` scans or :data:`MAX_MARKERS` marker
+    segments; 400 when it is empty, not a JPEG, arithmetic-coded, holds too little data for its
+    size, or does not decode."""
     if len(data) > max_bytes:
         raise FrameError(f"The frame is {len(data):,} bytes, over the live limit of {max_bytes:,} bytes "
                          "(LIVE_MAX_FRAME_KB); send smaller JPEG frames (480 px high is plenty).", status=413)
     if not data:
         raise FrameError("The frame is empty: send one JPEG image as the request body.", status=400)
-    layout = jpeg_layout(data)
+    layout = jpeg_layout(data, max_markers=MAX_MARKERS)
     if layout is None:
         raise FrameError("The frame is not a JPEG image: send one JPEG image (image/jpeg) as the request "
                          "body.", status=400)
+    if layout.scans > MAX_SCANS or layout.markers > MAX_MARKERS:
+        raise FrameError(f"The frame is a JPEG of more than {MAX_SCANS} scans or {MAX_MARKERS:,} marker segments, "
+                         "the live limits (each scan is one more pass over the picture); send a baseline JPEG "
+                         "(a canvas's toBlob makes one).", status=413)
     width, height = layout.width, layout.height
     if width < 8 or height < 8:
         raise FrameError(f"The frame is {width}x{height} pixels; it needs at least 8 a side.", status=400)
     if width * height > max_pixels:
         raise FrameError(f"The frame is {width}x{height} = {width * height:,} pixels, over the live limit of "
                          f"{max_pixels:,} (LIVE_MAX_FRAME_PIXELS); scale it down before sending.", status=413)
-    if layout.scans > MAX_SCANS:
-        raise FrameError(f"The frame is a JPEG of {layout.scans:,} scans, over the live limit of {MAX_SCANS}; "
-                         "send a baseline JPEG (a canvas's toBlob makes one).", status=413)
     if layout.arithmetic:
         raise FrameError("The frame is an arithmetic-coded JPEG; send a baseline JPEG (a canvas's toBlob "
                          "makes one).", status=400)
