@@ -3,8 +3,9 @@ page says so before anyone picks a file.
 
 Whether the broker accepts a connection (what ``/readyz`` asks, about a second at most when it
 does not) is kept fresh in the background (:class:`web.snapshots.Refreshing`, at most every
-:data:`REFRESH_S` seconds per web process): a page waits for it only the first time in a
-process, at most :data:`FIRST_WAIT_S`. No broadcast to the workers, unlike the admin page.
+:data:`REFRESH_S` seconds per web process), and no page ever waits for it: the first page a
+process serves starts the first check (it imports Celery, seconds on a loaded machine), and the
+pages after it show what it found. No broadcast to the workers, unlike the admin page.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from web.snapshots import Refreshing
 
 log = logging.getLogger(__name__)
 REFRESH_S = 10.0
-FIRST_WAIT_S = 1.5
 EXTENSION = "posestudio.queue_notice"
 QUEUE_DOWN = ("The job queue is not reachable right now, so uploads are refused until it is back. "
               "Try again in a few minutes; the administrator's /readyz says what is away.")
@@ -38,10 +38,10 @@ def broker_reachable(settings: Settings) -> bool:
 
 def init_queue_notice(app: Flask, settings: Settings) -> None:
     app.extensions[EXTENSION] = Refreshing(lambda: broker_reachable(settings), refresh_after_s=REFRESH_S,
-                                           first_wait_s=FIRST_WAIT_S, name="queue-notice")
+                                           first_wait_s=0.0, name="queue-notice")
 
 
 def queue_notice() -> str | None:
     """The warning to show, or None while the queue is reachable (or not known yet)."""
-    reachable, _age = current_app.extensions[EXTENSION].get()
+    reachable, _age = current_app.extensions[EXTENSION].get(wait=False)
     return QUEUE_DOWN if reachable is False else None
