@@ -73,7 +73,12 @@ def jpeg_layout(data: bytes, *, max_markers: int | None = None) -> JpegLayout | 
     pos = 2
     while pos + 4 <= len(data) and (max_markers is None or markers <= max_markers):
         if data[pos] != 0xFF:
-            return None
+            if size is None:
+                return None
+            pos = data.find(b"\xff", pos)  # stray bytes between segments: libjpeg skips them too
+            if pos < 0:
+                break
+            continue
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
