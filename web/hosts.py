@@ -4,8 +4,9 @@ Without a list, a page on an attacker's site can point a name of theirs at 127.0
 rebinding) and talk to a server bound to loopback as if it were the same origin: its ``Origin``
 and ``Host`` agree, so the cross-site rule of ``web.session`` lets it through, and every URL the
 app builds (``url_for(..., _external=True)``) names the attacker's host. With a list, a request
-whose ``Host`` names anything else is a 400 before any other hook or view runs: no job, no live
-session, no URL built from it. Names compare without their port, case-insensitively; a listed
+whose ``Host`` names anything else is a 400 before any other hook or view runs (the first of
+the app's URL value preprocessors, which Flask runs before its before-request hooks): no job,
+no live session, no query, no URL built from it. Names compare without their port, case-insensitively; a listed
 ``.example.org`` also allows every name under it.
 """
 from __future__ import annotations
@@ -38,13 +39,13 @@ def is_allowed(host: str, allowed: tuple[str, ...]) -> bool:
 
 
 def init_hosts(app: Flask, allowed: tuple[str, ...]) -> None:
-    """Refuse requests for other hosts on ``app``, first of its before-request hooks."""
+    """Refuse requests for other hosts on ``app``, before any other of its hooks."""
     if not allowed:
         return
 
-    def refuse_other_hosts() -> None:
+    def refuse_other_hosts(_endpoint: str | None, _values: dict | None) -> None:
         host = request.environ.get("HTTP_HOST") or request.environ.get("SERVER_NAME") or ""
         if not is_allowed(host, allowed):
             raise BadRequest(f"This server does not answer to the host name {host_name(host)[:100]!r}. Open it "
                              f"at one of its own addresses; its operator lists them in ALLOWED_HOSTS.")
-    app.before_request_funcs.setdefault(None, []).insert(0, refuse_other_hosts)
+    app.url_value_preprocessors.setdefault(None, []).insert(0, refuse_other_hosts)

@@ -37,6 +37,7 @@ def test_a_foreign_host_is_refused_before_anything_runs(tmp_path: Path, videos_d
     assert store.list_jobs() == []
     live = client.post("/api/live/sessions", json={}, headers=rebinding)  # the live server is not even asked
     assert live.status_code == 400 and "ALLOWED_HOSTS" in live.get_json()["error"]
+    assert client.get("/api/jobs/a%00b", headers={"Host": EVIL}).status_code == 400  # before the id check
     page = client.get("/", headers={"Host": EVIL})
     assert page.status_code == 400 and b"ALLOWED_HOSTS" in page.data and "Set-Cookie" not in page.headers
     # The operator's names (any port, any case) pass, and the job's URLs use the name asked for.
