@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 REFRESH_S = 10.0
 EXTENSION = "posestudio.queue_notice"
 QUEUE_DOWN = ("The job queue is not reachable right now, so uploads are refused until it is back. "
-              "Try again in a few minutes; the administrator's /readyz says what is away.")
+              "Try again in a few minutes.")
 
 
 def broker_reachable(settings: Settings) -> bool:
