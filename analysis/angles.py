@@ -188,6 +188,12 @@ class AngleNameError(ValueError):
     """An angle name that is unknown, or that the skeleton cannot give."""
 
 
+def _shown(raw: object, limit: int = 40) -> str:
+    """A bad name as a message repeats it: its repr, at most ``limit`` characters and the length."""
+    text = repr(raw)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(raw)):,} characters)"
+
+
 def angle_parts(name: str, part_names: Sequence[str] = ()) -> tuple[str, ...]:
     """The parts of skeleton ``part_names`` angle ``name`` is made from (derived points and
     stand-ins, such as BlazePose's neck from the shoulders, resolved)."""
@@ -226,9 +232,9 @@ def resolve_angle_names(requested: Sequence[str] | None, part_names: Sequence[st
     for raw in requested:
         name = str(raw).strip().lower().replace(" ", "_").replace("-", "_")
         if name in missing:
-            raise AngleNameError(f"angle {raw!r} is not available: it {missing[name]}")
+            raise AngleNameError(f"angle {_shown(raw)} is not available: it {missing[name]}")
         if name not in available:
-            raise AngleNameError(f"unknown angle {raw!r}; known: {', '.join(available)}")
+            raise AngleNameError(f"unknown angle {_shown(raw)}; known: {', '.join(available)}")
         if name not in names:
             names.append(name)
     if not names:

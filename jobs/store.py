@@ -116,6 +116,12 @@ def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
+def _storable(text: str) -> str:
+    """``text`` with each NUL byte as U+FFFD: PostgreSQL's text types cannot hold one (a script
+    can send any file name, and an error message may quote it), and SQLite then stores the same."""
+    return text.replace("\x00", "\ufffd")
+
+
 def _snapshot(row: JobRow) -> Job:
     return Job(
         id=row.id, state=JobState(row.state), stage=row.stage, progress=row.progress or 0.0,
@@ -310,7 +316,7 @@ class JobStore:
         """A new queued job; ``job_id`` defaults to an unguessable ``secrets.token_urlsafe(16)``."""
         row = JobRow(
             id=job_id or secrets.token_urlsafe(16), state=JobState.QUEUED.value, stage=None,
-            progress=0.0, frames_done=0, created_at=_now(), source_name=source_name[:255],
+            progress=0.0, frames_done=0, created_at=_now(), source_name=_storable(source_name)[:255],
             source_meta=dict(source_meta), options=dict(options), outputs={}, timings={},
             owner=owner, cancel_requested=False, attempts=1, queued_at=_now(),
         )
@@ -397,7 +403,7 @@ class JobStore:
 
     def mark_failed(self, job_id: str, *, error: str, claim: str | None = None) -> bool:
         """Fail a queued or running job with a message a person can act on (no traceback)."""
-        values = dict(state=JobState.FAILED.value, error=error, finished_at=_now(), eta_s=None,
+        values = dict(state=JobState.FAILED.value, error=_storable(error), finished_at=_now(), eta_s=None,
                       claim=None)
         return self._guarded(job_id, claim, values, from_states=(JobState.QUEUED, JobState.RUNNING))
 

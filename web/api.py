@@ -17,6 +17,8 @@ from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_option
 bp = Blueprint("api", __name__, url_prefix="/api")
 #: Most screenshot URLs one page of ``/api/jobs/<id>/screenshots`` returns.
 MAX_SCREENSHOT_PAGE = 500
+#: The largest ``offset`` of a screenshot page (the OpenAPI document says so too).
+MAX_SCREENSHOT_OFFSET = 10**9
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -96,7 +98,7 @@ def job_screenshots(job_id: str) -> Response:
     """A page of a succeeded job's screenshot URLs: ``?offset=0&limit=100`` (at most 500) ->
     {total, offset, limit, screenshots: [...], next: the next page's URL or null}."""
     job = get_job_or_404(job_id)
-    offset = int_arg("offset", 0, 0, 10**9)
+    offset = int_arg("offset", 0, 0, MAX_SCREENSHOT_OFFSET)
     limit = int_arg("limit", 100, 1, MAX_SCREENSHOT_PAGE)
     page = screenshot_page(job, offset=offset, limit=limit)
     if page is None:

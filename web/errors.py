@@ -70,7 +70,12 @@ def handle_http_error(error: HTTPException, *, title: str | None = None) -> Resp
         response = make_response(jsonify({"error": message, "status": code}), code)
     else:
         title = title or TITLES.get(code, "Something went wrong")
-        response = make_response(render_template("error.html", code=code, title=title, message=message), code)
+        # error_page: no CSRF token, so an error page starts no session (no cookie for a 404).
+        response = make_response(render_template("error.html", code=code, title=title, message=message,
+                                                 error_page=True), code)
+    allow = dict(error.get_headers()).get("Allow")  # a 405 says which methods the address takes
+    if allow:
+        response.headers["Allow"] = allow
     if code == 413:
         drain_after(response)
     return response

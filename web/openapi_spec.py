@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from live.models import MODELS as LIVE_MODELS
 from pose.models import MODEL_NAMES
 from pose.skeleton import SKELETONS
+from web.api import MAX_SCREENSHOT_OFFSET, MAX_SCREENSHOT_PAGE
 from workers.options import BACKEND_NAMES, PRECISION_NAMES, PipelineOptions
 
 JSON = "application/json"
@@ -75,6 +77,13 @@ _LIVE_ID = {"name": "session_id", "in": "path", "required": True,
             "description": "The live session's id (from POST /api/live/sessions).",
             "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 _LIVE_DOWN = _error("The live server is not running or not reachable, or live pose is turned off (LIVE_SESSIONS=0).")
+_PARTIAL = {"206": {"description": "The requested range (Range).", "content": {"*/*": {"schema": {"type": "string"}}}},
+            "416": {"description": "The requested range is not within the file (Content-Range: bytes */size)."}}
+_NOT_MODIFIED = {"304": {"description": "Not modified (If-None-Match / If-Modified-Since)."}}
+#: gunicorn's own answers, before the app sees the request: to every operation.
+_SERVER_LIMITS = {"414": _error("The request line is over gunicorn's 4,094 bytes (a URL that long).", "text/html"),
+                  "431": _error("A header is over 8,190 bytes, or there are over 100 (gunicorn's limits).",
+                                "text/html")}
 
 
 def _paths() -> dict[str, Any]:
@@ -113,8 +122,10 @@ def _paths() -> dict[str, Any]:
         },
         "/api/jobs/{job_id}/screenshots": {
             "parameters": [_ID,
-                           {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
-                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}],
+                           {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                                        "maximum": MAX_SCREENSHOT_OFFSET, "default": 0}},
+                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                       "maximum": MAX_SCREENSHOT_PAGE, "default": 100}}],
             "get": {"operationId": "listScreenshots", "summary": "A page of a succeeded job's screenshot URLs.",
                     "responses": {"200": _json("One page.", "ScreenshotPage"),
                                   "400": _error("offset or limit out of range (the message names it)."),
@@ -133,8 +144,7 @@ def _paths() -> dict[str, Any]:
                                  "schema": {"type": "integer", "minimum": 1}}],
             "get": {"operationId": "getPerson",
                     "summary": "One person's angle series over time, raw and smoothed (degrees, null = missing).",
-                    "responses": {"200": _json("The series.", "PersonSeries"),
-                                  "304": {"description": "Not modified (If-None-Match / If-Modified-Since)."},
+                    "responses": {"200": _json("The series.", "PersonSeries"), **_PARTIAL, **_NOT_MODIFIED,
                                   "404": _error("No such job, job not succeeded, or no such person."),
                                   "410": _GONE["410"]}},
         },
@@ -193,16 +203,18 @@ def _paths() -> dict[str, Any]:
                             "description": "1: as an attachment (Content-Disposition)."}],
             "get": {"operationId": "getOutputFile", "summary": "One output file; Range requests are answered with 206.",
                     "responses": {"200": {"description": "The file.", "content": {"*/*": {"schema": {"type": "string"}}}},
-                                  "206": {"description": "The requested range.", "content": {"*/*": {"schema": {"type": "string"}}}},
-                                  "304": {"description": "Not modified (If-None-Match / If-Modified-Since)."},
+                                  **_PARTIAL, **_NOT_MODIFIED,
                                   "404": _error("No such job or file.", "text/html"),
                                   "410": _error("The job expired.", "text/html")}},
         },
         "/jobs/{job_id}/download.zip": {
             "parameters": [_ID],
-            "get": {"operationId": "downloadAll", "summary": "Every output of a succeeded job as one ZIP.",
+            "get": {"operationId": "downloadAll", "summary": "Every output of a succeeded job as one ZIP; "
+                                                             "Range requests are answered with 206.",
                     "responses": {"200": {"description": "ZIP", "content": {"application/zip": {"schema": {"type": "string"}}}},
-                                  "404": _error("No such job, or it has not succeeded.", "text/html"),
+                                  **_PARTIAL, **_NOT_MODIFIED,
+                                  "404": _error("No such job, it has not succeeded, or it was deleted while its ZIP "
+                                                "was made.", "text/html"),
                                   "410": _error("The job expired.", "text/html")}},
         },
         "/api/live/status": {
@@ -216,10 +228,14 @@ def _paths() -> dict[str, Any]:
                                 "Sessions end when deleted or after LIVE_IDLE_TIMEOUT_S without a frame.",
                      "requestBody": {"required": False, "content": {JSON: {"schema": {
                          "type": "object", "properties": {"model": {
-                             "type": "string", "description": "One of GET /api/live/status's models (default: its first)."}}}}}},
+                             "type": "string", "enum": list(LIVE_MODELS),
+                             "description": "One of GET /api/live/status's models (default: its first); the "
+                                            "server loads those of LIVE_MODELS."}}}}}},
                      "responses": {"201": _json("Started.", "LiveSession"),
-                                   "400": _error("An unknown model, a body that is not JSON, or a missing CSRF token."),
+                                   "400": _error("A model the live server has not loaded, a body that is not JSON, "
+                                                 "or a missing CSRF token."),
                                    "403": _CHANGE_REFUSED["403"],
+                                   "413": _error("A body over 1 MiB."),
                                    "503": _error("Every live session is in use (LIVE_SESSIONS; Retry-After), "
                                                  "or the live server is down or turned off.")}},
         },
@@ -235,7 +251,8 @@ def _paths() -> dict[str, Any]:
                                    "403": _CHANGE_REFUSED["403"],
                                    "404": _error("No such session: it ended (deleted, or silent too long); start a new one."),
                                    "409": _error("The session's previous frame is still being answered."),
-                                   "413": _error("Over LIVE_MAX_FRAME_KB bytes or LIVE_MAX_FRAME_PIXELS pixels; names it."),
+                                   "413": _error("Over LIVE_MAX_FRAME_KB bytes, LIVE_MAX_FRAME_PIXELS pixels or 100 "
+                                                 "scans; names it."),
                                    "503": _LIVE_DOWN}},
         },
         "/api/live/sessions/{session_id}": {
@@ -404,8 +421,9 @@ def _live_schemas() -> dict[str, Any]:
                                      "width": {"type": "integer"}, "height": {"type": "integer"},
                                      "people": {"type": "array", "items": person},
                                      "limbs": {"$ref": "#/components/schemas/LiveLimbs"},
-                                     "wait_ms": {"type": "number", "description": "Waiting for other sessions' inference."},
-                                     "inference_ms": {"type": "number"},
+                                     "wait_ms": {"type": "number", "description": "Waiting for other sessions' frames."},
+                                     "inference_ms": {"type": "number", "description": "Decoding the frame and finding "
+                                                                                       "its people."},
                                      "server_ms": {"type": "number", "description": "In the live server, all told."}}},
     }
 
@@ -416,6 +434,8 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": "Pose Studio", "version": "1",
                  "description": "Upload videos, follow their jobs, fetch the skeletons. Scripts need no "
                                 "cookie: whoever holds a job's id may read, cancel and delete it."},
-        "paths": _paths(),
+        "paths": {path: {method: ({**op, "responses": {**op["responses"], **_SERVER_LIMITS}}
+                                  if method != "parameters" else op) for method, op in item.items()}
+                  for path, item in _paths().items()},
         "components": {"schemas": _schemas()},
     }

@@ -1,7 +1,7 @@
 """Server-rendered pages: upload, job, "My jobs". Thin views: validate, talk to the store, redirect."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from pose.registry import BY_NAME, MODELS
@@ -9,6 +9,7 @@ from web.api import job_json
 from web.errors import limit_text
 from web.outputs import int_arg, screenshot_page
 from web.quotas import check_files_per_upload, check_jobs_per_session
+from web.queue_notice import queue_notice
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
@@ -36,8 +37,14 @@ def _upload_page(error: str | None = None, status: int = 200) -> tuple[str, int]
     models = [(entry.name, entry.short or entry.name, entry.label) for entry in MODELS if entry.name in installed]
     return render_template(
         "upload.html", net_sizes=NET_SIZES, models=models, limit_text=limit_text(),
-        max_upload_bytes=state().settings.max_upload_bytes, error=error,
+        max_upload_bytes=state().settings.max_upload_bytes, error=error, queue_down=queue_notice(),
     ), status
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The app's icon where browsers look for it (static/favicon.ico; pages also link the SVG)."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/")
@@ -85,8 +92,8 @@ def my_jobs() -> str:
 
 @bp.get("/jobs/<job_id>")
 def job(job_id: str) -> str:
+    record = get_job_or_404(job_id)  # first: a 404 starts no session
     owner_id()
-    record = get_job_or_404(job_id)
     total = len(record.outputs.get("screenshots", []))
     number = int_arg("page", 1, 1, max(1, -(-total // GALLERY_PAGE)))
     gallery = screenshot_page(record, offset=(number - 1) * GALLERY_PAGE, limit=GALLERY_PAGE)

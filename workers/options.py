@@ -102,14 +102,14 @@ class PipelineOptions:
         _check_choice("precision", self.precision, PRECISION_NAMES)
         needs = _PRECISION_BACKEND.get(self.precision)
         if needs and self.backend != needs:
-            raise ValueError(f"precision {self.precision!r} needs the {needs} backend")
+            raise ValueError(f"precision {_shown(self.precision)} needs the {needs} backend")
         for name in ("net_height", "net_width"):
             value = getattr(self, name)
             if name == "net_height" and value == AUTO_NET_HEIGHT:
                 continue
             if isinstance(value, str):
                 raise ValueError(f"{name} must be a multiple of 8 between 32 and {MAX_NET_SIDE}"
-                                 + (' or "auto"' if name == "net_height" else "") + f", got {value!r}")
+                                 + (' or "auto"' if name == "net_height" else "") + f", got {_shown(value)}")
             if value is not None and (value % NETWORK_STRIDE or not NETWORK_STRIDE * 4 <= value <= MAX_NET_SIDE):
                 raise ValueError(f"{name} must be a multiple of 8 between 32 and {MAX_NET_SIDE}, got {value}")
         _check_range("upsample", self.upsample, 1, 16)
@@ -158,7 +158,8 @@ class PipelineOptions:
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ValueError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+            raise ValueError(f"unknown option(s) {', '.join(_shown(u) for u in unknown[:5])}"
+                             f"{f' and {len(unknown) - 5} more' if len(unknown) > 5 else ''}; known: {', '.join(known)}")
         parsed: dict[str, Any] = {}
         for name, raw in values.items():
             if isinstance(raw, str):
@@ -185,25 +186,25 @@ class PipelineOptions:
 
 def _parse_int(name: str, raw: Any) -> int:
     if isinstance(raw, bool):
-        raise ValueError(f"{name} must be a whole number, got {raw!r}")
+        raise ValueError(f"{name} must be a whole number, got {_shown(raw)}")
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        raise ValueError(f"{name} must be a whole number, got {_shown(raw)}") from None
     if not value.is_integer():
-        raise ValueError(f"{name} must be a whole number, got {raw!r}")
+        raise ValueError(f"{name} must be a whole number, got {_shown(raw)}")
     return int(value)
 
 
 def _parse_float(name: str, raw: Any) -> float:
     if isinstance(raw, bool):
-        raise ValueError(f"{name} must be a number, got {raw!r}")
+        raise ValueError(f"{name} must be a number, got {_shown(raw)}")
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+        raise ValueError(f"{name} must be a number, got {_shown(raw)}") from None
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {raw!r}")
+        raise ValueError(f"{name} must be a finite number, got {_shown(raw)}")
     return value
 
 
@@ -215,7 +216,7 @@ def _parse_bool(name: str, raw: Any) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"{name} must be true or false, got {raw!r}")
+    raise ValueError(f"{name} must be true or false, got {_shown(raw)}")
 
 
 def _parse_net_height(name: str, raw: Any) -> int | str:
@@ -224,7 +225,7 @@ def _parse_net_height(name: str, raw: Any) -> int | str:
     try:
         return _parse_int(name, raw)
     except ValueError:
-        raise ValueError(f'{name} must be "auto" or a whole number, got {raw!r}') from None
+        raise ValueError(f'{name} must be "auto" or a whole number, got {_shown(raw)}') from None
 
 
 def _parse_str(name: str, raw: Any) -> str:
@@ -246,12 +247,26 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
 _OPTIONAL = frozenset({"net_width", "max_people", "end_s", "lost_track_buffer_s", "person_height_m"})
 
 
+#: The most characters of a bad value an error message repeats (a 900,000-character start_s came
+#: back whole, in a 900 kB answer).
+SHOWN_CHARS = 40
+
+
+def _shown(value: Any) -> str:
+    """``value`` as an error message repeats it: its repr, cut to :data:`SHOWN_CHARS` characters
+    with how long it was."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}... ({len(str(value)):,} characters)"
+
+
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {_shown(value)}")
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         bound = f">= {low}" if high == math.inf else f"between {low} and {high}"
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
+        raise ValueError(f"{name} must be {bound}, got {_shown(value)}")

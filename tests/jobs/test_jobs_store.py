@@ -322,3 +322,12 @@ def test_a_database_made_before_the_send_columns_gets_them(tmp_path):
         assert store.mark_sent("old") and store.unclaimed(resend_after_s=60, broker_empty=True) == []
     finally:
         store.close()
+
+
+def test_a_nul_byte_in_a_file_name_or_an_error_is_stored_as_a_replacement_character(store):
+    """PostgreSQL's text cannot hold NUL (psycopg.DataError, a 500 for an upload named so); both
+    databases store U+FFFD in its place."""
+    job = _new(store, source_name="a\x00b.mp4")
+    assert store.get(job.id).source_name == "a\ufffdb.mp4"
+    assert store.mark_failed(job.id, error="cannot read 'a\x00b.mp4'")
+    assert store.get(job.id).error == "cannot read 'a\ufffdb.mp4'"

@@ -317,3 +317,11 @@ def test_the_upload_form_offers_the_installed_models_only(browser_client: FlaskC
     settings = browser_client.application.extensions["posestudio"].settings
     assert offered == set(installed_models(settings.model_path))
     assert "openpose" in offered and "openpose-caffe-body25" not in offered
+
+
+def test_a_huge_bad_option_is_not_echoed_back_whole(app: Flask, sample_video: Path) -> None:
+    """A 900,000-character start_s came back as a 900 kB 400."""
+    refused = app.test_client().post("/api/jobs", data={"video": (io.BytesIO(sample_video.read_bytes()), "a.mp4"),
+                                                        "start_s": "1" * 900_000})
+    assert refused.status_code == 400 and len(refused.data) < 1000
+    assert "start_s must be a finite number" in refused.get_json()["error"]
