@@ -34,7 +34,7 @@ def model_status(name: str, graph: Path) -> str | None:
     from pose import ModelLoadError
     from pose.backends.onnx_model import verified_onnx_model
 
-    if name == "onnxruntime":
+    if name in ("onnxruntime", "torch"):  # both run the ONNX conversion
         try:
             verified_onnx_model(graph)
         except ModelLoadError as exc:
