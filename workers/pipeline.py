@@ -168,7 +168,7 @@ def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = No
     if options.model != "openpose":
         return load_estimator(options.model)
     path = model_path or config.DEFAULT_MODEL_PATH
-    if options.backend in ("openvino", "onnxruntime"):
+    if options.backend in ("openvino", "onnxruntime", "torch"):
         return load_backend(options.backend, path, device=device, precision=options.precision,
                             parallel_requests=PARALLEL_REQUESTS)
     return load_backend(options.backend, path, device=device, precision=options.precision)
@@ -179,6 +179,10 @@ def pipeline_estimator(options: PipelineOptions, loaded: InferenceBackend | Esti
     size and upsampling are job options) around the shared backend; BlazePose's is the model."""
     if options.model != "openpose":
         return loaded
+    if hasattr(loaded, "infer_tensor"):  # the torch backend: resize and peaks on its device
+        from pose.device_estimator import DevicePoseEstimator
+        return DevicePoseEstimator(loaded, net_height=options.net_height, net_width=options.net_width,
+                                   upsample=options.upsample)
     return PoseEstimator(loaded, net_height=options.net_height, net_width=options.net_width,
                          upsample=options.upsample)
 
@@ -294,7 +298,7 @@ def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: Est
                              "backend": getattr(backend, "name", type(backend).__name__),
                              "precision": getattr(backend, "precision", "f32"),
                              "device": getattr(backend, "device", "cpu")}
-    if isinstance(estimator, PoseEstimator):
+    if options.model == "openpose" and hasattr(estimator, "net_height"):  # PoseEstimator, DevicePoseEstimator
         net_w, net_h = network_input_size(info.width, info.height, net_height=estimator.net_height,
                                           net_width=estimator.net_width)
         model["input"] = {"width": net_w, "height": net_h}
