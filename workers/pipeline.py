@@ -217,6 +217,9 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
          estimator: Estimator, header: dict[str, Any], report: Reporter,
          should_cancel: Callable[[], bool], *, postprocess_workers: int) -> PipelineResult:
     started = time.perf_counter()
+    # What the backend says during this run (a batch split after running out of GPU memory).
+    backend_notes = getattr(getattr(estimator, "backend", None), "notes", [])
+    notes_before = len(backend_notes)
     output_fps = info.fps / options.frame_stride
     scratch = work_dir / SCRATCH_DIR
     scratch.mkdir()
@@ -274,8 +277,10 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
     walls = {"analyse_s": analyse_s, "tracks_s": tracks_s, "render_s": render_s,
              "finalize_s": elapsed - analyse_s - tracks_s - render_s,
              "batch_size": budget.batch, "postprocess_workers": postprocess_workers}
-    return _result(name, work_dir, info, options, frames, analysis, people, final.people, busy, walls,
-                   elapsed, output_fps, budget, exports.files, header["model"].get("input"))
+    result = _result(name, work_dir, info, options, frames, analysis, people, final.people, busy, walls,
+                     elapsed, output_fps, budget, exports.files, header["model"].get("input"))
+    notes = tuple(f"{name}: {note}" for note in backend_notes[notes_before:])
+    return replace(result, warnings=result.warnings + notes) if notes else result
 
 
 def _track_settings(options: PipelineOptions) -> TrackSettings:
