@@ -26,6 +26,7 @@ so a process that asked can still fork workers that use the GPU.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -69,11 +70,14 @@ def is_device_failure(exc: BaseException) -> bool:
 class TorchBackend:
     """Runs ``graph_opt.onnx`` (checked against its sidecar and ``model_path``) with PyTorch.
 
-    model_path: the source graph ``graph_opt.pb``; the model run is its ONNX conversion beside it.
+    model_path: the source graph ``graph_opt.pb``; the model run is its ONNX conversion beside it
+        (checked against its sidecar, and against the graph when the graph is there: a machine
+        given only ``graph_opt.onnx`` and its sidecar can run this backend).
     device: :class:`~pose.backends.devices.Device`; ``auto`` takes the first GPU when this torch
         build and machine have one, else the CPU.
     precision: ``"f32"`` (default), or ``"fp16"`` / ``"bf16"`` on a GPU.
-    num_threads: CPU threads (``torch.set_num_threads``, process-wide); None leaves torch's.
+    num_threads: CPU threads (``torch.set_num_threads``, process-wide); None: on the CPU, its cores
+        divided among ``parallel_requests``; on a GPU, torch's default.
     parallel_requests: calls the caller keeps in flight (torch releases the GIL while it
         computes, so several threads may call :meth:`infer`).
     channels_last: NHWC memory format inside the network (default: on a GPU only).
@@ -95,7 +99,7 @@ class TorchBackend:
         import torch
         from pose.backends.torch_graph import build_network
 
-        onnx_path, _ = verified_onnx_model(model_path)
+        onnx_path, _ = verified_onnx_model(model_path, require_source=False)  # only the ONNX model is run
         self.parallel_requests = int(parallel_requests)
         self.device = str(concrete)
         self.device_name = availability.device_names.get(self.device, self.device)
@@ -105,8 +109,10 @@ class TorchBackend:
         self.max_batch: int | None = None  # set when a batch ran out of GPU memory
         self.notes: list[str] = []
         self._lock = threading.Lock()
-        if num_threads is not None:
-            torch.set_num_threads(num_threads)
+        if num_threads is not None or not self.on_gpu:
+            # The CPU's cores shared among the calls in flight (OpenMP teams that outnumber the
+            # cores spin against each other: 40x slower on a loaded 2-core machine).
+            torch.set_num_threads(num_threads or max(1, (os.cpu_count() or 1) // self.parallel_requests))
         self.torch_device = torch.device(f"cuda:{concrete.index or 0}" if self.on_gpu else "cpu")
         network = build_network(onnx_path)
         if self.on_gpu:

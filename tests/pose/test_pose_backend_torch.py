@@ -210,3 +210,11 @@ def test_other_errors_pass_through_unchanged(model_path, onnx_model) -> None:
     backend.network = _FailingNetwork(backend.network, ValueError("a bug"), fits=0)
     with pytest.raises(ValueError, match="a bug"):
         backend.infer(np.zeros((1, 64, 64, 3), np.float32))
+
+
+def test_the_onnx_model_and_its_sidecar_are_enough(model_copy) -> None:
+    """What a GPU machine is given (bench/device_check.sh carries no graph_opt.pb)."""
+    model_copy.unlink()
+    assert load_backend("torch", model_copy, device=CPU).infer(np.zeros((1, 16, 16, 3), np.float32)).shape == (1, 2, 2, 57)
+    with pytest.raises(ModelLoadError, match="model file .*graph_opt.pb not found"):
+        load_backend("onnxruntime", model_copy, device=CPU)
