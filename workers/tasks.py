@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 TASK_NAME = "posestudio.process_job"
 _per_process: dict[tuple, object] = {}
 _locks: dict[int, threading.Lock] = {}
-#: Why this process's device failed (pose.DeviceFailedError), None while it has not: a process
-#: whose GPU failed runs no more jobs; it hands each one it still receives back to the queue.
+#: Process id -> why its device failed (pose.DeviceFailedError): a process whose GPU failed runs
+#: no more jobs; it hands each one it still receives back to the queue.
 _device_failed: dict[int, str] = {}
 #: A job handed back by such a process waits this long first, so that while its worker still
 #: takes messages (the request to stop may not have reached it) they do not bounce at full speed.

@@ -26,7 +26,6 @@ so a process that asked can still fork workers that use the GPU.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 
@@ -76,8 +75,8 @@ class TorchBackend:
     device: :class:`~pose.backends.devices.Device`; ``auto`` takes the first GPU when this torch
         build and machine have one, else the CPU.
     precision: ``"f32"`` (default), or ``"fp16"`` / ``"bf16"`` on a GPU.
-    num_threads: CPU threads (``torch.set_num_threads``, process-wide); None: on the CPU, its cores
-        divided among ``parallel_requests``; on a GPU, torch's default.
+    num_threads: CPU threads (``torch.set_num_threads``, process-wide); None: torch's own number
+        (every core, or OMP_NUM_THREADS), divided among ``parallel_requests`` on the CPU.
     parallel_requests: calls the caller keeps in flight (torch releases the GIL while it
         computes, so several threads may call :meth:`infer`).
     channels_last: NHWC memory format inside the network (default: on a GPU only).
@@ -109,10 +108,12 @@ class TorchBackend:
         self.max_batch: int | None = None  # set when a batch ran out of GPU memory
         self.notes: list[str] = []
         self._lock = threading.Lock()
-        if num_threads is not None or not self.on_gpu:
-            # The CPU's cores shared among the calls in flight (OpenMP teams that outnumber the
-            # cores spin against each other: 40x slower on a loaded 2-core machine).
-            torch.set_num_threads(num_threads or max(1, (os.cpu_count() or 1) // self.parallel_requests))
+        if num_threads is not None:
+            torch.set_num_threads(num_threads)
+        elif not self.on_gpu and self.parallel_requests > 1:
+            # torch's threads shared among the calls in flight: OpenMP teams that outnumber the
+            # cores spin against each other (40x slower measured on a loaded 2-core machine).
+            torch.set_num_threads(max(1, torch.get_num_threads() // self.parallel_requests))
         self.torch_device = torch.device(f"cuda:{concrete.index or 0}" if self.on_gpu else "cpu")
         network = build_network(onnx_path)
         if self.on_gpu:
