@@ -44,10 +44,10 @@ import gpu as gpu_bench  # noqa: E402  (bench/gpu.py: the end-to-end runs and th
 
 FULL = {"precisions": ("f32", "fp16", "bf16"), "batches": (1, 8, 32, 64), "sizes": ((496, 368), (688, 512)),
         "min_s": 0.4, "pipeline_batch": 32, "net_height": 368, "frames": None, "jobs": (4, 8),
-        "batch_size": 32, "coco_limit": None, "coco_precisions": ("f32", "fp16", "bf16"), "dry": False}
+        "batch_size": 32, "coco_limit": None, "coco_precisions": ("f32", "fp16", "bf16"), "coco_net_height": 368, "dry": False}
 DRY = {"precisions": ("f32", "fp16", "bf16"), "batches": (1, 2), "sizes": ((64, 48), (96, 64)),
        "min_s": 0.05, "pipeline_batch": 2, "net_height": 96, "frames": 6, "jobs": (2,),
-       "batch_size": 2, "coco_limit": 3, "coco_precisions": ("f32",), "dry": True}
+       "batch_size": 2, "coco_limit": 3, "coco_precisions": ("f32",), "coco_net_height": 96, "dry": True}
 SHORT_720P = "openpose_examples_media_video.avi"  # 205 frames, 1280x720, 50 fps
 LONG_FRAMES = 2050  # the 720p clip looped: a 200-frame clip is gone before the GPU warms up
 
@@ -240,7 +240,8 @@ def coco(plan: dict, device_text: str, data: Path, out: Path, log: Log, deadline
             continue
         target = out / f"coco_{precision}.json"
         command = [sys.executable, str(ROOT / "bench" / "coco_eval.py"), "--backend", "torch", "--device",
-                   device_text, "--precision", precision, "--data", str(data / "coco"), "--json", str(target)]
+                   device_text, "--precision", precision, "--data", str(data / "coco"), "--json", str(target),
+                   "--net-height", str(plan["coco_net_height"])]
         if plan["coco_limit"]:
             command += ["--limit", str(plan["coco_limit"])]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
