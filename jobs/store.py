@@ -442,6 +442,17 @@ class JobStore:
                                 "can be retried")
         return self.get(job_id)
 
+    def requeue_running(self, job_id: str, *, claim: str, max_attempts: int, reason: str) -> bool:
+        """Hand a running job back, as orphan recovery does for a worker that died: queued again
+        (attempts + 1; returns True: enqueue it) while ``attempts < max_attempts``, else failed
+        with ``reason``. Only while ``claim`` still owns it; False when it did not go back."""
+        job = self.get(job_id)
+        if job.attempts < max_attempts:
+            return self._guarded(job_id, claim, _queued_again(), must_exist=False)
+        self._guarded(job_id, claim, dict(state=JobState.FAILED.value, claim=None, finished_at=_now(),
+                                          eta_s=None, error=reason), must_exist=False)
+        return False
+
     def stale_running(self) -> list[str]:
         """Ids of running jobs whose heartbeat is older than ``stale_after_s`` (or missing)."""
         stale_before = _now() - timedelta(seconds=self.stale_after_s)

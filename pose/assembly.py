@@ -136,9 +136,14 @@ class NetworkOutputParser:
         self.layout = layout
         self._local = threading.local()
 
-    def __call__(self, raw: np.ndarray) -> list[tuple[np.ndarray, float]]:
-        """See :func:`parse_network_output`."""
+    def __call__(self, raw: "np.ndarray | PeaksAndPafs") -> list[tuple[np.ndarray, float]]:
+        """See :func:`parse_network_output`. ``raw`` may also be a :class:`PeaksAndPafs` (peaks
+        found beside the network, e.g. on a GPU, with these settings): only the PAF scoring and
+        the assembly run here then."""
         layout = self.layout
+        if isinstance(raw, PeaksAndPafs):
+            return people_from_peaks(raw.peaks, raw.pafs, upsample=self.upsample, params=self.params,
+                                     layout=layout, paf_offset=0)
         if raw.ndim != 3 or raw.shape[2] != layout.num_channels:
             raise ValueError(f"network output must have shape (h, w, {layout.num_channels}), got {raw.shape}")
         raw = np.ascontiguousarray(raw, dtype=np.float32)
@@ -148,19 +153,7 @@ class NetworkOutputParser:
         smoothed = smooth(heat_up, params.blur_sigma * factor, out=smoothed)
         peaks = find_peaks(smoothed, threshold=params.peak_threshold, scores=heat_up,
                            subpixel=params.subpixel, work=work)
-        connections = connect_limbs(raw, peaks, upsample=factor, params=params, layout=layout)
-        scale = NETWORK_STRIDE / factor  # network-input pixels per upsampled-map pixel
-        result = []
-        for parts, score in assemble(peaks, connections, params, layout=layout):
-            keypoints = np.zeros((layout.num_parts, 3), np.float32)
-            found = parts >= 0
-            ids = parts[found]
-            keypoints[found, 0] = (peaks.x[ids] + 0.5) * scale - 0.5
-            keypoints[found, 1] = (peaks.y[ids] + 0.5) * scale - 0.5
-            keypoints[found, 2] = peaks.score[ids]
-            result.append((keypoints, score))
-        result.sort(key=lambda item: -item[1])
-        return result
+        return people_from_peaks(peaks, raw, upsample=factor, params=params, layout=layout)
 
     def _buffers(self, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """This thread's (upsampled, smoothed, scratch) float32 (height, width, parts) buffers."""
@@ -170,6 +163,46 @@ class NetworkOutputParser:
             buffers = tuple(np.empty(shape, np.float32) for _ in range(3))
             self._local.buffers = buffers
         return buffers
+
+
+@dataclass(frozen=True, eq=False)
+class PeaksAndPafs:
+    """One frame's heatmap peaks, found elsewhere (:mod:`pose.device_peaks`), and its PAFs: all
+    that PAF scoring and assembly need, instead of the whole network output.
+
+    peaks: :class:`~pose.peaks.Peaks` in upsampled-map pixels, as :func:`~pose.peaks.find_peaks`
+        gives them for the parser's ``upsample`` and ``params``.
+    pafs: float32 (h, w, 2 * limbs): the network output's PAF block (channels 19-56, the 19 PAF
+        (x, y) pairs, for mobilenet_thin).
+    """
+
+    peaks: Peaks
+    pafs: np.ndarray
+
+
+def people_from_peaks(peaks: Peaks, maps: np.ndarray, *, upsample: int, params: AssemblyParams,
+                      layout: PafLayout = OPENPOSE_LAYOUT,
+                      paf_offset: int | None = None) -> list[tuple[np.ndarray, float]]:
+    """People from one frame's ``peaks`` (upsampled-map pixels) and PAFs: what
+    :func:`parse_network_output` returns once the peaks are found.
+
+    maps: float32 (h, w, C) holding the PAF pairs from channel ``paf_offset`` on (the network
+        output: ``layout.num_parts + 1``, the default; or the PAFs alone, offset 0).
+    """
+    connections = connect_limbs(maps, peaks, upsample=upsample, params=params, layout=layout,
+                                paf_offset=paf_offset)
+    scale = NETWORK_STRIDE / upsample  # network-input pixels per upsampled-map pixel
+    result = []
+    for parts, score in assemble(peaks, connections, params, layout=layout):
+        keypoints = np.zeros((layout.num_parts, 3), np.float32)
+        found = parts >= 0
+        ids = parts[found]
+        keypoints[found, 0] = (peaks.x[ids] + 0.5) * scale - 0.5
+        keypoints[found, 1] = (peaks.y[ids] + 0.5) * scale - 0.5
+        keypoints[found, 2] = peaks.score[ids]
+        result.append((keypoints, score))
+    result.sort(key=lambda item: -item[1])
+    return result
 
 
 def upsample_heatmaps(raw: np.ndarray, factor: int, *, out: np.ndarray | None = None,
@@ -183,18 +216,21 @@ def upsample_heatmaps(raw: np.ndarray, factor: int, *, out: np.ndarray | None = 
 
 
 def connect_limbs(raw: np.ndarray, peaks: Peaks, *, upsample: int,
-                  params: AssemblyParams, layout: PafLayout = OPENPOSE_LAYOUT) -> Connections:
+                  params: AssemblyParams, layout: PafLayout = OPENPOSE_LAYOUT,
+                  paf_offset: int | None = None) -> Connections:
     """Scored and greedily matched limb connections between ``peaks`` (upsampled-map pixels).
 
     PAFs are sampled at their native resolution with bilinear interpolation, so peak positions
-    move from the upsampled grid to the output-cell grid first.
+    move from the upsampled grid to the output-cell grid first. ``raw`` holds the PAF pairs from
+    channel ``paf_offset`` on (19 in the network output).
     """
     candidates = candidate_pairs(peaks.offsets, layout.limbs)
     if len(candidates) == 0:
         return candidates
     cell_x = (peaks.x + 0.5) / upsample - 0.5
     cell_y = (peaks.y + 0.5) / upsample - 0.5
-    channels = layout.absolute_paf_channels[candidates.limb]
+    start = layout.num_parts + 1 if paf_offset is None else paf_offset
+    channels = np.array(layout.paf_channels, np.int64)[candidates.limb] + start
     score, valid = score_pairs(raw, channels, cell_x[candidates.a], cell_y[candidates.a],
                                cell_x[candidates.b], cell_y[candidates.b],
                                num_samples=params.paf_samples,

@@ -79,7 +79,8 @@ def load_estimator(name: str = DEFAULT_MODEL, *, model_path: str | Path | None =
     """Load model ``name`` once (per process) and return its estimator.
 
     openpose: ``model_path`` (the ``graph_opt.pb`` file) is required; ``backend``
-        ("openvino"/"opencv"), ``precision``, ``parallel_requests``, ``net_height``,
+        ("openvino", "onnxruntime", "opencv", or "torch": then a
+        :class:`~pose.device_estimator.DevicePoseEstimator`), ``precision``, ``parallel_requests``, ``net_height``,
         ``net_width`` and ``upsample`` as :class:`~pose.estimator.PoseEstimator` and
         :func:`~pose.backends.load_backend` take them.
     blazepose-lite / blazepose / blazepose-heavy: the models live inside the installed mediapipe
@@ -117,6 +118,9 @@ def load_estimator(name: str = DEFAULT_MODEL, *, model_path: str | Path | None =
         if model_path is None:
             raise TypeError("load_estimator('openpose') needs model_path, the path of graph_opt.pb")
         loaded = load_backend(backend, model_path, precision=precision, parallel_requests=parallel_requests)
+        if backend == "torch":  # resize and peak finding beside the network, on its device
+            from pose.device_estimator import DevicePoseEstimator
+            return DevicePoseEstimator(loaded, net_height=net_height, net_width=net_width, upsample=upsample)
         return PoseEstimator(loaded, net_height=net_height, net_width=net_width, upsample=upsample)
     from pose.blazepose import BlazePoseEstimator
 

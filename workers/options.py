@@ -9,12 +9,13 @@ from analysis.angles import parse_angle_option
 from pose.assembly import DEFAULT_UPSAMPLE
 from pose.models import MODEL_NAMES, MODEL_SKELETONS
 
-BACKEND_NAMES = ("openvino", "onnxruntime", "opencv")
+BACKEND_NAMES = ("openvino", "onnxruntime", "opencv", "torch")
 SMOOTHING_CHOICES = ("off", "light", "strong")
 PRECISION_NAMES = ("f32", "bf16", "fp16")
-# Precisions other than f32 and the one backend that runs each (bf16: on a CPU with bf16;
-# fp16: on a GPU with TensorRT; the backend says so when the device cannot).
-_PRECISION_BACKEND = {"bf16": "openvino", "fp16": "onnxruntime"}
+# Precisions other than f32 and the backends that run each (bf16: openvino on a CPU with bf16,
+# torch on a GPU; fp16: onnxruntime on a GPU with TensorRT, torch on a GPU; the backend says so
+# when the device cannot).
+_PRECISION_BACKENDS = {"bf16": ("openvino", "torch"), "fp16": ("onnxruntime", "torch")}
 NETWORK_STRIDE = 8
 MAX_NET_SIDE = 2048
 #: ``net_height="auto"``: chosen per video from the size of its people.
@@ -29,9 +30,9 @@ class PipelineOptions:
         (BlazePose GHUM 3D full through MediaPipe: 33 landmarks with 3D world coordinates, one
         person per frame). The settings below up to ``upsample`` are OpenPose's; BlazePose
         takes its input size from the model and ignores them.
-    backend / precision: inference backend ("openvino" default, "onnxruntime", "opencv") and its
-        precision ("f32" default, exact; "bf16" openvino only, faster, less exact; "fp16"
-        onnxruntime on a GPU with TensorRT only). The device is the worker's (INFERENCE_DEVICE),
+    backend / precision: inference backend ("openvino" default, "onnxruntime", "opencv", "torch")
+        and its precision ("f32" default, exact; "bf16" openvino or torch on a GPU, faster, less
+        exact; "fp16" onnxruntime on a GPU with TensorRT, or torch on a GPU). The device is the worker's (INFERENCE_DEVICE),
         not a job's.
     net_height: network input height in pixels, a multiple of 8, or "auto" (the default): 368,
         raised up to 512 when the people in a few sampled frames are too small for the network
@@ -100,9 +101,9 @@ class PipelineOptions:
         _check_choice("model", self.model, MODEL_NAMES)
         _check_choice("backend", self.backend, BACKEND_NAMES)
         _check_choice("precision", self.precision, PRECISION_NAMES)
-        needs = _PRECISION_BACKEND.get(self.precision)
-        if needs and self.backend != needs:
-            raise ValueError(f"precision {_shown(self.precision)} needs the {needs} backend")
+        needs = _PRECISION_BACKENDS.get(self.precision)
+        if needs and self.backend not in needs:
+            raise ValueError(f"precision {_shown(self.precision)} needs the {' or '.join(needs)} backend")
         for name in ("net_height", "net_width"):
             value = getattr(self, name)
             if name == "net_height" and value == AUTO_NET_HEIGHT:

@@ -187,7 +187,7 @@ def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = No
             return KeypointRcnnEstimator(model_files(options.model, path).found[0],
                                          device=str(device))
         return load_estimator(options.model)
-    if options.backend in ("openvino", "onnxruntime"):
+    if options.backend in ("openvino", "onnxruntime", "torch"):
         return load_backend(options.backend, path, device=device, precision=options.precision,
                             parallel_requests=PARALLEL_REQUESTS)
     return load_backend(options.backend, path, device=device, precision=options.precision)
@@ -212,6 +212,10 @@ def pipeline_estimator(options: PipelineOptions, loaded: InferenceBackend | Esti
                              layout=kind.layout, skeleton=kind.skeleton)
     if options.model != "openpose":
         return loaded
+    if hasattr(loaded, "infer_tensor"):  # the torch backend: resize and peaks on its device
+        from pose.device_estimator import DevicePoseEstimator
+        return DevicePoseEstimator(loaded, net_height=options.net_height, net_width=options.net_width,
+                                   upsample=options.upsample)
     return PoseEstimator(loaded, net_height=options.net_height, net_width=options.net_width,
                          upsample=options.upsample)
 
@@ -247,6 +251,9 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
          estimator: Estimator, header: dict[str, Any], report: Reporter,
          should_cancel: Callable[[], bool], *, postprocess_workers: int) -> PipelineResult:
     started = time.perf_counter()
+    # What the backend says during this run (a batch split after running out of GPU memory).
+    backend_notes = getattr(getattr(estimator, "backend", None), "notes", [])
+    notes_before = len(backend_notes)
     output_fps = info.fps / options.frame_stride
     scratch = work_dir / SCRATCH_DIR
     scratch.mkdir()
@@ -304,8 +311,10 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
     walls = {"analyse_s": analyse_s, "tracks_s": tracks_s, "render_s": render_s,
              "finalize_s": elapsed - analyse_s - tracks_s - render_s,
              "batch_size": budget.batch, "postprocess_workers": postprocess_workers}
-    return _result(name, work_dir, info, options, frames, analysis, people, final.people, busy, walls,
-                   elapsed, output_fps, budget, exports.files, header["model"].get("input"))
+    result = _result(name, work_dir, info, options, frames, analysis, people, final.people, busy, walls,
+                     elapsed, output_fps, budget, exports.files, header["model"].get("input"))
+    notes = tuple(f"{name}: {note}" for note in backend_notes[notes_before:])
+    return replace(result, warnings=result.warnings + notes) if notes else result
 
 
 def _track_settings(options: PipelineOptions) -> TrackSettings:
@@ -328,7 +337,7 @@ def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: Est
                              "backend": getattr(backend, "name", type(backend).__name__),
                              "precision": getattr(backend, "precision", "f32"),
                              "device": getattr(backend, "device", "cpu")}
-    if isinstance(estimator, PoseEstimator):
+    if options.model == "openpose" and hasattr(estimator, "net_height"):  # PoseEstimator, DevicePoseEstimator
         net_w, net_h = network_input_size(info.width, info.height, net_height=estimator.net_height,
                                           net_width=estimator.net_width)
         model["input"] = {"width": net_w, "height": net_h}

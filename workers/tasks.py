@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,12 @@ log = logging.getLogger(__name__)
 TASK_NAME = "posestudio.process_job"
 _per_process: dict[tuple, object] = {}
 _locks: dict[int, threading.Lock] = {}
+#: Process id -> why its device failed (pose.DeviceFailedError): a process whose GPU failed runs
+#: no more jobs; it hands each one it still receives back to the queue.
+_device_failed: dict[int, str] = {}
+#: A job handed back by such a process waits this long first, so that while its worker still
+#: takes messages (the request to stop may not have reached it) they do not bounce at full speed.
+HAND_BACK_DELAY_S = 5.0
 
 
 def enqueue_job(job_id: str, *, settings: Settings | None = None) -> None:
@@ -176,6 +183,12 @@ def process_job(self: Task, job_id: str) -> str:
     if job.state != JobState.QUEUED:  # a second delivery, or cancelled while queued
         log.info("job %s: already %s; nothing to do", job_id, job.state.value)
         return job.state.value
+    if os.getpid() in _device_failed:
+        log.warning("job %s: not run here, this process's GPU failed (%s); sent back to the queue", job_id,
+                    _device_failed[os.getpid()])
+        time.sleep(HAND_BACK_DELAY_S)
+        enqueue_job(job_id, settings=settings)
+        return "handed back"
     try:
         options = job_options(settings, job.options)
     except ValueError as exc:
@@ -197,7 +210,7 @@ def process_job(self: Task, job_id: str) -> str:
         log.info("job %s: not started: %s", job_id, exc)
         return "skipped"
     try:
-        return _run(store, job, settings, options, backend)
+        return _run(store, job, settings, options, backend, hostname=self.request.hostname)
     except JobNotFound:  # deleted while it ran: whatever the run wrote goes too
         remove_job_files(settings, job_id)
         log.info("job %s: deleted while it ran; its results were discarded", job_id)
@@ -232,9 +245,33 @@ def _under(exc: OSError, folder: Path) -> bool:
         return False
 
 
+def _device_failure(store: JobStore, job: Job, settings: Settings, exc: Exception, *, hostname: str | None) -> str:
+    """The GPU failed mid-job: the job goes back to the queue for another worker (as when a
+    worker dies: attempts + 1, failed after the last), this process runs no more jobs, and its
+    worker is asked to stop taking them (Celery's cancel_consumer, to this node only)."""
+    from workers.recovery import MAX_ATTEMPTS
+
+    _device_failed[os.getpid()] = str(exc)
+    log.error("job %s: %s; the job goes back to the queue and this worker takes no more jobs", job.id, exc)
+    reason = (f"the worker's GPU failed on attempt {job.attempts} of {MAX_ATTEMPTS} ({exc}); no attempt is left")
+    requeued = store.requeue_running(job.id, claim=job.claim, max_attempts=MAX_ATTEMPTS, reason=reason)
+    if requeued:
+        enqueue_job(job.id, settings=settings)
+        store.mark_sent(job.id)
+    if hostname:
+        try:
+            from workers.celery_app import app_for
+            app = app_for(settings)
+            for queue in app.amqp.queues:
+                app.control.cancel_consumer(queue, destination=[hostname])
+        except Exception:  # noqa: BLE001 - best effort; this process refuses jobs anyway
+            log.exception("could not ask worker %s to stop taking jobs", hostname)
+    return "requeued" if requeued else JobState.FAILED.value
+
+
 def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions,
-         backend: InferenceBackend) -> str:
-    from pose import PoseError
+         backend: InferenceBackend, *, hostname: str | None = None) -> str:
+    from pose import DeviceFailedError, PoseError
     from videoio import VideoError
     from workers.pipeline import PipelineCancelled, process_video
 
@@ -260,6 +297,8 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
                 return "abandoned"
             record(store.mark_cancelled)
             return JobState.CANCELLED.value
+        except DeviceFailedError as exc:
+            return _device_failure(store, job, settings, exc, hostname=hostname)
         except (VideoError, ValueError, PoseError) as exc:
             reason = storage_failure(exc, settings.outputs_dir)
             if reason is not None:  # the server's disk, not the video
