@@ -115,6 +115,15 @@ def _start_sweeper(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery sig
                      name="retention-sweeper", daemon=True).start()
 
 
+@signals.worker_init.connect
+def _describe_device_early(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery signal API
+    """Work out the device description before the worker consumes: the first
+    ``posestudio_status`` broadcast must be answered within the web's 1 s window, and finding
+    the device (importing the backend, asking NVML) can take longer than that."""
+    settings = _settings_of(getattr(sender, "app", None))
+    device_description(settings.inference_backend, settings.inference_device)
+
+
 @signals.worker_shutdown.connect
 def _stop_sweeper(**_kwargs) -> None:
     _sweeper_stop.set()
