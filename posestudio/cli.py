@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "posestudio.commands.worker",
     "posestudio.commands.backends",
     "posestudio.commands.live",
+    "posestudio.commands.multiview",
 )
 
 
