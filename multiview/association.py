@@ -25,10 +25,14 @@ from multiview.camera import Camera
 @dataclass(frozen=True)
 class AssociationSettings:
     """max_epipolar_px: two people are the same when their parts lie this close to each other's
-    epipolar lines on average (default 40 px at 1920 high); min_common_parts: parts both must
+    epipolar lines on average (default 40 px at 1920 high); max_epipolar_two_views_px: a group
+    of two views only has no third view to confirm it and must agree within this (15 px: two
+    different people seen by two cameras agree within 40 px more often than one would think);
+    min_common_parts: parts both must
     see to be compared (3); min_confidence: 2D parts below this are not used (0.1)."""
 
     max_epipolar_px: float = 40.0
+    max_epipolar_two_views_px: float = 15.0
     min_common_parts: int = 3
     min_confidence: float = 0.1
 
@@ -69,9 +73,10 @@ def pair_distances(pa: np.ndarray, pb: np.ndarray, F: np.ndarray, settings: Asso
 
 def group_people(cameras: Sequence[Camera], people: Sequence[np.ndarray],
                  settings: AssociationSettings = AssociationSettings(),
-                 fundamentals: dict | None = None) -> list[dict[int, int]]:
+                 fundamentals: dict | None = None, distances: dict | None = None) -> list[dict[int, int]]:
     """Groups of one frame: each ``{view: person index}``, with two views or more, from
-    ``people[v]`` ``(P_v, K, 3)`` **undistorted** pixels and confidence."""
+    ``people[v]`` ``(P_v, K, 3)`` **undistorted** pixels and confidence. ``distances``, when
+    given, receives every pair's distance, keyed ``(view a, person, view b, person)``."""
     v_count = len(cameras)
     fundamentals = fundamentals if fundamentals is not None else fundamentals_of(cameras)
     distance: dict[tuple[int, int, int, int], float] = {}
@@ -83,6 +88,8 @@ def group_people(cameras: Sequence[Camera], people: Sequence[np.ndarray],
                 distance[(a, int(i), b, int(j))] = distance[(b, int(j), a, int(i))] = float(d[i, j])
                 if d[i, j] <= settings.max_epipolar_px:
                     candidates.append((float(d[i, j]), a, int(i), b, int(j)))
+    if distances is not None:
+        distances.update(distance)
     candidates.sort()
     group_of: dict[tuple[int, int], int] = {}
     groups: list[dict[int, int]] = []
@@ -109,7 +116,13 @@ def group_people(cameras: Sequence[Camera], people: Sequence[np.ndarray],
             groups[other] = {}
         for view, person in merged.items():
             group_of[(view, person)] = index
-    return [g for g in groups if len(g) >= 2]
+    def agreed(group: dict[int, int]) -> bool:
+        if len(group) >= 3:
+            return True
+        (va, ia), (vb, ib) = group.items()
+        return distance.get((va, ia, vb, ib), np.inf) <= settings.max_epipolar_two_views_px
+
+    return [g for g in groups if len(g) >= 2 and agreed(g)]
 
 
 def fundamentals_of(cameras: Sequence[Camera]) -> dict[tuple[int, int], np.ndarray]:

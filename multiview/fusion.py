@@ -23,6 +23,9 @@ from multiview.views import ViewKeypoints
 MIN_PARTS_3D = 6
 #: Two skeletons of one frame whose parts lie this close (median, metres) are one person.
 SAME_PERSON_M = 0.35
+#: Two views' 2D tracks are one person seen by those two views alone only when they agree in at
+#: least this share of the frames both are seen (two different people agree now and then).
+MIN_PAIR_AGREEMENT = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,30 +77,57 @@ def fuse(cameras: Sequence[Camera], views: Sequence[ViewKeypoints], line: Timeli
     """The 3D skeletons of every time-line frame (module docstring)."""
     fundamentals = fundamentals_of(cameras)
     pairs = mirror_pairs(views[0].part_names) if swaps else []
-    out: list[list[Skeleton3D]] = []
+    frames, agreement = [], {}
     for frame in range(line.frame_count):
         if should_cancel is not None and frame % 10 == 0 and should_cancel():
             raise InterruptedError("cancelled")
-        people = []
+        people, ids = [], []
         for v, view in enumerate(views):
             f = line.view_frame(v, frame)
-            people.append(view.people[f] if 0 <= f < view.frame_count else np.zeros((0, len(view.part_names), 3)))
-        out.append(_fuse_frame(cameras, people, fundamentals, association, triangulation, pairs))
+            inside = 0 <= f < view.frame_count
+            people.append(view.people[f] if inside else np.zeros((0, len(view.part_names), 3)))
+            ids.append(view.track_ids[f] if inside else np.zeros(0, dtype=np.int64))
+        groups = _group_frame(cameras, people, ids, fundamentals, association, agreement)
+        frames.append((people, ids, groups))
+    out: list[list[Skeleton3D]] = []
+    for people, ids, groups in frames:
+        groups = [g for g in groups if len(g) >= 3 or _pair_holds(g, ids, agreement)]
+        skeletons = [_triangulate_group(cameras, people, g, triangulation, pairs) for g in groups]
+        skeletons = _merge_halves(cameras, people, skeletons, triangulation, pairs)
+        out.append([s for s in skeletons if s.part_count >= MIN_PARTS_3D])
     return out
 
 
-def _fuse_frame(cameras: Sequence[Camera], people: Sequence[np.ndarray], fundamentals,
-                association: AssociationSettings, triangulation: TriangulationSettings, pairs) -> list[Skeleton3D]:
+def _group_frame(cameras, people, ids, fundamentals, association: AssociationSettings,
+                 agreement: dict) -> list[dict[int, int]]:
+    """The frame's groups; counts, per pair of 2D tracks of two views seen together, the frames
+    and those where they agree (``agreement[(va, track a, vb, track b)] = [agree, together]``)."""
     undistorted = []
     for cam, p in zip(cameras, people):
         u = p.copy()
         if len(p):
             u[..., :2] = cam.undistort(p[..., :2].reshape(-1, 2)).reshape(p.shape[0], p.shape[1], 2)
         undistorted.append(u)
-    groups = group_people(cameras, undistorted, association, fundamentals)
-    skeletons = [_triangulate_group(cameras, people, g, triangulation, pairs) for g in groups]
-    skeletons = _merge_halves(cameras, people, skeletons, triangulation, pairs)
-    return [s for s in skeletons if s.part_count >= MIN_PARTS_3D]
+    distances: dict = {}
+    groups = group_people(cameras, undistorted, association, fundamentals, distances)
+    for (va, ia, vb, ib), d in distances.items():
+        ta, tb = int(ids[va][ia]), int(ids[vb][ib])
+        if va < vb and ta >= 0 and tb >= 0:
+            tally = agreement.setdefault((va, ta, vb, tb), [0, 0])
+            tally[0] += d <= association.max_epipolar_two_views_px
+            tally[1] += 1
+    return groups
+
+
+def _pair_holds(group: dict[int, int], ids, agreement: dict) -> bool:
+    """A group of two views only is kept when its two 2D tracks agree in at least
+    :data:`MIN_PAIR_AGREEMENT` of the frames both are seen (untracked detections: kept)."""
+    (va, ia), (vb, ib) = sorted(group.items())
+    ta, tb = int(ids[va][ia]), int(ids[vb][ib])
+    if ta < 0 or tb < 0:
+        return True
+    agree, together = agreement.get((va, ta, vb, tb), (0, 0))
+    return together > 0 and agree >= MIN_PAIR_AGREEMENT * together
 
 
 def _triangulate_group(cameras: Sequence[Camera], people: Sequence[np.ndarray], group: dict[int, int],
