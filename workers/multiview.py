@@ -112,6 +112,7 @@ def process_views(calibration: Path, videos: Sequence[Path], out_dir: Path,
         listed = ", ".join(f"{n} {float(i.fps):g} fps" for n, i in zip(names, infos))
         raise MultiviewError(f"the videos have different frame rates ({listed}): film every view at one rate")
     checked = check_calibration(cameras, names, [(i.width, i.height) for i in infos])
+    uneven = length_warning(names, [i.frame_count for i in infos])
     if offsets is not None:
         given_offsets(offsets, len(videos))  # a wrong count fails before the slow part
     fps = float(infos[0].fps)
@@ -138,8 +139,7 @@ def process_views(calibration: Path, videos: Sequence[Path], out_dir: Path,
         report(MultiviewProgress("fusion", 0, len(videos), None, VIEWS_SHARE))
         t0 = time.perf_counter()
         summary, files = _fuse(work, checked, names, view_dirs, view_results, infos, fps,
-                               offsets, tracking or _tracking(options),
-                               should_cancel)
+                               offsets, tracking or _tracking(options), should_cancel, uneven)
         fusion_s = time.perf_counter() - t0
         timings = {"views_s": round(views_s, 3), "fusion_s": round(fusion_s, 3),
                    "views_2d_s": [round(r.timings["elapsed_s"], 3) for r in view_results],
@@ -165,7 +165,19 @@ def _stem(name: str, taken: list[str]) -> str:
     return stem
 
 
-def _fuse(work: Path, checked, names, view_dirs, view_results, infos, fps, given, tracking, should_cancel):
+def length_warning(names: Sequence[str], frame_counts: Sequence[int | None]) -> str | None:
+    """The warning for videos of different lengths (None when they agree): accepted, since a
+    camera started late or stopped early is the usual reason, and the offsets put it right."""
+    counts = [c for c in frame_counts if c is not None]
+    if len(set(counts)) <= 1:
+        return None
+    listed = ", ".join(f"{n} {c} frames" for n, c in zip(names, frame_counts) if c is not None)
+    return (f"the videos have different lengths ({listed}): the 3D covers the moments at least two views "
+            "show, after matching them in time")
+
+
+def _fuse(work: Path, checked, names, view_dirs, view_results, infos, fps, given, tracking, should_cancel,
+          uneven):
     header = json.loads((work / VIEWS_DIR / view_dirs[0] / "keypoints.json").read_text(encoding="utf-8"))
     part_names = tuple(header["skeleton"]["parts"])
     views = []
@@ -174,7 +186,7 @@ def _fuse(work: Path, checked, names, view_dirs, view_results, infos, fps, given
                                         frame_count=result.frames_processed,
                                         size=(result.video["width"], result.video["height"]), part_names=part_names))
     cameras = checked.cameras
-    warnings = list(checked.warnings)
+    warnings = list(checked.warnings) + ([uneven] if uneven else [])
     result = reconstruct(cameras, views, offsets=given, tracking=tracking, should_cancel=should_cancel)
     people, estimates, line = result.people, result.offsets, result.timeline
     for name, e in zip(names[1:], estimates[1:]):

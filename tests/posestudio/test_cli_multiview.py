@@ -1,0 +1,92 @@
+"""``posestudio multiview``: bad input is one clear line, before any slow work, and leaves
+nothing behind (the demo's end to end run is tests/multiview/test_multiview_demo.py)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from posestudio.cli import main
+from workers.multiview import length_warning
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def demo(shared_data: Path) -> Path:
+    folder = shared_data / "multiview" / "pose2sim_single"
+    if not folder.is_dir():
+        pytest.skip(f"the multi-view demo is not at {folder}")
+    return folder
+
+
+def _links(tmp_path: Path, demo: Path, names: list[str], sources: list[Path] | None = None) -> list[Path]:
+    out = []
+    for i, name in enumerate(names):
+        link = tmp_path / name
+        link.symlink_to(sources[i] if sources else demo / f"cam0{i % 4 + 1}.mp4")
+        out.append(link)
+    return out
+
+
+def _refused(tmp_path: Path, args: list[str], capsys, needle: str) -> None:
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["multiview", *args, "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("posestudio multiview: ") and needle in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing half-written
+
+
+def test_nine_videos_are_refused(tmp_path, demo, capsys) -> None:
+    videos = _links(tmp_path, demo, [f"cam{i}.mp4" for i in range(1, 10)])
+    _refused(tmp_path, [str(demo / "Calib.qca.txt"), *map(str, videos)], capsys, "9 video(s): give 2 to 8")
+
+
+def test_a_camera_missing_from_the_calibration_is_named(tmp_path, demo, capsys) -> None:
+    videos = _links(tmp_path, demo, ["cam01.mp4", "cam02.mp4", "cam05.mp4"])
+    _refused(tmp_path, [str(demo / "Calib.qca.txt"), *map(str, videos)], capsys,
+             "no camera in the calibration for cam05.mp4")
+
+
+def test_an_unreadable_video_is_named(tmp_path, demo, capsys) -> None:
+    videos = _links(tmp_path, demo, ["cam01.mp4", "cam03.mp4"])
+    bad = tmp_path / "cam02.mp4"
+    bad.write_bytes(b"not a video\n" * 100)
+    _refused(tmp_path, [str(demo / "Calib.qca.txt"), str(videos[0]), str(bad), str(videos[1])], capsys, "cam02.mp4")
+
+
+def test_videos_of_different_frame_rates_are_refused(tmp_path, demo, shared_data, capsys) -> None:
+    videos = _links(tmp_path, demo, ["cam01.mp4", "cam02.mp4"],
+                    [demo / "cam01.mp4", shared_data / "videos" / "sports2d_demo.mp4"])
+    _refused(tmp_path, [str(demo / "Calib.qca.txt"), *map(str, videos)], capsys,
+             "different frame rates (cam01.mp4 60 fps, cam02.mp4 30 fps)")
+
+
+def test_a_calibration_in_an_unknown_format_is_refused(tmp_path, demo, capsys) -> None:
+    videos = _links(tmp_path, demo, ["cam01.mp4", "cam02.mp4"])
+    calib = tmp_path / "calib.json"
+    calib.write_text('{"cameras": []}')
+    _refused(tmp_path, [str(calib), *map(str, videos)], capsys, "calib.json: not a calibration this reads")
+
+
+def test_offsets_that_do_not_fit_are_refused(tmp_path, demo, capsys) -> None:
+    videos = _links(tmp_path, demo, ["cam01.mp4", "cam02.mp4"])
+    _refused(tmp_path, [str(demo / "Calib.qca.txt"), *map(str, videos), "--offsets", "0,3,4"], capsys,
+             "3 offsets for 2 videos")
+    _refused(tmp_path, [str(demo / "Calib.qca.txt"), *map(str, videos), "--offsets", "0,a"], capsys,
+             "--offsets must be whole numbers")
+
+
+def test_videos_of_different_lengths_are_accepted_with_a_warning() -> None:
+    assert length_warning(["cam01.mp4", "cam02.mp4"], [100, 100]) is None
+    text = length_warning(["cam01.mp4", "cam02.mp4"], [100, 88])
+    assert "cam01.mp4 100 frames, cam02.mp4 88 frames" in text
+
+
+def test_the_command_is_listed() -> None:
+    done = subprocess.run([sys.executable, "-m", "posestudio.cli", "multiview", "--help"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "CALIB" in done.stdout and "--offsets" in done.stdout
