@@ -11,11 +11,13 @@ than ``min_duration_s`` are dropped (a ghost of a wrong grouping). IDs start at 
 first appearance.
 
 Per person: a part that makes its limb (upper arm, forearm, thigh, shank) longer or shorter
-than ``limb_tolerance`` (20%) of that limb's median length over the track is taken for a
+than ``limb_tolerance`` (15%) of that limb's median length over the track is taken for a
 detection error and left out (:func:`limb_outliers`; a bone does not change length, and a
 wrist or elbow put on the other arm or the body in two views triangulates consistently but
 wrongly). Then per part: gaps up to ``fill_gaps_s`` are filled by linear interpolation (flagged),
-then the x, y, z series is low-passed run by run (:func:`tracking.smoothing.smooth_series`).
+then the x, y, z series is low-passed run by run (:func:`tracking.smoothing.smooth_series`);
+a filled or smoothed part whose limb is then off its length by more than ``limb_tolerance`` is
+left out of the result (the person's other parts stay).
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ class Tracking3DSettings:
     min_duration_s: float = 0.2
     fill_gaps_s: float = 0.5
     smoothing: str = "light"
-    limb_tolerance: float = 0.2
+    limb_tolerance: float = 0.15
 
 
 #: Limbs whose length is checked, from the trunk out, per side (``right_`` / ``left_`` + name).
@@ -204,7 +206,8 @@ def _person(person: int, track: dict[int, Skeleton3D], fps: float, view_count: i
         raw = raw.copy()
         raw[outliers] = np.nan
         error[outliers], views[outliers], per_view[outliers] = np.nan, 0, np.nan
-    filled, interpolated = fill_gaps(raw, int(round(settings.fill_gaps_s * fps)))
+    filled, interpolated = fill_gaps(raw, int(round(settings.fill_gaps_s * fps)),
+                                     parents=limb_parents(part_names))
     smoothed = filled.copy()
     preset = smoothing_preset(settings.smoothing)
     if preset is not None:
@@ -212,22 +215,76 @@ def _person(person: int, track: dict[int, Skeleton3D], fps: float, view_count: i
             present = np.isfinite(filled[:, j, 0])
             smoothed[:, j] = smooth_series(frames, np.nan_to_num(filled[:, j]), present, fps=fps, settings=preset)
             smoothed[~present, j] = np.nan
+    if settings.limb_tolerance > 0 and part_names:
+        # filled or smoothed parts whose limb no longer has its length are left out too
+        off = limb_outliers(smoothed, part_names, settings.limb_tolerance)
+        smoothed[off] = np.nan
+        interpolated = interpolated & ~off
     return Person3D(person, frames, smoothed, raw, interpolated, error, views, per_view, tuple(sources))
 
 
-def fill_gaps(points: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Linear interpolation of each part's gaps of at most ``max_gap`` frames inside its seen
-    range; returns the filled ``(F, K, 3)`` and the ``(F, K)`` mask of filled samples."""
+def limb_parents(part_names: Sequence[str]) -> dict[int, int]:
+    """``{part: the part one step nearer the trunk}`` along :data:`LIMB_CHAINS`, trunk first."""
+    index = {n: i for i, n in enumerate(part_names)}
+    parents = {}
+    for side in ("right", "left"):
+        for chain in LIMB_CHAINS:
+            names = [f"{side}_{n}" for n in chain]
+            if all(n in index for n in names):
+                for inner, outer in zip(names[:-1], names[1:]):
+                    parents[index[outer]] = index[inner]
+    return parents
+
+
+def fill_gaps(points: np.ndarray, max_gap: int, *, parents: dict[int, int] | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Fill each part's gaps of at most ``max_gap`` frames inside its seen range; returns the
+    filled ``(F, K, 3)`` and the ``(F, K)`` mask of filled samples. A part with a parent
+    (``parents``: :func:`limb_parents`) that is there through the gap is filled in the parent's
+    frame: the limb's direction is turned (spherical interpolation) and its length interpolated
+    from one end of the gap to the other, so a limb keeps its length while the parent moves;
+    other parts linearly."""
     filled = points.copy()
     mask = np.zeros(points.shape[:2], dtype=bool)
     if max_gap <= 0:
         return filled, mask
-    for j in range(points.shape[1]):
+    parents = parents or {}
+    order = sorted(range(points.shape[1]), key=lambda j: _depth(j, parents))
+    for j in order:
         seen = np.flatnonzero(np.isfinite(points[:, j, 0]))
+        parent = parents.get(j)
         for a, b in zip(seen[:-1], seen[1:]):
             gap = b - a - 1
-            if 0 < gap <= max_gap:
-                w = (np.arange(1, gap + 1) / (gap + 1))[:, None]
-                filled[a + 1:b, j] = points[a, j] * (1 - w) + points[b, j] * w
-                mask[a + 1:b, j] = True
+            if not 0 < gap <= max_gap:
+                continue
+            w = (np.arange(1, gap + 1) / (gap + 1))[:, None]
+            rows = slice(a + 1, b)
+            if parent is not None and np.all(np.isfinite(filled[a:b + 1, parent, 0])):
+                start, end = points[a, j] - filled[a, parent], points[b, j] - filled[b, parent]
+                filled[rows, j] = filled[rows, parent] + _slerp(start, end, w)
+            else:
+                filled[rows, j] = points[a, j] * (1 - w) + points[b, j] * w
+            mask[rows, j] = True
     return filled, mask
+
+
+def _depth(part: int, parents: dict[int, int]) -> int:
+    depth = 0
+    while part in parents:
+        part, depth = parents[part], depth + 1
+    return depth
+
+
+def _slerp(start: np.ndarray, end: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Vectors from ``start`` to ``end`` ``(3,)`` at fractions ``w`` ``(G, 1)``: the direction
+    turned at a steady rate, the length interpolated linearly."""
+    la, lb = np.linalg.norm(start), np.linalg.norm(end)
+    if la == 0 or lb == 0:
+        return start * (1 - w) + end * w
+    ua, ub = start / la, end / lb
+    angle = np.arccos(np.clip(ua @ ub, -1.0, 1.0))
+    if angle < 1e-6:
+        direction = ua * (1 - w) + ub * w
+    else:
+        direction = (np.sin((1 - w) * angle) * ua + np.sin(w * angle) * ub) / np.sin(angle)
+    return direction * (la * (1 - w) + lb * w)
