@@ -78,7 +78,7 @@ def main() -> int:
         for person in result.summary["people"]:
             print(f"person {person['person']}: in 3D in {person['frames_seen']}/{frames} frames, "
                   f"median reprojection {person['reprojection_px_median']} px, "
-                  f"{person['cameras_per_point_median']:g} cameras per point (median)")
+                  f"{person['cameras_per_point_mean']:g} cameras per point (mean)")
             for name, (mean, cv, n) in limb_stats(out / "keypoints_3d.csv", person["person"]).items():
                 print(f"    {name:16s} {mean:.3f} m  CV {100 * cv:5.1f}%  ({n} frames)")
         for warning in result.warnings:

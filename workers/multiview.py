@@ -228,5 +228,5 @@ def _person_summary(p, fps: float, frames: int) -> dict[str, Any]:
     return {"person": p.person, "first_frame": int(p.frames[0]), "last_frame": int(p.frames[-1]),
             "frames_seen": int(seen.sum()), "fraction_of_frames": round(float(seen.sum()) / frames, 4),
             "reprojection_px_median": round(float(np.median(errors)), 2) if len(errors) else None,
-            "cameras_per_point_median": float(np.median(cameras)) if cameras else 0.0,
+            "cameras_per_point_mean": round(float(np.mean(cameras)), 2) if cameras else 0.0,
             "trc": f"people/person_{p.person}.trc", "angles": f"people/person_{p.person}_angles_3d.mot"}

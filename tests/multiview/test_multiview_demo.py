@@ -32,7 +32,7 @@ SLACK = 0.2
 def _subject(summary: dict) -> dict:
     """The demo's subject: walking in the middle, seen by every camera (the plastic skeleton in
     the background is seen by two)."""
-    return max(summary["people"], key=lambda p: (p["cameras_per_point_median"], p["frames_seen"]))
+    return max(summary["people"], key=lambda p: (p["cameras_per_point_mean"], p["frames_seen"]))
 
 
 def _rows(out: Path) -> list[dict]:
@@ -128,8 +128,8 @@ def _views(out: Path):
 def _subject_points(result, start: int):
     """The subject's smoothed points by cam01 frame ``{frame: (K, 3)}`` (time lines start at
     ``timeline.start`` in cam01's frames)."""
-    person = max(result.people, key=lambda p: np.median([bin(int(m)).count("1")
-                                                         for m in p.views[np.isfinite(p.raw[:, :, 0])]]))
+    person = max(result.people, key=lambda p: np.mean([bin(int(m)).count("1")
+                                                       for m in p.views[np.isfinite(p.raw[:, :, 0])]]))
     return {int(f) + result.timeline.start: person.points[i] for i, f in enumerate(person.frames)
             if int(f) + result.timeline.start >= start}
 
