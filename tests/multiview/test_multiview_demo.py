@@ -27,6 +27,8 @@ LIMBS = {"thigh": ("hip", "knee", 0.245), "shank": ("knee", "ankle", 0.246),
          "upper_arm": ("shoulder", "elbow", 0.186), "forearm": ("elbow", "wrist", 0.146)}
 HEIGHTS_M = (1.50, 1.95)
 SLACK = 0.2
+# The first test here pays for the session's 2D passes over four 1080x1920 views (conftest).
+pytestmark = [pytest.mark.model, pytest.mark.timeout(600)]
 
 
 def _subject(summary: dict) -> dict:
