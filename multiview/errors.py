@@ -17,3 +17,7 @@ class SyncError(MultiviewError):
 
 class FusionError(MultiviewError):
     """Views whose people cannot be put together in 3D (e.g. they never see the same person)."""
+
+
+class FusionCancelled(Exception):
+    """The caller's ``should_cancel`` said stop (not an error of the input)."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from multiview.association import AssociationSettings, fundamentals_of, group_people
 from multiview.camera import Camera
+from multiview.errors import FusionCancelled
 from multiview.swaps import mirror_pairs, unswap
 from multiview.triangulation import TriangulationSettings, triangulate
 from multiview.views import ViewKeypoints
@@ -80,7 +81,7 @@ def fuse(cameras: Sequence[Camera], views: Sequence[ViewKeypoints], line: Timeli
     frames, agreement = [], {}
     for frame in range(line.frame_count):
         if should_cancel is not None and frame % 10 == 0 and should_cancel():
-            raise InterruptedError("cancelled")
+            raise FusionCancelled("cancelled during the fusion")
         people, ids = [], []
         for v, view in enumerate(views):
             f = line.view_frame(v, frame)

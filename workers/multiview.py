@@ -29,7 +29,7 @@ import numpy as np
 from config import ResourceLimits
 from multiview.calibration import read_calibration, write_toml
 from multiview.check import check_calibration
-from multiview.errors import MultiviewError
+from multiview.errors import FusionCancelled, MultiviewError
 from multiview.exports import KEYPOINTS_3D_CSV, write_angles, write_keypoints_csv, write_trcs
 from multiview.reconstruct import reconstruct
 from multiview.sync import given_offsets
@@ -41,7 +41,7 @@ from videoio import VideoError, probe
 from workers.execution import Execution
 from workers.exports import KEYPOINTS_CSV
 from workers.options import PipelineOptions
-from workers.pipeline import _move_into_place, load_pipeline_backend, process_video
+from workers.pipeline import PipelineCancelled, _move_into_place, load_pipeline_backend, process_video
 from workers.progress import Progress
 
 MIN_VIEWS, MAX_VIEWS = 2, 8
@@ -187,7 +187,10 @@ def _fuse(work: Path, checked, names, view_dirs, view_results, infos, fps, given
                                         size=(result.video["width"], result.video["height"]), part_names=part_names))
     cameras = checked.cameras
     warnings = list(checked.warnings) + ([uneven] if uneven else [])
-    result = reconstruct(cameras, views, offsets=given, tracking=tracking, should_cancel=should_cancel)
+    try:
+        result = reconstruct(cameras, views, offsets=given, tracking=tracking, should_cancel=should_cancel)
+    except FusionCancelled:
+        raise PipelineCancelled("cancelled") from None
     people, estimates, line = result.people, result.offsets, result.timeline
     for name, e in zip(names[1:], estimates[1:]):
         if e.estimated and e.confidence < MIN_OFFSET_CONFIDENCE:

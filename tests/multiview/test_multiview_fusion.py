@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from multiview.errors import FusionError
+from multiview.errors import FusionCancelled, FusionError
 from multiview.reconstruct import reconstruct
 from multiview.tracks3d import Tracking3DSettings
 from multiview.views import ViewKeypoints
@@ -108,3 +108,9 @@ def test_views_that_never_see_the_same_person_are_a_clear_error(cameras) -> None
     views = project_views(cameras, truth, visible=lambda v, p: v == p)
     with pytest.raises(FusionError, match="never see the same person"):
         reconstruct(cameras, views, offsets=[0, 0, 0, 0])
+
+
+def test_a_cancel_stops_the_fusion(cameras) -> None:
+    views = project_views(cameras, three_people(20))
+    with pytest.raises(FusionCancelled):
+        reconstruct(cameras, views, offsets=[0, 0, 0, 0], should_cancel=lambda: True)
