@@ -90,3 +90,22 @@ def test_the_command_is_listed() -> None:
     done = subprocess.run([sys.executable, "-m", "posestudio.cli", "multiview", "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "CALIB" in done.stdout and "--offsets" in done.stdout
+
+
+@pytest.mark.model
+def test_a_short_run_writes_the_3d_outputs_and_says_what_it_found(tmp_path, demo, model_path) -> None:
+    # 0.4 s of each view at a small network: the command end to end, not the quality (that is
+    # tests/multiview/test_multiview_demo.py)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "posestudio.cli", "multiview", str(demo / "Calib.qca.txt"),
+                           *[str(demo / f"cam0{i}.mp4") for i in range(1, 5)], "--out", str(out), "--end", "0.4",
+                           "--net-height", "256", "--offsets", "0,0,0,0", "--model", str(model_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert f"{out}: 1 person(s) in 3D over 24 frames" in done.stdout
+    assert "offsets (frames) cam01 +0, cam02 +0, cam03 +0, cam04 +0" in done.stdout
+    assert "Traceback" not in done.stderr and "codec's padding" in done.stderr
+    names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert {"keypoints_3d.csv", "angles_3d.csv", "multiview.json", "calibration.toml", "people/person_1.trc",
+            "people/person_1_angles_3d.mot", "views/cam01/keypoints.csv", "views/cam04/keypoints.json"} <= names
+    assert not any(p.name.startswith(".out.partial") for p in tmp_path.iterdir())
