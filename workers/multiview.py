@@ -99,6 +99,9 @@ def process_views(calibration: Path, videos: Sequence[Path], out_dir: Path,
         raise MultiviewError(f"{len(videos)} video(s): give {MIN_VIEWS} to {MAX_VIEWS} synchronised views of one scene")
     if len(set(names)) != len(names):
         raise MultiviewError("two videos have the same name: each video is matched to its camera by name")
+    if options.start_s or options.frame_stride != 1:
+        raise MultiviewError("start and stride are not for several views (their frames are matched one by one): "
+                             "give the whole videos, or --end")
     started = time.perf_counter()
     cameras = read_calibration(calibration)
     infos = []
@@ -116,7 +119,6 @@ def process_views(calibration: Path, videos: Sequence[Path], out_dir: Path,
     if offsets is not None:
         given_offsets(offsets, len(videos))  # a wrong count fails before the slow part
     fps = float(infos[0].fps)
-    view_options = options
     report = on_progress or (lambda p: None)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -124,22 +126,22 @@ def process_views(calibration: Path, videos: Sequence[Path], out_dir: Path,
     work.mkdir()
     try:
         if backend is None:
-            backend = load_pipeline_backend(view_options, model_path, device=device)
+            backend = load_pipeline_backend(options, model_path, device=device)
         (work / VIEWS_DIR).mkdir()
         view_dirs, view_results = [], []
         for i, (video, name) in enumerate(zip(videos, names)):
             target = work / VIEWS_DIR / _stem(name, view_dirs)
             share = lambda p, i=i: report(MultiviewProgress(  # noqa: E731
                 "views", i + 1, len(videos), p, VIEWS_SHARE * (i + p.fraction) / len(videos)))
-            result = process_video(video, target, view_options, backend=backend, device=device, on_progress=share,
+            result = process_video(video, target, options, backend=backend, device=device, on_progress=share,
                                    should_cancel=should_cancel, source_name=name, limits=limits, execution=execution)
             view_dirs.append(target.name)
             view_results.append(result)
         views_s = time.perf_counter() - started
         report(MultiviewProgress("fusion", 0, len(videos), None, VIEWS_SHARE))
         t0 = time.perf_counter()
-        summary, files = _fuse(work, checked, names, view_dirs, view_results, infos, fps,
-                               offsets, tracking or _tracking(options), should_cancel, uneven)
+        summary, files = _fuse(work, checked, names, view_dirs, view_results, fps, offsets,
+                               tracking or _tracking(options), should_cancel, uneven)
         fusion_s = time.perf_counter() - t0
         timings = {"views_s": round(views_s, 3), "fusion_s": round(fusion_s, 3),
                    "views_2d_s": [round(r.timings["elapsed_s"], 3) for r in view_results],
@@ -176,8 +178,7 @@ def length_warning(names: Sequence[str], frame_counts: Sequence[int | None]) -> 
             "show, after matching them in time")
 
 
-def _fuse(work: Path, checked, names, view_dirs, view_results, infos, fps, given, tracking, should_cancel,
-          uneven):
+def _fuse(work: Path, checked, names, view_dirs, view_results, fps, given, tracking, should_cancel, uneven):
     header = json.loads((work / VIEWS_DIR / view_dirs[0] / "keypoints.json").read_text(encoding="utf-8"))
     part_names = tuple(header["skeleton"]["parts"])
     views = []

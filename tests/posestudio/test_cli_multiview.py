@@ -80,6 +80,13 @@ def test_offsets_that_do_not_fit_are_refused(tmp_path, demo, capsys) -> None:
              "--offsets must be whole numbers")
 
 
+@pytest.mark.parametrize("flags", [["--start", "0.5"], ["--stride", "2"]])
+def test_start_and_stride_are_refused(tmp_path, demo, capsys, flags) -> None:
+    videos = _links(tmp_path, demo, ["cam01.mp4", "cam02.mp4"])
+    _refused(tmp_path, [str(demo / "Calib.qca.txt"), *map(str, videos), *flags], capsys,
+             "start and stride are not for several views")
+
+
 def test_videos_of_different_lengths_are_accepted_with_a_warning() -> None:
     assert length_warning(["cam01.mp4", "cam02.mp4"], [100, 100]) is None
     text = length_warning(["cam01.mp4", "cam02.mp4"], [100, 88])
