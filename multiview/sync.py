@@ -5,13 +5,15 @@ the reference view's (view 0's) frame ``f + offset[v]`` (a camera started 12 fra
 offset +12). Given ones are used as they are; otherwise :func:`estimate_offsets` finds them from
 the people's motion seen through the calibration:
 
-1. per view, the person who moves most (the 2D track whose centre travels furthest, in person
-   heights) is followed;
-2. for every pair of views and every lag, the moving people's parts are compared through the
-   epipolar geometry: the mean distance of each part from its counterpart's epipolar line
-   (either side's label, as detectors swap left and right; the worst 20% left out) over the
-   frames the lag puts together. At the true lag a person's parts lie on their lines; at any
-   other lag the motion takes them off. Each pair's curve is divided by its median;
+1. per view, the tracked people are followed (the :data:`MAX_PEOPLE` whose centre spans the
+   most, in person heights);
+2. for every pair of views, every pair of those people and every lag, their parts are compared
+   through the epipolar geometry: the mean distance of each part from its counterpart's
+   epipolar line (either side's label, as detectors swap left and right; the worst 20% left
+   out) over the frames the lag puts together. At the true lag one person's parts lie on their
+   lines; at any other lag the motion takes them off. Of a pair of views, the pair of people
+   whose curve dips deepest (lowest over median) is the same person seen by both: that curve,
+   divided by its median, is the pair of views';
 3. the offsets are those that make the sum of these curves over all pairs smallest, found view
    by view from the pairs with view 0 and refined a few rounds (a pair of cameras facing each
    other has a flat curve; the other pairs decide).
@@ -42,6 +44,8 @@ MIN_OVERLAP_FRAMES = 20
 #: A pair's distance at a lag not measured (too little overlap) counts as this times its median.
 UNMEASURED = 3.0
 KEEP_FRACTION = 0.8
+#: People followed per view: the most travelled.
+MAX_PEOPLE = 5
 MIN_CONFIDENCE = 0.1
 
 
@@ -62,31 +66,36 @@ class OffsetEstimate:
                 "epipolar_px": None if not np.isfinite(self.epipolar_px) else round(self.epipolar_px, 2)}
 
 
-def moving_person(view: ViewKeypoints, camera: Camera, *, min_confidence: float = 0.1) -> np.ndarray:
-    """``(F, K, 3)`` undistorted pixels of the view's most moving tracked person (NaN where not
-    seen or below ``min_confidence``)."""
+def tracked_people(view: ViewKeypoints, camera: Camera, *, min_confidence: float = 0.1,
+                   most: int = MAX_PEOPLE) -> list[np.ndarray]:
+    """The view's tracked people seen in MIN_OVERLAP_FRAMES frames or more, those whose centre
+    spans the most (in person heights) first, at most ``most``: each
+    ``(F, K, 3)`` undistorted pixels (NaN where not seen or below ``min_confidence``)."""
     k = len(view.part_names)
     tracks: dict[int, dict[int, np.ndarray]] = {}
     for f, (people, ids) in enumerate(zip(view.people, view.track_ids)):
         for person, tid in zip(people, ids):
             if tid >= 0:
                 tracks.setdefault(int(tid), {})[f] = person
-    best, travel = None, -1.0
+    ranked = []
     for frames in tracks.values():
         seen = [p for p in frames.values() if (p[:, 2] >= min_confidence).sum() >= 3]
-        if len(seen) < 2:
+        if len(seen) < MIN_OVERLAP_FRAMES:
             continue
         height = float(np.median([np.ptp(p[p[:, 2] >= min_confidence, 1]) for p in seen]))
         centres = np.array([np.median(p[p[:, 2] >= min_confidence, :2], axis=0) for p in seen])
-        moved = float(np.linalg.norm(np.diff(centres, axis=0), axis=1).sum()) / max(height, 1.0)
-        if moved > travel:
-            best, travel = frames, moved
-    out = np.full((view.frame_count, k, 3), np.nan)
-    for f, person in (best or {}).items():
-        p = person.copy()
-        p[:, :2] = camera.undistort(person[:, :2])
-        p[person[:, 2] < min_confidence] = np.nan
-        out[f] = p
+        moved = float(np.linalg.norm(np.ptp(centres, axis=0))) / max(height, 1.0)
+        ranked.append((moved, frames))
+    ranked.sort(key=lambda item: -item[0])
+    out = []
+    for _, frames in ranked[:most]:
+        track = np.full((view.frame_count, k, 3), np.nan)
+        for f, person in frames.items():
+            p = person.copy()
+            p[:, :2] = camera.undistort(person[:, :2])
+            p[person[:, 2] < min_confidence] = np.nan
+            track[f] = p
+        out.append(track)
     return out
 
 
@@ -128,19 +137,28 @@ def estimate_offsets(cameras: Sequence[Camera], views: Sequence[ViewKeypoints], 
     mirror = np.arange(k)
     for a, b in mirror_pairs(views[0].part_names):
         mirror[a], mirror[b] = b, a
-    movers = [moving_person(v, c) for v, c in zip(views, cameras)]
+    movers = [tracked_people(v, c) for v, c in zip(views, cameras)]
     for view, m in zip(views, movers):
-        if not np.isfinite(m).any():
-            raise SyncError(f"cannot synchronise {view.name}: nobody is tracked moving in it (give the offsets)")
+        if not m:
+            raise SyncError(f"cannot synchronise {view.name}: nobody is tracked in it long enough (give the offsets)")
     limit = max_lag_frames if max_lag_frames is not None else min(v.frame_count for v in views) // 2
     lags = np.arange(-limit, limit + 1)
     curves: dict[tuple[int, int], np.ndarray] = {}
     raw: dict[tuple[int, int], np.ndarray] = {}
     for a in range(n):
         for b in range(a + 1, n):
-            c = pair_curve(fundamental(cameras[a], cameras[b]), movers[a], movers[b], lags, mirror)
-            raw[(a, b)] = c
-            curves[(a, b)] = c / np.nanmedian(c) if np.isfinite(c).any() else np.full(len(lags), np.nan)
+            F = fundamental(cameras[a], cameras[b])
+            best, depth = np.full(len(lags), np.nan), np.inf
+            for pa in movers[a]:
+                for pb in movers[b]:
+                    c = pair_curve(F, pa, pb, lags, mirror)
+                    if not np.isfinite(c).any():
+                        continue
+                    dip = float(np.nanmin(c) / np.nanmedian(c))
+                    if dip < depth:  # the same person in both views: the deepest dip
+                        best, depth = c, dip
+            raw[(a, b)] = best
+            curves[(a, b)] = best / np.nanmedian(best) if np.isfinite(best).any() else best
 
     def cost(w: int, v: int, lag: int) -> float:  # o_v - o_w = lag
         c, i = (curves[(w, v)], lag + limit) if w < v else (curves[(v, w)], -lag + limit)
