@@ -110,6 +110,8 @@ def test_the_trc_reads_as_opensim_describes_it(demo_run) -> None:
     assert trc.header["Units"] == "m" and float(trc.header["DataRate"]) == 60.0
     assert trc.markers == list(OPENPOSE_18.marker_names)
     assert int(trc.header["NumFrames"]) == len(trc.frame_numbers)
+    start = int(trc.header["OrigDataStartFrame"])
+    np.testing.assert_allclose(trc.times - trc.times[0], (trc.frame_numbers - start) / 60.0, atol=1e-6)
     # Y up: the neck is above the ankles by a person's height
     neck, ankle = trc.markers.index("Neck"), trc.markers.index("RAnkle")
     rise = np.nanmedian(trc.positions[:, neck, 1] - trc.positions[:, ankle, 1])
