@@ -46,6 +46,12 @@ UNMEASURED = 3.0
 KEEP_FRACTION = 0.8
 #: People followed per view: the most travelled.
 MAX_PEOPLE = 5
+#: Offsets looked for by default: up to this many seconds, or half the shortest video.
+MAX_LAG_S = 5.0
+#: A pair of views' distance at a lag is measured on at most about this many frames (every n-th).
+MAX_SAMPLED_FRAMES = 600
+#: The pair of people of two views is chosen on every n-th lag, then measured on every lag.
+COARSE_STEP = 3
 MIN_CONFIDENCE = 0.1
 
 
@@ -113,7 +119,7 @@ def pair_curve(F: np.ndarray, a: np.ndarray, b: np.ndarray, lags: np.ndarray, mi
     """Per lag L, the trimmed mean epipolar distance between ``a[f + L]`` and ``b[f]`` (NaN where
     fewer than MIN_OVERLAP_FRAMES frames pair up)."""
     out = np.full(len(lags), np.nan)
-    f = np.arange(len(b))
+    f = np.arange(0, len(b), max(1, len(b) // MAX_SAMPLED_FRAMES))  # a long video: every n-th frame
     for i, lag in enumerate(lags):
         g = f + lag
         ok = (g >= 0) & (g < len(a))
@@ -130,7 +136,7 @@ def pair_curve(F: np.ndarray, a: np.ndarray, b: np.ndarray, lags: np.ndarray, mi
 def estimate_offsets(cameras: Sequence[Camera], views: Sequence[ViewKeypoints], *,
                      max_lag_frames: int | None = None) -> list[OffsetEstimate]:
     """Each view's offset to view 0 (module docstring). ``max_lag_frames``: the largest offset
-    looked for (default: half the shortest video). Raises SyncError when a view shows nobody
+    looked for (default: half the shortest video, at most :data:`MAX_LAG_S` seconds). Raises SyncError when a view shows nobody
     moving, or no lag puts two views' moving people together."""
     n = len(views)
     k = len(views[0].part_names)
@@ -141,22 +147,25 @@ def estimate_offsets(cameras: Sequence[Camera], views: Sequence[ViewKeypoints], 
     for view, m in zip(views, movers):
         if not m:
             raise SyncError(f"cannot synchronise {view.name}: nobody is tracked in it long enough (give the offsets)")
-    limit = max_lag_frames if max_lag_frames is not None else min(v.frame_count for v in views) // 2
+    if max_lag_frames is None:
+        max_lag_frames = min(min(v.frame_count for v in views) // 2, int(round(MAX_LAG_S * views[0].fps)))
+    limit = max_lag_frames
     lags = np.arange(-limit, limit + 1)
     curves: dict[tuple[int, int], np.ndarray] = {}
     raw: dict[tuple[int, int], np.ndarray] = {}
     for a in range(n):
         for b in range(a + 1, n):
             F = fundamental(cameras[a], cameras[b])
-            best, depth = np.full(len(lags), np.nan), np.inf
+            chosen, depth = None, np.inf
             for pa in movers[a]:
                 for pb in movers[b]:
-                    c = pair_curve(F, pa, pb, lags, mirror)
+                    c = pair_curve(F, pa, pb, lags[::COARSE_STEP], mirror)  # which pair: on a coarse grid
                     if not np.isfinite(c).any():
                         continue
                     dip = float(np.nanmin(c) / np.nanmedian(c))
                     if dip < depth:  # the same person in both views: the deepest dip
-                        best, depth = c, dip
+                        chosen, depth = (pa, pb), dip
+            best = pair_curve(F, *chosen, lags, mirror) if chosen else np.full(len(lags), np.nan)
             raw[(a, b)] = best
             curves[(a, b)] = best / np.nanmedian(best) if np.isfinite(best).any() else best
 
