@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "posestudio.commands.backends",
     "posestudio.commands.live",
     "posestudio.commands.models",
+    "posestudio.commands.multiview",
 )
 
 
