@@ -1,6 +1,12 @@
 # Pose Studio: one image for the web app and the workers (docker-compose.yml runs both).
 # Build:  docker build -t posestudio .
 # The model is fetched (and its sha256 verified) at build time, so containers start offline.
+
+# BlazePose's lite and heavy landmark models come from the npm package that ships them, fetched
+# by npm itself (exact version); the Python stage checks each file's sha256 before installing it.
+FROM node:20-slim AS blazepose-models
+RUN mkdir /npm && cd /npm && npm pack --silent @mediapipe/pose@0.5.1675469404
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -21,8 +27,11 @@ COPY requirements.txt requirements-blazepose.txt ./
 RUN pip install --require-hashes -r requirements.txt \
     && pip install --require-hashes --no-deps -r requirements-blazepose.txt
 COPY . .
+COPY --from=blazepose-models /npm/mediapipe-pose-0.5.1675469404.tgz /tmp/
 RUN pip install --no-deps -e . \
     && posestudio fetch-model \
+    && python tools/install_blazepose_models.py --tarball /tmp/mediapipe-pose-0.5.1675469404.tgz \
+    && rm /tmp/mediapipe-pose-0.5.1675469404.tgz \
     && useradd --create-home --uid 10001 posestudio \
     && mkdir -p /data/instance /data/uploads /data/outputs \
     && chown -R posestudio /data

@@ -248,6 +248,10 @@ class Settings:
     upload_slots: int = 4
     # Each 64 KiB of an upload must arrive within this many seconds, or the client is cut off (408).
     upload_read_timeout_s: int = 30
+    # Videos one upload form may send (more: 400, nothing is queued), and jobs one browser session
+    # may have queued or running at once (more: 429; callers without a session cookie share one).
+    max_files_per_upload: int = 10
+    max_jobs_per_session: int = 20
     worker_concurrency: int = 1
     job_soft_time_limit_s: int = 6 * 3600
     job_hard_time_limit_s: int = 6 * 3600 + 300
@@ -276,6 +280,10 @@ class Settings:
     keep_uploads: bool = False
     # /metrics without the admin credentials (for a Prometheus that scrapes without them).
     metrics_public: bool = False
+    # The host names the web app answers to (ALLOWED_HOSTS; see web.hosts): a request whose Host
+    # header names another gets a 400 before anything runs (DNS rebinding). Empty: any host
+    # (`posestudio serve` on a loopback address sets loopback names when ALLOWED_HOSTS is unset).
+    allowed_hosts: tuple[str, ...] = ()
     # Live pose from the webcam (see live/ and the README): where the live server listens (the
     # web app talks to it there; `posestudio serve` starts it there), how many sessions it
     # serves at once (0: no live server), the models it loads, the largest frame it accepts,
@@ -310,6 +318,8 @@ class Settings:
             max_upload_bytes=_int(env, "MAX_UPLOAD_MB", defaults.max_upload_bytes // 1024**2) * 1024**2,
             upload_slots=_int(env, "UPLOAD_SLOTS", defaults.upload_slots, minimum=1),
             upload_read_timeout_s=_int(env, "UPLOAD_READ_TIMEOUT_S", defaults.upload_read_timeout_s, minimum=1),
+            max_files_per_upload=_int(env, "MAX_FILES_PER_UPLOAD", defaults.max_files_per_upload, minimum=1),
+            max_jobs_per_session=_int(env, "MAX_JOBS_PER_SESSION", defaults.max_jobs_per_session, minimum=1),
             worker_concurrency=_int(env, "WORKER_CONCURRENCY", defaults.worker_concurrency),
             job_soft_time_limit_s=_int(env, "JOB_SOFT_TIME_LIMIT_S", defaults.job_soft_time_limit_s),
             job_hard_time_limit_s=_int(env, "JOB_HARD_TIME_LIMIT_S", defaults.job_hard_time_limit_s),
@@ -327,8 +337,25 @@ class Settings:
             retention_days=_int(env, "RETENTION_DAYS", defaults.retention_days, minimum=0),
             keep_uploads=_bool(env, "KEEP_UPLOADS", defaults.keep_uploads),
             metrics_public=_bool(env, "METRICS_PUBLIC", defaults.metrics_public),
+            allowed_hosts=allowed_hosts(env.get("ALLOWED_HOSTS") or ""),
             live=LiveSettings.from_env(env),
         )
+
+
+def allowed_hosts(text: str) -> tuple[str, ...]:
+    """ALLOWED_HOSTS as a tuple of lower-case names: comma- or space-separated host names or IP
+    addresses, without ports (``studio.example.org, 192.0.2.7, [::1]``); ``.example.org`` also
+    allows every name under it. Empty or ``*``: any host."""
+    names = tuple(dict.fromkeys(n.strip().lower().rstrip(".") for n in text.replace(",", " ").split()))
+    if "*" in names:
+        return ()
+    for name in names:
+        bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+        if not bare.strip(".") or any(c in bare for c in "/@?#") or (":" in bare and not name.startswith("[")
+                                                                    and bare.count(":") < 2):
+            raise ValueError(f"environment variable ALLOWED_HOSTS must list host names without ports or "
+                             f"schemes (e.g. studio.example.org,127.0.0.1), got {name[:100]!r}")
+    return names
 
 
 def _persistent_secret(instance_dir: Path) -> str:

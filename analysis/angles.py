@@ -48,13 +48,18 @@ pelvis      right hip -> left hip                   a line, not a direction: [-9
 shoulders   right -> left shoulder                  as pelvis
 ==========  ======================================  ====================================
 
-``mid_hip`` is the midpoint of the two hips (both needed). Ranges: Sports2D wraps every angle
-into [-180, 180) ([-90, 90) for pelvis and shoulders) frame by frame, so a forearm swinging
-through "pointing backwards" jumps from +179 to -179. Here each series is unwrapped over time
-instead (:func:`unwrap_degrees`): it moves on to +181, never jumps, and is shifted by whole turns
-so that its median lies in the range above. A step of more than :data:`MAX_STEP_DEG` between
-neighbouring frames is noise, not motion (unwrapping it would add whole turns that stay): the
-unwrapping starts afresh there.
+``mid_hip`` is the midpoint of the two hips (both needed). Ranges (docs/angles.md): Sports2D
+wraps every angle into [-180, 180) ([-90, 90) for pelvis and shoulders) frame by frame. Here
+**joint angles** are wrapped frame by frame into (-180, 180] (:func:`joint_range`; flexion
+positive, the hyperextension side negative and small in practice) and never unwrapped: a joint
+does not turn round, and unwrapping a wrong point would carry a whole run off by a turn.
+**Segment angles** are unwrapped over time (:func:`unwrap_degrees`, period 360, or 180 for the
+pelvis and shoulder lines, which have no direction): a forearm swinging through "pointing
+backwards" moves on to +181 instead of jumping to -179, and the series is shifted by whole
+periods so that its median lies in [-period/2, period/2). A step of more than
+:data:`MAX_STEP_DEG` between neighbouring frames is noise, not motion: the unwrapping starts
+afresh there, so it never shifts a run by a turn (nor by a half turn: the period is the
+angle's own, never 180 for a direction, as Sports2D's ``np.unwrap(period=180)`` does).
 
 Missing: an angle is NaN in a frame where a point it needs is missing, and where a segment it is
 measured on looks shorter than :data:`FORESHORTENED` of its usual length in the track: the
@@ -120,8 +125,16 @@ class AngleDefinition:
 
     @property
     def range_deg(self) -> tuple[float, float]:
-        """The range the series' median is brought into: [-period/2, period/2)."""
+        """Joint angles: every value lies in (-180, 180] (wrapped frame by frame, never unwrapped).
+        Segment angles: the range the series' median is brought into, [-period/2, period/2); the
+        series itself is unwrapped over time and may leave it (a limb swinging past 180)."""
         return -self.period_deg / 2, self.period_deg / 2
+
+    @property
+    def needs_side_view(self) -> bool:
+        """Measured in the body's sagittal plane (flexion, limb segments, head): read from a
+        person facing or turned away from the camera, it means little (see analysis.facing)."""
+        return self.mirrored
 
 
 def _sides(name: str, kind: str, points: tuple[str, ...], offset: float, scale: float, zero: str,
@@ -175,6 +188,12 @@ class AngleNameError(ValueError):
     """An angle name that is unknown, or that the skeleton cannot give."""
 
 
+def _shown(raw: object, limit: int = 40) -> str:
+    """A bad name as a message repeats it: its repr, at most ``limit`` characters and the length."""
+    text = repr(raw)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(raw)):,} characters)"
+
+
 def angle_parts(name: str, part_names: Sequence[str] = ()) -> tuple[str, ...]:
     """The parts of skeleton ``part_names`` angle ``name`` is made from (derived points and
     stand-ins, such as BlazePose's neck from the shoulders, resolved)."""
@@ -213,9 +232,9 @@ def resolve_angle_names(requested: Sequence[str] | None, part_names: Sequence[st
     for raw in requested:
         name = str(raw).strip().lower().replace(" ", "_").replace("-", "_")
         if name in missing:
-            raise AngleNameError(f"angle {raw!r} is not available: it {missing[name]}")
+            raise AngleNameError(f"angle {_shown(raw)} is not available: it {missing[name]}")
         if name not in available:
-            raise AngleNameError(f"unknown angle {raw!r}; known: {', '.join(available)}")
+            raise AngleNameError(f"unknown angle {_shown(raw)}; known: {', '.join(available)}")
         if name not in names:
             names.append(name)
     if not names:
@@ -275,7 +294,10 @@ def compute_angles(keypoints: np.ndarray, part_names: Sequence[str], *, names: S
         degrees = _wrapped(definition, vectors)
         for vector in vectors:
             degrees[_too_short(vector, foreshortened)] = np.nan
-        out[:, column] = unwrap_degrees(degrees, definition.period_deg, max_step_deg=max_step_deg)
+        if definition.kind == JOINT:
+            out[:, column] = joint_range(degrees)
+        else:
+            out[:, column] = unwrap_degrees(degrees, definition.period_deg, max_step_deg=max_step_deg)
     return AngleSeries(names=tuple(names), degrees=out, facing=facing)
 
 
@@ -307,6 +329,15 @@ def _wrapped(definition: AngleDefinition, vectors: list[np.ndarray]) -> np.ndarr
     value = (raw + definition.offset_deg) * definition.scale
     half = definition.period_deg / 2
     return (value + half) % definition.period_deg - half
+
+
+def joint_range(values: np.ndarray) -> np.ndarray:
+    """Joint angles frame by frame in (-180, 180]: flexion positive up to 180 (fully folded),
+    the other side (hyperextension, extension) negative. Never unwrapped: a joint cannot turn
+    round, so a value past 180 is a wrong point, not motion, and unwrapping would carry it on
+    (a bent elbow read as -247 for the rest of a run)."""
+    values = np.asarray(values, dtype=np.float64)
+    return 180.0 - (180.0 - values) % 360.0
 
 
 def unwrap_degrees(values: np.ndarray, period_deg: float = 360.0, *, max_step_deg: float | None = None) -> np.ndarray:

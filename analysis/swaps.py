@@ -167,7 +167,11 @@ def majority(mask: np.ndarray, window: int) -> np.ndarray:
     labels a smoothed series follows, when it was smoothed over about ``window`` frames of a
     series with swaps in it (a lone swapped frame was smoothed away; a long swap was not)."""
     mask = np.asarray(mask, dtype=bool)
-    window = max(1, int(window)) | 1  # odd, so that it is centred
+    if not len(mask):
+        return mask.copy()
+    # odd, so that it is centred; at most the series' length (np.convolve's "same" answers the
+    # longer of the two lengths)
+    window = min(max(1, int(window)) | 1, len(mask) - 1 + len(mask) % 2)
     counts = np.convolve(mask.astype(np.int64), np.ones(window, np.int64), mode="same")
     seen = np.convolve(np.ones(len(mask), np.int64), np.ones(window, np.int64), mode="same")
     return 2 * counts > seen

@@ -18,7 +18,12 @@ The worst cases (each at a limit, per config.ResourceLimits):
 - the same network on cv2.dnn (``backend=opencv``, which a job may ask for);
 - upsample 16 at net_height 256 on 4:1 (the heatmap limit at the most upsampling);
 - quality accurate (4 scales + mirror) on the largest 16:9 frames: its 1.5x input and every
-  scale's input and output per frame in flight.
+  scale's input and output per frame in flight;
+- every other model at its worst: BlazePose heavy on the largest frames; OpenPose's COCO Caffe
+  network (a replica with random weights, bench/caffe_cost.py: CMU's weights are not here) at
+  the largest network input its memory cost lets through (net_height 432 on 4:1: 432 x 1728 x
+  1.4 mobilenet_thin pixels), its frames counted 21 times against MAX_FRAMES.
+Refused too: the Caffe model at the network input mobilenet_thin may have (512 x 2048).
 
 Image jobs (``--images``, in the same run unless ``--only`` leaves them out): a photo at
 MAX_IMAGE_PIXELS (JPEG, 8660x5773) at quality accurate, the worker's largest decode; a batch of
@@ -48,6 +53,9 @@ CASES: dict[str, tuple[tuple[int, int], dict]] = {
         (8192, 1080), {"net_height": 512, "upsample": 8, "backend": "opencv"}),
     "2048x512, net_height 256, upsample 16": ((2048, 512), {"net_height": 256, "upsample": 16}),
     "4096x2160, quality accurate (4 scales + mirror)": ((4096, 2160), {"quality": "accurate"}),
+    "4096x2160 frames, blazepose-heavy": ((4096, 2160), {"model": "blazepose-heavy"}),
+    "8192x1080, openpose-caffe-coco (replica), net_height 432 (432x1728)": (
+        (8192, 1080), {"model": "openpose-caffe-coco", "net_height": 432}),
 }
 #: Image jobs: (photo width, height, how many) and options.
 IMAGE_CASES: dict[str, tuple[tuple[int, int, int], dict]] = {
@@ -58,6 +66,8 @@ REFUSED = {
     "the issue's 1600x400 clip, net_height 2048, upsample 16": ((1600, 400), {"net_height": 2048, "upsample": 16}),
     "the issue's 1600x400 clip, net_height 1024, upsample 16": ((1600, 400), {"net_height": 1024, "upsample": 16}),
     "the issue's 8192x8192 frames": ((8192, 8192), {}),
+    "8192x1080, openpose-caffe-coco, net_height 512 (mobilenet_thin's largest)": (
+        (8192, 1080), {"model": "openpose-caffe-coco", "net_height": 512}),
 }
 
 
@@ -107,18 +117,23 @@ def run_jobs(jobs: list[tuple[Path, dict]]) -> dict:
     from workers.pipeline import PipelineOptions, load_pipeline_backend, process_video
 
     return_freed_memory_at_once()  # as each worker process does (workers.celery_app)
-    backends: dict[str, object] = {}
+    from bench.caffe_cost import write_replica
+    from workers.pipeline import load_caffe_backend
+
+    backends: dict[tuple, object] = {}
     started = time.perf_counter()
     after_load = None
     frames = 0
     with tempfile.TemporaryDirectory() as out:
         for index, (clip, values) in enumerate(jobs):
             options = PipelineOptions.from_mapping({"screenshot_interval_s": 1, **values})
-            if options.backend not in backends:
-                backends[options.backend] = load_pipeline_backend(options)
+            key = (options.model, options.backend)
+            if key not in backends:
+                backends[key] = (load_caffe_backend(write_replica(Path(out) / "replica"), expect="coco")
+                                 if options.model == "openpose-caffe-coco" else load_pipeline_backend(options))
             if after_load is None:
                 after_load = rss_mb()
-            result = process_video(clip, Path(out) / str(index), options, backend=backends[options.backend],
+            result = process_video(clip, Path(out) / str(index), options, backend=backends[key],
                                    limits=ResourceLimits())
             frames += result.frames_processed
             in_flight = result.timings["frames_in_flight"]

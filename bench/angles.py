@@ -13,6 +13,10 @@
    alone (limb swaps, angles raw + smoothed) from ``analyse_person``.
 3. The same on a long video made by repeating the clip's people ``--long-minutes`` (default 10)
    at its frame rate, to show the cost stays per frame (and the files it writes, in MB).
+4. With the angles overlay and repetitions on: repetitions are counted in every export run
+   above (``write_people_exports`` counts them on each joint angle; alone: ``reps µs/f``), and
+   ``workers.angle_overlay`` draws every joint angle of every person on the clip's frames
+   (median ms a frame, over the frames with people), each as a ratio of inference's ms/frame.
 """
 from __future__ import annotations
 
@@ -117,6 +121,44 @@ def time_angles(rows: np.ndarray, fps: float, repeats: int) -> float:
     return statistics.median(times)
 
 
+def time_reps(rows: np.ndarray, fps: float, repeats: int) -> float:
+    """Median seconds of counting reps on every joint angle of every person (after analyse_person)."""
+    from workers.people_reps import person_reps
+
+    names = available_angles(PART_NAMES)
+    people = [analyse_person(rows[rows["person"] == pid], int(pid), names=names, fps=fps, part_names=PART_NAMES)
+              for pid in np.unique(rows["person"]) if pid > 0]
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for data in people:
+            person_reps(data)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_overlay(video: Path, rows: np.ndarray, fps: float, info, frames: int) -> float:
+    """Median ms to draw every joint angle of everyone on a frame (frames with tracked people)."""
+    from workers.angle_overlay import AngleOverlay
+    from workers.frames import frame_people
+
+    with tempfile.TemporaryDirectory() as folder:
+        write_people_exports(rows, fps=fps, video={"width": info.width, "height": info.height}, out_dir=Path(folder))
+        overlay = AngleOverlay.from_exports(Path(folder), None, PART_NAMES)
+    times = []
+    with VideoReader(video, end_s=frames / fps) as reader:
+        for frame in reader:
+            here = rows[(rows["frame"] == frame.index) & (rows["person"] > 0)]
+            if not len(here):
+                continue
+            people = frame_people(here)
+            image = frame.image.copy()
+            start = time.perf_counter()
+            overlay.draw(image, frame.index, people)
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times) if times else float("nan")
+
+
 def report(label: str, rows: np.ndarray, fps: float, video: dict, repeats: int, infer_ms: float) -> None:
     frames = int(rows["seq"].max()) + 1 if len(rows) else 0
     person_frames = int((rows["person"] > 0).sum())
@@ -152,6 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.long_minutes > 0:
         long_rows = repeated(rows, fps, args.long_minutes)
         report(f"the clip repeated to {args.long_minutes:g} min", long_rows, fps, video, 1, infer)
+    frames = int(rows["seq"].max()) + 1 if len(rows) else 1
+    reps_us = time_reps(rows, fps, args.repeats) / frames * 1e6
+    overlay_ms = time_overlay(args.video, rows, fps, info, args.frames)
+    print(f"\nrepetitions (every joint angle of everyone): {reps_us:.0f} µs/frame = "
+          f"{reps_us / (infer * 1000) * 100:.2f}% of inference (included in 'all' above)")
+    print(f"angles overlay (every joint angle of everyone drawn): {overlay_ms:.2f} ms/frame = "
+          f"{overlay_ms / infer * 100:.1f}% of inference")
+    exports_us = time_exports(rows, fps, video, 1)[0] / frames * 1e6
+    print(f"overlay + reps + every export: {(overlay_ms * 1000 + exports_us) / (infer * 1000):.3f} x inference")
     print("\nangles µs/f: swaps + angles (raw and smoothed) per processed frame; all: every file written "
           "(angles.csv, .mot, .trc, per-person CSV and JSON, people.json); 'of infer': all / inference.")
     return 0

@@ -1,7 +1,7 @@
 """BlazePose on real clips: is the subject found, how steady is its 3D, which person does it follow.
 
     .venv/bin/python bench/blazepose_clip.py                       # the two default clips
-    .venv/bin/python bench/blazepose_clip.py VIDEO [VIDEO ...] [--frames N]
+    .venv/bin/python bench/blazepose_clip.py VIDEO [VIDEO ...] [--frames N] [--model blazepose-heavy]
 
 For each video, every frame (up to ``--frames``) goes through BlazePose in video mode (as the
 pipeline runs it) and through OpenPose (OpenVINO f32, height 368) in the same run, in turns.
@@ -95,9 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("videos", nargs="*", type=Path, default=list(DEFAULT_VIDEOS))
     parser.add_argument("--frames", type=int, default=300, help="at most this many frames per video")
+    parser.add_argument("--model", default="blazepose", choices=("blazepose-lite", "blazepose", "blazepose-heavy"),
+                        help="which BlazePose model (default: %(default)s)")
     args = parser.parse_args(argv)
     openpose = load_estimator("openpose", model_path=config.DEFAULT_MODEL_PATH)
-    blazepose = load_estimator("blazepose")
+    blazepose = load_estimator(args.model)
     for video in args.videos:
         run(video, args.frames, openpose, blazepose)
     return 0

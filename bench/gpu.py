@@ -96,8 +96,8 @@ def load(backend: str, precision: str, device: str | None, *, parallel_requests:
     if device is not None:
         if "device" not in inspect.signature(load_backend).parameters:
             raise ValueError("this tree's load_backend takes no device; it runs on the CPU")
-        kwargs["device"] = device
-    if backend == "openvino":
+        kwargs["device"] = config.parse_device(device)
+    if backend in ("openvino", "onnxruntime", "torch"):
         kwargs["parallel_requests"] = parallel_requests
     return load_backend(backend, config.DEFAULT_MODEL_PATH, **kwargs)
 
@@ -135,10 +135,11 @@ def one_video(args: argparse.Namespace, plan: dict) -> dict:
     from workers.execution import Execution
     from workers.pipeline import PipelineOptions, process_video
     from videoio import probe
-    options = PipelineOptions(end_s=args.frames / float(probe(args.video).fps), net_height=plan["net_height"],
-                              screenshot_interval_s=0)
+    options = PipelineOptions(end_s=args.frames / float(probe(args.video).fps),
+                              net_height=args.net_height or plan["net_height"], screenshot_interval_s=0,
+                              keypoints_only=args.keypoints_only, backend=args.backend, precision=args.precision)
     execution = Execution.parse(batch_size=args.batch_size, postprocess_workers=args.postprocess_workers)
-    backend = load(args.backend, "f32", args.device, parallel_requests=2)
+    backend = load(args.backend, args.precision, args.device, parallel_requests=2)
     with tempfile.TemporaryDirectory() as tmp:
         start, c0 = time.time(), _cpu_s()
         result = process_video(args.video, Path(tmp) / "out", options, backend=backend, execution=execution)
@@ -158,6 +159,8 @@ def _cpu_s() -> float:
 def _child(args: argparse.Namespace) -> subprocess.Popen:
     command = [sys.executable, __file__, "--one-video", "--backend", args.backend, "--video", str(args.video),
                "--frames", str(args.frames), *(["--small"] if args.small else []),
+               "--precision", args.precision, *(["--keypoints-only"] if args.keypoints_only else []),
+               *(["--net-height", str(args.net_height)] if args.net_height else []),
                *(["--device", args.device] if args.device else []),
                *(["--batch-size", str(args.batch_size)] if args.batch_size else []),
                *(["--postprocess-workers", str(args.postprocess_workers)] if args.postprocess_workers else [])]
@@ -197,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="videos at once for the concurrent run (default 2)")
     parser.add_argument("--batch-size", type=int, help="end to end: frames per inference call (default 1)")
     parser.add_argument("--postprocess-workers", help="end to end: post-processing processes (default auto)")
+    parser.add_argument("--precision", default="f32", help="end to end: the backend's precision (default f32)")
+    parser.add_argument("--keypoints-only", action="store_true", help="end to end: no annotated video")
+    parser.add_argument("--net-height", type=int, help="end to end: network height (default 368; --small 96)")
     parser.add_argument("--one-video", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     plan = SMALL if args.small else FULL

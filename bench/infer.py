@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/infer.py                 # 640x480 frame from a real COCO photo
     .venv/bin/python bench/infer.py --repeats 30 --image path/to/frame.jpg
-    .venv/bin/python bench/infer.py --model blazepose [--video V --frames N]
+    .venv/bin/python bench/infer.py --model blazepose [--video V --frames N]   # lite, full, heavy
+    .venv/bin/python bench/infer.py --model blazepose-heavy,blazepose
 
 For each backend (cv2.dnn, OpenVINO f32, OpenVINO bf16, OpenVINO f32 with two requests in
 flight from two threads, as the video pipeline runs it, and ONNX Runtime f32 on the CPU, alone
@@ -14,7 +15,8 @@ mapping to source pixels) per size and upsampling factor, on the OpenVINO f32 ou
 backends are measured in turns (round-robin per repeat) so that machine load drifts hit all
 of them alike.
 
-``--model blazepose``: ms/frame of BlazePose (MediaPipe, video mode, one frame at a time as the
+``--model blazepose`` (all three BlazePose models, or names separated by commas): ms/frame of
+each BlazePose model (MediaPipe, video mode, one frame at a time as the
 pipeline runs it: colour conversion, both networks, landmarks) on the first ``--frames`` frames
 of a real video (default the 1080x1920 Pose2Sim clip), beside OpenPose's whole ``estimate``
 (OpenVINO f32, height 368) on the same frames in the same run, and the share of frames with a
@@ -110,7 +112,7 @@ def bench_postprocess(model_backend: InferenceBackend, frame: np.ndarray, repeat
     return rows
 
 
-def bench_models(video: Path, frames: int, model_path: Path) -> None:
+def bench_models(video: Path, frames: int, model_path: Path, names: tuple[str, ...]) -> None:
     """BlazePose beside OpenPose, ms/frame on the same real frames (see the module docstring)."""
     import av
 
@@ -123,7 +125,7 @@ def bench_models(video: Path, frames: int, model_path: Path) -> None:
             if len(images) >= frames:
                 break
     estimators = {"openpose (openvino f32, h368)": load_estimator("openpose", model_path=model_path),
-                  "blazepose (mediapipe full, video mode)": load_estimator("blazepose")}
+                  **{f"{name} (mediapipe, video mode)": load_estimator(name) for name in names}}
     for estimator in estimators.values():  # warm up: first-call set-up is not per-frame cost
         estimator.estimate(images[0][0], timestamp_ms=0)
         estimator.reset()
@@ -154,8 +156,13 @@ def main(argv: list[str] | None = None) -> int:
                         "pose2sim_trial1_cam01.mp4", help="--model blazepose: the video (default: %(default)s)")
     parser.add_argument("--frames", type=int, default=60, help="--model blazepose: frames (default: %(default)s)")
     args = parser.parse_args(argv)
-    if args.model == "blazepose":
-        bench_models(args.video, args.frames, config.DEFAULT_MODEL_PATH)
+    if args.model.startswith("blazepose"):
+        from pose.models import BLAZEPOSE_COMPLEXITY
+
+        names = tuple(BLAZEPOSE_COMPLEXITY) if args.model == "blazepose" else tuple(args.model.split(","))
+        if any(n not in BLAZEPOSE_COMPLEXITY for n in names):
+            parser.error(f"--model: BlazePose models are {', '.join(BLAZEPOSE_COMPLEXITY)}")
+        bench_models(args.video, args.frames, config.DEFAULT_MODEL_PATH, names)
         return 0
     args.model = Path(args.model)
     frame = cv2.resize(read_image(args.image), (640, 480), interpolation=cv2.INTER_AREA)

@@ -52,7 +52,7 @@ class JobRow(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     # When the job last became queued, and when it was last sent to the broker: a queued job
-    # that no worker claims is sent again, less often the longer it waits (JobStore.unclaimed).
+    # whose message is lost is sent again (JobStore.unclaimed).
     queued_at: Mapped[datetime | None] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 

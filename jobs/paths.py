@@ -6,6 +6,7 @@ digits, ``-`` and ``_``); :func:`check_job_id` rejects anything else before it t
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -16,6 +17,15 @@ from config import Settings
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: The service's files are its user's alone: new folders 0700, new files 0600.
 SERVICE_UMASK = 0o077
+
+
+#: The OS's ways of saying "the disk is full": no space (or no inodes), over a quota.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is the OS saying a disk is full (a failed ``write()`` names no file)."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL
 
 
 def check_job_id(job_id: str) -> str:

@@ -7,6 +7,10 @@
   ``Settings.keep_uploads`` (the worker does it when the run ends, :func:`sweep` catches up on
   any it missed); failed and cancelled jobs keep theirs, so that they can be retried.
 - Upload and output folders that belong to no job (left by a crash) go after a day.
+- The pipeline's temp folders (``outputs/.<job id>.partial-*``) of a job no run is working on
+  go at once (:func:`remove_stale_partials`): a run killed on its job's last attempt leaves one,
+  and no later run of that job would remove it. The worker's orphan sweep does this too, right
+  after it fails such a job.
 
 :func:`sweep` does all of this in one pass; every worker runs it periodically
 (``workers.housekeeping``). Times are UTC.
@@ -109,6 +113,7 @@ def sweep(store: JobStore, settings: Settings, *, now: datetime | None = None) -
         for job_id in folders["uploads"]:
             if states.get(job_id) == JobState.SUCCEEDED.value and remove_upload(settings, job_id):
                 result.uploads_removed.append(job_id)
+    result.orphans_removed += [f"outputs/{name}" for name in remove_stale_partials(store, settings)]
     cutoff = time.time() - ORPHAN_AFTER_S
     for kind, found in folders.items():
         for job_id, path in found.items():
@@ -134,6 +139,29 @@ def _expire(store: JobStore, settings: Settings, cutoff: datetime, now: datetime
             remove_job_files(settings, job_id)
             expired.append(job_id)
     return expired
+
+
+def remove_stale_partials(store: JobStore, settings: Settings) -> list[str]:
+    """Remove the pipeline's temp folders (``.<job id>.partial-*`` in the outputs folder) of
+    every job that is not running (finished, queued again, or gone): no run is writing them.
+    A run starts only after its job is marked running, and names its folder anew, so a folder
+    seen here before the look at the job's state is never a live run's. Returns their names."""
+    partials: dict[str, list[Path]] = {}
+    try:
+        for path in Path(settings.outputs_dir).glob(".*.partial-*"):
+            partials.setdefault(path.name[1:].rsplit(".partial-", 1)[0], []).append(path)
+    except FileNotFoundError:
+        return []
+    if not partials:
+        return []
+    states = _states(store, set(partials))
+    removed = []
+    for job_id, paths in partials.items():
+        if states.get(job_id) != JobState.RUNNING.value:
+            for path in paths:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+    return sorted(removed)
 
 
 def _job_folders(root: Path) -> dict[str, Path]:

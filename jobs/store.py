@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -25,10 +26,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, or_, select, text, update
+from sqlalchemy import create_engine, event, func, inspect, or_, select, text, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.models import Base, JobRow
@@ -118,6 +119,12 @@ def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
+def _storable(text: str) -> str:
+    """``text`` with each NUL byte as U+FFFD: PostgreSQL's text types cannot hold one (a script
+    can send any file name, and an error message may quote it), and SQLite then stores the same."""
+    return text.replace("\x00", "\ufffd")
+
+
 def _snapshot(row: JobRow) -> Job:
     return Job(
         id=row.id, state=JobState(row.state), stage=row.stage, progress=row.progress or 0.0,
@@ -158,6 +165,50 @@ def _make_engine(database_url: str) -> Engine:
     return create_engine(database_url, pool_pre_ping=True)
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or dropped the connection (it
+    restarted, failed over, the network broke, SQLite's file is locked or full): worth trying
+    again later, unlike a bad query. Such errors never name a job; callers say "the job
+    database is unreachable" and keep what they were doing."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
+
+
+class _Sessions:
+    """The store's sessionmaker (``store._sessions()`` and ``store._sessions.begin()``), which
+    first makes sure the tables exist: creating them waits, when the database was away as the
+    store was made, for the first call that finds it there (each call until then raises the
+    database's error, see :func:`database_unavailable`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._maker = sessionmaker(engine, expire_on_commit=False)
+        self._lock = threading.Lock()
+        self.schema_ready = False
+
+    def ensure_schema(self) -> None:
+        if not self.schema_ready:
+            with self._lock:
+                if not self.schema_ready:
+                    _create_schema(self._engine)
+                    self.schema_ready = True
+
+    def __call__(self) -> Session:
+        self.ensure_schema()
+        return self._maker()
+
+    def begin(self):  # noqa: ANN201 - sessionmaker.begin's context manager
+        self.ensure_schema()
+        return self._maker.begin()
+
+
+def first_line(exc: BaseException) -> str:
+    """The database error's own first line, without SQLAlchemy's SQL, parameters and links:
+    ``connection failed: ... Connection refused``."""
+    text_ = str(getattr(exc, "orig", None) or exc).strip()
+    return text_.splitlines()[0] if text_ else type(exc).__name__
+
+
 def _create_schema(engine: Engine) -> None:
     """The tables, and the columns added since a database was created (nullable, so no
     backfill). Several processes may do this at once on a new database (serve's web processes
@@ -194,8 +245,9 @@ def _queued_again() -> dict[str, Any]:
     )
 
 
-#: The longest a queued job waits between two sends while no worker claims it.
-MAX_RESEND_INTERVAL_S = 15 * 60
+#: Seconds by which a job must have been sent after another for its claim to show that the
+#: other's message was lost (the sending hosts' clocks may differ by a few seconds).
+SEND_ORDER_MARGIN_S = 5.0
 
 
 class JobStore:
@@ -204,6 +256,9 @@ class JobStore:
     ``database_url``: any SQLAlchemy URL, e.g. ``sqlite:////srv/posestudio/instance/db.sqlite3``
     or ``postgresql+psycopg://user@host/db``; the table is created if missing.
     ``stale_after_s`` (default 60): a running job with no heartbeat for this long is an orphan.
+    A database that does not answer yet is no error here: the tables are made by the first call
+    that reaches it (:attr:`schema_ready` says whether one has), and each call until then raises
+    the database's error (:func:`database_unavailable` is true of it).
     """
 
     def __init__(self, database_url: str, *, stale_after_s: float = 60.0):
@@ -215,8 +270,24 @@ class JobStore:
         self.database_url = database_url
         self.stale_after_s = stale_after_s
         self._engine = _make_engine(database_url)
-        _create_schema(self._engine)
-        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._sessions = _Sessions(self._engine)
+        try:
+            self.ensure_schema()
+        except DBAPIError as exc:
+            if not database_unavailable(exc):
+                raise
+            log.info("the job database does not answer (%s); its tables are made once it does",
+                     first_line(exc))
+
+    def ensure_schema(self) -> None:
+        """Make the tables now if no call has yet; raises the database's error when it does not
+        answer (:func:`database_unavailable`)."""
+        self._sessions.ensure_schema()
+
+    @property
+    def schema_ready(self) -> bool:
+        """Whether the database has answered since this store was made (its tables exist)."""
+        return self._sessions.schema_ready
 
     def close(self) -> None:
         self._engine.dispose()
@@ -250,7 +321,7 @@ class JobStore:
         ``kind`` says what its input is (see :attr:`Job.kind`)."""
         row = JobRow(
             id=job_id or secrets.token_urlsafe(16), state=JobState.QUEUED.value, stage=None, kind=kind,
-            progress=0.0, frames_done=0, created_at=_now(), source_name=source_name[:255],
+            progress=0.0, frames_done=0, created_at=_now(), source_name=_storable(source_name)[:255],
             source_meta=dict(source_meta), options=dict(options), outputs={}, timings={},
             owner=owner, cancel_requested=False, attempts=1, queued_at=_now(),
         )
@@ -271,24 +342,31 @@ class JobStore:
         return self._guarded(job_id, None, {"sent_at": _now()}, from_states=(JobState.QUEUED,),
                              must_exist=False)
 
-    def unclaimed(self, *, resend_after_s: float,
-                  max_interval_s: float = MAX_RESEND_INTERVAL_S) -> list[str]:
-        """Ids of queued jobs to send again, oldest first: never sent, or last sent longer ago
-        than the time they had waited before that send (at least ``resend_after_s``, at most
-        ``max_interval_s``), so a job that waits behind others is sent again ever less often."""
+    def unclaimed(self, *, resend_after_s: float, broker_empty: bool) -> list[str]:
+        """Ids of queued jobs whose message is lost, to send again, oldest first: never sent;
+        or sent at least ``resend_after_s`` ago and either the broker holds no message
+        (``broker_empty``: the broker's job queue is empty) or a job sent later has been claimed
+        since (the queue is first in, first out: it would have handed this one out first).
+
+        A job waiting behind others, its message in the queue, is never sent again, however
+        long the backlog (sending every waiting job again at intervals made a backlog of 86
+        jobs cost 298 deliveries). Send times come from the clocks of the hosts that sent;
+        :data:`SEND_ORDER_MARGIN_S` covers their skew."""
         now = _now()
-        due = []
-        query = (select(JobRow.id, JobRow.queued_at, JobRow.created_at, JobRow.sent_at)
-                 .where(JobRow.state == JobState.QUEUED.value).order_by(JobRow.created_at))
+        sent = func.coalesce(JobRow.sent_at, JobRow.queued_at, JobRow.created_at)
         with self._sessions() as session:
-            for job_id, queued_at, created_at, sent_at in session.execute(query):
-                if sent_at is None:
-                    due.append(job_id)
-                    continue
-                waited = (sent_at - (queued_at or created_at)).total_seconds()
-                interval = min(max(resend_after_s, waited), max_interval_s)
-                if (now - sent_at).total_seconds() >= interval:
-                    due.append(job_id)
+            latest_claimed = session.scalar(select(func.max(sent)).where(JobRow.started_at.is_not(None)))
+            rows = session.execute(select(JobRow.id, JobRow.sent_at)
+                                   .where(JobRow.state == JobState.QUEUED.value)
+                                   .order_by(JobRow.created_at)).all()
+        due = []
+        for job_id, sent_at in rows:
+            if sent_at is None:
+                due.append(job_id)
+            elif (now - sent_at).total_seconds() >= resend_after_s and (
+                    broker_empty or (latest_claimed is not None
+                                     and (latest_claimed - sent_at).total_seconds() > SEND_ORDER_MARGIN_S)):
+                due.append(job_id)
         return due
 
     # -- the worker's side -----------------------------------------------------------------
@@ -330,7 +408,7 @@ class JobStore:
 
     def mark_failed(self, job_id: str, *, error: str, claim: str | None = None) -> bool:
         """Fail a queued or running job with a message a person can act on (no traceback)."""
-        values = dict(state=JobState.FAILED.value, error=error, finished_at=_now(), eta_s=None,
+        values = dict(state=JobState.FAILED.value, error=_storable(error), finished_at=_now(), eta_s=None,
                       claim=None)
         return self._guarded(job_id, claim, values, from_states=(JobState.QUEUED, JobState.RUNNING))
 
@@ -368,6 +446,17 @@ class JobStore:
             raise JobStateError(f"job {job_id} is {state}; only failed or cancelled jobs "
                                 "can be retried")
         return self.get(job_id)
+
+    def requeue_running(self, job_id: str, *, claim: str, max_attempts: int, reason: str) -> bool:
+        """Hand a running job back, as orphan recovery does for a worker that died: queued again
+        (attempts + 1; returns True: enqueue it) while ``attempts < max_attempts``, else failed
+        with ``reason``. Only while ``claim`` still owns it; False when it did not go back."""
+        job = self.get(job_id)
+        if job.attempts < max_attempts:
+            return self._guarded(job_id, claim, _queued_again(), must_exist=False)
+        self._guarded(job_id, claim, dict(state=JobState.FAILED.value, claim=None, finished_at=_now(),
+                                          eta_s=None, error=reason), must_exist=False)
+        return False
 
     def stale_running(self) -> list[str]:
         """Ids of running jobs whose heartbeat is older than ``stale_after_s`` (or missing)."""

@@ -5,3 +5,7 @@ of its own that loads each model once and answers every frame with the people in
 across the session's frames. Nothing here imports Flask or Celery; ``web.live`` is the web app's
 side and ``posestudio.commands.live`` starts the server.
 """
+
+#: The header that names a live session's owner (``web.live`` sends the browser's owner id); here,
+#: where importing it loads nothing else.
+OWNER_HEADER = "X-Live-Owner"

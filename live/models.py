@@ -56,7 +56,8 @@ class OpenPoseLive:
 
 
 class BlazePoseLive:
-    """BlazePose (MediaPipe's full landmark model, 33 parts, one person) for live frames.
+    """BlazePose (MediaPipe's full landmark model, 33 parts, one person) for live frames; the
+    subclasses below run the lite and heavy landmark models (``make blazepose-models``).
 
     The one loaded model serves every session, so each frame is analysed on its own (MediaPipe's
     static-image mode): its tracking between frames would carry one session's person into
@@ -66,11 +67,12 @@ class BlazePoseLive:
 
     name = "blazepose"
     label = "BlazePose (MediaPipe full, 33 parts, one person)"
+    model_complexity = 1
 
     def __init__(self, model_path: Path, *, threads: int, net_height: int, backend: str = "openvino") -> None:
         from pose.blazepose import BlazePoseEstimator
 
-        self._estimator = BlazePoseEstimator(static_images=True)
+        self._estimator = BlazePoseEstimator(model_complexity=self.model_complexity, static_images=True)
         self.skeleton = self._estimator.skeleton
 
     def estimate(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Person]:
@@ -78,8 +80,22 @@ class BlazePoseLive:
         return self._estimator.estimate(image_bgr)
 
 
+class BlazePoseLiteLive(BlazePoseLive):
+    name = "blazepose-lite"
+    label = "BlazePose lite (MediaPipe, 33 parts, one person, fastest)"
+    model_complexity = 0
+
+
+class BlazePoseHeavyLive(BlazePoseLive):
+    name = "blazepose-heavy"
+    label = "BlazePose heavy (MediaPipe, 33 parts, one person, most accurate)"
+    model_complexity = 2
+
+
 #: Every model a live session may ask for: name -> loader(model_path, threads=, net_height=, backend=).
-MODELS: dict[str, Callable[..., LiveEstimator]] = {"openpose": OpenPoseLive, "blazepose": BlazePoseLive}
+MODELS: dict[str, Callable[..., LiveEstimator]] = {
+    "openpose": OpenPoseLive, "blazepose": BlazePoseLive, "blazepose-lite": BlazePoseLiteLive,
+    "blazepose-heavy": BlazePoseHeavyLive}
 
 
 class UnknownModelError(ValueError):

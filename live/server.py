@@ -11,10 +11,14 @@ models are loaded once, at start. Only the web app talks to it (see ``web.live``
 ``DELETE /sessions/<id>``                 204 closed (the slot is free at once)
 ========================================  ==================================================
 
-Inference runs one frame at a time (a lock) on ``LiveSettings.threads`` CPU threads, whatever
-the number of sessions: sessions take turns, and the video jobs keep the rest of the machine.
-A thread per connection reads and decodes frames and tracks people; a reaper closes sessions
-that went silent (:mod:`live.sessions`). Frames are never written anywhere.
+A session created with an ``X-Live-Owner`` header (the web app sends the browser's owner id)
+answers only requests with the same header; to others it is a 404 (:mod:`live.sessions`).
+
+A frame's decode and inference run one frame at a time (a lock) on ``LiveSettings.threads``
+CPU threads, whatever the number of sessions: sessions take turns, and the video jobs keep the
+rest of the machine. A thread per connection reads frames and tracks people; a reaper closes
+sessions that went silent (:mod:`live.sessions`); only an answered frame keeps a session alive.
+Frames are never written anywhere.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Mapping
 
 from config import LiveSettings
+from live import OWNER_HEADER
 from live.frames import FrameError, decode_frame
 from live.models import LiveEstimator, skeleton_json
 from live.sessions import SessionBusy, SessionNotFound, SessionRegistry, SessionsFull
@@ -81,21 +86,23 @@ class LiveServer(ThreadingHTTPServer):
                 "max_frame_pixels": self.settings.max_frame_pixels,
                 "idle_timeout_s": self.settings.idle_timeout_s}
 
-    def answer_frame(self, session_id: str, data: bytes) -> dict[str, Any]:
+    def answer_frame(self, session_id: str, data: bytes, owner: str | None = None) -> dict[str, Any]:
         """Decode, estimate, track; raises SessionNotFound, SessionBusy, FrameError."""
         received = time.perf_counter()
-        session = self.sessions.begin_frame(session_id)
+        session = self.sessions.begin_frame(session_id, owner)
+        answered = False
         try:
-            image = decode_frame(data, max_bytes=self.settings.max_frame_bytes,
-                                 max_pixels=self.settings.max_frame_pixels)
             estimator = self.estimators[session.model]
-            with self.inference_lock:
+            with self.inference_lock:  # the decode too: LIVE_THREADS caps all of a frame's CPU work
                 started = time.perf_counter()
+                image = decode_frame(data, max_bytes=self.settings.max_frame_bytes,
+                                     max_pixels=self.settings.max_frame_pixels)
                 people = estimator.estimate(image, timestamp_ms=int((time.monotonic() - session.created) * 1000))
                 inferred = time.perf_counter()
             ids = session.track(people, estimator.skeleton)
+            answered = True
         finally:
-            self.sessions.end_frame(session)
+            self.sessions.end_frame(session, answered=answered)
         return {
             "frame": session.frames,
             "width": int(image.shape[1]), "height": int(image.shape[0]),
@@ -168,7 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
         if data is None:
             return
         try:
-            self._send(200, self.server.answer_frame(match.group(1), data))
+            self._send(200, self.server.answer_frame(match.group(1), data, self.headers.get(OWNER_HEADER)))
         except SessionNotFound:
             self._error(404, "This live session has ended (closed, or silent for longer than "
                              f"{self.server.settings.idle_timeout_s:g} s); start a new one.")
@@ -193,11 +200,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         estimator = self.server.estimators.get(model) if isinstance(model, str) else None
         if estimator is None:
-            self._error(400, f"The live server has no model {model!r}; it has: {', '.join(self.server.estimators)}.")
+            self._error(400, f"The live server has no model {str(model)[:40]!r}; it has: {', '.join(self.server.estimators)}.")
             return
         try:
             skeleton = skeleton_json(estimator.skeleton)
-            session = self.server.sessions.create(model, len(skeleton["parts"]))
+            session = self.server.sessions.create(model, len(skeleton["parts"]), self.headers.get(OWNER_HEADER))
         except SessionsFull:
             limit = self.server.settings.sessions
             self._error(503, f"All {limit} live session{'s are' if limit != 1 else ' is'} in use (LIVE_SESSIONS); "
@@ -213,7 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
         match = _SESSION.match(self.path)
         if not match:
             self._error(404, "Not a live server address.")
-        elif self.server.sessions.close(match.group(1)):
+        elif self.server.sessions.close(match.group(1), self.headers.get(OWNER_HEADER)):
             _say(f"session {match.group(1)[:8]} closed")
             self._send(204)
         else:

@@ -6,9 +6,14 @@ answered is refused: the page sends the next frame only after the answer). A ses
 no frame for ``idle_timeout_s`` is closed by :meth:`SessionRegistry.expire_idle`, unless a
 frame of it is being answered right now; so a tab that closed, crashed or lost its network frees
 its slot a few seconds later, and nothing of it is left running.
+
+A session may belong to an ``owner`` (the web app passes the browser's owner id): only a
+request for that same owner reaches it; for any other it does not exist (404), so one browser
+can neither send frames to nor close another's session, even knowing its id.
 """
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 import time
@@ -50,6 +55,7 @@ class LiveSession:
     parts: int
     created: float
     last_seen: float
+    owner: str | None = None
     frames: int = 0
     busy: bool = False
     tracker: Sort = field(default_factory=lambda: Sort(max_age=TRACK_MAX_AGE, min_hits=TRACK_MIN_HITS,
@@ -77,35 +83,52 @@ class SessionRegistry:
         self._sessions: dict[str, LiveSession] = {}
         self._lock = threading.Lock()
 
-    def create(self, model: str, parts: int) -> LiveSession:
-        """A new session for ``model`` (whose skeleton has ``parts`` parts); raises SessionsFull."""
+    def create(self, model: str, parts: int, owner: str | None = None) -> LiveSession:
+        """A new session for ``model`` (whose skeleton has ``parts`` parts), reachable by ``owner``
+        only; raises SessionsFull."""
         with self._lock:
             if len(self._sessions) >= self.limit:
                 raise SessionsFull()
             now = self._clock()
-            session = LiveSession(id=secrets.token_hex(16), model=model, parts=parts, created=now, last_seen=now)
+            session = LiveSession(id=secrets.token_hex(16), model=model, parts=parts, created=now, last_seen=now,
+                                  owner=owner)
             self._sessions[session.id] = session
             return session
 
-    def begin_frame(self, session_id: str) -> LiveSession:
-        """Mark the session busy with one frame; raises SessionNotFound or SessionBusy."""
+    def _get(self, session_id: str, owner: str | None) -> LiveSession:
+        session = self._sessions.get(session_id)
+        if session is None or not hmac.compare_digest((session.owner or "").encode(), (owner or "").encode()):
+            raise SessionNotFound(session_id)
+        return session
+
+    def begin_frame(self, session_id: str, owner: str | None = None) -> LiveSession:
+        """Mark the session busy with one frame; raises SessionNotFound or SessionBusy. A busy
+        session does not expire; its idle time restarts only when the frame is answered."""
         with self._lock:
-            session = self._sessions.get(session_id)
-            if session is None:
-                raise SessionNotFound(session_id)
+            session = self._get(session_id, owner)
             if session.busy:
                 raise SessionBusy()
-            session.busy, session.last_seen = True, self._clock()
+            session.busy = True
             return session
 
-    def end_frame(self, session: LiveSession) -> None:
+    def end_frame(self, session: LiveSession, *, answered: bool = True) -> None:
+        """The frame is done: ``answered`` (its people found) restarts the session's idle time; a
+        refused frame (not a JPEG, damaged, too big) does not, so sending junk keeps no slot."""
         with self._lock:
-            session.busy, session.last_seen = False, self._clock()
-            session.frames += 1
+            session.busy = False
+            if answered:
+                session.last_seen = self._clock()
+                session.frames += 1
 
-    def close(self, session_id: str) -> bool:
+    def close(self, session_id: str, owner: str | None = None) -> bool:
+        """Close ``owner``'s session ``session_id``; False when there is no such session of theirs."""
         with self._lock:
-            return self._sessions.pop(session_id, None) is not None
+            try:
+                self._get(session_id, owner)
+            except SessionNotFound:
+                return False
+            del self._sessions[session_id]
+            return True
 
     def expire_idle(self) -> list[str]:
         """Close every session silent for ``idle_timeout_s`` and not answering a frame; their ids."""

@@ -22,7 +22,7 @@ from pose.assembly import DEFAULT_UPSAMPLE, AssemblyParams, parse_network_output
 from pose.backends import BACKENDS, DEFAULT_BACKEND, Device, InferenceBackend, availability, load_backend
 from pose.draw import SkeletonAnnotator
 from pose.errors import (
-    BackendUnavailableError, DeviceUnavailableError, InvalidImageError, ModelLoadError, PoseError,
+    BackendUnavailableError, DeviceFailedError, DeviceUnavailableError, InvalidImageError, ModelLoadError, PoseError,
 )
 from pose.estimator import PoseEstimator
 from pose.imagefile import read_image
@@ -35,7 +35,8 @@ from pose.skeleton import (
 
 __all__ = [
     "AssemblyParams", "BACKENDS", "BLAZEPOSE_33", "DEFAULT_UPSAMPLE", "BackendUnavailableError",
-    "COCO17_FROM_OPENPOSE", "COCO17_NAMES", "DEFAULT_BACKEND", "Device", "DeviceUnavailableError",
+    "COCO17_FROM_OPENPOSE", "COCO17_NAMES", "DEFAULT_BACKEND", "Device", "DeviceFailedError",
+    "DeviceUnavailableError",
     "InferenceBackend", "InvalidImageError", "LIMBS", "LIMB_PAF_CHANNELS", "MODEL_NAMES", "OPENPOSE_18",
     "SKELETONS", "Skeleton", "load_estimator",
     "ModelLoadError", "NUM_PARTS", "PART_NAMES", "Person", "PoseError", "PoseEstimator",

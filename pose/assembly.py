@@ -27,8 +27,37 @@ _LIMBS_THAT_START_PEOPLE = 17
 # 0.240 vs 0.237 at 432x368) for a third of the post-processing time (1.3 vs 4.4 ms/frame).
 DEFAULT_UPSAMPLE = 2
 
-# Network-output channel of each limb's PAF x and y component: int64 (19, 2).
-_PAF_CHANNELS = np.array(LIMB_PAF_CHANNELS, np.int64) + NUM_PARTS + 1
+
+
+@dataclass(frozen=True)
+class PafLayout:
+    """The channel layout of one OpenPose-style network output (NHWC, without the batch axis):
+    channels ``0..num_parts-1`` the part heatmaps, ``num_parts`` the background, then one (x, y)
+    PAF pair per limb.
+
+    limbs: (part_a, part_b) per PAF, in the order people are assembled.
+    paf_channels: each limb's (x, y) channels, counted from the start of the PAF block.
+    extend_only: indices of limbs that only extend people and never start one.
+    """
+
+    num_parts: int
+    limbs: tuple[tuple[int, int], ...]
+    paf_channels: tuple[tuple[int, int], ...]
+    extend_only: frozenset[int] = frozenset()
+
+    @property
+    def num_channels(self) -> int:
+        return self.num_parts + 1 + 2 * len(self.limbs)
+
+    @property
+    def absolute_paf_channels(self) -> np.ndarray:
+        """Network-output channel of each limb's PAF x and y component: int64 (limbs, 2)."""
+        return np.array(self.paf_channels, np.int64) + self.num_parts + 1
+
+
+#: The mobilenet_thin graph's layout (and CMU's COCO Caffe model's): 18 parts, 19 PAFs.
+OPENPOSE_LAYOUT = PafLayout(NUM_PARTS, LIMBS, LIMB_PAF_CHANNELS,
+                            frozenset(range(_LIMBS_THAT_START_PEOPLE, len(LIMBS))))
 
 
 @dataclass(frozen=True)
@@ -98,68 +127,110 @@ class NetworkOutputParser:
     instance may be shared by several threads; results equal parse_network_output's.
     """
 
-    def __init__(self, *, upsample: int = DEFAULT_UPSAMPLE, params: AssemblyParams = AssemblyParams()) -> None:
+    def __init__(self, *, upsample: int = DEFAULT_UPSAMPLE, params: AssemblyParams = AssemblyParams(),
+                 layout: PafLayout = OPENPOSE_LAYOUT) -> None:
         if upsample < 1:
             raise ValueError(f"upsample must be >= 1, got {upsample}")
         self.upsample = upsample
         self.params = params
+        self.layout = layout
         self._local = threading.local()
 
-    def __call__(self, raw: np.ndarray) -> list[tuple[np.ndarray, float]]:
-        """See :func:`parse_network_output`."""
-        if raw.ndim != 3 or raw.shape[2] != NUM_CHANNELS:
-            raise ValueError(f"network output must have shape (h, w, {NUM_CHANNELS}), got {raw.shape}")
+    def __call__(self, raw: "np.ndarray | PeaksAndPafs") -> list[tuple[np.ndarray, float]]:
+        """See :func:`parse_network_output`. ``raw`` may also be a :class:`PeaksAndPafs` (peaks
+        found beside the network, e.g. on a GPU, with these settings): only the PAF scoring and
+        the assembly run here then."""
+        layout = self.layout
+        if isinstance(raw, PeaksAndPafs):
+            return people_from_peaks(raw.peaks, raw.pafs, upsample=self.upsample, params=self.params,
+                                     layout=layout, paf_offset=0)
+        if raw.ndim != 3 or raw.shape[2] != layout.num_channels:
+            raise ValueError(f"network output must have shape (h, w, {layout.num_channels}), got {raw.shape}")
         raw = np.ascontiguousarray(raw, dtype=np.float32)
         factor, params = self.upsample, self.params
         heat_up, smoothed, work = self._buffers(raw.shape[0] * factor, raw.shape[1] * factor)
-        heat_up = upsample_heatmaps(raw, factor, out=heat_up)
+        heat_up = upsample_heatmaps(raw, factor, out=heat_up, num_parts=layout.num_parts)
         smoothed = smooth(heat_up, params.blur_sigma * factor, out=smoothed)
         peaks = find_peaks(smoothed, threshold=params.peak_threshold, scores=heat_up,
                            subpixel=params.subpixel, work=work)
-        connections = connect_limbs(raw, peaks, upsample=factor, params=params)
-        scale = NETWORK_STRIDE / factor  # network-input pixels per upsampled-map pixel
-        result = []
-        for parts, score in assemble(peaks, connections, params):
-            keypoints = np.zeros((NUM_PARTS, 3), np.float32)
-            found = parts >= 0
-            ids = parts[found]
-            keypoints[found, 0] = (peaks.x[ids] + 0.5) * scale - 0.5
-            keypoints[found, 1] = (peaks.y[ids] + 0.5) * scale - 0.5
-            keypoints[found, 2] = peaks.score[ids]
-            result.append((keypoints, score))
-        result.sort(key=lambda item: -item[1])
-        return result
+        return people_from_peaks(peaks, raw, upsample=factor, params=params, layout=layout)
 
     def _buffers(self, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """This thread's (upsampled, smoothed, scratch) float32 (height, width, 18) buffers."""
+        """This thread's (upsampled, smoothed, scratch) float32 (height, width, parts) buffers."""
         buffers = getattr(self._local, "buffers", None)
-        if buffers is None or buffers[0].shape != (height, width, NUM_PARTS):
-            buffers = tuple(np.empty((height, width, NUM_PARTS), np.float32) for _ in range(3))
+        shape = (height, width, self.layout.num_parts)
+        if buffers is None or buffers[0].shape != shape:
+            buffers = tuple(np.empty(shape, np.float32) for _ in range(3))
             self._local.buffers = buffers
         return buffers
 
 
-def upsample_heatmaps(raw: np.ndarray, factor: int, *, out: np.ndarray | None = None) -> np.ndarray:
-    """The 18 part heatmaps of float32 (h, w, 57) ``raw`` upsampled to (h*factor, w*factor, 18).
+@dataclass(frozen=True, eq=False)
+class PeaksAndPafs:
+    """One frame's heatmap peaks, found elsewhere (:mod:`pose.device_peaks`), and its PAFs: all
+    that PAF scoring and assembly need, instead of the whole network output.
+
+    peaks: :class:`~pose.peaks.Peaks` in upsampled-map pixels, as :func:`~pose.peaks.find_peaks`
+        gives them for the parser's ``upsample`` and ``params``.
+    pafs: float32 (h, w, 2 * limbs): the network output's PAF block (channels 19-56, the 19 PAF
+        (x, y) pairs, for mobilenet_thin).
+    """
+
+    peaks: Peaks
+    pafs: np.ndarray
+
+
+def people_from_peaks(peaks: Peaks, maps: np.ndarray, *, upsample: int, params: AssemblyParams,
+                      layout: PafLayout = OPENPOSE_LAYOUT,
+                      paf_offset: int | None = None) -> list[tuple[np.ndarray, float]]:
+    """People from one frame's ``peaks`` (upsampled-map pixels) and PAFs: what
+    :func:`parse_network_output` returns once the peaks are found.
+
+    maps: float32 (h, w, C) holding the PAF pairs from channel ``paf_offset`` on (the network
+        output: ``layout.num_parts + 1``, the default; or the PAFs alone, offset 0).
+    """
+    connections = connect_limbs(maps, peaks, upsample=upsample, params=params, layout=layout,
+                                paf_offset=paf_offset)
+    scale = NETWORK_STRIDE / upsample  # network-input pixels per upsampled-map pixel
+    result = []
+    for parts, score in assemble(peaks, connections, params, layout=layout):
+        keypoints = np.zeros((layout.num_parts, 3), np.float32)
+        found = parts >= 0
+        ids = parts[found]
+        keypoints[found, 0] = (peaks.x[ids] + 0.5) * scale - 0.5
+        keypoints[found, 1] = (peaks.y[ids] + 0.5) * scale - 0.5
+        keypoints[found, 2] = peaks.score[ids]
+        result.append((keypoints, score))
+    result.sort(key=lambda item: -item[1])
+    return result
+
+
+def upsample_heatmaps(raw: np.ndarray, factor: int, *, out: np.ndarray | None = None,
+                      num_parts: int = NUM_PARTS) -> np.ndarray:
+    """The ``num_parts`` (default 18) part heatmaps of float32 (h, w, C) ``raw`` upsampled to
+    (h*factor, w*factor, num_parts).
 
     out: optional float32 buffer of the result's shape (ignored for factor 1).
     """
-    return upsample(np.ascontiguousarray(raw[:, :, :NUM_PARTS]), factor, out=out)
+    return upsample(np.ascontiguousarray(raw[:, :, :num_parts]), factor, out=out)
 
 
 def connect_limbs(raw: np.ndarray, peaks: Peaks, *, upsample: int,
-                  params: AssemblyParams) -> Connections:
+                  params: AssemblyParams, layout: PafLayout = OPENPOSE_LAYOUT,
+                  paf_offset: int | None = None) -> Connections:
     """Scored and greedily matched limb connections between ``peaks`` (upsampled-map pixels).
 
     PAFs are sampled at their native resolution with bilinear interpolation, so peak positions
-    move from the upsampled grid to the output-cell grid first.
+    move from the upsampled grid to the output-cell grid first. ``raw`` holds the PAF pairs from
+    channel ``paf_offset`` on (19 in the network output).
     """
-    candidates = candidate_pairs(peaks.offsets, LIMBS)
+    candidates = candidate_pairs(peaks.offsets, layout.limbs)
     if len(candidates) == 0:
         return candidates
     cell_x = (peaks.x + 0.5) / upsample - 0.5
     cell_y = (peaks.y + 0.5) / upsample - 0.5
-    channels = _PAF_CHANNELS[candidates.limb]
+    start = layout.num_parts + 1 if paf_offset is None else paf_offset
+    channels = np.array(layout.paf_channels, np.int64)[candidates.limb] + start
     score, valid = score_pairs(raw, channels, cell_x[candidates.a], cell_y[candidates.a],
                                cell_x[candidates.b], cell_y[candidates.b],
                                num_samples=params.paf_samples,
@@ -171,7 +242,7 @@ def connect_limbs(raw: np.ndarray, peaks: Peaks, *, upsample: int,
 
 
 def assemble(peaks: Peaks, connections: Connections,
-             params: AssemblyParams) -> list[tuple[np.ndarray, float]]:
+             params: AssemblyParams, layout: PafLayout = OPENPOSE_LAYOUT) -> list[tuple[np.ndarray, float]]:
     """Merge limb connections into people, limb by limb in skeleton order.
 
     connections: grouped by limb type in pose.skeleton.LIMBS order (as match_greedy returns
@@ -188,11 +259,11 @@ def assemble(peaks: Peaks, connections: Connections,
     peak_score = peaks.score.tolist()
     for limb, a, b, s in zip(connections.limb.tolist(), connections.a.tolist(),
                              connections.b.tolist(), connections.score.tolist()):
-        part_a, part_b = LIMBS[limb]
+        part_a, part_b = layout.limbs[limb]
         pa, pb = owner.get(a), owner.get(b)
         if pa is None and pb is None:
-            if limb < _LIMBS_THAT_START_PEOPLE:
-                row = np.full(NUM_PARTS, -1, np.int64)
+            if limb not in layout.extend_only:
+                row = np.full(layout.num_parts, -1, np.int64)
                 row[part_a], row[part_b] = a, b
                 owner[a] = owner[b] = len(parts)
                 parts.append(row)

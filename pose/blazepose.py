@@ -1,11 +1,11 @@
 """BlazePose (MediaPipe Pose, the "full" landmark model): one person per image, 33 landmarks with
 3D world coordinates. A pure library: images in, :class:`~pose.skeleton.Person` out.
 
-The model runs through MediaPipe's ``solutions.pose`` graph with ``model_complexity=1``: the
+The model runs through MediaPipe's ``solutions.pose`` graph with ``model_complexity`` 1 (the
 ``pose_detection.tflite`` and ``pose_landmark_full.tflite`` files that ship inside the
-``mediapipe==0.10.14`` wheel. (The "lite" and "heavy" landmark models, complexity 0 and 2, are
-downloaded by MediaPipe at run time, which cannot work offline; the Tasks API's PoseLandmarker
-needs a ``.task`` bundle with metadata that the wheel does not ship.) MediaPipe is imported when
+``mediapipe==0.10.14`` wheel), 0 (lite) or 2 (heavy). The wheel lacks the lite and heavy
+landmark models, which MediaPipe would download at run time (impossible offline): ``make
+blazepose-models`` installs them from the npm package ``@mediapipe/pose``, checked by sha256. MediaPipe is imported when
 an estimator is made, never at import time: without it OpenPose still works.
 
 Results (:meth:`BlazePoseEstimator.estimate`): [] or one :class:`Person` with
@@ -54,7 +54,7 @@ def _mediapipe() -> Any:
 class BlazePoseEstimator:
     """BlazePose GHUM 3D through MediaPipe (see the module docstring).
 
-    model_complexity: 1 (default, the full model, the only one installed with the wheel).
+    model_complexity: 1 (default, the full model, inside the wheel), 0 (lite) or 2 (heavy).
     min_detection_confidence / min_tracking_confidence: MediaPipe's thresholds (default 0.5):
         below the first no person is reported; below the second, tracking gives up and the
         detector runs again on the next frame.
@@ -84,9 +84,9 @@ class BlazePoseEstimator:
         model = Path(mp.__file__).parent / "modules" / "pose_landmark" / LANDMARK_MODELS[model_complexity]
         if not model.is_file():
             raise ModelLoadError(
-                f"{model.name} (model_complexity={model_complexity}) is not installed with mediapipe "
-                f"{getattr(mp, '__version__', '?')}, and MediaPipe would download it at run time; use "
-                "model_complexity=1 (pose_landmark_full.tflite, inside the wheel)")
+                f"{model.name} (model_complexity={model_complexity}) is not installed in {model.parent}, "
+                "and MediaPipe would download it at run time: run `make blazepose-models` (it fetches "
+                "@mediapipe/pose from npm and checks each file's sha256)")
         self.model_complexity = model_complexity
         self._settings = {"model_complexity": model_complexity, "smooth_landmarks": smooth_landmarks,
                           "enable_segmentation": False, "min_detection_confidence": min_detection_confidence,

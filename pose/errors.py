@@ -24,3 +24,9 @@ class DeviceUnavailableError(BackendUnavailableError):
 class InvalidImageError(PoseError):
     """An image that cannot be used: not decodable, empty, truncated, wrong dtype or channel
     count, or smaller than the network's stride."""
+
+
+class DeviceFailedError(PoseError):
+    """The device failed while running (a CUDA error other than running out of memory for a
+    batch that can still be split): results from it can no longer be trusted, and the process
+    should stop using it. A job that met it can run again elsewhere."""

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose.assembly import DEFAULT_UPSAMPLE, AssemblyParams, NetworkOutputParser
+from pose.assembly import DEFAULT_UPSAMPLE, OPENPOSE_LAYOUT, AssemblyParams, NetworkOutputParser, PafLayout
 from pose.backends.base import InferenceBackend
 from pose.preprocess import InputGeometry, PreparedInput, network_input_size, prepare_input
-from pose.skeleton import NUM_PARTS, OPENPOSE_18, Person
+from pose.skeleton import OPENPOSE_18, Person, Skeleton
 
 
 class PoseEstimator:
@@ -24,11 +24,10 @@ class PoseEstimator:
     upsample: factor by which the part heatmaps are upsampled before peak finding (default
         ``DEFAULT_UPSAMPLE`` = 2; PAFs are sampled at native resolution).
     params: assembly thresholds (default ``AssemblyParams()``).
-
-    ``skeleton`` is :data:`~pose.skeleton.OPENPOSE_18` (what its people's keypoints are).
+    layout / skeleton: the network output's channel layout and what its parts are (default the
+        mobilenet_thin graph's: ``OPENPOSE_LAYOUT``, :data:`~pose.skeleton.OPENPOSE_18`); OpenPose's
+        Caffe models give theirs (``pose.caffe``).
     """
-
-    skeleton = OPENPOSE_18
 
     def __init__(
         self,
@@ -38,7 +37,11 @@ class PoseEstimator:
         net_width: int | None = None,
         upsample: int = DEFAULT_UPSAMPLE,
         params: AssemblyParams = AssemblyParams(),
+        layout: PafLayout = OPENPOSE_LAYOUT,
+        skeleton: Skeleton = OPENPOSE_18,
     ) -> None:
+        if skeleton.num_parts != layout.num_parts:
+            raise ValueError(f"the {skeleton.name} skeleton has {skeleton.num_parts} parts, the layout {layout.num_parts}")
         network_input_size(net_height, net_height, net_height=net_height, net_width=net_width)  # validates
         if upsample < 1:
             raise ValueError(f"upsample must be >= 1, got {upsample}")
@@ -47,7 +50,9 @@ class PoseEstimator:
         self.net_width = net_width
         self.upsample = upsample
         self.params = params
-        self._parser = NetworkOutputParser(upsample=upsample, params=params)  # reuses buffers, per thread
+        self.skeleton = skeleton
+        self.layout = layout
+        self._parser = NetworkOutputParser(upsample=upsample, params=params, layout=layout)  # reuses buffers, per thread
 
     def estimate(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Person]:
         """People in ``image_bgr`` (uint8 (H, W, 3) BGR; grayscale, BGRA and 16-bit are converted),
@@ -97,8 +102,8 @@ def people_from_output(parser: NetworkOutputParser, raw: np.ndarray,
 
 
 def _to_source(keypoints: np.ndarray, geometry: PreparedInput | InputGeometry) -> np.ndarray:
-    """(18, 3) network-input pixels -> (18, 3) float32 source pixels; missing parts stay 0, 0, 0."""
-    out = np.zeros((NUM_PARTS, 3), dtype=np.float32)
+    """(K, 3) network-input pixels -> (K, 3) float32 source pixels; missing parts stay 0, 0, 0."""
+    out = np.zeros(keypoints.shape, dtype=np.float32)
     found = keypoints[:, 2] > 0
     out[found, :2] = geometry.to_source(keypoints[found, :2])
     out[found, 2] = keypoints[found, 2]

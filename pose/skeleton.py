@@ -3,7 +3,8 @@
 A :class:`Skeleton` describes what one model gives: the K parts it names, the limbs drawn
 between them, their colours, how its parts map to COCO's 17 keypoints, and whether it also gives
 3D world coordinates. People, drawing, boxes, angles and exports take the skeleton as a
-parameter; :data:`OPENPOSE_18` and :data:`BLAZEPOSE_33` are the two models this project runs.
+parameter; :data:`OPENPOSE_18` (mobilenet_thin, OpenPose COCO), :data:`BLAZEPOSE_33`, :data:`MPI_15` and
+:data:`BODY_25` (OpenPose's Caffe models) are the skeletons of the models this project runs.
 
 Coordinates are always **pixels in the source image** (x right, y down, origin at the centre of
 the top-left pixel, as OpenCV draws). A part that was not found has confidence 0.0 and
@@ -189,7 +190,71 @@ BLAZEPOSE_33 = Skeleton(
     markers=tuple(_pascal(n) for n in BLAZEPOSE_PART_NAMES),  # RFootIndex, LHeel, ...
 )
 
-SKELETONS: dict[str, Skeleton] = {s.name: s for s in (OPENPOSE_18, BLAZEPOSE_33)}
+# --- OpenPose's Caffe models: MPI (15 parts) and BODY_25 (25 parts, feet) -------------------
+# Parts, PAF pairs and PAF channels as OpenPose's poseParameters.cpp gives them (POSE_*_PAIRS,
+# POSE_*_MAP_IDX counted from the start of the PAF block). COCO's Caffe model is OPENPOSE_18's.
+
+MPI_PART_NAMES: tuple[str, ...] = (
+    "head_top", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow",
+    "left_wrist", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "chest",
+)
+MPI_LIMBS: tuple[tuple[int, int], ...] = (
+    (0, 1), (1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (1, 14), (14, 8), (8, 9), (9, 10),
+    (14, 11), (11, 12), (12, 13),
+)
+MPI_LIMB_PAF_CHANNELS: tuple[tuple[int, int], ...] = tuple((2 * i, 2 * i + 1) for i in range(len(MPI_LIMBS)))
+_MPI_PART_COLORS, _MPI_LIMB_COLORS = side_colors(MPI_PART_NAMES, MPI_LIMBS)
+
+MPI_15 = Skeleton(
+    name="mpi15", part_names=MPI_PART_NAMES, limbs=MPI_LIMBS,
+    part_colors=_MPI_PART_COLORS, limb_colors=_MPI_LIMB_COLORS,
+    coco17=coco17_by_name(MPI_PART_NAMES),  # no face parts: the head top is not the nose
+    markers=("Head", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist", "RHip", "RKnee",
+             "RAnkle", "LHip", "LKnee", "LAnkle", "Chest"),
+)
+
+BODY25_PART_NAMES: tuple[str, ...] = (
+    "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow",
+    "left_wrist", "mid_hip", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee",
+    "left_ankle", "right_eye", "left_eye", "right_ear", "left_ear", "left_big_toe", "left_small_toe",
+    "left_heel", "right_big_toe", "right_small_toe", "right_heel",
+)
+BODY25_PAF_LIMBS: tuple[tuple[int, int], ...] = (
+    (1, 8), (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (9, 10), (10, 11), (8, 12), (12, 13),
+    (13, 14), (1, 0), (0, 15), (15, 17), (0, 16), (16, 18), (2, 17), (5, 18), (14, 19), (19, 20), (14, 21),
+    (11, 22), (22, 23), (11, 24),
+)
+BODY25_LIMB_PAF_CHANNELS: tuple[tuple[int, int], ...] = (
+    (0, 1), (14, 15), (22, 23), (16, 17), (18, 19), (24, 25), (26, 27), (6, 7), (2, 3), (4, 5), (8, 9),
+    (10, 11), (12, 13), (30, 31), (32, 33), (36, 37), (34, 35), (38, 39), (20, 21), (28, 29), (40, 41),
+    (42, 43), (44, 45), (46, 47), (48, 49), (50, 51),
+)
+#: The BODY_25 PAF pairs that only extend people (ear-shoulder, as OpenPose's COCO last two).
+BODY25_EXTEND_ONLY: tuple[int, ...] = (18, 19)
+_BODY25_DRAWN = tuple(limb for i, limb in enumerate(BODY25_PAF_LIMBS) if i not in BODY25_EXTEND_ONLY)
+_BODY25_PART_COLORS, _BODY25_LIMB_COLORS = side_colors(BODY25_PART_NAMES, _BODY25_DRAWN)
+
+BODY_25 = Skeleton(
+    name="body25", part_names=BODY25_PART_NAMES, limbs=_BODY25_DRAWN,
+    part_colors=_BODY25_PART_COLORS, limb_colors=_BODY25_LIMB_COLORS,
+    coco17=coco17_by_name(BODY25_PART_NAMES),
+    markers=tuple(_pascal(n) for n in BODY25_PART_NAMES),  # LBigToe, RHeel, MidHip, ...
+)
+
+# --- COCO's 17 keypoints (top-down models such as torchvision's Keypoint R-CNN) ----------------
+
+_COCO17_LIMBS: tuple[tuple[int, int], ...] = (
+    (0, 1), (0, 2), (1, 3), (2, 4), (5, 6), (5, 7), (7, 9), (6, 8), (8, 10), (5, 11), (6, 12), (11, 12),
+    (11, 13), (13, 15), (12, 14), (14, 16),
+)
+_COCO17_PART_COLORS, _COCO17_LIMB_COLORS = side_colors(COCO17_NAMES, _COCO17_LIMBS)
+COCO_17 = Skeleton(
+    name="coco17", part_names=COCO17_NAMES, limbs=_COCO17_LIMBS,
+    part_colors=_COCO17_PART_COLORS, limb_colors=_COCO17_LIMB_COLORS,
+    coco17=tuple(range(len(COCO17_NAMES))), markers=tuple(_pascal(n) for n in COCO17_NAMES),
+)
+
+SKELETONS: dict[str, Skeleton] = {s.name: s for s in (OPENPOSE_18, BLAZEPOSE_33, MPI_15, BODY_25, COCO_17)}
 
 
 @dataclass(frozen=True, eq=False)

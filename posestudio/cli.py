@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "posestudio.commands.worker",
     "posestudio.commands.backends",
     "posestudio.commands.live",
+    "posestudio.commands.models",
+    "posestudio.commands.multiview",
 )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import config
 
 EXIT_UNAVAILABLE = 2
-BACKEND_NAMES = ("openvino", "onnxruntime", "opencv")  # pose.backends.BACKENDS, without importing pose
+BACKEND_NAMES = ("openvino", "onnxruntime", "opencv", "torch")  # pose.backends.BACKENDS, without importing pose
 
 
 def device_arg(text: str) -> str:
@@ -33,7 +33,8 @@ def add_backend_flags(parser: argparse.ArgumentParser | Any, *, backend: bool = 
     if backend:
         parser.add_argument("--backend", choices=BACKEND_NAMES, default=None,
                             help="inference backend: openvino (CPU), onnxruntime (CPU, or an NVIDIA GPU with "
-                                 "the gpu extra) or opencv (CPU, slow, always there)" + where)
+                                 "the gpu extra), opencv (CPU, slow, always there) or torch (CPU, or an NVIDIA GPU "
+                                 "with the CUDA build of PyTorch)" + where)
     parser.add_argument("--device", type=device_arg, default=None, metavar="auto|cpu|gpu[:N]",
                         help="where the model runs: auto (a GPU when the backend can use one here, else the CPU), "
                              "cpu, gpu or gpu:N; `posestudio backends` lists what is there"

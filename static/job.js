@@ -19,6 +19,7 @@
     // The server renders the fraction as data (the CSP forbids inline style attributes).
     inner.style.width = (parseFloat(inner.dataset.progress || "0") * 100).toFixed(1) + "%";
     const live = document.getElementById("job-live");
+    const unreachable = document.getElementById("job-unreachable");
     const cancelForm = document.getElementById("cancel-form");
     const cancelButton = document.getElementById("cancel-button");
     let lastAnnounced = -1;
@@ -62,12 +63,17 @@
           return;
         }
         if (response.ok) {
+          unreachable.hidden = true;
           const job = await response.json();
           if (!["queued", "running"].includes(job.state)) {
             window.location.reload();  // the server renders the finished page
             return;
           }
           render(job);
+        } else if (response.status === 503) {  // the job database is away for now
+          unreachable.textContent = "The job database is unreachable just now, so this page cannot show the " +
+            "job's progress. Nothing is lost: the job goes on, and this page updates once the database is back.";
+          unreachable.hidden = false;
         }
       } catch (e) { /* network hiccup: try again */ }
       setTimeout(poll, 1000);

@@ -110,7 +110,9 @@
       el("span", {class: "swatch", "aria-hidden": "true"}, name).style.background = trackColor(person.id);
       name.appendChild(document.createTextNode("Person " + person.id));
       el("span", {class: "person-meta"}, text, clock(person.first_s - doc.start_s) + "–" +
-         clock(person.last_s - doc.start_s) + " · " + person.frames + " frames");
+         clock(person.last_s - doc.start_s) + " · " + person.frames + " frames" +
+         (person.reps && person.reps.count ? " · " + person.reps.count + " reps (" +
+          person.reps.angle.replace("_", " ") + ")" : ""));
       text.appendChild(timeline(person, total));
       button.addEventListener("click", () => select(person));
     }
@@ -172,6 +174,25 @@
     for (const [t, anchor] of [[t0, "start"], [t1, "end"]]) {
       const text = svgEl("text", {x: x(t), y: CHART_HEIGHT - 6, "text-anchor": anchor, class: "axis"}, svg);
       text.textContent = clock(t - doc.start_s);
+    }
+    // Repetitions counted on this angle (analysis.reps): a band per rep, numbered.
+    const reps = (series.reps && series.reps.by_angle[info.name]) || [];
+    if (reps.length) {
+      const automatic = series.reps.angle === info.name;
+      caption.appendChild(document.createTextNode(" · " + reps.length + (reps.length === 1 ? " rep" : " reps") +
+                                                  (automatic ? " (counted on this angle)" : "")));
+      if (automatic) box.classList.add("chart-reps");
+    }
+    for (const rep of reps) {
+      const band = svgEl("rect", {x: x(rep.start_s).toFixed(1), y: PAD.top, class: "rep-band",
+                                  width: Math.max(1, x(rep.end_s) - x(rep.start_s)).toFixed(1), height: plotH,
+                                  "data-rep": String(rep.rep)}, svg);
+      svgEl("title", {}, band).textContent = "Rep " + rep.rep + ": " + clock(rep.start_s - doc.start_s) + "–" +
+        clock(rep.end_s - doc.start_s) + ", " + degrees(rep.min_degrees) + " to " + degrees(rep.max_degrees) +
+        ", tempo " + rep.tempo + " s";
+      const number = svgEl("text", {x: x(rep.turn_s).toFixed(1), y: PAD.top + 10, "text-anchor": "middle",
+                                    class: "rep-number"}, svg);
+      number.textContent = String(rep.rep);
     }
     svgEl("path", {d: path(series.time_s, raw, x, y, plotW), class: "line-raw"}, svg);
     svgEl("path", {d: path(series.time_s, smoothed, x, y, plotW), class: "line-smoothed"}, svg);
@@ -235,7 +256,8 @@
     document.getElementById("person-title").textContent = "Person " + person.id;
     const downloads = document.getElementById("person-downloads");
     downloads.textContent = "";
-    const kinds = [["csv", "Angles (CSV)"], ["mot", "Angles for OpenSim (.mot)"], ["trc", "Keypoints for OpenSim (.trc)"]];
+    const kinds = [["report", "Report (PDF)"], ["csv", "Angles (CSV)"], ["mot", "Angles for OpenSim (.mot)"],
+                   ["trc", "Keypoints for OpenSim (.trc)"]];
     for (const [kind, label] of kinds) {
       if (person.downloads[kind]) {
         el("a", {class: "button button-secondary button-small", href: person.downloads[kind], download: "",
@@ -257,6 +279,7 @@
       el("td", {}, row, "–"); el("td", {}, row, "–");
       for (const key of ["min", "max", "range", "mean"]) el("td", {}, row, degrees(summary[key]));
     }
+    renderFacing(person);
     const missing = Object.keys(doc.unavailable);
     document.getElementById("person-conventions").textContent = "Angles follow Sports2D's conventions (README: Angles). " +
       (missing.length ? "Not available from this skeleton: " +
@@ -264,6 +287,66 @@
     // pose3d.js draws the 3D pose of a model with world coordinates (BlazePose).
     section.dispatchEvent(new CustomEvent("person-series", {detail: {doc, person, series}}));
     update(true);
+  }
+
+  // Which way the person faces over time (a strip per stretch), and the user's override: the
+  // worker derives their angles again (POST .../facing) and the page reloads their series.
+  const FACING_LABELS = {left: "facing left", right: "facing right", frontal: "facing the camera",
+                         back: "turned away"};
+  function renderFacing(person) {
+    let box = document.getElementById("person-facing");
+    if (!box) {
+      box = el("div", {id: "person-facing", class: "person-facing"});
+      document.getElementById("person-help").after(box);
+    }
+    box.textContent = "";
+    const runs = person.facing_runs || [];
+    const t0 = person.first_s, t1 = Math.max(person.last_s, t0 + 1 / doc.fps);
+    const described = runs.map(([a, b, f]) => FACING_LABELS[f] + " " + clock(a - doc.start_s) + "–" +
+                                clock(b - doc.start_s)).join(", ");
+    const head = el("p", {class: "facing-text"}, box);
+    el("strong", {}, head, "Facing: ");
+    head.appendChild(document.createTextNode(described || "unknown"));
+    if (person.facing_source === "override") head.appendChild(document.createTextNode(" (set by you)"));
+    if (runs.some(([, , f]) => f === "frontal" || f === "back")) {
+      el("p", {class: "help facing-note"}, box, "Facing the camera or turned away, the knee, hip, shoulder and " +
+         "elbow angles (measured side-on) are less reliable: angles.csv flags them (less_reliable).");
+    }
+    const strip = svgEl("svg", {class: "facing-strip", viewBox: "0 0 1000 14", preserveAspectRatio: "none",
+                                role: "img", "aria-label": "Facing over time: " + described}, box);
+    for (const [a, b, f] of runs) {
+      const x = ((a - t0) / (t1 - t0)) * 1000, w = Math.max(2, ((b - a + 1 / doc.fps) / (t1 - t0)) * 1000);
+      const rect = svgEl("rect", {x: x.toFixed(1), y: 1, width: w.toFixed(1), height: 12, class: "facing-" + f,
+                                  "data-facing": f}, strip);
+      svgEl("title", {}, rect).textContent = FACING_LABELS[f];
+    }
+    const form = el("form", {class: "facing-form", "aria-label": "Set which way person " + person.id + " faces"}, box);
+    const label = el("label", {for: "facing-choice"}, form, "Faces ");
+    const choice = el("select", {id: "facing-choice", name: "facing"}, form);
+    for (const [value, text] of [["auto", "decided frame by frame"], ["left", "left (mirrored)"], ["right", "right"],
+                                 ["frontal", "the camera"], ["back", "away from the camera"]]) {
+      const option = el("option", {value}, choice, text);
+      if ((person.facing_override || "auto") === value) option.selected = true;
+    }
+    el("button", {type: "submit", class: "button button-secondary button-small"}, form, "Apply");
+    const said = el("span", {class: "help", role: "status", id: "facing-status"}, form);
+    label.title = "Angles are mirrored for a person facing left, so that a bent knee reads the same both ways.";
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      said.textContent = "Deriving the angles again…";
+      try {
+        const csrf = document.querySelector('meta[name="csrf-token"]').content;
+        const response = await fetch(person.facing_url, {method: "POST", body: JSON.stringify({facing: choice.value}),
+          headers: {"Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf}});
+        const body = await response.json();
+        if (!response.ok) throw new Error(body.error || response.statusText);
+        doc.people = doc.people.map((p) => (p.id === body.id ? body : p));
+        await select(body);
+        document.getElementById("facing-status").textContent = "Angles updated: every download follows.";
+      } catch (error) {
+        said.textContent = "Could not set the facing: " + error.message;
+      }
+    });
   }
 
   async function select(person) {

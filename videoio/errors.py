@@ -28,4 +28,10 @@ class UnsupportedVideoError(VideoError):
 
 
 class VideoWriteError(VideoError):
-    """The output video could not be encoded or written (disk full, unwritable folder, ...)."""
+    """The output video could not be encoded or written (disk full, unwritable folder, ...).
+    ``errno``: the OS's error number when the OS refused (``errno.ENOSPC``: the disk is full),
+    else None."""
+
+    def __init__(self, message: str, *, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno

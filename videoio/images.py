@@ -40,5 +40,5 @@ def write_jpeg(
     try:
         path.write_bytes(encoded.tobytes())
     except OSError as exc:
-        raise VideoWriteError(f"cannot write {path.name}: {exc.strerror}") from None
+        raise VideoWriteError(f"cannot write {path.name}: {exc.strerror}", errno=exc.errno) from None
     return path

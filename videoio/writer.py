@@ -86,7 +86,8 @@ class VideoWriter:
                 str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"}
             )
         except (av.error.FFmpegError, OSError) as exc:
-            raise VideoWriteError(f"cannot create {self.path.name}: {_reason(exc)}") from None
+            raise VideoWriteError(f"cannot create {self.path.name}: {_reason(exc)}",
+                                  errno=getattr(exc, "errno", None)) from None
         self._audio: AudioMuxer | None = None
         try:
             self._stream = self._add_video_stream(crf=crf, preset=preset, threads=threads)
@@ -116,7 +117,8 @@ class VideoWriter:
         try:
             self._container.start_encoding()
         except (av.error.FFmpegError, OSError) as exc:
-            raise VideoWriteError(f"cannot create {self.path.name}: {_reason(exc)}") from None
+            raise VideoWriteError(f"cannot create {self.path.name}: {_reason(exc)}",
+                                  errno=getattr(exc, "errno", None)) from None
 
     def _add_video_stream(self, *, crf: int, preset: str, threads: int) -> av.video.stream.VideoStream:
         stream = self._container.add_stream("libx264", rate=self.fps)
@@ -175,7 +177,8 @@ class VideoWriter:
             try:
                 self._audio.mux_until(float(pts * self._time_base))
             except (av.error.FFmpegError, OSError) as exc:
-                raise VideoWriteError(f"muxing audio into {self.path.name} failed: {_reason(exc)}") from None
+                raise VideoWriteError(f"muxing audio into {self.path.name} failed: {_reason(exc)}",
+                                      errno=getattr(exc, "errno", None)) from None
         self._encode(frame)
         self.frames_written += 1
 
@@ -198,7 +201,8 @@ class VideoWriter:
             for packet in self._stream.encode(frame):
                 self._container.mux(packet)
         except (av.error.FFmpegError, OSError) as exc:
-            raise VideoWriteError(f"encoding {self.path.name} failed: {_reason(exc)}") from None
+            raise VideoWriteError(f"encoding {self.path.name} failed: {_reason(exc)}",
+                                  errno=getattr(exc, "errno", None)) from None
 
     @property
     def duration_s(self) -> float:
@@ -220,7 +224,8 @@ class VideoWriter:
             if self._audio is not None:
                 self._audio.finish(self.duration_s)
         except (av.error.FFmpegError, OSError) as exc:
-            raise VideoWriteError(f"finishing {self.path.name} failed: {_reason(exc)}") from None
+            raise VideoWriteError(f"finishing {self.path.name} failed: {_reason(exc)}",
+                                  errno=getattr(exc, "errno", None)) from None
         finally:
             self._release()
 
@@ -229,7 +234,8 @@ class VideoWriter:
         try:
             self._container.close()
         except (av.error.FFmpegError, OSError) as exc:
-            raise VideoWriteError(f"finishing {self.path.name} failed: {_reason(exc)}") from None
+            raise VideoWriteError(f"finishing {self.path.name} failed: {_reason(exc)}",
+                                  errno=getattr(exc, "errno", None)) from None
         finally:
             if self._audio is not None:
                 self._audio.close()

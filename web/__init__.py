@@ -41,19 +41,25 @@ def register_web(app: Flask) -> None:
     from web import admin, api, deletion, health, live, metrics, openapi, outputs, pages, people
     from web.broker_view import ServiceViews
     from web.errors import init_errors
+    from web.hosts import init_hosts
+    from web.queue_notice import init_queue_notice
     from web.session import init_session
     from web.slow_clients import SlowClientGuard
+    from web.state import refuse_impossible_job_ids
     from web.uploads import init_uploads
 
     init_uploads(app)
     init_session(app)
     init_errors(app)
     app.after_request(_add_security_headers)
+    init_hosts(app, app.extensions["posestudio"].settings.allowed_hosts)  # first of the hooks
+    app.url_value_preprocessor(refuse_impossible_job_ids)
     app.add_template_filter(outputs.screenshot_label, "shot_label")
     for blueprint in (pages.bp, api.bp, people.bp, outputs.bp, admin.bp, deletion.bp, health.bp, metrics.bp,
                       openapi.bp, live.bp):
         app.register_blueprint(blueprint)
     settings = app.extensions["posestudio"].settings
     app.extensions["posestudio.views"] = ServiceViews(settings)
+    init_queue_notice(app, settings)
     app.wsgi_app = SlowClientGuard(app.wsgi_app, upload_slots=settings.upload_slots,
                                    read_timeout_s=settings.upload_read_timeout_s)

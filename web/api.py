@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 from jobs import Job
 from jobs.retention import retention_fields
 from web.outputs import int_arg, output_urls, screenshot_page
+from web.quotas import check_jobs_per_session
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.image_uploads import ARCHIVE_FIELD, IMAGE_FIELD, accept_images, image_options
@@ -17,6 +18,8 @@ from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_option
 bp = Blueprint("api", __name__, url_prefix="/api")
 #: Most screenshot URLs one page of ``/api/jobs/<id>/screenshots`` returns.
 MAX_SCREENSHOT_PAGE = 500
+#: The largest ``offset`` of a screenshot page (the OpenAPI document says so too).
+MAX_SCREENSHOT_OFFSET = 10**9
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -73,6 +76,7 @@ def create_job() -> tuple[Response, int, dict[str, str]]:
     ``archive`` (one image job), plus pipeline options as form fields -> 202 {id, url}."""
     try:
         options = validate_options(request.form)
+        check_jobs_per_session(owner_id(create=False))
         if IMAGE_FIELD in request.files or ARCHIVE_FIELD in request.files:
             if VIDEO_FIELD in request.files:
                 raise UploadError("Send a video or images in one request, not both.", status=400)
@@ -107,7 +111,7 @@ def job_screenshots(job_id: str) -> Response:
     """A page of a succeeded job's screenshot URLs: ``?offset=0&limit=100`` (at most 500) ->
     {total, offset, limit, screenshots: [...], next: the next page's URL or null}."""
     job = get_job_or_404(job_id)
-    offset = int_arg("offset", 0, 0, 10**9)
+    offset = int_arg("offset", 0, 0, MAX_SCREENSHOT_OFFSET)
     limit = int_arg("limit", 100, 1, MAX_SCREENSHOT_PAGE)
     page = screenshot_page(job, offset=offset, limit=limit)
     if page is None:

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge, ServiceUnavailable
+
+from jobs import database_unavailable
+from jobs.paths import disk_full
 
 from web.state import state
 from web.uploads import drain_after
@@ -60,22 +63,69 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
 
-def handle_http_error(error: HTTPException) -> Response:
+def handle_http_error(error: HTTPException, *, title: str | None = None) -> Response:
     code = error.code or 500
     message = _message(error)
     if wants_json():
         response = make_response(jsonify({"error": message, "status": code}), code)
     else:
-        title = TITLES.get(code, "Something went wrong")
-        response = make_response(render_template("error.html", code=code, title=title, message=message), code)
+        title = title or TITLES.get(code, "Something went wrong")
+        # error_page: no CSRF token, so an error page starts no session (no cookie for a 404).
+        response = make_response(render_template("error.html", code=code, title=title, message=message,
+                                                 error_page=True), code)
+    allow = dict(error.get_headers()).get("Allow")  # a 405 says which methods the address takes
+    if allow:
+        response.headers["Allow"] = allow
     if code == 413:
         drain_after(response)
+    return response
+
+
+DATABASE_TITLE = "The job database is not reachable"
+DATABASE_UNREACHABLE = ("The job database is unreachable, so jobs cannot be shown or started just now. "
+                        "Nothing was lost: jobs already queued or running go on once it is back. "
+                        "Try again in a minute.")
+RETRY_AFTER_S = 30
+
+
+def handle_database_unavailable(error: Exception) -> Response:
+    """A 503 that says the job database is away (its error, which names hosts, goes to the log
+    in one line); the app serves again as soon as the database answers, with no restart."""
+    from flask import current_app
+
+    from jobs.store import first_line
+
+    current_app.logger.warning("%s %s: the job database does not answer: %s", request.method,
+                               request.path, first_line(error))
+    response = handle_http_error(ServiceUnavailable(DATABASE_UNREACHABLE), title=DATABASE_TITLE)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+STORAGE_TITLE = "The server's storage is full"
+STORAGE_FULL = ("The server's storage is full, so this could not be done; nothing of it was kept. This "
+                "is not a problem with your file: the server's administrator needs to free space. "
+                "Try again later.")
+
+
+def handle_disk_full(error: OSError) -> Response:
+    """A 503 that says the server's disk is full (an upload being received, a ZIP being built);
+    what was half-written is removed by whoever wrote it. The log names the file."""
+    from flask import current_app
+
+    current_app.logger.error("%s %s: the disk is full: %s", request.method, request.path, error)
+    response = handle_http_error(ServiceUnavailable(STORAGE_FULL), title=STORAGE_TITLE)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
 
 
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_error(error)
+    if database_unavailable(error):
+        return handle_database_unavailable(error)
+    if disk_full(error):
+        return handle_disk_full(error)
     from flask import current_app
 
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)

@@ -6,6 +6,8 @@ to the live server at LIVE_URL and its answer back, unchanged. Frames go through
 (one fetch per frame, the next only after the answer): no new dependency, no second port, the
 same CSRF and cross-site rules as every other request, and the page's one-frame-in-flight rule
 needs nothing more than ``await``. Nothing is stored: a frame lives in memory for its request.
+Every call names the browser's owner id (``X-Live-Owner``; none for a script without the
+cookie), and the live server lets only that owner send frames to or close the session.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from live import OWNER_HEADER
 from web.session import owner_id
 from web.state import state
 
@@ -43,8 +46,12 @@ def _live_call(method: str, path: str, body: bytes | None = None,
         raise LiveUnavailable(LIVE_OFF)
     host, port = live.host_port
     conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT_S)
+    headers = {"Content-Type": content_type} if body is not None else {}
+    owner = owner_id(create=False)
+    if owner is not None:
+        headers[OWNER_HEADER] = owner
     try:
-        conn.request(method, path, body=body, headers={"Content-Type": content_type} if body is not None else {})
+        conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
     except (OSError, http.client.HTTPException):

@@ -12,8 +12,11 @@ same answer however many gunicorn workers and Celery processes there are, on one
   restart with it).
 - ``posestudio_queue_length``, ``posestudio_workers_online`` and ``posestudio_broker_up``: from
   the broker, through the web process's background view (``web.broker_view``: a few seconds
-  old at most). A scrape never waits for the broker: while it is down broker_up is 0 and the
-  other two are absent, and before a web process first heard from it all three are absent.
+  old at most). Every scrape has all three, whichever process answers it: a process's first
+  scrape waits once for its first view of the broker (``FIRST_WAIT_S``, 3 s at most; later
+  scrapes never wait). While the broker is down, or did not answer that first wait,
+  broker_up is 0, workers_online 0 (no worker can be reached) and queue_length is the number
+  of jobs queued in the job database (what waits for a worker).
 - ``posestudio_storage_bytes{folder}`` and ``posestudio_disk_free_bytes``: the uploads and
   outputs folders, added up at most once a minute.
 
@@ -61,16 +64,15 @@ class ServiceCollector:
         yield from self._storage()
 
     def _broker(self) -> Iterator[Metric]:
-        broker, _age = self.views.broker.get(wait=False)
-        if broker is None:  # this process has not heard from the broker yet: say nothing
-            return
+        broker, _age = self.views.broker.get(wait=True)  # only a process's first scrape waits
+        up = broker is not None and broker.reachable
         yield GaugeMetricFamily("posestudio_broker_up", "1 if the job queue (broker) answered.",
-                                value=1 if broker.reachable else 0)
-        if broker.reachable:
-            yield GaugeMetricFamily("posestudio_queue_length", "Jobs waiting in the queue for a worker.",
-                                    value=broker.queue_length)
-            yield GaugeMetricFamily("posestudio_workers_online", "Workers that answered a broadcast.",
-                                    value=len(broker.workers))
+                                value=1 if up else 0)
+        queued = broker.queue_length if up else count_by_state(self.web.store)["queued"]
+        yield GaugeMetricFamily("posestudio_queue_length", "Jobs waiting in the queue for a worker (while "
+                                "the broker is down: jobs queued in the job database).", value=queued)
+        yield GaugeMetricFamily("posestudio_workers_online", "Workers that answered a broadcast.",
+                                value=len(broker.workers) if up else 0)
 
     def _storage(self) -> Iterator[Metric]:
         storage, _age = self.views.storage.get(wait=False)

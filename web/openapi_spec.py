@@ -10,8 +10,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from live.models import MODELS as LIVE_MODELS
 from pose.models import MODEL_NAMES
 from pose.multiscale import QUALITY_NAMES
+from pose.skeleton import SKELETONS
+from web.api import MAX_SCREENSHOT_OFFSET, MAX_SCREENSHOT_PAGE
 from workers.options import BACKEND_NAMES, PRECISION_NAMES, PipelineOptions
 
 JSON = "application/json"
@@ -85,6 +88,13 @@ _LIVE_ID = {"name": "session_id", "in": "path", "required": True,
             "description": "The live session's id (from POST /api/live/sessions).",
             "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 _LIVE_DOWN = _error("The live server is not running or not reachable, or live pose is turned off (LIVE_SESSIONS=0).")
+_PARTIAL = {"206": {"description": "The requested range (Range).", "content": {"*/*": {"schema": {"type": "string"}}}},
+            "416": {"description": "The requested range is not within the file (Content-Range: bytes */size)."}}
+_NOT_MODIFIED = {"304": {"description": "Not modified (If-None-Match / If-Modified-Since)."}}
+#: gunicorn's own answers, before the app sees the request: to every operation.
+_SERVER_LIMITS = {"414": _error("The request line is over gunicorn's 4,094 bytes (a URL that long).", "text/html"),
+                  "431": _error("A header is over 8,190 bytes, or there are over 100 (gunicorn's limits).",
+                                "text/html")}
 
 
 def _paths() -> dict[str, Any]:
@@ -102,6 +112,7 @@ def _paths() -> dict[str, Any]:
                          "408": _error("The upload arrived too slowly (UPLOAD_READ_TIMEOUT_S)."),
                          "413": _error("Over the upload size limit (MAX_UPLOAD_MB) or a resource limit (MAX_IMAGES, a ZIP that inflates too far, ...); names it."),
                          "422": _error("Not a video that can be processed, or no usable photo (each named, with why); says why."),
+                         "429": _error("This session has MAX_JOBS_PER_SESSION jobs queued or running already; says how many."),
                          "503": _error("The job queue is unreachable, or every upload slot is taken (Retry-After)."),
                      }},
         },
@@ -122,8 +133,10 @@ def _paths() -> dict[str, Any]:
         },
         "/api/jobs/{job_id}/screenshots": {
             "parameters": [_ID,
-                           {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
-                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}],
+                           {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                                        "maximum": MAX_SCREENSHOT_OFFSET, "default": 0}},
+                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                       "maximum": MAX_SCREENSHOT_PAGE, "default": 100}}],
             "get": {"operationId": "listScreenshots", "summary": "A page of a succeeded job's screenshot URLs.",
                     "responses": {"200": _json("One page.", "ScreenshotPage"),
                                   "400": _error("offset or limit out of range (the message names it)."),
@@ -142,10 +155,52 @@ def _paths() -> dict[str, Any]:
                                  "schema": {"type": "integer", "minimum": 1}}],
             "get": {"operationId": "getPerson",
                     "summary": "One person's angle series over time, raw and smoothed (degrees, null = missing).",
-                    "responses": {"200": _json("The series.", "PersonSeries"),
-                                  "304": {"description": "Not modified (If-None-Match / If-Modified-Since)."},
+                    "responses": {"200": _json("The series.", "PersonSeries"), **_PARTIAL, **_NOT_MODIFIED,
                                   "404": _error("No such job, job not succeeded, or no such person."),
                                   "410": _GONE["410"]}},
+        },
+        "/api/jobs/{job_id}/people/{track_id}/reps": {
+            "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
+                                 "schema": {"type": "integer", "minimum": 1}},
+                           {"name": "angle", "in": "query", "schema": {"type": "string"},
+                            "description": "A joint angle (default: the automatic choice, the largest periodic range)."}],
+            "get": {"operationId": "getPersonReps",
+                    "summary": "One person's repetitions of an angle: start, end, min and max degrees, duration, tempo.",
+                    "responses": {"200": _json("The repetitions.", "PersonReps"),
+                                  "400": _error("Not a joint angle of this job (the message lists them)."),
+                                  "404": _error("No such job, job not succeeded, or no such person."),
+                                  "410": _GONE["410"]}},
+        },
+        "/api/jobs/{job_id}/people/{track_id}/report.pdf": {
+            "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
+                                 "schema": {"type": "integer", "minimum": 1}}],
+            "get": {"operationId": "getPersonReport",
+                    "summary": "One person's report (PDF): video details, thumbnail, facing over time, repetitions, "
+                               "each angle's curve with its range of motion.",
+                    "responses": {"200": {"description": "The PDF, as an attachment.",
+                                          "content": {"application/pdf": {"schema": {"type": "string",
+                                                                                     "format": "binary"}}}},
+                                  "404": _error("No such job, job not succeeded, or no such person."),
+                                  "410": _GONE["410"]}},
+        },
+        "/api/jobs/{job_id}/people/{track_id}/facing": {
+            "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
+                                 "schema": {"type": "integer", "minimum": 1}}],
+            "post": {"operationId": "setPersonFacing",
+                     "summary": "Set which way a person faces for their whole track (or auto); their angles and "
+                                "every export holding them are derived again from their keypoints.",
+                     "requestBody": {"required": True, "content": {
+                         JSON: {"schema": {"type": "object", "required": ["facing"], "properties": {
+                             "facing": {"enum": ["auto", "left", "right", "frontal", "back"]}}}},
+                         "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+                             "facing": {"enum": ["auto", "left", "right", "frontal", "back"]}}}}}},
+                     "responses": {"200": {"description": "The person's new entry of the people list.",
+                                           "content": {JSON: {"schema": {"type": "object"}}}},
+                                   **_CHANGE_REFUSED,
+                                   "400": _error("A facing that is not one of the choices, or none; or the "
+                                                 "session cookie without the CSRF token."),
+                                   "404": _error("No such job, job not succeeded, or no such person."),
+                                   "410": _GONE["410"]}},
         },
         "/api/openapi.json": {"get": {"operationId": "getOpenApi", "summary": "This document.",
                                       "responses": {"200": {"description": "OpenAPI 3.1",
@@ -159,16 +214,18 @@ def _paths() -> dict[str, Any]:
                             "description": "1: as an attachment (Content-Disposition)."}],
             "get": {"operationId": "getOutputFile", "summary": "One output file; Range requests are answered with 206.",
                     "responses": {"200": {"description": "The file.", "content": {"*/*": {"schema": {"type": "string"}}}},
-                                  "206": {"description": "The requested range.", "content": {"*/*": {"schema": {"type": "string"}}}},
-                                  "304": {"description": "Not modified (If-None-Match / If-Modified-Since)."},
+                                  **_PARTIAL, **_NOT_MODIFIED,
                                   "404": _error("No such job or file.", "text/html"),
                                   "410": _error("The job expired.", "text/html")}},
         },
         "/jobs/{job_id}/download.zip": {
             "parameters": [_ID],
-            "get": {"operationId": "downloadAll", "summary": "Every output of a succeeded job as one ZIP.",
+            "get": {"operationId": "downloadAll", "summary": "Every output of a succeeded job as one ZIP; "
+                                                             "Range requests are answered with 206.",
                     "responses": {"200": {"description": "ZIP", "content": {"application/zip": {"schema": {"type": "string"}}}},
-                                  "404": _error("No such job, or it has not succeeded.", "text/html"),
+                                  **_PARTIAL, **_NOT_MODIFIED,
+                                  "404": _error("No such job, it has not succeeded, or it was deleted while its ZIP "
+                                                "was made.", "text/html"),
                                   "410": _error("The job expired.", "text/html")}},
         },
         "/api/live/status": {
@@ -182,10 +239,14 @@ def _paths() -> dict[str, Any]:
                                 "Sessions end when deleted or after LIVE_IDLE_TIMEOUT_S without a frame.",
                      "requestBody": {"required": False, "content": {JSON: {"schema": {
                          "type": "object", "properties": {"model": {
-                             "type": "string", "description": "One of GET /api/live/status's models (default: its first)."}}}}}},
+                             "type": "string", "enum": list(LIVE_MODELS),
+                             "description": "One of GET /api/live/status's models (default: its first); the "
+                                            "server loads those of LIVE_MODELS."}}}}}},
                      "responses": {"201": _json("Started.", "LiveSession"),
-                                   "400": _error("An unknown model, a body that is not JSON, or a missing CSRF token."),
+                                   "400": _error("A model the live server has not loaded, a body that is not JSON, "
+                                                 "or a missing CSRF token."),
                                    "403": _CHANGE_REFUSED["403"],
+                                   "413": _error("A body over 1 MiB."),
                                    "503": _error("Every live session is in use (LIVE_SESSIONS; Retry-After), "
                                                  "or the live server is down or turned off.")}},
         },
@@ -201,7 +262,8 @@ def _paths() -> dict[str, Any]:
                                    "403": _CHANGE_REFUSED["403"],
                                    "404": _error("No such session: it ended (deleted, or silent too long); start a new one."),
                                    "409": _error("The session's previous frame is still being answered."),
-                                   "413": _error("Over LIVE_MAX_FRAME_KB bytes or LIVE_MAX_FRAME_PIXELS pixels; names it."),
+                                   "413": _error("Over LIVE_MAX_FRAME_KB bytes, LIVE_MAX_FRAME_PIXELS pixels or 100 "
+                                                 "scans; names it."),
                                    "503": _LIVE_DOWN}},
         },
         "/api/live/sessions/{session_id}": {
@@ -212,7 +274,7 @@ def _paths() -> dict[str, Any]:
         },
         "/livez": {"get": {"operationId": "livez", "summary": "The web process answers.",
                            "responses": {"200": _json("Alive.", "Live")}}},
-        "/readyz": {"get": {"operationId": "readyz", "summary": "The database and the broker answer.",
+        "/readyz": {"get": {"operationId": "readyz", "summary": "The database takes a write, the broker and the folders work.",
                             "responses": {"200": _json("Ready.", "Ready"),
                                           "503": _json("Not ready; reason says what is away.", "Ready")}}},
         "/metrics": {"get": {"operationId": "metrics",
@@ -247,7 +309,7 @@ def _schemas() -> dict[str, Any]:
                            "not OpenPose's 18 parts (BlazePose): keypoints.json's exports.not_produced says why.",
             "properties": {**{k: {"type": "string"} for k in (
                 "video", "keypoints_json", "csv", "openpose_zip", "mot", "zip", "screenshots_url",
-                "angles_csv", "people")},
+                "angles_csv", "people", "reps_csv")},
                 "poster": _NULLABLE_STRING,
                 "screenshots": {"type": "array", "items": {"type": "string"}, "description": "The first 60."},
                 "screenshot_count": {"type": "integer"}},
@@ -288,8 +350,9 @@ def _schemas() -> dict[str, Any]:
         "summary": {"oneOf": [{"type": "null"}, summary, image_summary]},
         "warnings": {"type": "array", "items": {"type": "string"}}}}
     job["required"] = sorted(job["properties"])
-    checks = {"type": "object", "additionalProperties": False, "required": ["database", "broker"],
-              "properties": {"database": {"type": "string"}, "broker": {"type": "string"}}}
+    checks = {"type": "object", "additionalProperties": False, "required": ["database", "broker", "storage"],
+              "properties": {"database": {"type": "string"}, "broker": {"type": "string"},
+                             "storage": {"type": "string"}}}
     return {
         "Error": {"type": "object", "additionalProperties": False, "required": ["error", "status"],
                   "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
@@ -308,7 +371,7 @@ def _schemas() -> dict[str, Any]:
         "People": {"type": "object", "required": ["count", "people"],
                    "properties": {"count": {"type": "integer"}, "fps": {"type": "number"},
                                   "skeleton": {"type": "object", "description": "The model's skeleton.",
-                                               "properties": {"name": {"enum": ["openpose18", "blazepose33"]},
+                                               "properties": {"name": {"enum": list(SKELETONS)},
                                                               "has_world": {"type": "boolean"}}},
                                   "angles": {"type": "array", "items": {
                                       "type": "object", "required": ["name", "label", "kind", "zero", "positive"],
@@ -334,6 +397,15 @@ def _schemas() -> dict[str, Any]:
                                             "type": "object", "properties": {
                                                 "smoothed": {"type": "array", "items": {"type": ["number", "null"]}},
                                                 "raw": {"type": "array", "items": {"type": ["number", "null"]}}}}}}},
+        "PersonReps": {"type": "object", "required": ["id", "angle", "automatic", "reps", "available"],
+                       "properties": {"id": {"type": "integer"}, "angle": _NULLABLE_STRING,
+                                      "automatic": _NULLABLE_STRING,
+                                      "available": {"type": "array", "items": {"type": "string"}},
+                                      "reps": {"type": "array", "items": {"type": "object", "properties": {
+                                          k: {"type": "number"} for k in (
+                                              "rep", "start_s", "end_s", "turn_s", "min_degrees", "max_degrees",
+                                              "range_degrees", "duration_s", "out_s", "hold_s", "back_s",
+                                              "start_frame", "end_frame")} | {"tempo": {"type": "string"}}}}}},
         **_live_schemas(),
         "Live": {"type": "object", "additionalProperties": False, "required": ["status"],
                  "properties": {"status": {"const": "ok"}}},
@@ -382,8 +454,9 @@ def _live_schemas() -> dict[str, Any]:
                                      "width": {"type": "integer"}, "height": {"type": "integer"},
                                      "people": {"type": "array", "items": person},
                                      "limbs": {"$ref": "#/components/schemas/LiveLimbs"},
-                                     "wait_ms": {"type": "number", "description": "Waiting for other sessions' inference."},
-                                     "inference_ms": {"type": "number"},
+                                     "wait_ms": {"type": "number", "description": "Waiting for other sessions' frames."},
+                                     "inference_ms": {"type": "number", "description": "Decoding the frame and finding "
+                                                                                       "its people."},
                                      "server_ms": {"type": "number", "description": "In the live server, all told."}}},
     }
 
@@ -394,6 +467,8 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": "Pose Studio", "version": "1",
                  "description": "Upload videos, follow their jobs, fetch the skeletons. Scripts need no "
                                 "cookie: whoever holds a job's id may read, cancel and delete it."},
-        "paths": _paths(),
+        "paths": {path: {method: ({**op, "responses": {**op["responses"], **_SERVER_LIMITS}}
+                                  if method != "parameters" else op) for method, op in item.items()}
+                  for path, item in _paths().items()},
         "components": {"schemas": _schemas()},
     }

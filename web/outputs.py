@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, request, send_file, send_from_directory, url_for
+from werkzeug.exceptions import HTTPException
 
 from filenames import MAX_NAME_BYTES, fit_stem, safe_file_name
 from jobs import Job, JobState
-from jobs.paths import output_dir
+from jobs.paths import output_dir, remove_job_files
 from web.state import get_job_or_404, state
 
 bp = Blueprint("outputs", __name__)
@@ -191,11 +192,15 @@ def all_zip(job_id: str) -> Response:
     folder = job_folder(job_id)
     if _state_name(job) != JobState.SUCCEEDED.value or not folder.is_dir():
         abort(404, description="This job has no outputs yet: it has not finished successfully.")
-    path = build_zip(folder)
-    return send_file(
-        path,
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=download_name(job.source_name, job_id),
-        conditional=True,
-    )
+    try:  # the job may be deleted meanwhile: its folder goes while the ZIP is built or opened
+        response = send_file(build_zip(folder), mimetype="application/zip", as_attachment=True,
+                             download_name=download_name(job.source_name, job_id), conditional=True)
+    except FileNotFoundError:
+        abort(404, description="This job was deleted while its ZIP was being made.")
+    try:  # the response holds the open file: sent whole even if the job is deleted from now on
+        get_job_or_404(job_id)
+    except HTTPException:  # deleted meanwhile, and our ZIP kept its folder from going: it goes now
+        response.close()
+        remove_job_files(state().settings, job_id)
+        raise
+    return response

@@ -1,16 +1,20 @@
 """Server-rendered pages: upload, job, "My jobs". Thin views: validate, talk to the store, redirect."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from pose.registry import BY_NAME, MODELS
 from web.api import job_json
 from web.errors import limit_text
 from web.outputs import int_arg, screenshot_page
+from web.quotas import check_files_per_upload, check_jobs_per_session
+from web.queue_notice import queue_notice
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.image_uploads import IMAGE_FIELD, accept_images, image_options
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
+from workers.model_files import installed_models
 
 bp = Blueprint("pages", __name__)
 MAX_FLASHED_ERRORS = 3
@@ -30,10 +34,18 @@ NET_SIZES = (
 
 def _upload_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
     owner_id()  # give this browser its id before it uploads
+    installed = set(installed_models(state().settings.model_path))
+    models = [(entry.name, entry.short or entry.name, entry.label) for entry in MODELS if entry.name in installed]
     return render_template(
-        "upload.html", net_sizes=NET_SIZES, limit_text=limit_text(),
-        max_upload_bytes=state().settings.max_upload_bytes, error=error,
+        "upload.html", net_sizes=NET_SIZES, models=models, limit_text=limit_text(),
+        max_upload_bytes=state().settings.max_upload_bytes, error=error, queue_down=queue_notice(),
     ), status
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The app's icon where browsers look for it (static/favicon.ico; pages also link the SVG)."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/")
@@ -58,6 +70,8 @@ def upload_form() -> Response | tuple[str, int]:
             flash(f"The photos became one job: {job.source_name}", "info")
         if not files and not photos:
             accept_upload(None, options, owner=None)  # raises the "no video" error
+        check_files_per_upload(len(files))
+        check_jobs_per_session(owner_id(), len(files))
     except UploadError as exc:
         return _upload_page(exc.message, exc.status)
     jobs, errors = [], []
@@ -87,13 +101,15 @@ def my_jobs() -> str:
 
 @bp.get("/jobs/<job_id>")
 def job(job_id: str) -> str:
+    record = get_job_or_404(job_id)  # first: a 404 starts no session
     owner_id()
-    record = get_job_or_404(job_id)
     total = len(record.outputs.get("screenshots", []))
     number = int_arg("page", 1, 1, max(1, -(-total // GALLERY_PAGE)))
     gallery = screenshot_page(record, offset=(number - 1) * GALLERY_PAGE, limit=GALLERY_PAGE)
+    model = str(record.options.get("model") or "openpose")
+    entry = BY_NAME.get(model)
     return render_template("job.html", job=job_json(record), meta=record.source_meta, gallery=gallery,
-                           gallery_page=number)
+                           gallery_page=number, model=model, skeleton=entry.skeleton if entry else None)
 
 
 @bp.post("/jobs/<job_id>/cancel")

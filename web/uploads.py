@@ -29,6 +29,7 @@ from videoio import VideoError, probe
 from web.session import CSRF_FIELD
 from web.state import QUEUE_UNREACHABLE, enqueue_or_fail, state
 from workers.limits import LimitExceeded, check_job
+from workers.model_files import not_installed_line
 from workers.pipeline import PipelineOptions
 
 _TEMPS_KEY = "posestudio.upload_temps"
@@ -137,12 +138,17 @@ def option_fields(form: Mapping[str, str]) -> dict[str, str]:
 def validate_options(form: Mapping[str, str]) -> dict[str, Any]:
     """The options as ``PipelineOptions.to_dict()`` (what the job will run with).
 
-    Raises UploadError (400) with ``PipelineOptions.from_mapping``'s message for bad values.
+    Raises UploadError (400) with ``PipelineOptions.from_mapping``'s message for bad values, and
+    for a model whose files are not installed here (saying where they go; never another model).
     """
     try:
-        return PipelineOptions.from_mapping(option_fields(form)).to_dict()
+        options = PipelineOptions.from_mapping(option_fields(form))
     except ValueError as exc:
         raise UploadError(f"Invalid options: {exc}", status=400) from None
+    missing = not_installed_line(options.model, state().settings.model_path)
+    if missing:
+        raise UploadError(f"Invalid options: {missing}", status=400)
+    return options.to_dict()
 
 
 def store_file(file: FileStorage, dest: Path) -> None:

@@ -116,7 +116,8 @@ def analyse(source: Path, name: str, info: VideoInfo, options: PipelineOptions, 
     pool = None
     try:
         if postprocess_workers > 0:
-            pool = PostprocessPool(postprocess_workers, upsample=estimator.upsample, params=estimator.params)
+            pool = PostprocessPool(postprocess_workers, upsample=estimator.upsample, params=estimator.params,
+                                   layout=estimator.layout)
         with Stages(queue_size=4, in_flight=frames_in_flight) as stages:
             decoded = stages.source("decode", lambda: timed(same_size(reader, info, name), busy, "decode"))
             batches = stages.group("batch", decoded, max(1, min(batch_size, frames_in_flight)))

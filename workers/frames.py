@@ -87,6 +87,12 @@ class FrameProcessor:
         self._poster_until_s = start_s + POSTER_WINDOW_S
         if not options.keypoints_only:
             (out_dir / SCREENSHOTS_DIR).mkdir()
+        self.overlay = None
+        overlay_names = options.overlay_angle_names()
+        if overlay_names != () and not options.keypoints_only:
+            from workers.angle_overlay import AngleOverlay  # reads the people files written before
+
+            self.overlay = AngleOverlay.from_exports(out_dir, overlay_names, skeleton.part_names)
 
     def write(self, frame_index: int, time_s: float, people: list[FramePerson]) -> None:
         """Write one frame's exports (all that ``keypoints_only`` keeps)."""
@@ -101,6 +107,8 @@ class FrameProcessor:
         colors = [None if p.track_id is None else track_color(p.track_id) for p in people]
         image = self.annotator.annotate(frame.image, [p.person for p in people], labels=labels, colors=colors,
                                         skeleton_only=self.options.skeleton_only)
+        if self.overlay is not None:
+            image = self.overlay.draw(image, frame.index, people)
         self._screenshots(frame.time_s, image, len(people))
         return image
 

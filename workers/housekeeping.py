@@ -84,13 +84,26 @@ def sweep_once(settings: Settings) -> None:
                  len(result.orphans_removed))
 
 
+#: How soon a retention sweep that found the job database away tries again.
+DATABASE_RETRY_S = 60.0
+
+
 def _sweep_forever(settings: Settings, interval_s: float) -> None:
+    from jobs import database_unavailable
+    from jobs.store import first_line
+
     while True:
+        wait_s = interval_s
         try:
             sweep_once(settings)
-        except Exception:  # the database is away for a moment: the next pass tries again
-            log.exception("retention sweep failed; trying again in %.0f s", interval_s)
-        if _sweeper_stop.wait(interval_s):
+        except Exception as exc:  # the database is away for a moment: a later pass tries again
+            if database_unavailable(exc):
+                wait_s = min(interval_s, DATABASE_RETRY_S)
+                log.warning("retention sweep: the job database does not answer (%s); trying again "
+                            "in %.0f s", first_line(exc), wait_s)
+            else:
+                log.exception("retention sweep failed; trying again in %.0f s", interval_s)
+        if _sweeper_stop.wait(wait_s):
             return
 
 
@@ -100,6 +113,15 @@ def _start_sweeper(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery sig
     threading.Thread(target=_sweep_forever, args=(_settings_of(getattr(sender, "app", None)),
                                                   SWEEP_INTERVAL_S),
                      name="retention-sweeper", daemon=True).start()
+
+
+@signals.worker_init.connect
+def _describe_device_early(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery signal API
+    """Work out the device description before the worker consumes: the first
+    ``posestudio_status`` broadcast must be answered within the web's 1 s window, and finding
+    the device (importing the backend, asking NVML) can take longer than that."""
+    settings = _settings_of(getattr(sender, "app", None))
+    device_description(settings.inference_backend, settings.inference_device)
 
 
 @signals.worker_shutdown.connect

@@ -17,6 +17,12 @@ the network and heatmap limits apply to its largest input (the averaged maps are
 a frame in flight holds every scale's input and output, and ``MAX_FRAMES`` counts each frame
 as its share of the network's work (accurate's ~10.8 frames a frame), so an accurate job may
 be about a tenth as long as a balanced one.
+
+Models other than mobilenet_thin count by their cost (``pose.registry``'s ``time_cost`` and
+``memory_cost``, per network pixel in units of mobilenet_thin's): their network pixels count
+``memory_cost`` times against MAX_NETWORK_PIXELS and their frames ``time_cost`` times against
+MAX_FRAMES (an OpenPose Caffe frame costs about 21 mobilenet_thin frames), so that each model's
+memory and time stay within what the limits meant.
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from pose.backends.base import NETWORK_STRIDE
 from pose.input_size import BASE_NET_HEIGHT
 from pose.multiscale import Augmentation, quality_augmentation, scaled_height
 from pose.preprocess import network_input_size
+from pose.registry import BY_NAME
 from videoio import EmptyVideoError, UnsupportedVideoError, VideoInfo, frames_in_range
 from workers.options import AUTO_NET_HEIGHT, PipelineOptions
 
@@ -64,6 +71,7 @@ class JobSize:
         over all passes / those of the balanced pass; 1.0 for balanced).
     scale_pixels: network input pixels of every scale together (0: just ``network_pixels``).
     passes: network runs per frame (scales, x 2 with the mirror).
+    model: the model's name; time_cost, memory_cost, output_channels: its registry entry's.
     """
 
     frame_width: int
@@ -77,11 +85,21 @@ class JobSize:
     work_factor: float = 1.0
     scale_pixels: int = 0
     passes: int = 1
+    model: str = "openpose"
+    time_cost: float = 1.0
+    memory_cost: float = 1.0
+    output_channels: int = _OUTPUT_CHANNELS
 
     @property
-    def work_frames(self) -> int | None:
-        """Frames counted as their share of the network's work (what MAX_FRAMES limits)."""
-        return None if self.frames is None else math.ceil(self.frames * self.work_factor - 1e-9)
+    def weighted_network_pixels(self) -> int:
+        """Network pixels counted by the model's memory cost (mobilenet_thin's pixels)."""
+        return math.ceil(self.network_pixels * self.memory_cost)
+
+    @property
+    def weighted_frames(self) -> int | None:
+        """Frames counted as their share of the network's work (what MAX_FRAMES limits): the
+        model's time cost (mobilenet_thin's frames) times the quality's passes' work."""
+        return None if self.frames is None else math.ceil(self.frames * self.time_cost * self.work_factor - 1e-9)
 
     @property
     def frame_pixels(self) -> int:
@@ -100,11 +118,12 @@ class JobSize:
         """Bytes one frame in flight holds at most: its uint8 BGR image (later the annotated
         copy, which replaces it), the float32 network input and the float32 network output."""
         output_cells = (self.network_width // NETWORK_STRIDE) * (self.network_height // NETWORK_STRIDE)
+        channels = self.output_channels
         if self.passes == 1:
-            return self.frame_pixels * 3 + self.network_pixels * 3 * 4 + output_cells * _OUTPUT_CHANNELS * 4
+            return self.frame_pixels * 3 + self.network_pixels * 3 * 4 + output_cells * channels * 4
         # Every scale's input, one output per pass and their average, all on the largest grid at most.
         inputs = max(self.scale_pixels, self.network_pixels)
-        return self.frame_pixels * 3 + inputs * 3 * 4 + (self.passes + 1) * output_cells * _OUTPUT_CHANNELS * 4
+        return self.frame_pixels * 3 + inputs * 3 * 4 + (self.passes + 1) * output_cells * channels * 4
 
 
 def job_size(info: VideoInfo, options: PipelineOptions) -> JobSize:
@@ -118,7 +137,14 @@ def job_size(info: VideoInfo, options: PipelineOptions) -> JobSize:
     return JobSize(frame_width=info.width, frame_height=info.height, upsample=options.upsample, frames=frames,
                    range_s=range_s, screenshots=0 if options.keypoints_only else _screenshots(
                        frames, range_s, options.screenshot_interval_s),
-                   **_network(width, height, net_height, options))
+                   **_network(width, height, net_height, options), **_costs(options))
+
+
+def _costs(options: PipelineOptions) -> dict:
+    """JobSize's model fields: the registry entry's costs and output channels."""
+    entry = BY_NAME.get(options.model)
+    return {} if entry is None else {"model": entry.name, "time_cost": entry.time_cost,
+                                     "memory_cost": entry.memory_cost, "output_channels": entry.output_channels}
 
 
 def _network(width: int, height: int, net_height: int, options: PipelineOptions) -> dict:
@@ -147,7 +173,7 @@ def check_image(width: int, height: int, options: PipelineOptions, limits: Resou
                             limit="MAX_IMAGE_PIXELS")
     net_height = BASE_NET_HEIGHT if options.net_height == AUTO_NET_HEIGHT else options.net_height
     size = JobSize(frame_width=width, frame_height=height, upsample=options.upsample, frames=1, range_s=None,
-                   screenshots=0, **_network(width, height, net_height, options))
+                   screenshots=0, **_network(width, height, net_height, options), **_costs(options))
     _check_network(size, options, limits, name)
     return size
 
@@ -177,11 +203,15 @@ def check_job(info: VideoInfo, options: PipelineOptions, limits: ResourceLimits,
     _check_network(size, options, limits, name)
     if size.frames == 0:
         raise EmptyVideoError(empty_range_message(name, info, options))
-    if limits.max_frames is not None and size.frames is not None and size.work_frames > limits.max_frames:
+    if limits.max_frames is not None and size.frames is not None and size.weighted_frames > limits.max_frames:
         what = f"{size.frames:,} frames to process"
+        if size.time_cost != 1.0:
+            what += f" with the {size.model} model, which costs about {size.time_cost:g}x mobilenet_thin a frame"
         if size.passes > 1:
             what += (f" at quality {options.quality} ({size.passes} network passes a frame, "
-                     f"{size.work_factor:.1f}x the work: {size.work_frames:,} frames' worth)")
+                     f"{size.work_factor:.1f}x the work")
+        if size.time_cost != 1.0 or size.passes > 1:
+            what += f"{': ' if size.passes > 1 else ' ('}{size.weighted_frames:,} frames' worth)"
         raise frames_exceeded(name, what, limits.max_frames)
     _check_screenshots(size, options, limits, name)
     return size
@@ -202,9 +232,12 @@ def _check_network(size: JobSize, options: PipelineOptions, limits: ResourceLimi
     else:
         why, smaller = "", "net_height or net_width"
     sides = f"{size.network_height} x {size.network_width}"
-    if limits.max_network_pixels is not None and size.network_pixels > limits.max_network_pixels:
+    if limits.max_network_pixels is not None and size.weighted_network_pixels > limits.max_network_pixels:
+        counted = "" if size.memory_cost == 1.0 else (
+            f", counted as {size.weighted_network_pixels:,} for the {size.model} model, which needs about "
+            f"{size.memory_cost:g}x mobilenet_thin's memory a pixel")
         raise LimitExceeded(
-            f"{name}: net_height x net_width = {sides} = {size.network_pixels:,} network input pixels "
+            f"{name}: net_height x net_width = {sides} = {size.network_pixels:,} network input pixels{counted} "
             f"exceeds the limit of {limits.max_network_pixels:,} (MAX_NETWORK_PIXELS{why}); "
             f"choose a smaller {smaller}", limit="MAX_NETWORK_PIXELS")
     if limits.max_heatmap_pixels is not None and size.heatmap_pixels > limits.max_heatmap_pixels:

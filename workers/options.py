@@ -10,12 +10,13 @@ from pose.assembly import DEFAULT_UPSAMPLE
 from pose.models import MODEL_NAMES, MODEL_SKELETONS
 from pose.multiscale import DEFAULT_QUALITY, QUALITY_NAMES
 
-BACKEND_NAMES = ("openvino", "onnxruntime", "opencv")
+BACKEND_NAMES = ("openvino", "onnxruntime", "opencv", "torch")
 SMOOTHING_CHOICES = ("off", "light", "strong")
 PRECISION_NAMES = ("f32", "bf16", "fp16")
-# Precisions other than f32 and the one backend that runs each (bf16: on a CPU with bf16;
-# fp16: on a GPU with TensorRT; the backend says so when the device cannot).
-_PRECISION_BACKEND = {"bf16": "openvino", "fp16": "onnxruntime"}
+# Precisions other than f32 and the backends that run each (bf16: openvino on a CPU with bf16,
+# torch on a GPU; fp16: onnxruntime on a GPU with TensorRT, torch on a GPU; the backend says so
+# when the device cannot).
+_PRECISION_BACKENDS = {"bf16": ("openvino", "torch"), "fp16": ("onnxruntime", "torch")}
 NETWORK_STRIDE = 8
 MAX_NET_SIDE = 2048
 #: ``net_height="auto"``: chosen per video from the size of its people.
@@ -30,9 +31,9 @@ class PipelineOptions:
         (BlazePose GHUM 3D full through MediaPipe: 33 landmarks with 3D world coordinates, one
         person per frame). The settings below up to ``upsample`` are OpenPose's; BlazePose
         takes its input size from the model and ignores them.
-    backend / precision: inference backend ("openvino" default, "onnxruntime", "opencv") and its
-        precision ("f32" default, exact; "bf16" openvino only, faster, less exact; "fp16"
-        onnxruntime on a GPU with TensorRT only). The device is the worker's (INFERENCE_DEVICE),
+    backend / precision: inference backend ("openvino" default, "onnxruntime", "opencv", "torch")
+        and its precision ("f32" default, exact; "bf16" openvino or torch on a GPU, faster, less
+        exact; "fp16" onnxruntime on a GPU with TensorRT, or torch on a GPU). The device is the worker's (INFERENCE_DEVICE),
         not a job's.
     net_height: network input height in pixels, a multiple of 8, or "auto" (the default): 368,
         raised up to 512 when the people in a few sampled frames are too small for the network
@@ -71,6 +72,9 @@ class PipelineOptions:
         (``analysis.angles``), or "all" (default: every angle the skeleton allows).
     person_height_m: the height of the person seen longest, in metres (0.3 to 3), to give the
         exports' positions in metres too; None (default) = pixels only.
+    overlay_angles: joint angles to draw on the annotated video (an arc and the value at each
+        joint, a panel of values per person: ``workers.angle_overlay``), names separated by
+        commas, or "all" (every joint angle exported); "" (default) = none.
     """
 
     model: str = "openpose"
@@ -97,21 +101,22 @@ class PipelineOptions:
     smoothing: str = "light"
     angles: str = "all"
     person_height_m: float | None = None
+    overlay_angles: str = ""
 
     def __post_init__(self) -> None:
         _check_choice("model", self.model, MODEL_NAMES)
         _check_choice("backend", self.backend, BACKEND_NAMES)
         _check_choice("precision", self.precision, PRECISION_NAMES)
-        needs = _PRECISION_BACKEND.get(self.precision)
-        if needs and self.backend != needs:
-            raise ValueError(f"precision {self.precision!r} needs the {needs} backend")
+        needs = _PRECISION_BACKENDS.get(self.precision)
+        if needs and self.backend not in needs:
+            raise ValueError(f"precision {_shown(self.precision)} needs the {' or '.join(needs)} backend")
         for name in ("net_height", "net_width"):
             value = getattr(self, name)
             if name == "net_height" and value == AUTO_NET_HEIGHT:
                 continue
             if isinstance(value, str):
                 raise ValueError(f"{name} must be a multiple of 8 between 32 and {MAX_NET_SIDE}"
-                                 + (' or "auto"' if name == "net_height" else "") + f", got {value!r}")
+                                 + (' or "auto"' if name == "net_height" else "") + f", got {_shown(value)}")
             if value is not None and (value % NETWORK_STRIDE or not NETWORK_STRIDE * 4 <= value <= MAX_NET_SIDE):
                 raise ValueError(f"{name} must be a multiple of 8 between 32 and {MAX_NET_SIDE}, got {value}")
         _check_range("upsample", self.upsample, 1, 16)
@@ -134,6 +139,22 @@ class PipelineOptions:
         parse_angle_option(self.angles, self.skeleton.part_names)  # raises AngleNameError (a ValueError)
         if self.person_height_m is not None:
             _check_range("person_height_m", self.person_height_m, 0.3, 3.0)
+        self.overlay_angle_names()  # raises AngleNameError (a ValueError) for a bad name
+
+    def overlay_angle_names(self) -> tuple[str, ...] | None:
+        """The joint angles ``overlay_angles`` asks for: () = none, None = every one exported."""
+        text = str(self.overlay_angles or "").strip().lower()
+        if text in ("", "none", "off"):
+            return ()
+        names = parse_angle_option(text, self.skeleton.part_names)
+        if names is not None:
+            from analysis.angles import BY_NAME, JOINT
+
+            segments = [n for n in names if BY_NAME[n].kind != JOINT]
+            if segments:
+                raise ValueError(f"overlay_angles draws joint angles only; {', '.join(segments)} "
+                                 "is a segment angle")
+        return names
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "PipelineOptions":
@@ -145,7 +166,8 @@ class PipelineOptions:
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ValueError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+            raise ValueError(f"unknown option(s) {', '.join(_shown(u) for u in unknown[:5])}"
+                             f"{f' and {len(unknown) - 5} more' if len(unknown) > 5 else ''}; known: {', '.join(known)}")
         parsed: dict[str, Any] = {}
         for name, raw in values.items():
             if isinstance(raw, str):
@@ -172,25 +194,25 @@ class PipelineOptions:
 
 def _parse_int(name: str, raw: Any) -> int:
     if isinstance(raw, bool):
-        raise ValueError(f"{name} must be a whole number, got {raw!r}")
+        raise ValueError(f"{name} must be a whole number, got {_shown(raw)}")
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        raise ValueError(f"{name} must be a whole number, got {_shown(raw)}") from None
     if not value.is_integer():
-        raise ValueError(f"{name} must be a whole number, got {raw!r}")
+        raise ValueError(f"{name} must be a whole number, got {_shown(raw)}")
     return int(value)
 
 
 def _parse_float(name: str, raw: Any) -> float:
     if isinstance(raw, bool):
-        raise ValueError(f"{name} must be a number, got {raw!r}")
+        raise ValueError(f"{name} must be a number, got {_shown(raw)}")
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+        raise ValueError(f"{name} must be a number, got {_shown(raw)}") from None
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {raw!r}")
+        raise ValueError(f"{name} must be a finite number, got {_shown(raw)}")
     return value
 
 
@@ -202,7 +224,7 @@ def _parse_bool(name: str, raw: Any) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"{name} must be true or false, got {raw!r}")
+    raise ValueError(f"{name} must be true or false, got {_shown(raw)}")
 
 
 def _parse_net_height(name: str, raw: Any) -> int | str:
@@ -211,7 +233,7 @@ def _parse_net_height(name: str, raw: Any) -> int | str:
     try:
         return _parse_int(name, raw)
     except ValueError:
-        raise ValueError(f'{name} must be "auto" or a whole number, got {raw!r}') from None
+        raise ValueError(f'{name} must be "auto" or a whole number, got {_shown(raw)}') from None
 
 
 def _parse_str(name: str, raw: Any) -> str:
@@ -229,16 +251,31 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "max_age": _parse_int, "min_hits": _parse_int, "iou_threshold": _parse_float,
     "lost_track_buffer_s": _parse_float, "stitch": _parse_bool, "fill_gaps_s": _parse_float,
     "smoothing": _parse_str, "angles": _parse_str, "person_height_m": _parse_float,
+    "overlay_angles": _parse_str,
 }
 _OPTIONAL = frozenset({"net_width", "max_people", "end_s", "lost_track_buffer_s", "person_height_m"})
 
 
+#: The most characters of a bad value an error message repeats (a 900,000-character start_s came
+#: back whole, in a 900 kB answer).
+SHOWN_CHARS = 40
+
+
+def _shown(value: Any) -> str:
+    """``value`` as an error message repeats it: its repr, cut to :data:`SHOWN_CHARS` characters
+    with how long it was."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}... ({len(str(value)):,} characters)"
+
+
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {_shown(value)}")
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         bound = f">= {low}" if high == math.inf else f"between {low} and {high}"
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
+        raise ValueError(f"{name} must be {bound}, got {_shown(value)}")

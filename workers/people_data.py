@@ -12,6 +12,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from analysis.facing import FACING_NAMES, facing_names
+
 #: Box samples per second of a person's track in people.json (the page crops thumbnails from a
 #: screenshot with the box nearest the screenshot's time).
 BOX_SAMPLES_PER_S = 4
@@ -23,7 +25,7 @@ class PersonData:
     ``interpolated`` ``(F,)``; ``box`` ``(F, 4)``; ``keypoints`` (smoothed, swaps undone) and
     ``keypoints_raw`` (as detected) ``(F, K, 3)``; ``degrees`` / ``degrees_raw`` ``(F, A)`` for
     ``names``; ``angle_interpolated`` / ``angle_swapped`` bool ``(F, A)``; ``facing`` int8
-    ``(F,)``; ``swapped``: limb pair -> bool ``(F,)``; ``world``: None, or float ``(F, K, 3)``
+    ``(F,)`` states (:mod:`analysis.facing` codes), ``facing_source`` "auto" or "override"; ``swapped``: limb pair -> bool ``(F,)``; ``world``: None, or float ``(F, K, 3)``
     metres (swaps undone; NaN in a frame without), for a skeleton with world coordinates."""
 
     track_id: int
@@ -43,6 +45,7 @@ class PersonData:
     facing: np.ndarray
     swapped: dict[str, np.ndarray]
     world: np.ndarray | None = None
+    facing_source: str = "auto"
 
 
 def json_numbers(values: np.ndarray, digits: int) -> list:
@@ -111,11 +114,24 @@ def _speed(data: PersonData, calibration: dict[str, Any] | None, part_names: Seq
             "unit": unit}
 
 
+def facing_runs(data: PersonData) -> list[list]:
+    """[start_s, end_s, facing] of each stretch of one facing state (end = last frame's time)."""
+    states = np.asarray(data.facing)
+    if not len(states):
+        return []
+    cuts = np.flatnonzero(np.diff(states) != 0) + 1
+    starts, stops = np.concatenate([[0], cuts]), np.concatenate([cuts - 1, [len(states) - 1]])
+    return [[round(float(data.time_s[a]), 4), round(float(data.time_s[b]), 4), FACING_NAMES[int(states[a])]]
+            for a, b in zip(starts, stops)]
+
+
 def person_summary(data: PersonData, *, files: dict[str, str], fps: float, calibration: dict[str, Any] | None,
                    part_names: Sequence[str]) -> dict[str, Any]:
     """One entry of ``people.json``'s ``people``: ``id``, ``frames`` (frames seen, filled ones
     included), ``interpolated_frames``, ``first_s``/``last_s``, ``first_frame``/``last_frame``
-    (source indexes), ``spans`` (stretches seen), ``facing`` (frames facing left/right),
+    (source indexes), ``spans`` (stretches seen), ``facing`` (frames facing left, right, frontal, back),
+    ``facing_source`` ("auto", or "override" where the user set it), ``facing_runs`` ([start_s,
+    end_s, state] stretches),
     ``swapped_frames`` per limb pair, ``angles`` {name: min, max, range, mean, frames} of the
     smoothed degrees, ``speed`` of the hips' midpoint (mean and 95th percentile, px/s or m/s),
     ``boxes`` ([time_s, x1, y1, x2, y2] samples), ``pose`` (a representative frame) and
@@ -125,7 +141,9 @@ def person_summary(data: PersonData, *, files: dict[str, str], fps: float, calib
         "first_s": round(float(data.time_s[0]), 4), "last_s": round(float(data.time_s[-1]), 4),
         "first_frame": int(data.frame[0]), "last_frame": int(data.frame[-1]),
         "spans": spans(data.seq, data.time_s, fps),
-        "facing": {"left": int((data.facing < 0).sum()), "right": int((data.facing > 0).sum())},
+        "facing": {name: int((data.facing == code).sum()) for code, name in FACING_NAMES.items()},
+        "facing_source": data.facing_source, "facing_runs": facing_runs(data),
+        "facing_override": FACING_NAMES[int(data.facing[0])] if data.facing_source == "override" else None,
         "swapped_frames": {pair: int(mask.sum()) for pair, mask in data.swapped.items()},
         "angles": {name: angle_summary(data.degrees[:, i]) for i, name in enumerate(data.names)},
         "speed": _speed(data, calibration, part_names),
@@ -140,7 +158,8 @@ def series_document(data: PersonData, *, start_s: float) -> dict[str, Any]:
     return {**world,
         "id": data.track_id, "start_s": start_s,
         "time_s": json_numbers(data.time_s, 4), "frame": data.frame.tolist(),
-        "interpolated": data.interpolated.astype(int).tolist(), "facing": data.facing.astype(int).tolist(),
+        "interpolated": data.interpolated.astype(int).tolist(), "facing": facing_names(data.facing),
+        "facing_source": data.facing_source,
         "swapped": {pair: mask.astype(int).tolist() for pair, mask in data.swapped.items()},
         "angles": {name: {"smoothed": json_numbers(data.degrees[:, i], 1),
                           "raw": json_numbers(data.degrees_raw[:, i], 1)}

@@ -8,10 +8,13 @@ before (or beside) rendering, with the final rows (``workers.tracks.final_dtype`
    (:func:`analysis.correct_limb_swaps`). The smoothed keypoints were smoothed before that, so
    they follow the detector's labels averaged over a few frames: they are undone where most of
    the :data:`SWAP_WINDOW_S` around a frame was swapped (:func:`analysis.majority`), and a lone
-   swapped frame (smoothed away already) is left. Every swapped frame is flagged. (Undoing the
-   swaps before smoothing, in ``workers.tracks``, would make this step unnecessary.)
-2. angles (:mod:`analysis.angles`, Sports2D's conventions) from the smoothed keypoints
-   ("degrees") and from the raw ones ("degrees_raw"), mirrored alike by the smoothed facing.
+   swapped frame (smoothed away already) is left. Every frame whose labels were exchanged, in
+   either, is flagged ``swapped``. (Undoing the swaps before smoothing, in ``workers.tracks``,
+   would make this step unnecessary.)
+2. facing (:mod:`analysis.facing`: left, right, frontal, back, per stretch of time) from the
+   smoothed keypoints, or the user's override for the person (:mod:`workers.people_facing`);
+3. angles (:mod:`analysis.angles`, Sports2D's conventions) from the smoothed keypoints
+   ("degrees") and from the raw ones ("degrees_raw"), mirrored alike (only facing left).
 
 Files (names relative to ``out_dir``; ``<id>`` is the track ID):
 
@@ -19,7 +22,9 @@ Files (names relative to ``out_dir``; ``<id>`` is the track ID):
   ``frame, time_s, track_id, angle, degrees, interpolated, degrees_raw, swapped`` (``frame``:
   source frame index; ``degrees`` from the smoothed keypoints, ``degrees_raw`` from the
   detected ones, empty where missing; ``interpolated`` 1 where the person or a point the angle
-  needs was filled in; ``swapped`` 1 where a limb the angle uses was found swapped).
+  needs was filled in; ``swapped`` 1 where a limb the angle uses had its labels exchanged;
+  ``facing``: left, right, frontal or back; ``less_reliable`` 1 where the angle needs a side
+  view and the person faces the camera or away from it).
   Ordered by track ID, frame, then angle.
 - ``people/person_<id>_angles.csv``: that person's rows of ``angles.csv``.
 - ``people/person_<id>_angles.mot``: OpenSim motion file of the smoothed angles (degrees), one
@@ -33,7 +38,12 @@ Files (names relative to ``out_dir``; ``<id>`` is the track ID):
   ``interpolated``, ``facing``, ``swapped`` (per limb pair), ``angles`` {name: {``smoothed``,
   ``raw``}} (degrees, 1 decimal, null = missing), and for a skeleton with world coordinates
   ``world``: per frame K x 3 metres (x, y, z flat, mm precision, swaps undone) or null.
-- ``people.json``: what the people list shows (see :func:`people_document`).
+- ``people.json``: what the people list shows (see :func:`people_document`); each person's
+  ``reps``: their automatic angle, reps counted and partial ones (:mod:`workers.people_reps`).
+- ``reps.csv``: each person's repetitions of their automatic angle (:mod:`workers.people_reps`);
+  the series JSON has ``reps`` for every joint angle.
+- ``people/person_<id>_rows.npy``: the person's final rows, to derive their angles again
+  (a facing override, :mod:`workers.people_facing`).
 
 Memory: one person's rows at a time besides index arrays; the CSV is written as it goes.
 """
@@ -48,19 +58,21 @@ from typing import Any, Sequence
 import numpy as np
 
 from analysis import (
-    BY_NAME, align_branches, angle_parts, compute_angles, correct_limb_swaps, exchange,
-    facing_directions, height_in_pixels, majority, resolve_angle_names, unavailable_angles, write_mot,
-    write_trc,
+    BY_NAME, align_branches, angle_parts, compute_angles, correct_limb_swaps, exchange, height_in_pixels,
+    majority, resolve_angle_names, unavailable_angles, write_mot, write_trc,
 )
+from analysis.angles import SEGMENT
+from analysis.facing import BACK, FACING_CODES, FACING_NAMES, FRONTAL, facing_states, mirror_signs
 from analysis.swaps import pair_parts
 from pose.skeleton import OPENPOSE_18, Skeleton
 from workers.people_data import PersonData, person_summary, series_document
+from workers.people_reps import REPS_CSV, REPS_CSV_COLUMNS, person_reps, reps_document, reps_lines, reps_summary
 
 ANGLES_CSV = "angles.csv"
 PEOPLE_JSON = "people.json"
 PEOPLE_DIR = "people"
 ANGLES_CSV_COLUMNS = ("frame", "time_s", "track_id", "angle", "degrees", "interpolated", "degrees_raw",
-                      "swapped")
+                      "swapped", "facing", "less_reliable")
 #: The smoothed keypoints follow the swaps that hold most of this window (see the module docstring).
 SWAP_WINDOW_S = 0.25
 #: A new facing direction must hold this long to count (no flicker).
@@ -72,10 +84,11 @@ PERSON_HEIGHT_RANGE_M = (0.3, 3.0)
 
 
 def person_files(track_id: int) -> dict[str, str]:
-    """The files of one person, by kind (``series``, ``csv``, ``mot``, ``trc``)."""
+    """The files of one person, by kind (``series``, ``csv``, ``mot``, ``trc``, ``rows``: their
+    final rows as a NumPy file, to derive the angles again, e.g. with a facing override)."""
     stem = f"{PEOPLE_DIR}/person_{track_id}"
     return {"series": f"{stem}.json", "csv": f"{stem}_angles.csv", "mot": f"{stem}_angles.mot",
-            "trc": f"{stem}_keypoints.trc"}
+            "trc": f"{stem}_keypoints.trc", "rows": f"{stem}_rows.npy"}
 
 
 @dataclass(frozen=True)
@@ -119,29 +132,53 @@ def write_people_exports(final_rows: np.ndarray, *, fps: float, video: dict[str,
     clock = _Clock(final_rows)
     groups = _person_rows(final_rows)
     calibration, warnings = _calibration(final_rows, groups, person_height_m, part_names, video)
-    files: list[str] = [ANGLES_CSV, PEOPLE_JSON]
+    files: list[str] = [ANGLES_CSV, PEOPLE_JSON, REPS_CSV]
     summaries: list[dict[str, Any]] = []
-    with open(out_dir / ANGLES_CSV, "w", encoding="utf-8", newline="") as csv_all:
+    with open(out_dir / ANGLES_CSV, "w", encoding="utf-8", newline="") as csv_all, \
+            open(out_dir / REPS_CSV, "w", encoding="utf-8", newline="") as reps_all:
         csv_all.write(",".join(ANGLES_CSV_COLUMNS) + "\n")
+        reps_all.write(",".join(REPS_CSV_COLUMNS) + "\n")
         for track_id, index in groups:
-            data = analyse_person(final_rows[index], track_id, names=names, fps=fps, part_names=part_names)
+            rows = np.asarray(final_rows[index])
+            data = analyse_person(rows, track_id, names=names, fps=fps, part_names=part_names)
             paths = person_files(track_id)
-            lines = _csv_lines(data)
-            csv_all.writelines(lines)
-            with open(out_dir / paths["csv"], "w", encoding="utf-8", newline="") as own:
-                own.write(",".join(ANGLES_CSV_COLUMNS) + "\n")
-                own.writelines(lines)
+            np.save(out_dir / paths["rows"], rows, allow_pickle=False)
+            written = write_person_files(data, paths, out_dir, start_s=start_s)
+            csv_all.writelines(written.angle_lines)
+            reps_all.writelines(written.reps_lines)
             _write_opensim(data, paths, out_dir, clock, skeleton, calibration, video)
-            (out_dir / paths["series"]).write_text(json.dumps(series_document(data, start_s=start_s),
-                                                              separators=(",", ":")), encoding="utf-8")
             files.extend(paths.values())
-            summaries.append(person_summary(data, files=paths, fps=fps, calibration=calibration,
-                                            part_names=part_names))
+            summaries.append({**person_summary(data, files=paths, fps=fps, calibration=calibration,
+                                               part_names=part_names), "reps": written.reps})
     document = people_document(summaries, names=names, fps=fps, start_s=start_s, video=video,
                                calibration=calibration, skeleton=skeleton)
     (out_dir / PEOPLE_JSON).write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
-    return PeopleExports(files=tuple(files), top_level=(ANGLES_CSV, PEOPLE_JSON), angle_names=names,
+    return PeopleExports(files=tuple(files), top_level=(ANGLES_CSV, PEOPLE_JSON, REPS_CSV), angle_names=names,
                          people=tuple(summaries), calibration=calibration, warnings=tuple(warnings))
+
+
+@dataclass(frozen=True)
+class PersonWritten:
+    """What :func:`write_person_files` wrote for one person: their rows of ``angles.csv`` and
+    ``reps.csv``, and their reps' summary for ``people.json``."""
+
+    angle_lines: list[str]
+    reps_lines: list[str]
+    reps: dict[str, Any]
+
+
+def write_person_files(data: PersonData, paths: dict[str, str], out_dir: Path, *, start_s: float) -> PersonWritten:
+    """Write the person's angles CSV and their series JSON (with their reps) and return their
+    rows of the top-level files (the .mot and .trc: :func:`_write_opensim`)."""
+    lines = _csv_lines(data)
+    with open(out_dir / paths["csv"], "w", encoding="utf-8", newline="") as own:
+        own.write(",".join(ANGLES_CSV_COLUMNS) + "\n")
+        own.writelines(lines)
+    reps = person_reps(data)
+    series = series_document(data, start_s=start_s)
+    series["reps"] = reps_document(data, reps)
+    (out_dir / paths["series"]).write_text(json.dumps(series, separators=(",", ":")), encoding="utf-8")
+    return PersonWritten(angle_lines=lines, reps_lines=reps_lines(data, reps), reps=reps_summary(data, reps))
 
 
 def people_document(summaries: list[dict[str, Any]], *, names: Sequence[str], fps: float, start_s: float,
@@ -168,25 +205,37 @@ def people_document(summaries: list[dict[str, Any]], *, names: Sequence[str], fp
 
 
 def analyse_person(rows: np.ndarray, track_id: int, *, names: Sequence[str], fps: float,
-                   part_names: Sequence[str]) -> PersonData:
-    """One person's rows (sorted by ``seq``) -> swaps undone, facing, angles raw and smoothed."""
+                   part_names: Sequence[str], facing: str | None = None) -> PersonData:
+    """One person's rows (sorted by ``seq``) -> swaps undone, facing, angles raw and smoothed.
+
+    facing: None decides frame by frame (:mod:`analysis.facing`); ``left``, ``right``,
+    ``frontal`` or ``back``: the user's override, for every frame."""
     seq = np.asarray(rows["seq"], dtype=np.int64)
     raw = np.asarray(rows["keypoints_raw"], dtype=np.float64)
     smooth = np.asarray(rows["keypoints"], dtype=np.float64)
     swaps = correct_limb_swaps(raw, part_names, frames=seq, max_gap=max(2, round(SWAP_MAX_GAP_S * fps)))
     followed = {pair: majority(mask, round(SWAP_WINDOW_S * fps)) for pair, mask in swaps.swapped.items()}
     smooth = exchange(smooth, followed, part_names)
-    facing = facing_directions(smooth, part_names, min_run=max(1, round(FACING_MIN_RUN_S * fps)))
-    smoothed = compute_angles(smooth, part_names, names=names, facing=facing)
-    detected = compute_angles(swaps.keypoints, part_names, names=names, facing=facing)
+    if facing is None:
+        states = facing_states(smooth, part_names, fps=fps, min_run=max(1, round(FACING_MIN_RUN_S * fps)))
+    elif facing in FACING_CODES:
+        states = np.full(len(seq), FACING_CODES[facing], dtype=np.int8)
+    else:
+        raise ValueError(f"facing must be one of {', '.join(FACING_CODES)} (or automatic), got {facing!r}")
+    signs = mirror_signs(states)
+    smoothed = compute_angles(smooth, part_names, names=names, facing=signs)
+    detected = compute_angles(swaps.keypoints, part_names, names=names, facing=signs)
     degrees_raw = np.column_stack([align_branches(detected.degrees[:, i], smoothed.degrees[:, i],
-                                                  BY_NAME[n].period_deg) for i, n in enumerate(names)])
+                                                  BY_NAME[n].period_deg) if BY_NAME[n].kind == SEGMENT
+                                   else detected.degrees[:, i] for i, n in enumerate(names)])
+    # Every frame whose labels were exchanged, in the raw keypoints or the smoothed ones.
+    exchanged = {pair: swaps.swapped[pair] | followed[pair] for pair in swaps.swapped}
     joint_filled = np.asarray(rows["joint_interpolated"], dtype=bool)
     person_filled = np.asarray(rows["interpolated"], dtype=bool)
     index = {name: i for i, name in enumerate(part_names)}
     interpolated = np.column_stack([person_filled | joint_filled[:, [index[p] for p in angle_parts(n, part_names)]].any(axis=1)
                                     for n in names]) if names else np.zeros((len(rows), 0), bool)
-    swapped = (np.column_stack([_angle_swapped(n, swaps.swapped, part_names) for n in names]) if names
+    swapped = (np.column_stack([_angle_swapped(n, exchanged, part_names) for n in names]) if names
                else interpolated)
     world = (exchange(np.asarray(rows["world"], dtype=np.float64), swaps.swapped, part_names)
              if "world" in rows.dtype.names else None)
@@ -195,7 +244,8 @@ def analyse_person(rows: np.ndarray, track_id: int, *, names: Sequence[str], fps
                       box=np.asarray(rows["box"], dtype=np.float64), keypoints=smooth, keypoints_raw=raw,
                       interpolated=person_filled, names=tuple(names), degrees=smoothed.degrees,
                       degrees_raw=degrees_raw, angle_interpolated=interpolated, angle_swapped=swapped,
-                      facing=facing, swapped=swaps.swapped, world=world)
+                      facing=states, swapped=exchanged, world=world,
+                      facing_source="auto" if facing is None else "override")
 
 
 def _angle_swapped(name: str, swapped: dict[str, np.ndarray], part_names: Sequence[str]) -> np.ndarray:
@@ -232,11 +282,14 @@ def _csv_lines(data: PersonData) -> list[str]:
     lines = []
     for i in range(len(data.seq)):
         head = f"{data.frame[i]},{data.time_s[i]:.6f},{data.track_id},"
+        facing = FACING_NAMES[int(data.facing[i])]
+        head_on = int(data.facing[i]) in (FRONTAL, BACK)
         for a, name in enumerate(data.names):
             value, raw = data.degrees[i, a], data.degrees_raw[i, a]
             if math.isfinite(value) or math.isfinite(raw):
                 lines.append(f"{head}{name},{_cell(value)},{int(data.angle_interpolated[i, a])},{_cell(raw)},"
-                             f"{int(data.angle_swapped[i, a])}\n")
+                             f"{int(data.angle_swapped[i, a])},{facing},"
+                             f"{int(head_on and BY_NAME[name].needs_side_view)}\n")
     return lines
 
 

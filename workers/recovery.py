@@ -8,9 +8,11 @@ the first pass at start-up, before the worker runs anything):
   worker says it is running it (asked over Celery's broadcast channel: a run whose heartbeat is
   only late, on a busy machine, is never declared dead). Orphans are requeued (attempts + 1) or,
   after :data:`MAX_ATTEMPTS`, failed with a reason.
-* A queued job that no worker has claimed is sent again, at growing intervals
-  (:meth:`jobs.JobStore.unclaimed`): a broker can lose a message. At start-up every queued job is
-  sent again: a message taken by a worker that was killed before it started the job is gone.
+* A queued job whose message is lost is sent again (:meth:`jobs.JobStore.unclaimed`): one
+  sent a while ago when the broker's job queue is empty, or when a job sent after it has been
+  claimed (the queue is first in, first out). A job waiting in a backlog is never sent again.
+  At start-up every queued job is sent again: a message taken by a worker that was killed before
+  it started the job is gone.
 * A worker is known dead by its node name only when whoever ran it saw its process exit
   (``posestudio serve`` after a restart): node names are unique per process, so a starting
   worker never takes another live worker's jobs for its predecessor's.
@@ -45,13 +47,20 @@ def recover(settings: Settings, *, dead_workers: tuple[str, ...] = (), resend_qu
     from jobs import JobState
     from workers.tasks import enqueue_job, store_for
 
+    from jobs.retention import remove_stale_partials
+
     store = store_for(settings)
     alive = _jobs_live_workers_run(settings) if store.stale_running() else set()
     sent = store.recover_orphans(dead_workers=dead_workers, max_attempts=max_attempts, alive=alive)
+    for name in remove_stale_partials(store, settings):  # a job failed on its last attempt left it
+        log.info("removed %s, a stopped run's unfinished outputs", name)
     if resend_queued:
         queued = [job.id for job in store.list_jobs(states=(JobState.QUEUED,), limit=10_000)][::-1]
     else:
-        queued = store.unclaimed(resend_after_s=settings.job_stale_after_s)
+        from workers.monitor import queue_length
+
+        queued = store.unclaimed(resend_after_s=settings.job_stale_after_s,
+                                 broker_empty=queue_length(settings) == 0)
     sent += [job_id for job_id in queued if job_id not in sent]
     for job_id in sent:
         enqueue_job(job_id, settings=settings)
@@ -81,9 +90,21 @@ def _sweep_forever(settings: Settings, interval_s: float, pending: dict) -> None
                 log.warning("%s: sent %d job(s) again", "worker start-up, late" if pending else "sweep",
                             len(sent))
             pending = {}
-        except Exception:
-            log.exception("%s failed; trying again in %.0f s",
-                          "start-up recovery" if pending else "orphan sweep", interval_s)
+        except Exception as exc:
+            _log_failed_pass("start-up recovery" if pending else "orphan sweep", exc, interval_s)
+
+
+def _log_failed_pass(what: str, exc: Exception, interval_s: float) -> None:
+    """One line when the job database is away (it happens, and says all there is to say); the
+    traceback for anything else."""
+    from jobs import database_unavailable
+    from jobs.store import first_line
+
+    if database_unavailable(exc):
+        log.warning("%s: the job database does not answer (%s); trying again in %.0f s",
+                    what, first_line(exc), interval_s)
+    else:
+        log.error("%s failed; trying again in %.0f s", what, interval_s, exc_info=exc)
 
 
 @signals.worker_ready.connect
@@ -95,8 +116,8 @@ def _on_worker_ready(sender=None, **_kwargs) -> None:  # noqa: ANN001 - Celery s
         sent = recover(settings, resend_queued=True)
         if sent:
             log.warning("worker %s start-up: sent %d queued or orphaned job(s) again", hostname, len(sent))
-    except Exception:
-        log.exception("start-up recovery failed; the sweeper tries again")
+    except Exception as exc:
+        _log_failed_pass("start-up recovery", exc, settings.job_stale_after_s / 2)
         pending = {"resend_queued": True}
     _sweeper_stop.clear()
     threading.Thread(target=_sweep_forever, args=(settings, settings.job_stale_after_s / 2, pending),

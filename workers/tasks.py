@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,8 @@ from config import Settings
 from filenames import safe_file_name
 from jobs import (Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, remove_job_files,
                   upload_path)
-from jobs.paths import remove_partial_outputs
-from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun
+from jobs.paths import DISK_FULL, disk_full, remove_partial_outputs
+from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun, until_recorded
 
 if TYPE_CHECKING:  # the pipeline and the model are imported when a job runs, not on enqueue
     from pose import InferenceBackend
@@ -33,6 +34,12 @@ log = logging.getLogger(__name__)
 TASK_NAME = "posestudio.process_job"
 _per_process: dict[tuple, object] = {}
 _locks: dict[int, threading.Lock] = {}
+#: Process id -> why its device failed (pose.DeviceFailedError): a process whose GPU failed runs
+#: no more jobs; it hands each one it still receives back to the queue.
+_device_failed: dict[int, str] = {}
+#: A job handed back by such a process waits this long first, so that while its worker still
+#: takes messages (the request to stop may not have reached it) they do not bounce at full speed.
+HAND_BACK_DELAY_S = 5.0
 
 
 def enqueue_job(job_id: str, *, settings: Settings | None = None) -> None:
@@ -71,7 +78,7 @@ def backend_for(settings: Settings, options: PipelineOptions) -> InferenceBacken
     path = Path(settings.model_path)
     # BlazePose ignores the OpenPose settings: one graph per process, whatever they say.
     key = ((options.model, options.backend, options.precision, settings.inference_device, str(path))
-           if options.model == "openpose" else (options.model,))
+           if options.model == "openpose" else (options.model, str(path)))
 
     def load() -> InferenceBackend:
         backend = load_pipeline_backend(options, path, device=config.parse_device(settings.inference_device))
@@ -103,10 +110,12 @@ def output_keys() -> dict[str, str]:
     """Export file name -> the key it has in a job's ``outputs``."""
     from workers.exports import KEYPOINTS_CSV, KEYPOINTS_JSON, OPENPOSE_ZIP, TRACKS_MOT
     from workers.people_exports import ANGLES_CSV, PEOPLE_JSON
+    from workers.people_reps import REPS_CSV
     from workers.pipeline import ANNOTATED_VIDEO
 
     return {ANNOTATED_VIDEO: "video", KEYPOINTS_JSON: "keypoints_json", KEYPOINTS_CSV: "csv",
-            OPENPOSE_ZIP: "openpose_zip", TRACKS_MOT: "mot", ANGLES_CSV: "angles_csv", PEOPLE_JSON: "people"}
+            OPENPOSE_ZIP: "openpose_zip", TRACKS_MOT: "mot", ANGLES_CSV: "angles_csv", PEOPLE_JSON: "people",
+            REPS_CSV: "reps_csv"}
 
 
 def outputs_of(result: PipelineResult) -> dict:
@@ -174,6 +183,12 @@ def process_job(self: Task, job_id: str) -> str:
     if job.state != JobState.QUEUED:  # a second delivery, or cancelled while queued
         log.info("job %s: already %s; nothing to do", job_id, job.state.value)
         return job.state.value
+    if os.getpid() in _device_failed:
+        log.warning("job %s: not run here, this process's GPU failed (%s); sent back to the queue", job_id,
+                    _device_failed[os.getpid()])
+        time.sleep(HAND_BACK_DELAY_S)
+        enqueue_job(job_id, settings=settings)
+        return "handed back"
     try:
         options = job_options(settings, job.options)
     except ValueError as exc:
@@ -195,7 +210,7 @@ def process_job(self: Task, job_id: str) -> str:
         log.info("job %s: not started: %s", job_id, exc)
         return "skipped"
     try:
-        return _run(store, job, settings, options, backend)
+        return _run(store, job, settings, options, backend, hostname=self.request.hostname)
     except JobNotFound:  # deleted while it ran: whatever the run wrote goes too
         remove_job_files(settings, job_id)
         log.info("job %s: deleted while it ran; its results were discarded", job_id)
@@ -204,6 +219,21 @@ def process_job(self: Task, job_id: str) -> str:
 
 OUTPUTS_UNWRITABLE = ("the server could not write this job's results ({reason}); this is not a problem "
                       "with your video: the server's storage needs its administrator, then retry the job")
+
+
+def storage_failure(exc: BaseException, outputs_dir: Path) -> str | None:
+    """Why the server's storage failed a run (the OS's words: "No space left on device"), or
+    None when ``exc`` is not about the server's storage. A full disk is the server's wherever it
+    happens (a failed ``write()`` names no file); another OSError is, when it names a path
+    inside the outputs folder; a video or screenshot that could not be written because the disk
+    is full says which file."""
+    from videoio import VideoWriteError
+
+    if isinstance(exc, VideoWriteError):
+        return str(exc) if exc.errno in DISK_FULL else None
+    if isinstance(exc, OSError) and (disk_full(exc) or _under(exc, outputs_dir)):
+        return exc.strerror or str(exc)
+    return None
 
 
 def _under(exc: OSError, folder: Path) -> bool:
@@ -215,15 +245,43 @@ def _under(exc: OSError, folder: Path) -> bool:
         return False
 
 
+def _device_failure(store: JobStore, job: Job, settings: Settings, exc: Exception, *, hostname: str | None) -> str:
+    """The GPU failed mid-job: the job goes back to the queue for another worker (as when a
+    worker dies: attempts + 1, failed after the last), this process runs no more jobs, and its
+    worker is asked to stop taking them (Celery's cancel_consumer, to this node only)."""
+    from workers.recovery import MAX_ATTEMPTS
+
+    _device_failed[os.getpid()] = str(exc)
+    log.error("job %s: %s; the job goes back to the queue and this worker takes no more jobs", job.id, exc)
+    reason = (f"the worker's GPU failed on attempt {job.attempts} of {MAX_ATTEMPTS} ({exc}); no attempt is left")
+    requeued = store.requeue_running(job.id, claim=job.claim, max_attempts=MAX_ATTEMPTS, reason=reason)
+    if requeued:
+        enqueue_job(job.id, settings=settings)
+        store.mark_sent(job.id)
+    if hostname:
+        try:
+            from workers.celery_app import app_for
+            app = app_for(settings)
+            for queue in app.amqp.queues:
+                app.control.cancel_consumer(queue, destination=[hostname])
+        except Exception:  # noqa: BLE001 - best effort; this process refuses jobs anyway
+            log.exception("could not ask worker %s to stop taking jobs", hostname)
+    return "requeued" if requeued else JobState.FAILED.value
+
+
 def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions,
-         backend: InferenceBackend) -> str:
-    from pose import PoseError
+         backend: InferenceBackend, *, hostname: str | None = None) -> str:
+    from pose import DeviceFailedError, PoseError
     from videoio import VideoError
     from workers.images import process_images
     from workers.pipeline import PipelineCancelled, process_video
 
     out = output_dir(settings, job.id)
     claim = job.claim
+
+    def record(write, **values) -> bool:  # noqa: ANN001 - a JobStore.mark_* method
+        """The run's last write, waiting for the job database if it is away for a moment."""
+        return until_recorded(lambda: write(job.id, claim=claim, **values), what=f"job {job.id}: result")
     # Left by an earlier run of this job that was killed; only the run holding the job's claim
     # gets here, so no live run of the same job is using them.
     remove_partial_outputs(out)
@@ -243,25 +301,31 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
             if run.claim_lost:
                 log.warning("job %s: this run lost its claim (declared dead); stopped", job.id)
                 return "abandoned"
-            store.mark_cancelled(job.id, claim=claim)
+            record(store.mark_cancelled)
             return JobState.CANCELLED.value
+        except DeviceFailedError as exc:
+            return _device_failure(store, job, settings, exc, hostname=hostname)
         except (VideoError, ValueError, PoseError) as exc:
-            store.mark_failed(job.id, error=str(exc), claim=claim)
+            reason = storage_failure(exc, settings.outputs_dir)
+            if reason is not None:  # the server's disk, not the video
+                log.error("job %s: cannot write its results: %s", job.id, exc)
+            record(store.mark_failed, error=str(exc) if reason is None else OUTPUTS_UNWRITABLE.format(reason=reason))
             return JobState.FAILED.value
         except SoftTimeLimitExceeded:
-            store.mark_failed(job.id, claim=claim, error=(
+            record(store.mark_failed, error=(
                 f"stopped: the job took longer than the time limit "
                 f"({settings.job_soft_time_limit_s // 60} min); try a shorter clip or a smaller "
                 "network size"))
             return JobState.FAILED.value
         except Exception as exc:  # noqa: BLE001 - recorded on the job; the log has the traceback
-            if isinstance(exc, OSError) and _under(exc, settings.outputs_dir):
+            reason = storage_failure(exc, settings.outputs_dir)
+            if reason is not None:
                 # The server's storage, not the video: say so (without the server's folders).
                 log.error("job %s: cannot write its results: %s", job.id, exc)
-                store.mark_failed(job.id, claim=claim, error=OUTPUTS_UNWRITABLE.format(reason=exc.strerror or exc))
+                record(store.mark_failed, error=OUTPUTS_UNWRITABLE.format(reason=reason))
                 return JobState.FAILED.value
             log.exception("job %s: unexpected error", job.id)
-            store.mark_failed(job.id, claim=claim, error=(
+            record(store.mark_failed, error=(
                 f"internal error while processing the video ({type(exc).__name__}); "
                 "the worker log has the details"))
             return JobState.FAILED.value
@@ -272,7 +336,7 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
                "network_input": result.network_input}
     if result.warnings:
         timings["warnings"] = list(result.warnings)
-    if not store.mark_succeeded(job.id, outputs=outputs_of(result), timings=timings, claim=claim):
+    if not record(store.mark_succeeded, outputs=outputs_of(result), timings=timings):
         log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
         return "abandoned"
     return JobState.SUCCEEDED.value

@@ -15,12 +15,14 @@ from pose.backends.devices import AUTO, CPU, Device
 from pose.backends.onnxruntime import OnnxRuntimeBackend
 from pose.backends.opencv import OpenCvBackend
 from pose.backends.openvino import OpenVinoBackend
+from pose.backends.pytorch import TorchBackend
 from pose.errors import BackendUnavailableError
 
 BACKENDS: dict[str, type] = {
     "openvino": OpenVinoBackend,
     "onnxruntime": OnnxRuntimeBackend,
     "opencv": OpenCvBackend,
+    "torch": TorchBackend,
 }
 DEFAULT_BACKEND = "openvino"
 
@@ -50,14 +52,15 @@ def load_backend(
     """Load the graph at ``model_path`` into the backend called ``name``, on ``device``.
 
     name: ``"openvino"`` (default, fast on CPU), ``"onnxruntime"`` (CPU, or an NVIDIA GPU with
-        the ``gpu`` extra; runs the ONNX conversion beside ``model_path``, see ``make onnx``)
-        or ``"opencv"`` (cv2.dnn, the fallback).
+        the ``gpu`` extra; runs the ONNX conversion beside ``model_path``, see ``make onnx``),
+        ``"opencv"`` (cv2.dnn, the fallback) or ``"torch"`` (PyTorch, CPU or CUDA; runs the same
+        ONNX conversion, see :mod:`pose.backends.pytorch`).
     device: a :class:`Device`: ``auto`` (default: a GPU when the backend can use one here, else
         the CPU), ``cpu``, or ``gpu`` / ``gpu:N``. A GPU that is asked for and cannot be used
         raises DeviceUnavailableError; it never falls back to the CPU. ``backend.device`` says
         where it runs.
-    precision: ``"f32"`` (default), ``"bf16"`` (openvino on a CPU with bf16) or ``"fp16"``
-        (onnxruntime on a GPU with TensorRT).
+    precision: ``"f32"`` (default), ``"bf16"`` (openvino on a CPU with bf16, torch on a GPU) or
+        ``"fp16"`` (onnxruntime on a GPU with TensorRT, torch on a GPU).
     num_threads: inference threads on the CPU (openvino, onnxruntime); None (default) uses every
         core. Ignored by opencv, whose thread count is process-wide (``cv2.setNumThreads``).
     parallel_requests: inferences the caller keeps in flight at once (default 1); openvino then
@@ -80,6 +83,6 @@ def load_backend(
 
 __all__ = [
     "AUTO", "Availability", "BACKENDS", "CPU", "DEFAULT_BACKEND", "Device", "InferenceBackend",
-    "NETWORK_STRIDE", "OnnxRuntimeBackend", "OpenCvBackend", "OpenVinoBackend", "PRECISIONS",
+    "NETWORK_STRIDE", "OnnxRuntimeBackend", "OpenCvBackend", "OpenVinoBackend", "PRECISIONS", "TorchBackend",
     "availability", "load_backend", "resolve_device",
 ]

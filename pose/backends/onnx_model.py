@@ -40,13 +40,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verified_onnx_model(graph_path: str | Path) -> tuple[Path, dict]:
+def verified_onnx_model(graph_path: str | Path, *, require_source: bool = True) -> tuple[Path, dict]:
     """The ONNX model converted from ``graph_path`` and its sidecar record, once both check out.
 
     graph_path: the source graph (``models/graph_opt.pb``); its conversion is
         :func:`onnx_path_for` of it. Raises ModelLoadError (saying what is wrong and how to
         convert again) unless the ONNX file, its sidecar and the graph all exist and the sha256s
         the sidecar recorded are those of the two files now.
+    require_source: False accepts a conversion whose source graph is not there at all (a machine
+        that was given only the ONNX model, as the torch backend needs nothing else); it is still
+        checked against its own sidecar, and against the graph whenever the graph is there.
     """
     graph = Path(graph_path)
     onnx_path = onnx_path_for(graph)
@@ -67,6 +70,8 @@ def verified_onnx_model(graph_path: str | Path) -> tuple[Path, dict]:
     if sha256_of(onnx_path) != recorded_onnx:
         raise ModelLoadError(f"{onnx_path} is not the file that was converted (its sha256 differs from "
                              f"{sidecar.name}'s: damaged or replaced): {REGENERATE}")
+    if not graph.is_file() and not require_source:
+        return onnx_path, record
     if not graph.is_file():
         raise ModelLoadError(f"model file {graph} not found (the ONNX model is checked against it): run "
                              "`posestudio fetch-model` (or `make setup`), then `make onnx`")

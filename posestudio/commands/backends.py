@@ -34,9 +34,9 @@ def model_status(name: str, graph: Path) -> str | None:
     from pose import ModelLoadError
     from pose.backends.onnx_model import verified_onnx_model
 
-    if name == "onnxruntime":
+    if name in ("onnxruntime", "torch"):  # both run the ONNX conversion; torch needs nothing else
         try:
-            verified_onnx_model(graph)
+            verified_onnx_model(graph, require_source=name == "onnxruntime")
         except ModelLoadError as exc:
             return str(exc)
         return None

@@ -37,6 +37,7 @@ _OPTION_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--smoothing", "smoothing", "keypoint smoothing: off, light (default, 6 Hz) or strong (3 Hz); raw values are kept"),
     ("--angles", "angles", "angles to export per person, names separated by commas, or all (default)"),
     ("--person-height-m", "person_height_m", "height of the person seen longest, metres: positions in metres too"),
+    ("--overlay-angles", "overlay_angles", "joint angles to draw on the video (arc, value, panel): all or names"),
 )
 
 
@@ -123,9 +124,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = options_from_args(args)
         execution = Execution.parse(batch_size=args.batch_size, postprocess_workers=args.postprocess_workers)
-    except ValueError as exc:
+    except (ValueError, PoseError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 1
+    if options.model != "openpose" and args.model_path is None:  # a path given says itself what is wrong
+        from workers.model_files import not_installed_line
+
+        missing = not_installed_line(options.model, resolve_model(args)[1])
+        if missing:
+            print(f"{prog}: {missing}", file=sys.stderr)
+            return 1
     resolved = resolve(prog, options.backend, args.device)
     if isinstance(resolved, int):
         return resolved

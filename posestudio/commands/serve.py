@@ -19,6 +19,7 @@ folder, so nothing else has to run.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import subprocess
 import sys
@@ -61,6 +62,24 @@ def web_command(host: str, port: int, *, workers: int, threads: int) -> list[str
             *_no_control_socket(), "app:create_app()"]
 
 
+#: Bind addresses that only this machine can reach.
+LOOPBACK_BINDS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def web_environment(host: str, env: dict[str, str]) -> tuple[dict[str, str], str | None]:
+    """The web server's environment for binding ``host``, and a warning to print (or None): with
+    ALLOWED_HOSTS unset, a loopback bind answers loopback names only (web.hosts); any other bind
+    answers every Host, which serve says, as the operator should name the server's hosts."""
+    if (env.get("ALLOWED_HOSTS") or "").strip():
+        return env, None
+    if host in LOOPBACK_BINDS:
+        from web.hosts import LOOPBACK_HOSTS
+
+        return {**env, "ALLOWED_HOSTS": ",".join(LOOPBACK_HOSTS)}, None
+    return env, (f"ALLOWED_HOSTS is not set, so the web app on {host} answers requests for any host name; "
+                 "set it to the names people use to reach it (docs/hosts.md)")
+
+
 def _no_control_socket() -> list[str]:
     """gunicorn >= 25.1 opens a control socket at one path in $HOME shared by every instance;
     we do not use it, and two instances must not fight over it."""
@@ -94,8 +113,11 @@ def run(args: argparse.Namespace) -> int:
         worker.start()
         if live is not None:
             live.start()
+        web_env, warning = web_environment(args.host, dict(os.environ))
+        if warning:
+            print(f"posestudio serve: {warning}", file=sys.stderr, flush=True)
         web = process_groups.spawn(web_command(args.host, port, workers=args.workers,
-                                               threads=args.threads))
+                                               threads=args.threads), env=web_env)
         if _wait_until_listening(args.host, port, web, worker, stop):
             shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
             print(f"Pose Studio is running at http://{shown}:{port}  (Ctrl-C stops it)", flush=True)
@@ -117,11 +139,23 @@ def run(args: argparse.Namespace) -> int:
 def _prepare(settings: Settings) -> None:
     """Folders, the persistent secret and the job table, before two processes race for them;
     all private to this user (umask 0o077, which the web server and the worker inherit)."""
-    from jobs import JobStore
+    from jobs import JobStore, database_unavailable
     from jobs.paths import make_service_folders
+    from jobs.store import first_line
 
     make_service_folders(settings)
-    JobStore(settings.effective_database_url).close()
+    store = JobStore(settings.effective_database_url)
+    try:
+        store.ensure_schema()
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # Start all the same: the pages say so (503) and everything resumes once it answers.
+        print(f"posestudio serve: the job database does not answer ({first_line(exc)}); starting "
+              "anyway: pages and the API answer 503 until it does, and the worker waits for it",
+              file=sys.stderr, flush=True)
+    finally:
+        store.close()
 
 
 def _port_free(host: str, port: int) -> bool:

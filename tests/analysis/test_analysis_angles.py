@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from analysis import (
-    AngleNameError, available_angles, compute_angles, facing_directions, parse_angle_option, resolve_angle_names,
+    AngleNameError, available_angles, compute_angles, joint_range, parse_angle_option,
+    resolve_angle_names,
     unavailable_angles, unwrap_degrees,
 )
 from pose.skeleton import PART_NAMES
@@ -116,15 +117,31 @@ def test_a_forearm_swinging_through_180_never_jumps() -> None:
     # Centred on 180 (median 180 is outside [-180, 180)): the same sweep a turn lower, unbroken.
     centred = angles_of(*[side_view(elbow=f + 100.0) for f in sweep])["right_forearm"]
     np.testing.assert_allclose(centred, sweep + 10.0 - 360.0, atol=1e-3)
-    # The elbow flexion itself goes 230 -> 290, i.e. through 180 too: also continuous, and the
-    # series sits where its median is in [-180, 180): -130 .. -70.
+    # The elbow flexion itself goes 230 -> 290: a joint angle is never unwrapped, it reads
+    # -130 .. -70 frame by frame (within (-180, 180], like every joint angle).
     np.testing.assert_allclose(a["right_elbow"], sweep + 90.0 - 360.0, atol=1e-3)
 
 
-def test_a_full_windmill_keeps_counting() -> None:
+def test_a_full_windmill_keeps_counting_on_the_segment_and_the_joint_stays_in_range() -> None:
     turns = np.linspace(0.0, 720.0, 241)  # the arm goes round twice
-    a = angles_of(*[side_view(shoulder=s) for s in turns])["right_shoulder"]
-    assert np.all(np.diff(a) > 0) and a[-1] - a[0] == pytest.approx(720.0, abs=1e-3)
+    a = angles_of(*[side_view(shoulder=s) for s in turns])
+    arm = a["right_arm"]
+    assert np.all(np.diff(arm) > 0) and arm[-1] - arm[0] == pytest.approx(720.0, abs=1e-3)
+    shoulder = a["right_shoulder"]
+    assert np.all((shoulder > -180) & (shoulder <= 180))
+    np.testing.assert_allclose(shoulder, 180.0 - (180.0 - turns) % 360.0, atol=1e-3)
+
+
+def test_joint_angles_lie_in_their_range_and_one_wrong_point_never_shifts_a_run() -> None:
+    # An elbow bent at 110 degrees; in frame 3 the wrist is misplaced behind the arm (the raw
+    # angle reads 250 = -110). Unwrapping would carry the rest of the run to -250 (Pose2Sim's
+    # demo showed -246.9 where Sports2D's per frame value is 113.1); per frame it reads -110
+    # there and 110 again after.
+    frames = [side_view(elbow=110.0) for _ in range(8)]
+    frames[3] = side_view(elbow=250.0)
+    elbow = angles_of(*frames)["right_elbow"]
+    np.testing.assert_allclose(elbow, [110, 110, 110, -110, 110, 110, 110, 110], atol=1e-3)
+    assert joint_range(np.array([180.0, -180.0, 190.0, -190.0, 540.0])).tolist() == [180, 180, -170, 170, 180]
 
 
 def test_unwrap_bridges_gaps_and_centres_the_median() -> None:
@@ -155,15 +172,6 @@ def test_a_missing_frame_in_the_middle_stays_missing() -> None:
     frames = [side_view(knee=k) for k in (10.0, 20.0, 30.0)]
     frames[1] = side_view(knee=20.0, missing=("right_ankle",))
     np.testing.assert_allclose(angles_of(*frames)["right_knee"], [10.0, np.nan, 30.0], atol=1e-3)
-
-
-def test_facing_comes_from_the_nose_and_holds_through_frontal_frames() -> None:
-    right, left, front = side_view(), side_view(facing=-1), frontal()
-    assert facing_directions(np.stack([front, right, front, left, front]), PART_NAMES).tolist() == [1, 1, 1, -1, -1]
-    assert facing_directions(np.stack([front, left]), PART_NAMES).tolist() == [-1, -1]  # back-filled
-    assert facing_directions(np.stack([front, front]), PART_NAMES).tolist() == [1, 1]  # never clear
-    no_head = side_view(facing=-1, missing=("nose",))
-    assert facing_directions(no_head[None], PART_NAMES).tolist() == [1]
 
 
 def test_openpose_18_gives_twenty_angles_and_says_why_not_ankle_and_wrist() -> None:
@@ -221,19 +229,3 @@ def test_noise_jumps_never_add_up_to_whole_turns() -> None:
     turning = np.linspace(140.0, 200.0, 13)
     wrapped = (turning + 180) % 360 - 180
     np.testing.assert_allclose(unwrap_degrees(wrapped, max_step_deg=90.0), turning)
-
-
-def test_facing_is_decided_side_on_only_and_does_not_flicker() -> None:
-    # Facing the camera with the head turned (nose 15 px right of the ears): the shoulders are
-    # 0.7 torso lengths apart across the image, so this frame does not say which way they face.
-    turned = frontal()
-    turned[P["nose"], 0] += 15.0
-    left = side_view(facing=-1)
-    assert facing_directions(np.stack([left, turned, turned]), PART_NAMES).tolist() == [-1, -1, -1]
-    # One stray frame facing right among left ones does not flip the direction (min_run 3) ...
-    frames = np.stack([left, left, side_view(), left, left])
-    assert facing_directions(frames, PART_NAMES, min_run=3).tolist() == [-1] * 5
-    assert facing_directions(frames, PART_NAMES).tolist() == [-1, -1, 1, -1, -1]
-    # ... while a real turn does.
-    frames = np.stack([left, left, side_view(), side_view(), side_view()])
-    assert facing_directions(frames, PART_NAMES, min_run=3).tolist() == [-1, -1, 1, 1, 1]

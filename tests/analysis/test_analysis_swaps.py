@@ -104,3 +104,13 @@ def test_two_labels_on_one_leg_say_nothing() -> None:
     labels[9:15, hidden] = labels[9:15, [P["left_knee"], P["left_ankle"]]]
     swapped = correct_limb_swaps(labels, PART_NAMES, max_gap=2).swapped["legs"]
     assert not swapped[:8].any() and swapped[8] and not swapped[15:].any()
+
+
+def test_majority_keeps_the_length_of_a_track_shorter_than_its_window() -> None:
+    # A person tracked for 6 frames with a 0.25 s window at 30 fps (9 frames): the answer has
+    # one value per frame (np.convolve alone would give 9, and the exports failed on it).
+    for frames in range(0, 12):
+        mask = np.zeros(frames, bool)
+        mask[: frames // 2 + 1] = True
+        assert majority(mask, 9).shape == (frames,)
+    assert majority(np.array([True, True, True, False, False, False]), 9).tolist() == [True] * 3 + [False] * 3

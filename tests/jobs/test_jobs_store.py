@@ -253,25 +253,45 @@ def _sent_ago(store, job_id: str, *, queued_s: float, sent_s: float) -> None:
                       "i": job_id})
 
 
-def test_unclaimed_queued_jobs_are_due_again_ever_less_often(store):
-    never_sent, just_sent, lost, waiting_long = (_new(store) for _ in range(4))
-    assert store.mark_sent(just_sent.id)
-    _sent_ago(store, lost.id, queued_s=70, sent_s=70)  # sent once on arrival, 70 s ago
-    # Sent 500 s after it was queued and 400 s ago: waits 500 s before it is sent again.
-    _sent_ago(store, waiting_long.id, queued_s=900, sent_s=400)
-    assert store.unclaimed(resend_after_s=60) == [never_sent.id, lost.id]
-    _sent_ago(store, waiting_long.id, queued_s=7200, sent_s=901)  # the interval is capped
-    assert waiting_long.id in store.unclaimed(resend_after_s=60, max_interval_s=900)
+def test_a_job_waiting_in_a_backlog_is_never_sent_again(store):
+    """86 jobs sent long ago, none claimed, the broker holding messages: none is lost, none is
+    sent again (the old schedule sent 71, 58 and 34 of them again at each sweep)."""
+    backlog = [_new(store) for _ in range(86)]
+    for n, job in enumerate(backlog):
+        _sent_ago(store, job.id, queued_s=3600 - n, sent_s=3600 - n)
+    assert store.unclaimed(resend_after_s=60, broker_empty=False) == []
+
+
+def test_a_job_is_lost_when_a_later_one_was_claimed_or_the_broker_is_empty(store):
+    never_sent, lost, behind, just_sent, later = (_new(store) for _ in range(5))
+    _sent_ago(store, lost.id, queued_s=300, sent_s=300)
+    _sent_ago(store, behind.id, queued_s=200, sent_s=200)
+    _sent_ago(store, just_sent.id, queued_s=10, sent_s=10)
+    _sent_ago(store, later.id, queued_s=5, sent_s=5)
+    assert store.unclaimed(resend_after_s=60, broker_empty=False) == [never_sent.id]
+    _sent_ago(store, later.id, queued_s=250, sent_s=250)  # sent after lost, before behind
+    store.mark_running(later.id, worker="w")  # FIFO: lost's message should have come first
+    assert store.unclaimed(resend_after_s=60, broker_empty=False) == [never_sent.id, lost.id]
+    # The queue is empty: every job sent a while ago (not the one sent 10 s ago) is lost.
+    assert store.unclaimed(resend_after_s=60, broker_empty=True) == [never_sent.id, lost.id, behind.id]
+
+
+def test_send_times_within_the_clock_margin_prove_nothing(store):
+    first, second = _new(store), _new(store)
+    _sent_ago(store, first.id, queued_s=120, sent_s=120)
+    _sent_ago(store, second.id, queued_s=118, sent_s=118)  # 2 s later: within hosts' clock skew
+    store.mark_running(second.id, worker="w")
+    assert store.unclaimed(resend_after_s=60, broker_empty=False) == []
 
 
 def test_only_queued_jobs_are_sent_again_and_a_requeued_job_starts_afresh(store):
     job = _new(store)
     store.mark_running(job.id, worker="w")
     assert not store.mark_sent(job.id)
-    assert store.unclaimed(resend_after_s=0) == []
+    assert store.unclaimed(resend_after_s=0, broker_empty=True) == []
     _stale(store, job.id)
     assert store.recover_orphans() == [job.id]
-    assert store.unclaimed(resend_after_s=60) == [job.id]  # queued again, not sent yet
+    assert store.unclaimed(resend_after_s=60, broker_empty=False) == [job.id]  # queued again, not sent yet
 
 
 def test_a_live_run_named_alive_is_never_an_orphan(store):
@@ -298,7 +318,16 @@ def test_a_database_made_before_the_send_columns_gets_them(tmp_path):
     engine.dispose()
     store = JobStore(url)
     try:
-        assert store.unclaimed(resend_after_s=60) == ["old"]
-        assert store.mark_sent("old") and store.unclaimed(resend_after_s=60) == []
+        assert store.unclaimed(resend_after_s=60, broker_empty=True) == ["old"]
+        assert store.mark_sent("old") and store.unclaimed(resend_after_s=60, broker_empty=True) == []
     finally:
         store.close()
+
+
+def test_a_nul_byte_in_a_file_name_or_an_error_is_stored_as_a_replacement_character(store):
+    """PostgreSQL's text cannot hold NUL (psycopg.DataError, a 500 for an upload named so); both
+    databases store U+FFFD in its place."""
+    job = _new(store, source_name="a\x00b.mp4")
+    assert store.get(job.id).source_name == "a\ufffdb.mp4"
+    assert store.mark_failed(job.id, error="cannot read 'a\x00b.mp4'")
+    assert store.get(job.id).error == "cannot read 'a\ufffdb.mp4'"

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from hostile_jpegs import claiming, repeated_scan
 from live_process import LiveProcess, clip_frames
 
 pytestmark = pytest.mark.model
@@ -141,10 +142,14 @@ def test_bad_frames_are_refused_with_a_clear_message(server: LiveProcess, frames
         (frames[0][: len(frames[0]) // 3], 400, "damaged"),
         (huge, 413, "LIVE_MAX_FRAME_PIXELS"),
         (b"\xff\xd8" + b"\0" * (300 * 1024), 413, "LIVE_MAX_FRAME_KB"),
+        (repeated_scan(20_000), 413, "scans"),  # 9 s of CPU for 42,839 repeats before, outside LIVE_THREADS
+        (claiming(1280, 720), 400, "damaged"),  # was answered as a grey 1280x720 frame
     ]
     for data, expected, words in cases:
+        started = time.monotonic()
         status, body, _ = call(server, "POST", f"/sessions/{session}/frames", data, {"Content-Type": "image/jpeg"})
         assert (status, body["status"]) == (expected, expected) and words in body["error"], (data[:20], body)
+        assert time.monotonic() - started < 1.0, body
     # The session survived them all and still answers.
     status, body, _ = call(server, "POST", f"/sessions/{session}/frames", frames[0])
     assert status == 200 and body["people"]
@@ -189,6 +194,28 @@ def test_a_client_that_vanishes_frees_its_slot_and_leaves_nothing_running(server
     assert call(server, "POST", f"/sessions/{session}/frames", frames[3])[0] == 200
     call(server, "DELETE", f"/sessions/{session}")
     assert "expired" in server.log() and "Traceback" not in server.log()
+
+
+def test_refused_frames_keep_no_slot(server: LiveProcess) -> None:
+    """10 bytes every so often kept a slot for ever: a refused frame restarted the idle time."""
+    session = open_session(server)
+    deadline = time.monotonic() + IDLE_S + 3
+    while (status := call(server, "POST", f"/sessions/{session}/frames", b"not a jpeg")[0]) == 400:
+        assert time.monotonic() < deadline, "a session sending only refused frames was never closed"
+        time.sleep(IDLE_S / 3)
+    assert status == 404 and wait_until_no_sessions(server)["sessions"]["open"] == 0
+
+
+def test_a_session_answers_only_the_owner_that_opened_it(server: LiveProcess, frames) -> None:
+    status, body, _ = call(server, "POST", "/sessions", b"{}", {"X-Live-Owner": "browser-a"})
+    assert status == 201
+    session = body["id"]
+    for other in ({"X-Live-Owner": "browser-b"}, {}):
+        status, body, _ = call(server, "POST", f"/sessions/{session}/frames", frames[0], other)
+        assert status == 404 and "ended" in body["error"]
+        assert call(server, "DELETE", f"/sessions/{session}", None, other)[0] == 404
+    assert call(server, "POST", f"/sessions/{session}/frames", frames[0], {"X-Live-Owner": "browser-a"})[0] == 200
+    assert call(server, "DELETE", f"/sessions/{session}", None, {"X-Live-Owner": "browser-a"})[0] == 204
 
 
 def test_sigterm_stops_the_server(tmp_path: Path, model_path: Path) -> None:

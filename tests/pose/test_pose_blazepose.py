@@ -82,11 +82,12 @@ def test_bad_requests_get_clear_errors(blazepose_estimator_factory) -> None:
         load_estimator("openpose")
     from pose.blazepose import BlazePoseEstimator
 
-    with pytest.raises(ModelLoadError, match="pose_landmark_heavy.tflite .* download"):
-        BlazePoseEstimator(model_complexity=2)  # not in the wheel: MediaPipe would download it
+    with pytest.raises(ValueError, match="model_complexity must be 0, 1 or 2"):
+        BlazePoseEstimator(model_complexity=3)
     with pytest.raises(ValueError, match="min_detection_confidence"):
         BlazePoseEstimator(min_detection_confidence=1.5)
-    assert skeleton_of("blazepose") is BLAZEPOSE_33 and set(MODEL_SKELETONS) == {"openpose", "blazepose"}
+    assert skeleton_of("blazepose") is BLAZEPOSE_33
+    assert {"openpose", "blazepose-lite", "blazepose", "blazepose-heavy"} <= set(MODEL_SKELETONS)
 
 
 def test_openpose_and_blazepose_share_the_estimator_interface(blazepose_estimator_factory, model_path,
@@ -99,3 +100,16 @@ def test_openpose_and_blazepose_share_the_estimator_interface(blazepose_estimato
         prepared = estimator.preprocess(image, timestamp_ms=t + 17)
         staged = estimator.postprocess(estimator.infer(prepared), prepared)
         assert len(staged) >= 1 and estimator.parallel_requests >= 1
+
+
+def test_the_heavy_model_finds_the_subject_with_steady_bones(blazepose_estimator_factory, clip_frames) -> None:
+    """blazepose-heavy (make setup installs it) on every 4th frame of the clip, in video mode: the
+    subject in >= 90% of frames, thigh and upper-arm lengths varying by less than 15%."""
+    estimator = load_estimator("blazepose-heavy")
+    assert estimator.model_complexity == 2 and "pose_landmark_heavy.tflite" in estimator.name
+    people = [estimator.estimate(image, timestamp_ms=t) for image, t in clip_frames[::4]]
+    estimator.close()
+    assert sum(bool(p) for p in people) >= 0.9 * len(people)
+    world = np.stack([p[0].world if p else np.full((33, 3), np.nan, np.float32) for p in people])
+    for name, values in segment_lengths(world, BLAZEPOSE_33.part_names).items():
+        assert coefficient_of_variation(values) < 0.15, name

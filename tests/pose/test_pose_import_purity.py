@@ -9,7 +9,7 @@ from pathlib import Path
 
 POSE_DIR = Path(__file__).resolve().parents[2] / "pose"
 FORBIDDEN_MODULES = ("flask", "celery", "redis", "sqlalchemy", "jobs", "web", "workers", "tracking", "videoio",
-                     "mediapipe")  # mediapipe: only when a BlazePose estimator is made
+                     "mediapipe", "torch")  # mediapipe, torch: only when their estimator is made
 
 PROBE = r"""
 import os, sys, traceback
@@ -34,7 +34,7 @@ def getenv(key, default=None):
     Recorder._note(os.environ); return real_getenv(key, default)
 os.getenv = getenv
 
-import pose, pose.backends, pose.draw, pose.estimator, pose.imagefile, pose.models, pose.blazepose
+import pose, pose.backends, pose.draw, pose.estimator, pose.imagefile, pose.models, pose.blazepose, pose.registry, pose.caffe_format, pose.caffe_openpose, pose.keypointrcnn
 forbidden = [m for m in sys.argv[2].split(",") if m in sys.modules]
 print("FORBIDDEN", forbidden)
 print("ENV", reads)

@@ -27,7 +27,17 @@ def test_backends_json_tells_the_truth_about_this_machine(model_path: Path) -> N
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     backends = {b["name"]: b for b in found["backends"]}
-    assert list(backends) == ["openvino", "onnxruntime", "opencv"]
+    assert list(backends) == ["openvino", "onnxruntime", "opencv", "torch"]
+    torch_entry = backends.pop("torch")
+    try:
+        import torch
+    except ImportError:
+        assert torch_entry["available"] is False and "the torch package is not installed" in torch_entry["reason"]
+    else:
+        assert torch_entry["available"] is True and torch_entry["model_error"] is None
+        if torch.version.cuda is None:
+            assert torch_entry["devices"] == ["cpu"] and torch_entry["precisions"] == {"cpu": ["f32"]}
+            assert torch_entry["gpu_reason"].startswith(f"torch {torch.__version__} is a CPU-only build")
     for name, b in backends.items():
         assert b["available"] is True and b["reason"] is None, name
         assert "cpu" in b["devices"] and b["precisions"]["cpu"][0] == "f32", name
@@ -53,7 +63,7 @@ def test_backends_says_when_the_onnx_model_is_missing(tmp_path: Path) -> None:
     graph.write_bytes(b"a graph")
     found = json.loads(posestudio("backends", "--json", "--model", graph).stdout)
     errors = {b["name"]: b["model_error"] for b in found["backends"]}
-    assert errors["openvino"] is None and "make onnx" in errors["onnxruntime"]
+    assert errors["openvino"] is None and "make onnx" in errors["onnxruntime"] and "make onnx" in errors["torch"]
 
 
 @pytest.mark.skipif(not NO_GPU_HERE, reason="this machine has an NVIDIA GPU")
@@ -62,11 +72,15 @@ def test_backends_says_when_the_onnx_model_is_missing(tmp_path: Path) -> None:
     (["process", "{video}", "--out", "{out}", "--backend", "onnxruntime", "--device", "gpu:0"], {}, "onnxruntime"),
     (["image", "{image}", "--out", "{out}", "--backend", "onnxruntime", "--device", "gpu"], {}, "onnxruntime"),
     (["images", "{images}", "--coco-results", "{out}/r.json", "--backend", "opencv", "--device", "gpu"], {}, "opencv"),
+    (["process", "{video}", "--out", "{out}", "--backend", "torch", "--device", "gpu"], {}, "torch"),
     (["worker", "--backend", "onnxruntime", "--device", "gpu"], {}, "onnxruntime"),
     (["worker"], {"INFERENCE_BACKEND": "onnxruntime", "INFERENCE_DEVICE": "gpu:1"}, "onnxruntime"),
     (["serve", "--port", "5987", "--device", "gpu"], {"INFERENCE_BACKEND": "onnxruntime"}, "onnxruntime"),
-], ids=["process", "process-ort", "image", "images", "worker", "worker-env", "serve"])
+], ids=["process", "process-ort", "image", "images", "process-torch", "worker", "worker-env", "serve"])
 def test_a_gpu_that_is_not_there_is_one_line_and_exit_2(argv, env, backend, tmp_path, videos_dir, shared_data) -> None:
+    if backend == "torch":
+        pytest.importorskip("torch", reason="torch is not installed (make test-setup installs the CPU build where "
+                                            "its wheel is on disk; make setup-torch elsewhere)")
     values = {"video": videos_dir / "vtest.avi", "out": tmp_path / "out", "image": shared_data / "coco" / "images" /
               "000000000785.jpg", "images": shared_data / "coco" / "images"}
     instance = tmp_path / "instance"
@@ -96,3 +110,19 @@ def test_process_runs_on_onnxruntime_and_says_where(model_path: Path, videos_dir
     doc = json.loads((out / "keypoints.json").read_text())
     assert doc["model"]["backend"] == "onnxruntime" and doc["model"]["device"] == expected
     assert len({a["track_id"] for a in doc["annotations"] if a["track_id"] is not None}) >= 2  # people tracked
+
+
+@pytest.mark.model
+def test_process_runs_on_torch_on_the_cpu_with_its_device_side_steps(model_path: Path, videos_dir: Path,
+                                                                     tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="torch is not installed (make test-setup installs the CPU build where its "
+                                        "wheel is on disk; make setup-torch elsewhere)")
+    out = tmp_path / "vtest"
+    done = posestudio("process", videos_dir / "vtest.avi", "--out", out, "--end", "0.5", "--net-height", "368",
+                      "--backend", "torch", "--device", "cpu", "--keypoints-only", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "torch f32 on cpu: " in done.stdout
+    doc = json.loads((out / "keypoints.json").read_text())
+    assert doc["model"]["backend"] == "torch" and doc["model"]["device"] == "cpu"
+    assert doc["model"]["input"]["height"] == 368
+    assert len({a["image_id"] for a in doc["annotations"]}) >= 3  # people found on several frames

@@ -24,7 +24,8 @@ def test_keypoints_only_writes_the_exports_and_no_video_or_screenshots(model_pat
     assert done.returncode == 0, done.stderr
     assert f"{out}: 6 frames" in done.stdout and "0 screenshot(s)" in done.stdout
     # The data: keypoints, tracks, and each person's angles (no picture of anyone).
-    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPORT_FILE_NAMES, "angles.csv", "people.json", "people"])
+    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPORT_FILE_NAMES, "angles.csv", "people.json", "reps.csv",
+                                                            "people"])
     assert not [p for p in (out / "people").iterdir() if p.suffix in (".jpg", ".png", ".mp4")]
     doc = json.loads((out / "keypoints.json").read_text())
     assert doc["options"]["keypoints_only"] is True and doc["annotations"]

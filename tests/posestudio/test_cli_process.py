@@ -157,12 +157,13 @@ def test_process_with_blazepose_writes_its_33_parts(blazepose_estimator_factory,
     doc = json.loads((out / "keypoints.json").read_text())
     assert doc["options"]["model"] == "blazepose" and doc["skeleton"]["name"] == "blazepose33"
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == [
-        "angles.csv", "keypoints.csv", "keypoints.json", "people.json", "tracks_mot.txt"]
+        "angles.csv", "keypoints.csv", "keypoints.json", "people.json", "reps.csv", "tracks_mot.txt"]
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (("--model", "blazepose", "--model-path", "graph_opt.pb"),
-     "--model-path is OpenPose's graph; the blazepose model ships with its package"),
+     "--model-path is OpenPose's graph or a Caffe model's files; the blazepose model's files are found where "
+     "`posestudio models` says"),
     (("--model", "graph_opt.pb", "--model-path", "other.pb"), "give the graph with --model-path or --model, not both"),
     (("--model", "alphapose"), "alphapose"),
 ])

@@ -107,3 +107,16 @@ def test_a_finished_job_shows_what_it_did_and_its_warnings(app, store) -> None:
     queued = store.create_job(source_name="q.mp4", options={}, owner=None, source_meta={})
     assert client.get(f"/api/jobs/{queued.id}").get_json()["summary"] is None
     assert 'id="job-summary"' not in client.get(f"/jobs/{queued.id}").get_data(as_text=True)
+
+
+def test_the_app_has_its_icon_on_every_page(app, store) -> None:
+    """favicon.ico was a 404 on every page."""
+    client = app.test_client()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+    assert icon.data[:4] == b"\0\0\1\0"  # an ICO file's header
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    for path in ("/", "/live", "/jobs/nope"):  # pages and error pages link both
+        page = client.get(path).get_data(as_text=True)
+        assert 'rel="icon" href="/static/favicon.svg"' in page and 'href="/favicon.ico"' in page, path

@@ -170,10 +170,11 @@ def test_upload_watch_play_browse_download(stack, browser, videos_dir: Path, art
     phone.close()
     # The worker answers the admin's broadcast within its 1 s (a fifth of a second's polling on
     # the embedded queue); a loaded machine may miss one window, so the page is asked a few times.
-    for _ in range(5):
+    for _ in range(15):  # the page's view of the broker is refreshed every few seconds
         page.goto(base + "/admin/")
         if int(page.inner_text("#worker-count")) >= 1:
             break
+        page.wait_for_timeout(2000)
     assert CLIP in page.inner_text(".admin-table") and int(page.inner_text("#worker-count")) >= 1
     _shot(page, artifacts, "06-admin")
 

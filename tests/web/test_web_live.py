@@ -93,6 +93,26 @@ def test_frames_pass_through_to_the_live_server_and_back(tmp_path: Path, live_se
     assert live_server.status()["sessions"]["open"] == 0
 
 
+def test_a_live_session_belongs_to_the_browser_that_opened_it(tmp_path: Path, live_server, frame: bytes) -> None:
+    """Another browser (or a script without the cookie) can neither send frames to a session nor
+    end it, even knowing its id: for them it does not exist (404). It ended others' sessions (204)."""
+    app = live_app(tmp_path, live_server.url)
+    mine, other, script = app.test_client(), app.test_client(), app.test_client()
+    token, other_token = csrf_of(mine), csrf_of(other)
+    session = mine.post("/api/live/sessions", json={}, headers={"X-CSRF-Token": token}).get_json()["id"]
+    try:
+        for client, headers in ((other, {"X-CSRF-Token": other_token}), (script, {})):
+            sent = client.post(f"/api/live/sessions/{session}/frames", data=frame, content_type="image/jpeg",
+                               headers=headers)
+            assert sent.status_code == 404 and "ended" in schema_check(sent, "Error")["error"]
+            assert client.delete(f"/api/live/sessions/{session}", headers=headers).status_code == 404
+        assert live_server.status()["sessions"]["open"] == 1
+        assert mine.post(f"/api/live/sessions/{session}/frames", data=frame, content_type="image/jpeg",
+                         headers={"X-CSRF-Token": token}).status_code == 200
+    finally:
+        assert mine.delete(f"/api/live/sessions/{session}", headers={"X-CSRF-Token": token}).status_code == 204
+
+
 def test_live_server_down_is_a_503_that_says_so(tmp_path: Path, frame: bytes) -> None:
     app = live_app(tmp_path, DEAD_URL)
     assert app.test_client().get("/live").status_code == 200  # the page works, and says so (browser test)

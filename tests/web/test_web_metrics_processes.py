@@ -68,15 +68,19 @@ def test_every_web_process_reports_the_runs_of_every_worker_process(tmp_path: Pa
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
-        scrapes = []
+        scrapes, texts = [], []
         for _ in range(8):  # a new connection each time: gunicorn's processes take turns
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
-                scrapes.append(_values(response.read().decode()))
+                texts.append(response.read().decode())
+                scrapes.append(_values(texts[-1]))
     finally:
         server.terminate()
         server.wait(timeout=30)
         store.close()
     assert all(scrape == scrapes[0] for scrape in scrapes)
+    for text in texts:  # each process's first scrape too: no series comes and goes
+        assert all(f"\n{name} " in text for name in ("posestudio_broker_up", "posestudio_queue_length",
+                                                      "posestudio_workers_online")), text
     values = scrapes[0]
     assert values[("posestudio_frames_processed_total", ())] == 600
     assert values[("posestudio_job_duration_seconds_count", (("state", "succeeded"),))] == 40

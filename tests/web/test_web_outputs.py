@@ -114,6 +114,42 @@ def test_all_in_one_zip_holds_every_output(app: Flask, settings: Settings,
     assert again.status_code == 206 and again.data == response.data[:100]  # cached, byte-identical
 
 
+@pytest.mark.parametrize("when", ["while zipping", "once zipped"])
+def test_a_zip_download_racing_a_delete_is_a_clean_404(app: Flask, store, settings: Settings,
+                                                       finished_job: Callable[..., Job], monkeypatch, when: str) -> None:
+    """The job is deleted (the real delete_job: record, upload, outputs) while its ZIP is built, or
+    between the build and the send: a 404 that says so (it was a 500, FileNotFoundError at the
+    rename), and nothing of the job is left on disk. Only the timing is forced, by wrapping the
+    build step the delete lands in; requests alone cannot hit such a window on purpose."""
+    import web.outputs
+    from jobs.retention import delete_job
+
+    job = finished_job()
+    folder = output_dir(settings, job.id)
+    if when == "while zipping":
+        real_write = zipfile.ZipFile.write
+
+        def write_then_delete(archive, *args, **kwargs):
+            if folder.exists():
+                delete_job(store, settings, job.id)
+            return real_write(archive, *args, **kwargs)
+        monkeypatch.setattr(zipfile.ZipFile, "write", write_then_delete)
+    else:
+        real_build = web.outputs.build_zip
+
+        def build_then_delete(path):
+            built = real_build(path)
+            delete_job(store, settings, job.id)
+            return built
+        monkeypatch.setattr(web.outputs, "build_zip", build_then_delete)
+    response = app.test_client().get(f"/jobs/{job.id}/download.zip")
+    assert response.status_code == 404, response.get_data(as_text=True)[:300]
+    assert "deleted" in response.get_data(as_text=True) or "no job" in response.get_data(as_text=True)
+    assert not folder.exists() and list(folder.parent.glob(f"*{job.id}*")) == []
+    monkeypatch.undo()
+    assert app.test_client().get(f"/jobs/{job.id}/download.zip").status_code == 404
+
+
 def test_zip_download_name_is_safe_for_any_source_name(app: Flask, store, settings: Settings) -> None:
     # A script can send any file name (RFC 2231 filename*= decodes to control characters too).
     for source, expected in (("evil\r\nSet-Cookie: x=1.mp4", "evil_Set-Cookie_ x_1"),

@@ -206,3 +206,38 @@ def test_blazepose_job_shows_a_turnable_3d_skeleton_that_follows_the_video(
         page.screenshot(path=str(artifacts / "17-blazepose-job.png"), full_page=True)
         page.close()
     assert errors == [], errors
+
+
+def test_facing_is_shown_and_can_be_set(app: Flask, store: JobStore, settings: Settings, browser,
+                                        artifacts_dir: Path) -> None:
+    artifacts = artifacts_dir / "web"
+    artifacts.mkdir(exist_ok=True)
+    job = make_people_job(store, settings)
+    with LiveServer(app) as server:
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{server.url}/jobs/{job.id}")
+        page.locator("#people-list .person-row").nth(1).click()
+        page.wait_for_selector("#person-facing .facing-strip rect")
+        assert "Facing: facing left 0:01.0–0:02.5" in page.locator("#person-facing .facing-text").inner_text()
+        assert page.locator("#person-facing rect").get_attribute("data-facing") == "left"
+        row = page.locator("#person-table tbody tr[data-angle='right_elbow']")
+        assert row.locator("td").nth(2).inner_text() == "90.0°"  # min
+        # The user says person 2 faces right: the angles are derived again, the page follows.
+        page.select_option("#facing-choice", "right")
+        page.click("#person-facing button[type=submit]")
+        page.wait_for_function("() => document.querySelector('#facing-status')?.textContent.includes('updated')")
+        assert "facing right" in page.locator("#person-facing .facing-text").inner_text()
+        assert "(set by you)" in page.locator("#person-facing .facing-text").inner_text()
+        assert page.locator("#person-table tbody tr[data-angle='right_elbow'] td").nth(2).inner_text() == "-90.0°"
+        assert page.locator("#facing-choice").input_value() == "right"
+        page.locator("#person-detail").screenshot(path=str(artifacts / "19-person-facing.png"))
+        # Person 1's knees bend five times (people_job.py): the reps are marked on the curve.
+        page.locator("#people-list .person-row").nth(0).click()
+        page.wait_for_selector("#person-charts .chart-reps .rep-band")
+        assert "5 reps" in page.locator("#people-list .person-row").nth(0).inner_text()
+        chart = page.locator("#person-charts .chart-reps").first
+        assert chart.locator(".rep-band").count() == 5 and "5 reps (counted on this angle)" in chart.inner_text()
+        chart.screenshot(path=str(artifacts / "19-person-reps.png"))
+        assert not errors, errors

@@ -33,7 +33,7 @@ def test_livez_and_readyz_when_all_is_well(app: Flask) -> None:
     assert client.get("/livez").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.get_json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
+    assert ready.get_json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok", "storage": "ok"}}
 
 
 def test_readyz_is_503_with_the_reason_when_the_broker_is_away(tmp_path: Path) -> None:
@@ -89,6 +89,34 @@ class _Proxy:
             except OSError:
                 pass
             sock.close()
+
+
+def test_the_upload_page_warns_while_the_job_queue_is_down(tmp_path: Path, monkeypatch) -> None:
+    """Uploads are refused (503) while the broker is away; the page says so before anyone picks
+    a file. Real Redis (a db of this test's own) through a relay that the test then stops."""
+    import time
+
+    import web.queue_notice
+
+    monkeypatch.setattr(web.queue_notice, "REFRESH_S", 0.2)
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("Redis not reachable at 127.0.0.1:6379")
+    relay = _Proxy(6379)
+    app = create_app({"SETTINGS": make_settings(tmp_path, broker_url=f"redis://127.0.0.1:{relay.port}/14"),
+                      "TESTING": True})
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="upload-form"' in page and 'id="queue-down"' not in page
+    time.sleep(1)  # the check the first view started is done (the page never waits for it)
+    assert 'id="queue-down"' not in client.get("/").get_data(as_text=True)
+    relay.stop()
+    deadline = time.monotonic() + 10
+    while 'id="queue-down"' not in (page := client.get("/").get_data(as_text=True)):
+        assert time.monotonic() < deadline, "the upload page never said the queue is down"
+        time.sleep(0.2)
+    assert "job queue is not reachable" in page and 'id="upload-form"' in page  # the form stays
 
 
 @pytest.mark.postgres
@@ -267,4 +295,5 @@ def test_admin_answers_with_the_reason_while_the_broker_is_down(tmp_path: Path) 
     assert "127.0.0.1:1" not in page
     app.extensions["posestudio.views"].broker.refresh()  # (the admin page above started one too)
     metrics = app.test_client().get("/metrics").get_data(as_text=True)
-    assert "posestudio_broker_up 0.0" in metrics and "posestudio_workers_online" not in metrics
+    assert "posestudio_broker_up 0.0" in metrics and "posestudio_workers_online 0.0" in metrics
+    assert "posestudio_queue_length 1.0" in metrics  # from the job database while the broker is down

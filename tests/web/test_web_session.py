@@ -222,3 +222,12 @@ def test_scripts_and_the_apps_own_pages_still_change_things(app: Flask, store: J
     assert len(jobs) == len(own_pages) + 1
     cancel = app.test_client().post(f"/api/jobs/{jobs[0].id}/cancel")
     assert cancel.status_code == 202 and store.get(jobs[0].id).state == JobState.CANCELLED
+
+
+def test_an_error_page_starts_no_session(app) -> None:
+    """A 404 page set a one-year session cookie (its CSRF token); pages that need one still do."""
+    client = app.test_client()
+    for path in ("/no/such/page", "/jobs/no-such-job"):
+        missing = client.get(path)
+        assert missing.status_code == 404 and b"<h1" in missing.data and "Set-Cookie" not in missing.headers
+    assert "Set-Cookie" in client.get("/").headers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def test_anonymous_script_upload_becomes_a_queued_job(app: Flask, store: JobStor
     ("missing-field", 400, "No video was sent"),
     ("bad-option", 400, "net_height"),
     ("unknown-option", 400, "unknown option"),
+    ("model-not-installed", 400, "openpose/pose/mpi"),
 ])
 def test_bad_upload_is_refused_clearly_and_leaves_nothing(
         app: Flask, store: JobStore, settings: Settings, sample_video: Path,
@@ -72,6 +74,7 @@ def test_bad_upload_is_refused_clearly_and_leaves_nothing(
         "missing-field": (None, {"net_height": "368"}),
         "bad-option": (video, {"net_height": "100"}),
         "unknown-option": (video, {"colour": "red"}),
+        "model-not-installed": (video, {"model": "openpose-caffe-mpi"}),  # files not here: where they go
     }[kind]
     response = _post(app.test_client(), data, "holiday.mp4", **fields)
     assert response.status_code == status
@@ -287,8 +290,12 @@ def test_form_upload_with_one_bad_file_keeps_the_good_ones_and_says_which_failed
 
 
 
-def test_many_bad_files_in_one_form_post_keep_the_session_cookie_small(
-        browser_client: FlaskClient, store: JobStore, sample_video: Path) -> None:
+def test_many_bad_files_in_one_form_post_keep_the_session_cookie_small(tmp_path: Path, sample_video: Path) -> None:
+    app = create_app({"SETTINGS": make_settings(tmp_path, max_upload_bytes=8 * 1024**2, max_files_per_upload=31,
+                                                    max_jobs_per_session=31),
+                      "TESTING": True})
+    store, browser_client = app.extensions["posestudio"].store, app.test_client()
+    assert browser_client.get("/").status_code == 200
     bad = [(io.BytesIO(b"\x00" * 1000), os.urandom(100).hex() + ".mp4") for _ in range(30)]  # incompressible
     response = browser_client.post("/", data={
         "csrf_token": csrf_of(browser_client),
@@ -299,3 +306,22 @@ def test_many_bad_files_in_one_form_post_keep_the_session_cookie_small(
     assert len(cookie) < 4000  # browsers drop bigger cookies, and the session with them
     page = browser_client.get("/jobs").get_data(as_text=True)
     assert "27 more files could not be used" in page
+
+
+def test_the_upload_form_offers_the_installed_models_only(browser_client: FlaskClient) -> None:
+    from workers.model_files import installed_models
+
+    page = browser_client.get("/").get_data(as_text=True)
+    select = page.split('<select id="model"', 1)[1].split("</select>", 1)[0]
+    offered = set(re.findall(r'<option value="([a-z0-9-]+)"', select))
+    settings = browser_client.application.extensions["posestudio"].settings
+    assert offered == set(installed_models(settings.model_path))
+    assert "openpose" in offered and "openpose-caffe-body25" not in offered
+
+
+def test_a_huge_bad_option_is_not_echoed_back_whole(app: Flask, sample_video: Path) -> None:
+    """A 900,000-character start_s came back as a 900 kB 400."""
+    refused = app.test_client().post("/api/jobs", data={"video": (io.BytesIO(sample_video.read_bytes()), "a.mp4"),
+                                                        "start_s": "1" * 900_000})
+    assert refused.status_code == 400 and len(refused.data) < 1000
+    assert "start_s must be a finite number" in refused.get_json()["error"]

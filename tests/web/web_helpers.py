@@ -97,3 +97,41 @@ def worker_process_module() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@contextmanager
+def gunicorn_server(root: Path, env: dict[str, str] | None = None, **extra: str) -> Iterator[int]:
+    """The web app under gunicorn as `posestudio serve` starts it (1 process, 2 threads) on a free
+    loopback port, its folders under ``root``, no broker or database from this environment (the
+    embedded queue, SQLite), live pose off; ``env`` replaces the environment, ``extra`` adds to
+    it. Yields the port once it accepts connections; stops it after."""
+    import os
+    import socket
+    import subprocess
+    import time
+
+    from posestudio.commands.serve import web_command
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    if env is None:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL", "ALLOWED_HOSTS")}
+        env.update(POSESTUDIO_INSTANCE_DIR=str(root / "instance"), POSESTUDIO_UPLOADS_DIR=str(root / "up"),
+                   POSESTUDIO_OUTPUTS_DIR=str(root / "out"), LIVE_SESSIONS="0")
+    server = subprocess.Popen(web_command("127.0.0.1", port, workers=1, threads=2), cwd=ROOT,
+                              env={**env, **extra}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -61,9 +61,9 @@ def test_runs_clean_up_after_themselves_and_are_counted(env, videos_dir):
     assert outcome == "succeeded"
     folder = output_dir(settings, data.id)
     assert sorted(p.name for p in folder.iterdir()) == sorted([*EXPORT_FILE_NAMES, "angles.csv", "people.json",
-                                                               "people"])
+                                                               "reps.csv", "people"])
     assert set(data.outputs) == {"keypoints_json", "csv", "openpose_zip", "mot", "screenshots", "angles_csv",
-                                 "people"}
+                                 "people", "reps_csv"}
     assert data.outputs["screenshots"] == [] and data.timings["frames_processed"] == 9
 
     outcome, failed = _run(settings, store, videos_dir, FAST, upload=False)  # the file is gone

@@ -177,3 +177,27 @@ def test_quality_option_parses_and_names_its_choices() -> None:
     assert PipelineOptions.from_mapping({}).quality == "balanced"
     with pytest.raises(ValueError, match="quality must be one of fast, balanced, accurate, got 'best'"):
         PipelineOptions.from_mapping({"quality": "best"})
+
+
+def test_each_model_counts_by_its_cost_per_frame_and_per_network_pixel(info: VideoInfo) -> None:
+    """An OpenPose Caffe frame costs about 21 mobilenet_thin frames (bench/caffe_cost.py) and 1.4x
+    its memory a network pixel: the same video and options fit for one model and not the other."""
+    long = replace(info, frame_count=2_000, duration_s=80.0)
+    limits = ResourceLimits(max_frames=36_000)
+    assert job_size(long, PipelineOptions()).weighted_frames == 2_000
+    check_job(long, PipelineOptions(), limits, name="walk.mp4")
+    size = job_size(long, PipelineOptions(model="openpose-caffe-body25"))
+    assert size.weighted_frames == 42_000 and size.output_channels == 78
+    with pytest.raises(LimitExceeded) as exc:
+        check_job(long, PipelineOptions(model="openpose-caffe-body25"), limits, name="walk.mp4")
+    message = str(exc.value)
+    assert exc.value.limit == "MAX_FRAMES" and "openpose-caffe-body25" in message and "42,000" in message
+    wide = replace(info, width=4096, height=1024)
+    options = {"net_height": 512}  # 512 x 2048 = 1 Mi network pixels: exactly mobilenet_thin's limit
+    check_job(wide, PipelineOptions(**options), LIMITS, name="pano.mp4")
+    with pytest.raises(LimitExceeded) as exc:
+        check_job(wide, PipelineOptions(model="openpose-caffe-coco", **options), LIMITS, name="pano.mp4")
+    assert exc.value.limit == "MAX_NETWORK_PIXELS" and "1.4x mobilenet_thin's memory" in str(exc.value)
+    # A frame in flight holds the model's own output channels.
+    coco, body25 = (job_size(info, PipelineOptions(model=m)) for m in ("openpose-caffe-coco", "openpose-caffe-body25"))
+    assert body25.frame_bytes > coco.frame_bytes == job_size(info, PipelineOptions()).frame_bytes

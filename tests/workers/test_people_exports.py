@@ -49,9 +49,10 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_the_files_written(written) -> None:
     out, result = written
-    assert result.top_level == ("angles.csv", "people.json")
-    expected = {"angles.csv", "people.json"} | {f"people/person_{i}{suffix}" for i in (1, 3) for suffix in
-                                                (".json", "_angles.csv", "_angles.mot", "_keypoints.trc")}
+    assert result.top_level == ("angles.csv", "people.json", "reps.csv")
+    expected = {"angles.csv", "people.json", "reps.csv"} | {f"people/person_{i}{suffix}" for i in (1, 3) for suffix in
+                                                (".json", "_angles.csv", "_angles.mot", "_keypoints.trc",
+                                                                  "_rows.npy")}
     assert set(result.files) == expected
     assert {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} == expected
     assert [p["id"] for p in result.people] == [1, 3] and len(result.angle_names) == 20
@@ -123,7 +124,9 @@ def test_people_json_summarises_each_person(written) -> None:
     one, three = doc["people"]
     assert (one["id"], one["frames"], one["interpolated_frames"]) == (1, 60, 3)
     assert one["first_s"] == 0.0 and one["last_s"] == pytest.approx(59 / FPS, abs=1e-4)
-    assert one["facing"] == {"left": 0, "right": 60} and three["facing"] == {"left": 30, "right": 0}
+    assert one["facing"] == {"left": 0, "right": 60, "frontal": 0, "back": 0}
+    assert three["facing"] == {"left": 30, "right": 0, "frontal": 0, "back": 0}
+    assert one["facing_source"] == "auto" and one["facing_runs"] == [[0.0, round(59 / FPS, 4), "right"]]
     summary = one["angles"]["right_knee"]
     values = knee_at(np.arange(60))
     assert summary["min"] == pytest.approx(values.min(), abs=0.01)
@@ -167,6 +170,26 @@ def test_a_leg_swap_is_undone_in_the_raw_angles_and_flagged(tmp_path: Path) -> N
     assert doc["people"][0]["swapped_frames"] == {"arms": 0, "legs": 1}
 
 
+def test_every_exchanged_frame_is_flagged_the_majority_window_too(tmp_path: Path) -> None:
+    # The detector swapped the legs in frames 10-19 and 21-30 but not 20; smoothed across the
+    # gap, the smoothed keypoints carry the swap through 20. The raw swap is undone in 10-19 and
+    # 21-30; the smoothed keypoints follow the majority window (0.25 s), which also exchanges
+    # frame 20: its labels were exchanged too, so it is flagged like the others.
+    frames = [(s, side_view(hip=25.0, knee=20.0, left={"hip": -25.0, "knee": 50.0})) for s in range(45)]
+    rows = final_rows({2: frames}, fps=FPS)
+    right, left = [P["right_knee"], P["right_ankle"]], [P["left_knee"], P["left_ankle"]]
+    for s in range(10, 31):
+        rows["keypoints"][s][right + left] = rows["keypoints"][s][left + right]
+        if s != 20:
+            rows["keypoints_raw"][s][right + left] = rows["keypoints_raw"][s][left + right]
+    write_people_exports(rows, fps=FPS, video=VIDEO, out_dir=tmp_path)
+    knee = {int(r["frame"]): r for r in read_csv(tmp_path / "angles.csv") if r["angle"] == "right_knee"}
+    assert [f for f in range(45) if knee[f]["swapped"] == "1"] == list(range(10, 31))
+    assert all(float(knee[f]["degrees"]) == pytest.approx(20.0, abs=0.5) for f in range(45))
+    series = json.loads((tmp_path / "people" / "person_2.json").read_text())
+    assert [f for f, v in enumerate(series["swapped"]["legs"]) if v] == list(range(10, 31))
+
+
 def test_metres_from_the_known_height_of_the_person_seen_longest(tmp_path: Path) -> None:
     result = write_people_exports(two_people(), fps=FPS, video=VIDEO, out_dir=tmp_path, person_height_m=1.75)
     calibration = result.calibration
@@ -184,7 +207,7 @@ def test_metres_from_the_known_height_of_the_person_seen_longest(tmp_path: Path)
 def test_no_people_still_writes_the_files(tmp_path: Path) -> None:
     result = write_people_exports(final_rows({}, untracked=3), fps=FPS, video=VIDEO, out_dir=tmp_path,
                                   person_height_m=1.8)
-    assert result.files == ("angles.csv", "people.json") and result.people == ()
+    assert result.files == ("angles.csv", "people.json", "reps.csv") and result.people == ()
     assert (tmp_path / "angles.csv").read_text() == ",".join(ANGLES_CSV_COLUMNS) + "\n"
     assert json.loads((tmp_path / "people.json").read_text())["people"] == []
     assert result.warnings == ("person_height_m: nobody was tracked, so positions stay in pixels",)

@@ -22,7 +22,7 @@ from workers.pipeline import PipelineCancelled, PipelineOptions, Progress, load_
 pytestmark = pytest.mark.model
 
 OUTPUT_NAMES = {"annotated.mp4", "keypoints.json", "keypoints.csv", "openpose_json.zip",
-                "tracks_mot.txt", "screenshots", "angles.csv", "people.json", "people"}
+                "tracks_mot.txt", "screenshots", "angles.csv", "people.json", "reps.csv", "people"}
 SMALL = dict(net_height=128, upsample=2)
 
 

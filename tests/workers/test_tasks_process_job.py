@@ -48,7 +48,7 @@ def test_runs_once_then_a_second_delivery_is_a_no_op(env, videos_dir):
     assert done.state is JobState.SUCCEEDED and done.worker and done.frames_done == 9
     assert done.outputs["video"] == "annotated.mp4" and done.timings["frames_processed"] == 9
     assert set(done.outputs) == {"video", "keypoints_json", "csv", "openpose_zip", "mot", "poster",
-                                 "screenshots", "angles_csv", "people"}
+                                 "screenshots", "angles_csv", "people", "reps_csv"}
     names = [n for v in done.outputs.values() for n in (v if isinstance(v, list) else [v])]
     assert len(names) >= 7 and all((output_dir(settings, job.id) / n).is_file() for n in names)
     assert list_outputs(output_dir(settings, job.id)) == done.outputs
