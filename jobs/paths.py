@@ -46,6 +46,12 @@ def upload_images_dir(settings: Settings, job_id: str) -> Path:
     return Path(settings.uploads_dir) / check_job_id(job_id) / "images"
 
 
+def upload_views_dir(settings: Settings, job_id: str) -> Path:
+    """A multi-view job's videos: ``settings.uploads_dir / job_id / "views"`` (files ``01``,
+    ``02`` ...; the names their owner gave are data); its calibration is ``calibration`` beside."""
+    return Path(settings.uploads_dir) / check_job_id(job_id) / "views"
+
+
 def output_dir(settings: Settings, job_id: str) -> Path:
     """The pipeline's finished outputs: ``settings.outputs_dir / job_id``."""
     return Path(settings.outputs_dir) / check_job_id(job_id)

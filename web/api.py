@@ -13,6 +13,7 @@ from web.quotas import check_jobs_per_session
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.image_uploads import ARCHIVE_FIELD, IMAGE_FIELD, accept_images, image_options
+from web.multiview_uploads import CALIBRATION_FIELD, accept_views
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -59,6 +60,9 @@ def _summary(job: Job) -> dict[str, Any] | None:
     (track IDs issued), person detections, processing time in seconds, frames per second and the
     network input used (width, height; with ``auto`` when net_height "auto" chose it)."""
     t = job.timings
+    if getattr(job.state, "value", job.state) == "succeeded" and job.kind == "multiview":
+        return {"views": t.get("views"), "frames": t.get("frames"), "people": t.get("people"),
+                "processing_s": t.get("elapsed_s"), "cameras": t.get("cameras")}
     if getattr(job.state, "value", job.state) == "succeeded" and job.kind == "images":
         return {"images": t.get("images"), "images_failed": t.get("images_failed"),
                 "people": t.get("detections"), "detections": t.get("detections"),
@@ -72,7 +76,8 @@ def _summary(job: Job) -> dict[str, Any] | None:
 
 @bp.post("/jobs")
 def create_job() -> tuple[Response, int, dict[str, str]]:
-    """Multipart: file field ``video``, or photos in ``image`` fields (one or many) or a ZIP in
+    """Multipart: file field ``video`` (2 to 8 of them and a ``calibration``: one multi-view
+    job), or photos in ``image`` fields (one or many) or a ZIP in
     ``archive`` (one image job), plus pipeline options as form fields -> 202 {id, url}."""
     try:
         options = validate_options(request.form)
@@ -82,6 +87,9 @@ def create_job() -> tuple[Response, int, dict[str, str]]:
                 raise UploadError("Send a video or images in one request, not both.", status=400)
             job = accept_images(request.files.getlist(IMAGE_FIELD), request.files.get(ARCHIVE_FIELD),
                                 image_options(options, request.form), owner=owner_id(create=False))
+        elif CALIBRATION_FIELD in request.files or len(request.files.getlist(VIDEO_FIELD)) > 1:
+            job = accept_views(request.files.getlist(VIDEO_FIELD), request.files.get(CALIBRATION_FIELD),
+                               options, owner=owner_id(create=False))
         else:
             job = accept_upload(request.files.get(VIDEO_FIELD), options, owner=owner_id(create=False))
     except UploadError as exc:

@@ -55,7 +55,11 @@ def _upload_form() -> dict[str, Any]:
                                              "photos in archive (photos and a ZIP make one image job).",
             "properties": {
         "video": {"type": "string", "contentMediaType": "application/octet-stream",
-                  "description": "The video file."},
+                  "description": "The video file; or 2 to 8 video fields and a calibration: one multi-view job "
+                                 "(each video is matched to its camera by name)."},
+        "calibration": {"type": "string", "contentMediaType": "application/octet-stream",
+                        "description": "With several videos: the cameras' calibration, Pose2Sim Calib.toml or "
+                                       "Qualisys .qca.txt (read by content)."},
         "image": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"},
                   "description": "Photos (JPEG, PNG, WebP, BMP, TIFF, GIF: its first frame), one field each, "
                                  "at most MAX_IMAGES; one that cannot be used is a warning naming it. quality "
@@ -329,6 +333,26 @@ def _schemas() -> dict[str, Any]:
                          "images": _NULLABLE_INTEGER, "images_failed": _NULLABLE_INTEGER,
                          "people": _NULLABLE_INTEGER, "detections": _NULLABLE_INTEGER,
                          "processing_s": _NULLABLE_NUMBER, "images_per_s": _NULLABLE_NUMBER}}
+    multiview_urls = {"type": "object", "additionalProperties": False,
+                      "description": "URLs of a succeeded multi-view job's files (docs/multiview.md).",
+                      "properties": {**{k: {"type": "string"} for k in (
+                          "summary", "calibration", "keypoints_3d_csv", "angles_3d_csv", "zip")},
+                          "trc": {"type": "array", "items": {"type": "string"}, "description": "One per person."},
+                          "mot": {"type": "array", "items": {"type": "string"}, "description": "One per person."},
+                          "views": {"type": "object", "description": "Per camera: its video's name and its 2D "
+                                    "outputs' URLs by file name.", "additionalProperties": {
+                              "type": "object", "additionalProperties": False, "required": ["video", "files"],
+                              "properties": {"video": {"type": "string"}, "files": {
+                                  "type": "object", "additionalProperties": {"type": "string"}}}}}},
+                      "required": ["summary", "calibration", "keypoints_3d_csv", "zip", "trc", "views"]}
+    multiview_summary = {"type": "object", "additionalProperties": False,
+                         "required": ["views", "frames", "people", "cameras"], "properties": {
+                             "views": _NULLABLE_INTEGER, "frames": _NULLABLE_INTEGER, "people": _NULLABLE_INTEGER,
+                             "processing_s": _NULLABLE_NUMBER, "cameras": {"type": "array", "items": {
+                                 "type": "object", "required": ["name", "video", "reprojection_px", "offset"],
+                                 "properties": {"name": {"type": "string"}, "video": {"type": "string"},
+                                                "reprojection_px": {"type": "object"},
+                                                "offset": {"type": "object"}}}}}}
     summary = {"type": "object", "additionalProperties": False, "properties": {
         "frames": _NULLABLE_INTEGER, "people": _NULLABLE_INTEGER, "detections": _NULLABLE_INTEGER,
         "processing_s": _NULLABLE_NUMBER, "fps": _NULLABLE_NUMBER,
@@ -346,8 +370,8 @@ def _schemas() -> dict[str, Any]:
         "expires_at": {**_TIME, "description": "When the retention sweep deletes it (null: running, or kept)."},
         "upload_kept": {"type": "boolean", "description": "Whether the uploaded video is still stored."},
         "options": {"$ref": "#/components/schemas/Options"},
-        "outputs": {"oneOf": [{"type": "null"}, urls, image_urls]},
-        "summary": {"oneOf": [{"type": "null"}, summary, image_summary]},
+        "outputs": {"oneOf": [{"type": "null"}, urls, image_urls, multiview_urls]},
+        "summary": {"oneOf": [{"type": "null"}, summary, image_summary, multiview_summary]},
         "warnings": {"type": "array", "items": {"type": "string"}}}}
     job["required"] = sorted(job["properties"])
     checks = {"type": "object", "additionalProperties": False, "required": ["database", "broker", "storage"],

@@ -84,6 +84,8 @@ def output_urls(job: Job) -> dict[str, Any] | None:
     # The worker records what it wrote (workers.tasks.outputs_of): file names relative to the
     # job's folder by kind, plus the list of screenshots.
     names = job.outputs
+    if job.kind == "multiview":
+        return _multiview_urls(job, names, url)
     urls: dict[str, Any] = {k: url(v) for k, v in names.items() if k not in ("screenshots", "images") and v}
     urls["zip"] = url_for("outputs.all_zip", job_id=job.id)
     if job.kind == "images":  # the annotated photos in upload order (None: unreadable, or keypoints only)
@@ -95,6 +97,20 @@ def output_urls(job: Job) -> dict[str, Any] | None:
     urls["screenshot_count"] = len(shots)
     urls["screenshots_url"] = url_for("api.job_screenshots", job_id=job.id)
     urls.setdefault("poster", (urls["screenshots"] or [None])[0])
+    return urls
+
+
+def _multiview_urls(job: Job, names: dict[str, Any], url) -> dict[str, Any]:  # noqa: ANN001
+    """A multi-view job's outputs (``workers.tasks.multiview_outputs``): the 3D files, ``trc``
+    and ``mot`` (lists, one per person), and ``views``: per camera, its video's name and its
+    2D outputs' URLs by file name (``keypoints.csv``, ``keypoints.json`` ...)."""
+    urls: dict[str, Any] = {k: url(v) for k, v in names.items() if isinstance(v, str) and v}
+    urls["trc"] = [url(n) for n in names.get("trc", [])]
+    urls["mot"] = [url(n) for n in names.get("mot", [])]
+    urls["views"] = {camera: {"video": v["video"],
+                              "files": {f[len(v["folder"]) + 1:]: url(f) for f in v["files"]}}
+                     for camera, v in names.get("views", {}).items()}
+    urls["zip"] = url_for("outputs.all_zip", job_id=job.id)
     return urls
 
 

@@ -288,7 +288,9 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
     beat = min(HEARTBEAT_INTERVAL_S, settings.job_stale_after_s / 6)
     with JobRun(store, job.id, claim, heartbeat_interval_s=beat) as run:
         try:
-            if job.kind == "images":
+            if job.kind == "multiview":
+                result = run_views(job, settings, out, options, backend, run)
+            elif job.kind == "images":
                 result = process_images(photos_of(job, settings), out, options, backend=backend,
                                         on_progress=run.on_progress, should_cancel=run.should_cancel,
                                         limits=settings.limits)
@@ -331,12 +333,79 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
             return JobState.FAILED.value
     if job.kind == "images":
         return _record_images(store, job, claim, result)
+    if job.kind == "multiview":
+        return _record_views(store, job, claim, result)
     timings = {**result.timings, "frames_processed": result.frames_processed,
                "detections": result.detections, "tracks": result.tracks,
                "network_input": result.network_input}
     if result.warnings:
         timings["warnings"] = list(result.warnings)
     if not record(store.mark_succeeded, outputs=outputs_of(result), timings=timings):
+        log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
+        return "abandoned"
+    return JobState.SUCCEEDED.value
+
+
+def multiview_stage(p):  # noqa: ANN001,ANN201 - MultiviewProgress -> Progress
+    """A ``workers.multiview.MultiviewProgress`` as the job's ``Progress``: stage
+    ``view 2/4: analysing`` (the 2D pass of view 2 of 4, and its own stage), then ``fusion``."""
+    from workers.progress import Progress
+
+    if p.view_progress is None:
+        return Progress(p.stage, 0, None, 0.0, None, p.fraction)
+    v = p.view_progress
+    return Progress(f"view {p.view}/{p.views}: {v.stage}", v.frames_done, v.frames_total, v.fps, None, p.fraction)
+
+
+def run_views(job: Job, settings: Settings, out: Path, options: PipelineOptions, backend, run):
+    """Run a multi-view job (``workers.multiview.process_views``) on its stored views."""
+    from jobs.paths import upload_views_dir
+    from workers.multiview import process_views
+
+    folder = upload_views_dir(settings, job.id)
+    views = job.source_meta.get("views", [])
+    calibration, videos, names = folder.parent / "calibration", [folder / v["file"] for v in views], [v["name"] for v in views]
+    return process_views(calibration, videos, out, options, names=names, backend=backend,
+                         on_progress=lambda p: run.on_progress(multiview_stage(p)),
+                         should_cancel=run.should_cancel, limits=settings.limits,
+                         execution=execution_for(settings))
+
+
+def multiview_outputs(result) -> dict:
+    """A multi-view run's files by kind: ``keypoints_3d_csv``, ``angles_3d_csv``, ``calibration``,
+    ``summary`` (multiview.json), ``trc`` and ``mot`` (lists, one per person) and ``views``
+    (per camera: its 2D outputs' names under ``views/<folder>/``)."""
+    from workers.multiview import CALIBRATION_COPY, SUMMARY_JSON
+
+    files = list(result.files)
+    outputs: dict = {"summary": SUMMARY_JSON, "calibration": CALIBRATION_COPY,
+                     "trc": [f for f in files if f.endswith(".trc")],
+                     "mot": [f for f in files if f.endswith(".mot")]}
+    for name in files:
+        if name.endswith(".csv"):
+            outputs[name[:-4] + "_csv"] = name
+    views = {}
+    for camera in result.summary["cameras"]:
+        folder = Path(result.out_dir) / camera["folder"]
+        views[camera["name"]] = {"video": camera["video"], "folder": camera["folder"],
+                                 "files": sorted(p.relative_to(result.out_dir).as_posix()
+                                                 for p in folder.rglob("*") if p.is_file())}
+    outputs["views"] = views
+    return outputs
+
+
+def _record_views(store: JobStore, job: Job, claim: str | None, result) -> str:
+    """Record a finished multi-view job: its outputs (:func:`multiview_outputs`) and what it did."""
+    summary = result.summary
+    timings = {**{k: v for k, v in result.timings.items()}, "views": len(summary["cameras"]),
+               "frames": summary["frames"], "people": len(summary["people"]),
+               "cameras": [{"name": c["name"], "video": c["video"], "reprojection_px": c["reprojection_px"],
+                            "offset": c["offset"]} for c in summary["cameras"]]}
+    warnings = list(job.source_meta.get("warnings", []))
+    warnings += [w for w in result.warnings if w not in warnings]
+    if warnings:
+        timings["warnings"] = warnings
+    if not store.mark_succeeded(job.id, outputs=multiview_outputs(result), timings=timings, claim=claim):
         log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
         return "abandoned"
     return JobState.SUCCEEDED.value
