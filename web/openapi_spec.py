@@ -336,13 +336,15 @@ def _schemas() -> dict[str, Any]:
     multiview_urls = {"type": "object", "additionalProperties": False,
                       "description": "URLs of a succeeded multi-view job's files (docs/multiview.md).",
                       "properties": {**{k: {"type": "string"} for k in (
-                          "summary", "calibration", "keypoints_3d_csv", "angles_3d_csv", "zip")},
+                          "summary", "calibration", "keypoints_3d_csv", "angles_3d_csv", "zip", "scene")},
                           "trc": {"type": "array", "items": {"type": "string"}, "description": "One per person."},
                           "mot": {"type": "array", "items": {"type": "string"}, "description": "One per person."},
                           "views": {"type": "object", "description": "Per camera: its video's name and its 2D "
                                     "outputs' URLs by file name.", "additionalProperties": {
-                              "type": "object", "additionalProperties": False, "required": ["video", "files"],
-                              "properties": {"video": {"type": "string"}, "files": {
+                              "type": "object", "additionalProperties": False, "required": ["video", "overlay", "files"],
+                              "properties": {"video": {"type": "string"}, "overlay": {
+                                  **_NULLABLE_STRING, "description": "A frame of this view with every 3D skeleton "
+                                  "projected into it (the same moment in every view)."}, "files": {
                                   "type": "object", "additionalProperties": {"type": "string"}}}}}},
                       "required": ["summary", "calibration", "keypoints_3d_csv", "zip", "trc", "views"]}
     multiview_summary = {"type": "object", "additionalProperties": False,

@@ -107,7 +107,8 @@ def _multiview_urls(job: Job, names: dict[str, Any], url) -> dict[str, Any]:  # 
     urls: dict[str, Any] = {k: url(v) for k, v in names.items() if isinstance(v, str) and v}
     urls["trc"] = [url(n) for n in names.get("trc", [])]
     urls["mot"] = [url(n) for n in names.get("mot", [])]
-    urls["views"] = {camera: {"video": v["video"],
+    overlays = names.get("overlays", {})
+    urls["views"] = {camera: {"video": v["video"], "overlay": url(overlays[camera]) if camera in overlays else None,
                               "files": {f[len(v["folder"]) + 1:]: url(f) for f in v["files"]}}
                      for camera, v in names.get("views", {}).items()}
     urls["zip"] = url_for("outputs.all_zip", job_id=job.id)

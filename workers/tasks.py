@@ -365,13 +365,26 @@ def run_views(job: Job, settings: Settings, out: Path, options: PipelineOptions,
     folder = upload_views_dir(settings, job.id)
     views = job.source_meta.get("views", [])
     calibration, videos, names = folder.parent / "calibration", [folder / v["file"] for v in views], [v["name"] for v in views]
-    return process_views(calibration, videos, out, options, names=names, backend=backend,
-                         on_progress=lambda p: run.on_progress(multiview_stage(p)),
-                         should_cancel=run.should_cancel, limits=settings.limits,
-                         execution=execution_for(settings))
+    result = process_views(calibration, videos, out, options, names=names, backend=backend,
+                           on_progress=lambda p: run.on_progress(multiview_stage(p)),
+                           should_cancel=run.should_cancel, limits=settings.limits,
+                           execution=execution_for(settings))
+    return result, _page_files(result, videos)
 
 
-def multiview_outputs(result) -> dict:
+def _page_files(result, videos) -> dict:  # noqa: ANN001
+    """The job page's overlays and 3D scene (``workers.multiview_page``); a failure there costs
+    the page its pictures (a warning), not the job its results."""
+    from workers.multiview_page import write_page_files
+
+    try:
+        return write_page_files(result.out_dir, videos)
+    except Exception as exc:  # noqa: BLE001 - the 3D results are complete without them
+        log.exception("multiview page files failed")
+        return {"warning": f"the views' overlays could not be drawn ({type(exc).__name__}: {exc})"}
+
+
+def multiview_outputs(result, page: dict) -> dict:
     """A multi-view run's files by kind: ``keypoints_3d_csv``, ``angles_3d_csv``, ``calibration``,
     ``summary`` (multiview.json), ``trc`` and ``mot`` (lists, one per person) and ``views``
     (per camera: its 2D outputs' names under ``views/<folder>/``)."""
@@ -391,11 +404,15 @@ def multiview_outputs(result) -> dict:
                                  "files": sorted(p.relative_to(result.out_dir).as_posix()
                                                  for p in folder.rglob("*") if p.is_file())}
     outputs["views"] = views
+    if page.get("scene"):
+        outputs["scene"] = page["scene"]
+    outputs["overlays"] = page.get("overlays", {})
     return outputs
 
 
-def _record_views(store: JobStore, job: Job, claim: str | None, result) -> str:
+def _record_views(store: JobStore, job: Job, claim: str | None, done) -> str:
     """Record a finished multi-view job: its outputs (:func:`multiview_outputs`) and what it did."""
+    result, page = done
     summary = result.summary
     timings = {**{k: v for k, v in result.timings.items()}, "views": len(summary["cameras"]),
                "frames": summary["frames"], "people": len(summary["people"]),
@@ -403,9 +420,13 @@ def _record_views(store: JobStore, job: Job, claim: str | None, result) -> str:
                             "offset": c["offset"]} for c in summary["cameras"]]}
     warnings = list(job.source_meta.get("warnings", []))
     warnings += [w for w in result.warnings if w not in warnings]
+    if page.get("warning"):
+        warnings.append(page["warning"])
+    if page.get("overlay_frame") is not None:
+        timings["overlay_frame"] = page["overlay_frame"]
     if warnings:
         timings["warnings"] = warnings
-    if not store.mark_succeeded(job.id, outputs=multiview_outputs(result), timings=timings, claim=claim):
+    if not store.mark_succeeded(job.id, outputs=multiview_outputs(result, page), timings=timings, claim=claim):
         log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
         return "abandoned"
     return JobState.SUCCEEDED.value

@@ -85,6 +85,14 @@ def test_four_views_become_one_job_with_every_3d_output(env, demo, monkeypatch) 
     assert sorted(out["views"]) == ["cam01", "cam02", "cam03", "cam04"]
     cam1 = out["views"]["cam01"]
     assert cam1["video"] == "cam01.mp4" and client.get(cam1["files"]["keypoints.csv"]).status_code == 200
+    import cv2
+    import numpy as np
+    for camera, view in out["views"].items():
+        shown = cv2.imdecode(np.frombuffer(client.get(view["overlay"]).data, np.uint8), cv2.IMREAD_COLOR)
+        assert shown is not None and shown.shape[1] == 540 and shown.shape[0] > 900, camera  # portrait views
+    scene = client.get(out["scene"]).get_json()
+    assert scene["parts"] == summary["part_names"] and scene["limbs"] and len(scene["frames"]) == summary["frames"]
+    assert any(person["points"] for frame in scene["frames"] for person in frame)
     download = client.get(out["trc"][0] + "?download=1")
     assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
 
