@@ -84,6 +84,40 @@
     photoInput.value = "";
   }
 
+  // Several cameras: the videos and the calibration travel in one request and make one 3D job.
+  const viewsInput = document.getElementById("views-input");
+  const calibInput = document.getElementById("calibration-input");
+  const viewsButton = document.getElementById("multiview-add");
+
+  function addViews() {
+    if (busy) return;
+    const videos = Array.from(viewsInput.files), calibration = calibInput.files[0];
+    const item = document.createElement("li");
+    item.className = "file-item";
+    const row = document.createElement("div");
+    row.className = "file-row";
+    const name = document.createElement("span");
+    name.className = "file-name";
+    name.textContent = videos.length + " views and " + (calibration ? calibration.name : "no calibration") + " (one 3D job)";
+    const state = document.createElement("span");
+    state.className = "file-state";
+    const bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0;
+    bar.setAttribute("aria-label", "Upload progress of " + name.textContent);
+    row.append(name, state);
+    item.append(row, bar);
+    list.append(item);
+    const entry = {videos, calibration, item, bar, state, name, done: false, views: true};
+    const size = videos.reduce((n, f) => n + f.size, 0) + (calibration ? calibration.size : 0);
+    if (videos.length < 2 || videos.length > 8) fail(entry, "Choose 2 to 8 videos, one per camera.");
+    else if (!calibration) fail(entry, "Choose the cameras' calibration file too.");
+    else if (size > maxBytes) fail(entry, "Too large: " + formatBytes(size) + "; the limit is " + form.dataset.limitText + ".");
+    else state.textContent = formatBytes(size) + " · ready";
+    entries.push(entry);
+    viewsInput.value = "";
+    calibInput.value = "";
+  }
+
   function fail(entry, message) {
     entry.done = true;
     entry.item.classList.add("is-error");
@@ -94,7 +128,7 @@
   function optionsData() {
     const data = new FormData();
     for (const [key, value] of new FormData(form).entries()) {
-      if (key !== "video" && key !== "image" && key !== "csrf_token") data.append(key, value);
+      if (!["video", "image", "view", "calibration", "csrf_token"].includes(key)) data.append(key, value);
     }
     return data;
   }
@@ -102,7 +136,10 @@
   function uploadOne(entry) {
     return new Promise((resolve) => {
       const data = optionsData();
-      if (!entry.photos) {
+      if (entry.views) {
+        for (const file of entry.videos) data.append("video", file, file.name);
+        data.append("calibration", entry.calibration, entry.calibration.name);
+      } else if (!entry.photos) {
         data.append("video", entry.file, entry.file.name);
       } else if (entry.files.length === 1 && /\.zip$/i.test(entry.files[0].name)) {
         data.append("archive", entry.files[0], entry.files[0].name);
@@ -117,7 +154,7 @@
         if (!event.lengthComputable) return;
         const pct = Math.round((event.loaded / event.total) * 100);
         entry.bar.value = pct;
-        entry.state.textContent = pct < 100 ? "Uploading… " + pct + "%" : (entry.photos ? "Checking the photos…" : "Checking the video…");
+        entry.state.textContent = pct < 100 ? "Uploading… " + pct + "%" : (entry.photos ? "Checking the photos…" : entry.views ? "Checking the views and the calibration…" : "Checking the video…");
       });
       xhr.addEventListener("load", () => {
         let body = {};
@@ -158,7 +195,7 @@
     button.disabled = true;
     const jobs = [];
     for (const [i, entry] of pending.entries()) {
-      status.textContent = "Uploading " + (i + 1) + " of " + pending.length + ": " + (entry.photos ? entry.name.textContent : entry.file.name);
+      status.textContent = "Uploading " + (i + 1) + " of " + pending.length + ": " + (entry.photos || entry.views ? entry.name.textContent : entry.file.name);
       const job = await uploadOne(entry);
       if (job) jobs.push(job);
     }
@@ -170,6 +207,7 @@
   }
 
   input.addEventListener("change", () => addFiles(input.files));
+  viewsButton.addEventListener("click", addViews);
   photoInput.addEventListener("change", () => addPhotos(Array.from(photoInput.files)));
   ["dragenter", "dragover"].forEach((type) => photoZone.addEventListener(type, (event) => {
     event.preventDefault();

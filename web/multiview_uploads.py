@@ -32,6 +32,8 @@ from workers.multiview import MAX_VIEWS, MIN_VIEWS
 from workers.options import PipelineOptions
 
 CALIBRATION_FIELD = "calibration"
+#: The upload page's field for the views (its plain form post; the API takes them as ``video``).
+VIEW_FIELD = "view"
 
 
 def accept_views(videos: list[FileStorage], calibration: FileStorage | None, options: dict[str, Any], *,

@@ -13,6 +13,7 @@ from web.queue_notice import queue_notice
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.image_uploads import IMAGE_FIELD, accept_images, image_options
+from web.multiview_uploads import CALIBRATION_FIELD, VIEW_FIELD, accept_views
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
 from workers.model_files import installed_models
 
@@ -59,8 +60,15 @@ def upload_form() -> Response | tuple[str, int]:
     itself: the others still become jobs, and "My jobs" says which could not."""
     files = [f for f in request.files.getlist(VIDEO_FIELD) if f.filename]
     photos = [f for f in request.files.getlist(IMAGE_FIELD) if f.filename]
+    views = [f for f in request.files.getlist(VIEW_FIELD) if f.filename]
+    calibration = request.files.get(CALIBRATION_FIELD)
     try:
         options = validate_options(request.form)
+        if views or (calibration is not None and calibration.filename):  # several cameras: one job
+            job = accept_views(views, calibration, options, owner=owner_id())
+            if not files and not photos:
+                return redirect(url_for("pages.job", job_id=job.id), code=303)
+            flash(f"The views became one 3D job: {job.source_name}", "info")
         if photos:  # the photos are one job; a single ZIP among them is that job's archive
             archive = photos[0] if len(photos) == 1 and photos[0].filename.lower().endswith(".zip") else None
             job = accept_images([] if archive else photos, archive, image_options(options, request.form),
