@@ -337,6 +337,7 @@ def _schemas() -> dict[str, Any]:
                       "description": "URLs of a succeeded multi-view job's files (docs/multiview.md).",
                       "properties": {**{k: {"type": "string"} for k in (
                           "summary", "calibration", "keypoints_3d_csv", "angles_3d_csv", "zip", "scene")},
+                          "poster": {**_NULLABLE_STRING, "description": "The first view's overlay."},
                           "trc": {"type": "array", "items": {"type": "string"}, "description": "One per person."},
                           "mot": {"type": "array", "items": {"type": "string"}, "description": "One per person."},
                           "views": {"type": "object", "description": "Per camera: its video's name and its 2D "

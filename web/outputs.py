@@ -112,6 +112,7 @@ def _multiview_urls(job: Job, names: dict[str, Any], url) -> dict[str, Any]:  # 
                               "files": {f[len(v["folder"]) + 1:]: url(f) for f in v["files"]}}
                      for camera, v in names.get("views", {}).items()}
     urls["zip"] = url_for("outputs.all_zip", job_id=job.id)
+    urls["poster"] = next((v["overlay"] for v in urls["views"].values() if v["overlay"]), None)  # My jobs
     return urls
 
 

@@ -13,7 +13,7 @@ import pytest
 from app import create_app
 from jobs import JobStore
 from test_web_openapi import Contract
-from web_helpers import make_settings
+from web_helpers import csrf_of, make_settings
 from workers.celery_app import create_celery
 from workers.tasks import TASK_NAME
 
@@ -122,3 +122,23 @@ def test_bad_input_is_a_4xx_naming_the_file_and_leaves_nothing(env, demo, case) 
     assert named in body["error"], body
     assert "Traceback" not in body["error"] and "/uploads/" not in body["error"]
     assert _left(settings) == [] and store.list_jobs() == []
+
+
+def test_the_upload_form_without_javascript_makes_one_multiview_job(env, demo) -> None:
+    app, settings, store, _ = env
+    client = app.test_client()
+    assert client.get("/").status_code == 200  # the session cookie, as a browser has it
+    response = client.post("/", data={
+        "csrf_token": csrf_of(client), "view": [(io.BytesIO(demo[v]), v) for v in CAMERAS],
+        "calibration": (io.BytesIO(demo["Calib.qca.txt"]), "Calib.qca.txt")}, content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    (job,) = store.list_jobs()
+    assert job.kind == "multiview" and response.headers["Location"].endswith(f"/jobs/{job.id}")
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "4 views: cam01.mp4" in page
+    # Without the calibration: the upload page again, saying what is missing; nothing kept.
+    response = client.post("/", data={"csrf_token": csrf_of(client),
+                                      "view": [(io.BytesIO(demo[v]), v) for v in CAMERAS[:2]]},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and "No calibration" in response.get_data(as_text=True)
+    assert [j.id for j in store.list_jobs()] == [job.id]
