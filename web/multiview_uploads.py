@@ -57,6 +57,10 @@ def accept_views(videos: list[FileStorage], calibration: FileStorage | None, opt
         twice = sorted({n for n in names if names.count(n) > 1})
         raise UploadError(f"Two videos are named {twice[0]!r}: each video is matched to its camera by its name.",
                           status=400)
+    parsed = PipelineOptions.from_mapping(options)
+    if parsed.start_s or parsed.frame_stride != 1:
+        raise UploadError("start_s and frame_stride are not for several views (their frames are matched one by one): "
+                          "send the whole videos, or end_s.", status=400)
     web = state()
     job_id = secrets.token_hex(16)
     folder = upload_views_dir(web.settings, job_id).parent
@@ -67,7 +71,6 @@ def accept_views(videos: list[FileStorage], calibration: FileStorage | None, opt
             cameras = read_calibration(folder / "calibration")
         except MultiviewError as exc:
             raise UploadError(f"{calib_name!r}: {exc}", status=422) from None
-        parsed = PipelineOptions.from_mapping(options)
         views, infos = [], []
         for index, (file, name) in enumerate(zip(videos, names), start=1):
             path = folder / "views" / f"{index:02d}"

@@ -103,6 +103,7 @@ BAD = {
     "no calibration": (dict(calibration=("", b"")), 400, "No calibration"),
     "unknown calibration format": (dict(calibration=("cams.yaml", b"cameras: [1, 2]\n")), 422, "cams.yaml"),
     "a camera missing": (dict(videos=("cam01.mp4", "cam02.mp4", "cam07.mp4")), 422, "cam07.mp4"),
+    "a start": (dict(start_s="0.5"), 400, "start_s"),
     "an unreadable video": (dict(videos=("cam01.mp4", "cam02.mp4", "cam03.mp4", "broken.mp4")), 422, "broken.mp4"),
 }
 
