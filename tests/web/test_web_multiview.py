@@ -122,6 +122,8 @@ def test_bad_input_is_a_4xx_naming_the_file_and_leaves_nothing(env, demo, case) 
     body = c.check(client.post(J, data=_form(data, **form_args)), J, "post", status)
     assert named in body["error"], body
     assert "Traceback" not in body["error"] and "/uploads/" not in body["error"]
+    assert not any(f"{stored} is" in body["error"] or f"{stored}:" in body["error"]
+                   for stored in ("01", "02", "03", "04", "calibration")), body  # the stored names are not shown
     assert _left(settings) == [] and store.list_jobs() == []
 
 
