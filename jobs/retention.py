@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, select
 
 from config import Settings
 from jobs.models import ExpiredJobRow, JobRow
-from jobs.paths import check_job_id, remove_job_files, upload_images_dir, upload_path
+from jobs.paths import check_job_id, remove_job_files, upload_images_dir, upload_path, upload_views_dir
 from jobs.store import Job, JobState, JobStore
 
 #: How long the id of an expired job is remembered (its page says "expired", then "not found").
@@ -75,9 +75,10 @@ def remove_upload(settings: Settings, job_id: str) -> bool:
 
 
 def upload_kept(settings: Settings, job_id: str) -> bool:
-    """Whether the job's upload is still stored: its video, or its photos (an image job)."""
-    photos = upload_images_dir(settings, job_id)
-    return upload_path(settings, job_id).is_file() or (photos.is_dir() and any(photos.iterdir()))
+    """Whether the job's upload is still stored: its video, its photos (an image job) or its
+    views (a multi-view job)."""
+    photos, views = upload_images_dir(settings, job_id), upload_views_dir(settings, job_id)
+    return upload_path(settings, job_id).is_file() or any(d.is_dir() and any(d.iterdir()) for d in (photos, views))
 
 
 def retention_fields(job: Job, settings: Settings) -> dict:

@@ -57,7 +57,7 @@ def test_four_views_become_one_job_with_every_3d_output(env, demo, monkeypatch) 
     c = Contract(client.get("/api/openapi.json").get_json())
     created = c.check(client.post(J, data=_form(demo)), J, "post", 202)
     queued = c.check(client.get(created["api_url"]), ONE, "get", 200)
-    assert queued["kind"] == "multiview" and queued["source_name"].startswith("4 views")
+    assert queued["kind"] == "multiview" and queued["source_name"].startswith("4 views") and queued["upload_kept"]
     job = store.get(created["id"])
     assert [v["name"] for v in job.source_meta["views"]] == list(CAMERAS)
     stages = []
