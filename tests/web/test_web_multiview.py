@@ -145,3 +145,15 @@ def test_the_upload_form_without_javascript_makes_one_multiview_job(env, demo) -
                            content_type="multipart/form-data")
     assert response.status_code == 400 and "No calibration" in response.get_data(as_text=True)
     assert [j.id for j in store.list_jobs()] == [job.id]
+
+
+@pytest.mark.model
+def test_views_too_short_to_match_fail_the_job_with_the_reason(env, demo) -> None:
+    app, settings, store, task = env
+    client = app.test_client()
+    c = Contract(client.get("/api/openapi.json").get_json())
+    created = c.check(client.post(J, data=_form(demo, videos=CAMERAS[:2], end_s="0.1")), J, "post", 202)
+    assert task(created["id"]) == "failed"
+    body = c.check(client.get(created["api_url"]), ONE, "get", 200)
+    assert body["outputs"] is None and body["error"] and "internal error" not in body["error"], body["error"]
+    assert not (Path(settings.outputs_dir) / created["id"]).exists()

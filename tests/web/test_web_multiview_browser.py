@@ -77,6 +77,11 @@ def test_four_views_grid_3d_scene_and_trc(tmp_path: Path, model_path: Path, shar
         page.mouse.up()
         canvas.screenshot(path=str(artifacts / "multiview-scene-turned.png"))
 
+        page.goto(server.url + "/jobs")  # My jobs: the job, with the first view's overlay as its thumbnail
+        thumb = page.locator(f"a[href$='/jobs/{job_id}'] img.job-thumb, li:has(a[href$='/jobs/{job_id}']) img.job-thumb")
+        assert thumb.count() >= 1 and "/overlays/cam01.jpg" in thumb.first.get_attribute("src")
+        page.go_back()
+        page.wait_for_selector("#scene3d[data-ready='1']", timeout=30_000)
         trc = page.locator(".download-trc").first
         with page.expect_download() as download_info:
             trc.click()
