@@ -107,7 +107,8 @@
     row.append(name, state);
     item.append(row, bar);
     list.append(item);
-    const entry = {videos, calibration, item, bar, state, name, done: false, views: true};
+    const offsets = document.getElementById("offsets-input").value.trim();
+    const entry = {videos, calibration, offsets, item, bar, state, name, done: false, views: true};
     const size = videos.reduce((n, f) => n + f.size, 0) + (calibration ? calibration.size : 0);
     if (videos.length < 2 || videos.length > 8) fail(entry, "Choose 2 to 8 videos, one per camera.");
     else if (!calibration) fail(entry, "Choose the cameras' calibration file too.");
@@ -116,6 +117,7 @@
     entries.push(entry);
     viewsInput.value = "";
     calibInput.value = "";
+    document.getElementById("offsets-input").value = "";
   }
 
   function fail(entry, message) {
@@ -128,7 +130,7 @@
   function optionsData() {
     const data = new FormData();
     for (const [key, value] of new FormData(form).entries()) {
-      if (!["video", "image", "view", "calibration", "csrf_token"].includes(key)) data.append(key, value);
+      if (!["video", "image", "view", "calibration", "offsets", "csrf_token"].includes(key)) data.append(key, value);
     }
     return data;
   }
@@ -139,6 +141,7 @@
       if (entry.views) {
         for (const file of entry.videos) data.append("video", file, file.name);
         data.append("calibration", entry.calibration, entry.calibration.name);
+        if (entry.offsets) data.append("offsets", entry.offsets);
       } else if (!entry.photos) {
         data.append("video", entry.file, entry.file.name);
       } else if (entry.files.length === 1 && /\.zip$/i.test(entry.files[0].name)) {

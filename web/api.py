@@ -13,7 +13,7 @@ from web.quotas import check_jobs_per_session
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.image_uploads import ARCHIVE_FIELD, IMAGE_FIELD, accept_images, image_options
-from web.multiview_uploads import CALIBRATION_FIELD, accept_views
+from web.multiview_uploads import CALIBRATION_FIELD, OFFSETS_FIELD, accept_views, without_offsets
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -80,7 +80,7 @@ def create_job() -> tuple[Response, int, dict[str, str]]:
     job), or photos in ``image`` fields (one or many) or a ZIP in
     ``archive`` (one image job), plus pipeline options as form fields -> 202 {id, url}."""
     try:
-        options = validate_options(request.form)
+        options = validate_options(without_offsets(request.form))
         check_jobs_per_session(owner_id(create=False))
         if IMAGE_FIELD in request.files or ARCHIVE_FIELD in request.files:
             if VIDEO_FIELD in request.files:
@@ -89,7 +89,7 @@ def create_job() -> tuple[Response, int, dict[str, str]]:
                                 image_options(options, request.form), owner=owner_id(create=False))
         elif CALIBRATION_FIELD in request.files or len(request.files.getlist(VIDEO_FIELD)) > 1:
             job = accept_views(request.files.getlist(VIDEO_FIELD), request.files.get(CALIBRATION_FIELD),
-                               options, owner=owner_id(create=False))
+                               options, owner=owner_id(create=False), offsets=request.form.get(OFFSETS_FIELD))
         else:
             job = accept_upload(request.files.get(VIDEO_FIELD), options, owner=owner_id(create=False))
     except UploadError as exc:

@@ -32,16 +32,42 @@ from workers.multiview import MAX_VIEWS, MIN_VIEWS
 from workers.options import PipelineOptions
 
 CALIBRATION_FIELD = "calibration"
+#: Optional: the views' offsets in frames, one per video in upload order ("0,0,12,0"); estimated without.
+OFFSETS_FIELD = "offsets"
 #: The upload page's field for the views (its plain form post; the API takes them as ``video``).
 VIEW_FIELD = "view"
 
 
+def parse_offsets(text: str | None, count: int) -> list[int] | None:
+    """The ``offsets`` field ("0, 0, 12, 0": whole frames, one per video) or None when blank.
+    Raises UploadError (400) saying what is wrong."""
+    if text is None or not str(text).strip():
+        return None
+    parts = [p.strip() for p in str(text).replace(";", ",").split(",")]
+    try:
+        offsets = [int(p) for p in parts]
+    except ValueError:
+        raise UploadError(f"offsets must be whole numbers of frames separated by commas, one per video, "
+                          f"got {str(text)[:60]!r}.", status=400) from None
+    if len(offsets) != count:
+        raise UploadError(f"{len(offsets)} offsets for {count} videos: give one per video, in the order they "
+                          "were sent (or none, to have them estimated).", status=400)
+    if any(abs(o) > 10**6 for o in offsets):
+        raise UploadError("an offset is over 1,000,000 frames: give offsets in frames of the videos.", status=400)
+    return offsets
+
+
+def without_offsets(form: Any) -> dict[str, Any]:
+    """The form's fields but :data:`OFFSETS_FIELD` (which is not a pipeline option)."""
+    return {k: v for k, v in form.items() if k != OFFSETS_FIELD}
+
+
 def accept_views(videos: list[FileStorage], calibration: FileStorage | None, options: dict[str, Any], *,
-                 owner: str | None) -> Job:
+                 owner: str | None, offsets: str | None = None) -> Job:
     """Store, check and enqueue one multi-view job; return it (see the module docstring).
 
     Raises UploadError: 400 (fewer than 2 or more than 8 videos, no calibration, two videos of
-    one name), 413 (a video over a resource limit), 422 (a calibration that cannot be read, a
+    one name, offsets that are not one whole number per video), 413 (a video over a resource limit), 422 (a calibration that cannot be read, a
     video that cannot be read, frame rates that differ, a video without its camera or of the
     wrong size; the message names the file), 503 (queue unreachable; the job is recorded failed).
     """
@@ -57,6 +83,7 @@ def accept_views(videos: list[FileStorage], calibration: FileStorage | None, opt
         twice = sorted({n for n in names if names.count(n) > 1})
         raise UploadError(f"Two videos are named {twice[0]!r}: each video is matched to its camera by its name.",
                           status=400)
+    given = parse_offsets(offsets, len(videos))
     parsed = PipelineOptions.from_mapping(options)
     if parsed.start_s or parsed.frame_stride != 1:
         raise UploadError("start_s and frame_stride are not for several views (their frames are matched one by one): "
@@ -96,7 +123,7 @@ def accept_views(videos: list[FileStorage], calibration: FileStorage | None, opt
         source = f"{len(names)} views: " + ", ".join(names)
         job = web.store.create_job(job_id=job_id, source_name=source[:240], options=options, owner=owner,
                                    source_meta={"views": views, "calibration": calib_name,
-                                                "warnings": list(checked.warnings)},
+                                                "warnings": list(checked.warnings), "offsets": given},
                                    kind="multiview")
     except BaseException:
         remove_job_files(web.settings, job_id)

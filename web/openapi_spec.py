@@ -60,6 +60,9 @@ def _upload_form() -> dict[str, Any]:
         "calibration": {"type": "string", "contentMediaType": "application/octet-stream",
                         "description": "With several videos: the cameras' calibration, Pose2Sim Calib.toml or "
                                        "Qualisys .qca.txt (read by content)."},
+        "offsets": {"type": "string", "description": "With several videos, optional: each video's offset in frames, "
+                                                     "in the order sent (\"0,0,12,0\": the fourth camera started 12 "
+                                                     "frames late); estimated from the people's motion without."},
         "image": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"},
                   "description": "Photos (JPEG, PNG, WebP, BMP, TIFF, GIF: its first frame), one field each, "
                                  "at most MAX_IMAGES; one that cannot be used is a warning naming it. quality "

@@ -13,7 +13,7 @@ from web.queue_notice import queue_notice
 from web.session import owner_id
 from web.state import get_job_or_404, state
 from web.image_uploads import IMAGE_FIELD, accept_images, image_options
-from web.multiview_uploads import CALIBRATION_FIELD, VIEW_FIELD, accept_views
+from web.multiview_uploads import CALIBRATION_FIELD, OFFSETS_FIELD, VIEW_FIELD, accept_views, without_offsets
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
 from workers.model_files import installed_models
 
@@ -63,9 +63,9 @@ def upload_form() -> Response | tuple[str, int]:
     views = [f for f in request.files.getlist(VIEW_FIELD) if f.filename]
     calibration = request.files.get(CALIBRATION_FIELD)
     try:
-        options = validate_options(request.form)
+        options = validate_options(without_offsets(request.form))
         if views or (calibration is not None and calibration.filename):  # several cameras: one job
-            job = accept_views(views, calibration, options, owner=owner_id())
+            job = accept_views(views, calibration, options, owner=owner_id(), offsets=request.form.get(OFFSETS_FIELD))
             if not files and not photos:
                 return redirect(url_for("pages.job", job_id=job.id), code=303)
             flash(f"The views became one 3D job: {job.source_name}", "info")

@@ -366,6 +366,7 @@ def run_views(job: Job, settings: Settings, out: Path, options: PipelineOptions,
     views = job.source_meta.get("views", [])
     calibration, videos, names = folder.parent / "calibration", [folder / v["file"] for v in views], [v["name"] for v in views]
     result = process_views(calibration, videos, out, options, names=names, backend=backend,
+                           offsets=job.source_meta.get("offsets"),
                            on_progress=lambda p: run.on_progress(multiview_stage(p)),
                            should_cancel=run.should_cancel, limits=settings.limits,
                            execution=execution_for(settings))

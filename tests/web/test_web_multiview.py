@@ -104,6 +104,8 @@ BAD = {
     "unknown calibration format": (dict(calibration=("cams.yaml", b"cameras: [1, 2]\n")), 422, "cams.yaml"),
     "a camera missing": (dict(videos=("cam01.mp4", "cam02.mp4", "cam07.mp4")), 422, "cam07.mp4"),
     "a start": (dict(start_s="0.5"), 400, "start_s"),
+    "offsets not numbers": (dict(offsets="0,0,twelve,0"), 400, "whole numbers"),
+    "offsets of the wrong count": (dict(offsets="0,0,12"), 400, "3 offsets for 4 videos"),
     "an unreadable video": (dict(videos=("cam01.mp4", "cam02.mp4", "cam03.mp4", "broken.mp4")), 422, "broken.mp4"),
 }
 
@@ -157,3 +159,16 @@ def test_views_too_short_to_match_fail_the_job_with_the_reason(env, demo) -> Non
     body = c.check(client.get(created["api_url"]), ONE, "get", 200)
     assert body["outputs"] is None and body["error"] and "internal error" not in body["error"], body["error"]
     assert not (Path(settings.outputs_dir) / created["id"]).exists()
+
+
+@pytest.mark.model
+def test_given_offsets_are_used_and_reported(env, demo) -> None:
+    app, settings, store, task = env
+    client = app.test_client()
+    c = Contract(client.get("/api/openapi.json").get_json())
+    created = c.check(client.post(J, data=_form(demo, offsets="2, 2, 2,-1")), J, "post", 202)
+    assert store.get(created["id"]).source_meta["offsets"] == [2, 2, 2, -1]
+    assert task(created["id"]) == "succeeded", store.get(created["id"]).error
+    body = c.check(client.get(created["api_url"]), ONE, "get", 200)
+    assert [cam["offset"]["offset_frames"] for cam in body["summary"]["cameras"]] == [0, 0, 0, -3]  # relative to the first
+    assert not any(cam["offset"]["estimated"] for cam in body["summary"]["cameras"])
