@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
-from tests.workers.small_disk import fill, small_disk
 from web import health
 from web.broker_view import ask_broker
 from web_helpers import make_settings
+
+from tmpfs import fill, small_disk
 
 
 def _readyz(app) -> tuple[int, dict]:
