@@ -48,7 +48,7 @@ class Host:
         namespaces = ["--uts"] if network else ["--uts", "--net"]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                ["unshare", *namespaces, "--", "sh", "-c", f'hostname "$0" && exec "$@"', name, *command],
+                ["unshare", *namespaces, "--", "sh", "-c", 'hostname "$0" && exec "$@"', name, *command],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:

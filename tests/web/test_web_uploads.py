@@ -199,7 +199,6 @@ def _send_whole_body_then_read(port: int, path: str, size: int) -> tuple[int, by
 def test_over_limit_form_post_to_gunicorn_gets_the_413_page_not_a_reset(tmp_path: Path) -> None:
     import socket
     import subprocess
-    import sys
 
     from posestudio.commands.serve import web_command
     from web_helpers import ROOT
