@@ -8,7 +8,6 @@ finds the orphan and finishes it, and the web host serves the result. Real gunic
 workers, real model, real clip."""
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import secrets
@@ -27,7 +26,7 @@ import pytest
 import sqlalchemy as sa
 
 from posestudio.commands.serve import web_command
-from serve_process import ROOT, free_port, post_multipart
+from serve_process import ROOT, free_port, http_get, post_multipart
 
 pytestmark = [pytest.mark.model, pytest.mark.postgres]
 
@@ -75,13 +74,7 @@ class Host:
 
 
 def _get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+    return http_get(port, path, timeout_s=30)
 
 
 def _job(port: int, job_id: str) -> dict:
