@@ -18,11 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def openvino(model_path: Path) -> InferenceBackend:
-    return load_backend("openvino", model_path)
-
-
-@pytest.fixture(scope="module")
 def real_tensor(shared_data: Path) -> np.ndarray:
     image = read_image(shared_data / "coco" / "images" / "000000000785.jpg")
     return prepare_input(image, net_height=368, net_width=432).tensor
