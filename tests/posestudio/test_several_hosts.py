@@ -26,6 +26,7 @@ import pytest
 import sqlalchemy as sa
 
 from posestudio.commands.serve import web_command
+from rabbitmq_vhosts import own_vhost
 from serve_process import ROOT, free_port, http_get, post_multipart
 
 pytestmark = [pytest.mark.model, pytest.mark.postgres]
@@ -91,10 +92,6 @@ def _wait_job(port: int, job_id: str, until, hosts: list[Host], timeout_s: float
     return job
 
 
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
-
-
 @contextmanager
 def _broker(kind: str) -> Iterator[str]:
     """The broker's URL: a Redis server of the test's own on a Unix socket (reachable from a
@@ -118,15 +115,8 @@ def _broker(kind: str) -> Iterator[str]:
             server.wait(timeout=10)
             shutil.rmtree(folder, ignore_errors=True)
         return
-    if shutil.which("rabbitmqctl") is None:
-        pytest.skip("rabbitmqctl not found: cannot make a RabbitMQ virtual host of this test's own")
-    vhost = f"h18a-hosts-{secrets.token_hex(4)}"
-    _rabbitmqctl("add_vhost", vhost)
-    try:
-        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    with own_vhost("h18a-hosts-") as vhost:
         yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    finally:
-        _rabbitmqctl("delete_vhost", vhost)
 
 
 @pytest.fixture(params=["rabbitmq", "redis"])
