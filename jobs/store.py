@@ -425,10 +425,14 @@ class JobStore:
         return self._guarded(job_id, claim, values)
 
     def mark_succeeded(self, job_id: str, *, outputs: dict, timings: dict,
-                       claim: str | None = None) -> bool:
+                       claim: str | None = None, frames_done: int | None = None) -> bool:
+        """``frames_done``: the frames the run processed, recorded with the result (a progress
+        write skipped while the database was away would otherwise leave an older count)."""
         values = dict(state=JobState.SUCCEEDED.value, stage="done", progress=1.0, eta_s=0.0,
                       outputs=dict(outputs), timings=dict(timings), finished_at=_now(),
                       error=None, claim=None)
+        if frames_done is not None:
+            values.update(frames_done=int(frames_done), frames_total=int(frames_done))
         return self._guarded(job_id, claim, values)
 
     def mark_failed(self, job_id: str, *, error: str, claim: str | None = None) -> bool:

@@ -361,7 +361,8 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
                "network_input": result.network_input}
     if result.warnings:
         timings["warnings"] = list(result.warnings)
-    if not record(store.mark_succeeded, outputs=outputs_of(result), timings=timings):
+    if not record(store.mark_succeeded, outputs=outputs_of(result), timings=timings,
+                  frames_done=result.frames_processed):
         log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
         return "abandoned"
     return JobState.SUCCEEDED.value
