@@ -149,15 +149,20 @@ def normalize_database_url(database_url: str) -> str:
     return database_url
 
 
+#: How long a SQLite statement waits for another process's lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
 def _make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"timeout": 30})
+        busy_s = SQLITE_BUSY_TIMEOUT_S
+        engine = create_engine(database_url, connect_args={"timeout": busy_s})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API objects
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_s * 1000)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
@@ -172,6 +177,26 @@ def database_unavailable(exc: BaseException) -> bool:
     database is unreachable" and keep what they were doing."""
     return isinstance(exc, (OperationalError, InterfaceError)) or (
         isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
+
+
+#: What :func:`database_trouble` tells apart: the database is there but will not take a write
+#: just now (another process holds SQLite's lock), or its disk is full; else it is unreachable.
+LOCKED, FULL, UNREACHABLE = "locked", "full", "unreachable"
+
+
+def database_trouble(exc: BaseException) -> str:
+    """Which of :data:`LOCKED`, :data:`FULL` or :data:`UNREACHABLE` an error for which
+    :func:`database_unavailable` holds is: SQLite's "database is locked" (SQLITE_BUSY) and
+    "database or disk is full" (SQLITE_FULL), PostgreSQL's disk_full (53100)."""
+    orig = getattr(exc, "orig", None) or exc
+    name = getattr(orig, "sqlite_errorname", "") or ""
+    text = str(orig).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+        return LOCKED
+    if (name.startswith("SQLITE_FULL") or "database or disk is full" in text
+            or getattr(orig, "sqlstate", None) == "53100"):
+        return FULL
+    return UNREACHABLE
 
 
 class _Sessions:
@@ -400,10 +425,14 @@ class JobStore:
         return self._guarded(job_id, claim, values)
 
     def mark_succeeded(self, job_id: str, *, outputs: dict, timings: dict,
-                       claim: str | None = None) -> bool:
+                       claim: str | None = None, frames_done: int | None = None) -> bool:
+        """``frames_done``: the frames the run processed, recorded with the result (a progress
+        write skipped while the database was away would otherwise leave an older count)."""
         values = dict(state=JobState.SUCCEEDED.value, stage="done", progress=1.0, eta_s=0.0,
                       outputs=dict(outputs), timings=dict(timings), finished_at=_now(),
                       error=None, claim=None)
+        if frames_done is not None:
+            values.update(frames_done=int(frames_done), frames_total=int(frames_done))
         return self._guarded(job_id, claim, values)
 
     def mark_failed(self, job_id: str, *, error: str, claim: str | None = None) -> bool:

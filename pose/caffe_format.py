@@ -16,7 +16,6 @@ Errors are :class:`CaffeFormatError` with one line saying what is wrong and wher
 from __future__ import annotations
 
 import re
-import struct
 from pathlib import Path
 
 import numpy as np

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose.assembly import DEFAULT_UPSAMPLE, AssemblyParams, NetworkOutputParser, PeaksAndPafs
+from pose.assembly import DEFAULT_UPSAMPLE, OPENPOSE_LAYOUT, AssemblyParams, NetworkOutputParser, PeaksAndPafs
 from pose.backends.base import NETWORK_STRIDE
 from pose.errors import InvalidImageError
 from pose.estimator import people_from_output
@@ -52,6 +52,7 @@ class DevicePoseEstimator:
     """
 
     skeleton = OPENPOSE_18
+    layout = OPENPOSE_LAYOUT  # the mobilenet_thin graph's channels (a post-processing pool needs it)
 
     def __init__(self, backend, *, net_height: int = 368, net_width: int | None = None,  # noqa: ANN001
                  upsample: int = DEFAULT_UPSAMPLE, params: AssemblyParams = AssemblyParams()) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pose.assembly import DEFAULT_UPSAMPLE, AssemblyParams, NetworkOutputParser
+from pose.assembly import DEFAULT_UPSAMPLE, OPENPOSE_LAYOUT, AssemblyParams, NetworkOutputParser
 from pose.backends.base import NETWORK_STRIDE, InferenceBackend
 from pose.estimator import people_from_output
 from pose.preprocess import InputGeometry, network_input_size, to_bgr8
@@ -169,6 +169,7 @@ class MultiScaleEstimator:
     """
 
     skeleton = OPENPOSE_18
+    layout = OPENPOSE_LAYOUT  # the averaged output keeps the graph's channels
 
     def __init__(self, backend: InferenceBackend, augmentation: Augmentation, *, net_height: int = 368,
                  net_width: int | None = None, upsample: int = DEFAULT_UPSAMPLE,

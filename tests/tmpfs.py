@@ -2,6 +2,7 @@
 saying why), and a way to fill it up and free it again."""
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ FILLER = ".filler"
 
 
 @contextmanager
-def small_disk(path: Path, size: str) -> Iterator[Path]:
+def small_disk(path: Path, size: str = "256k") -> Iterator[Path]:
     """``path`` (made if missing) with a tmpfs of ``size`` (``"2m"``) mounted on it, unmounted after."""
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
@@ -29,14 +30,25 @@ def small_disk(path: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-def fill(disk: Path, *, leave_bytes: int = 0) -> None:
-    """Fill ``disk`` up to ``leave_bytes`` free (at least what one more block needs)."""
-    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
-    with open(disk / FILLER, "ab") as f:
+def _free_bytes(disk: Path) -> int:
+    stats = os.statvfs(disk)
+    return stats.f_bavail * stats.f_frsize
+
+
+def fill(disk: Path, *, leave_bytes: int = 0) -> Path:
+    """Fill ``disk`` up to ``leave_bytes`` free (at least what one more block needs); with none
+    left, to the last block. Returns the filler file (:func:`free` or unlinking it frees the disk)."""
+    filler = disk / FILLER
+    with open(filler, "ab", buffering=0) as f:
         try:
-            f.write(b"\0" * max(0, free - leave_bytes))
-        except OSError:  # full already
-            pass
+            f.write(b"\0" * max(0, _free_bytes(disk) - leave_bytes))
+            while leave_bytes == 0:  # a write short of the last block: the rest, a block at a time
+                f.write(b"\0" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+    if leave_bytes == 0:
+        assert _free_bytes(disk) == 0
+    return filler
 
 
 def free(disk: Path) -> None:

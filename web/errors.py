@@ -85,19 +85,29 @@ DATABASE_TITLE = "The job database is not reachable"
 DATABASE_UNREACHABLE = ("The job database is unreachable, so jobs cannot be shown or started just now. "
                         "Nothing was lost: jobs already queued or running go on once it is back. "
                         "Try again in a minute.")
+DATABASE_LOCKED = ("The job database is busy: another process has held its lock for too long, so this "
+                   "could not be done just now. Nothing was lost. Try again in a minute.")
+DATABASE_FULL = ("The job database's disk is full, so jobs cannot be started or changed just now; nothing of "
+                 "this was kept. This is not a problem with your file: the server's administrator needs to "
+                 "free space. Try again later.")
 RETRY_AFTER_S = 30
 
 
 def handle_database_unavailable(error: Exception) -> Response:
-    """A 503 that says the job database is away (its error, which names hosts, goes to the log
-    in one line); the app serves again as soon as the database answers, with no restart."""
+    """A 503 that says the job database is away, locked by another process or on a full disk
+    (its error, which names hosts, goes to the log in one line); the app serves again as soon
+    as the database answers, with no restart."""
     from flask import current_app
 
-    from jobs.store import first_line
+    from jobs.store import FULL, LOCKED, database_trouble, first_line
 
-    current_app.logger.warning("%s %s: the job database does not answer: %s", request.method,
-                               request.path, first_line(error))
-    response = handle_http_error(ServiceUnavailable(DATABASE_UNREACHABLE), title=DATABASE_TITLE)
+    trouble = database_trouble(error)
+    what = {LOCKED: "is locked", FULL: "is on a full disk"}.get(trouble, "does not answer")
+    current_app.logger.warning("%s %s: the job database %s: %s", request.method, request.path, what,
+                               first_line(error))
+    message = {LOCKED: DATABASE_LOCKED, FULL: DATABASE_FULL}.get(trouble, DATABASE_UNREACHABLE)
+    title = {LOCKED: "The job database is busy", FULL: STORAGE_TITLE}.get(trouble, DATABASE_TITLE)
+    response = handle_http_error(ServiceUnavailable(message), title=title)
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
 

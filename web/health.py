@@ -21,7 +21,9 @@ import tempfile
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from jobs import database_unavailable
 from jobs.queries import probe_write
+from jobs.store import FULL, LOCKED, database_trouble
 from web.state import state
 
 bp = Blueprint("health", __name__)
@@ -41,6 +43,11 @@ def _check_database() -> str | None:
         probe_write(state().store)
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         current_app.logger.warning("readyz: the database does not take a write: %s", exc)
+        trouble = database_trouble(exc) if database_unavailable(exc) else None
+        if trouble == LOCKED:
+            return "the job database is locked by another process (it does not take a write)"
+        if trouble == FULL:
+            return "the job database's disk is full (it does not take a write)"
         return f"the job database does not answer or take a write ({type(exc).__name__})"
     return None
 

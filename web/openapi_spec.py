@@ -89,6 +89,17 @@ _CHANGE_REFUSED = {
 }
 _GONE = {"404": _error("There is no job with this id."),
          "410": _error("The job expired: the retention sweep deleted it (RETENTION_DAYS).")}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "string"}}}
+
+
+def _unavailable(text: str, media: str = JSON) -> dict[str, Any]:
+    return {**_error(text, media), "headers": _RETRY_AFTER}
+
+
+_DATABASE = "The job database is unreachable just now; nothing was lost (Retry-After)."
+#: What every operation that reads or writes the job database answers while it is away.
+_DATABASE_AWAY = {"503": _unavailable(_DATABASE)}
+_DATABASE_AWAY_HTML = {"503": _unavailable(_DATABASE, "text/html")}
 
 
 _LIVE_ID = {"name": "session_id", "in": "path", "required": True,
@@ -108,7 +119,9 @@ def _paths() -> dict[str, Any]:
     return {
         "/api/jobs": {
             "get": {"operationId": "listJobs", "summary": "The jobs uploaded from this browser (session cookie), newest first; none for a caller without the cookie.",
-                    "responses": {"200": _json("The caller's jobs.", "JobList")}},
+                    "responses": {"200": _json("The caller's jobs.", "JobList"),
+                                  "503": _unavailable(_DATABASE + " Only with a session cookie: without one "
+                                                      "the list is empty and needs no database.")}},
             "post": {"operationId": "createJob", "summary": "Upload a video, or photos (one or many, or a ZIP); it becomes a queued job.",
                      "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _upload_form()}}},
                      "responses": {
@@ -120,23 +133,24 @@ def _paths() -> dict[str, Any]:
                          "413": _error("Over the upload size limit (MAX_UPLOAD_MB) or a resource limit (MAX_IMAGES, a ZIP that inflates too far, ...); names it."),
                          "422": _error("Not a video that can be processed, or no usable photo (each named, with why); says why."),
                          "429": _error("This session has MAX_JOBS_PER_SESSION jobs queued or running already; says how many."),
-                         "503": _error("The job queue is unreachable, or every upload slot is taken (Retry-After)."),
+                         "503": _unavailable("The job queue or the job database is unreachable, every upload slot is taken, "
+                                             "or the server's storage is full (the message says which; Retry-After)."),
                      }},
         },
         "/api/jobs/{job_id}": {
             "parameters": [_ID],
             "get": {"operationId": "getJob", "summary": "A job's state, progress and, once done, its outputs.",
-                    "responses": {"200": _json("The job.", "Job"), **_GONE}},
+                    "responses": {"200": _json("The job.", "Job"), **_GONE, **_DATABASE_AWAY}},
             "delete": {"operationId": "deleteJob",
                        "summary": "Delete the job, its upload and its outputs (a running job is cancelled first).",
                        "responses": {"204": {"description": "Deleted; the id is a 404 from now on."},
-                                     **_CHANGE_REFUSED, **_GONE}},
+                                     **_CHANGE_REFUSED, **_GONE, **_DATABASE_AWAY}},
         },
         "/api/jobs/{job_id}/cancel": {
             "parameters": [_ID],
             "post": {"operationId": "cancelJob", "summary": "Cancel a queued or running job.",
                      "responses": {"202": _json("Cancelled, or the running job's worker was asked to stop.", "Job"),
-                                   **_CHANGE_REFUSED, **_GONE}},
+                                   **_CHANGE_REFUSED, **_GONE, **_DATABASE_AWAY}},
         },
         "/api/jobs/{job_id}/screenshots": {
             "parameters": [_ID,
@@ -148,14 +162,14 @@ def _paths() -> dict[str, Any]:
                     "responses": {"200": _json("One page.", "ScreenshotPage"),
                                   "400": _error("offset or limit out of range (the message names it)."),
                                   "404": _error("No such job, or it has not succeeded."),
-                                  "410": _GONE["410"]}},
+                                  "410": _GONE["410"], **_DATABASE_AWAY}},
         },
         "/api/jobs/{job_id}/people": {
             "parameters": [_ID],
             "get": {"operationId": "listPeople",
                     "summary": "Everyone tracked in a succeeded job: when each is seen, a summary per angle "
                                "(min, max, range, mean), thumbnails and download URLs.",
-                    "responses": {"200": _json("The people.", "People"), **_GONE}},
+                    "responses": {"200": _json("The people.", "People"), **_GONE, **_DATABASE_AWAY}},
         },
         "/api/jobs/{job_id}/people/{track_id}": {
             "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
@@ -164,7 +178,7 @@ def _paths() -> dict[str, Any]:
                     "summary": "One person's angle series over time, raw and smoothed (degrees, null = missing).",
                     "responses": {"200": _json("The series.", "PersonSeries"), **_PARTIAL, **_NOT_MODIFIED,
                                   "404": _error("No such job, job not succeeded, or no such person."),
-                                  "410": _GONE["410"]}},
+                                  "410": _GONE["410"], **_DATABASE_AWAY}},
         },
         "/api/jobs/{job_id}/people/{track_id}/reps": {
             "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
@@ -176,7 +190,7 @@ def _paths() -> dict[str, Any]:
                     "responses": {"200": _json("The repetitions.", "PersonReps"),
                                   "400": _error("Not a joint angle of this job (the message lists them)."),
                                   "404": _error("No such job, job not succeeded, or no such person."),
-                                  "410": _GONE["410"]}},
+                                  "410": _GONE["410"], **_DATABASE_AWAY}},
         },
         "/api/jobs/{job_id}/people/{track_id}/report.pdf": {
             "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
@@ -188,7 +202,7 @@ def _paths() -> dict[str, Any]:
                                           "content": {"application/pdf": {"schema": {"type": "string",
                                                                                      "format": "binary"}}}},
                                   "404": _error("No such job, job not succeeded, or no such person."),
-                                  "410": _GONE["410"]}},
+                                  "410": _GONE["410"], **_DATABASE_AWAY}},
         },
         "/api/jobs/{job_id}/people/{track_id}/facing": {
             "parameters": [_ID, {"name": "track_id", "in": "path", "required": True,
@@ -207,7 +221,7 @@ def _paths() -> dict[str, Any]:
                                    "400": _error("A facing that is not one of the choices, or none; or the "
                                                  "session cookie without the CSRF token."),
                                    "404": _error("No such job, job not succeeded, or no such person."),
-                                   "410": _GONE["410"]}},
+                                   "410": _GONE["410"], **_DATABASE_AWAY}},
         },
         "/api/openapi.json": {"get": {"operationId": "getOpenApi", "summary": "This document.",
                                       "responses": {"200": {"description": "OpenAPI 3.1",
@@ -223,7 +237,7 @@ def _paths() -> dict[str, Any]:
                     "responses": {"200": {"description": "The file.", "content": {"*/*": {"schema": {"type": "string"}}}},
                                   **_PARTIAL, **_NOT_MODIFIED,
                                   "404": _error("No such job or file.", "text/html"),
-                                  "410": _error("The job expired.", "text/html")}},
+                                  "410": _error("The job expired.", "text/html"), **_DATABASE_AWAY_HTML}},
         },
         "/jobs/{job_id}/download.zip": {
             "parameters": [_ID],
@@ -233,7 +247,10 @@ def _paths() -> dict[str, Any]:
                                   **_PARTIAL, **_NOT_MODIFIED,
                                   "404": _error("No such job, it has not succeeded, or it was deleted while its ZIP "
                                                 "was made.", "text/html"),
-                                  "410": _error("The job expired.", "text/html")}},
+                                  "410": _error("The job expired.", "text/html"),
+                                  "503": _unavailable("The job database is unreachable, or the server's storage is "
+                                                      "full so the ZIP could not be built (the page says which; "
+                                                      "Retry-After).", "text/html")}},
         },
         "/api/live/status": {
             "get": {"operationId": "getLiveStatus",
@@ -289,7 +306,8 @@ def _paths() -> dict[str, Any]:
                              "responses": {"200": {"description": "Prometheus text format 0.0.4.",
                                                    "content": {"text/plain": {"schema": {"type": "string"}}}},
                                            "401": _error("ADMIN_PASSWORD is set and was not sent (HTTP Basic).", "text/plain"),
-                                           "403": _error("Not from this machine, and no ADMIN_PASSWORD is set.", "text/html")}}},
+                                           "403": _error("Not from this machine, and no ADMIN_PASSWORD is set.", "text/html"),
+                                           **_DATABASE_AWAY_HTML}}},
     }
 
 

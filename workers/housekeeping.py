@@ -44,8 +44,15 @@ def _after_run(sender=None, args=None, retval=None, **_kwargs) -> None:  # noqa:
         return
     try:
         after_run(_settings_of(sender.app), str(args[0]), str(retval))
-    except Exception:  # the run itself is recorded; a database hiccup must not fail the task
-        log.exception("job %s: could not record the run's end", args[0])
+    except Exception as exc:  # the run itself is recorded; a database hiccup must not fail the task
+        from jobs import database_unavailable
+        from jobs.store import first_line
+
+        if database_unavailable(exc):  # one line: the retention sweep removes the upload later
+            log.warning("job %s: the run's end is not counted in the totals, the job database does not "
+                        "answer (%s)", args[0], first_line(exc))
+        else:
+            log.exception("job %s: could not record the run's end", args[0])
 
 
 def after_run(settings: Settings, job_id: str, outcome: str) -> None:

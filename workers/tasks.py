@@ -22,6 +22,7 @@ from filenames import safe_file_name
 from jobs import (Job, JobNotFound, JobState, JobStateError, JobStore, output_dir, remove_job_files,
                   upload_path)
 from jobs.paths import DISK_FULL, disk_full, remove_partial_outputs
+from jobs.store import database_unavailable, first_line
 from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun, until_recorded
 
 if TYPE_CHECKING:  # the pipeline and the model are imported when a job runs, not on enqueue
@@ -180,6 +181,10 @@ def process_job(self: Task, job_id: str) -> str:
     except JobNotFound:
         log.info("job %s: deleted before it ran", job_id)
         return "missing"
+    except Exception as exc:
+        if database_unavailable(exc):
+            return _database_away(job_id, settings, exc)
+        raise
     if job.state != JobState.QUEUED:  # a second delivery, or cancelled while queued
         log.info("job %s: already %s; nothing to do", job_id, job.state.value)
         return job.state.value
@@ -209,12 +214,32 @@ def process_job(self: Task, job_id: str) -> str:
     except (JobStateError, JobNotFound) as exc:
         log.info("job %s: not started: %s", job_id, exc)
         return "skipped"
+    except Exception as exc:
+        if database_unavailable(exc):
+            return _database_away(job_id, settings, exc)
+        raise
     try:
         return _run(store, job, settings, options, backend, hostname=self.request.hostname)
     except JobNotFound:  # deleted while it ran: whatever the run wrote goes too
         remove_job_files(settings, job_id)
         log.info("job %s: deleted while it ran; its results were discarded", job_id)
         return "deleted"
+
+
+def _database_away(job_id: str, settings: Settings, exc: Exception) -> str:
+    """The job database did not answer as the job was looked up or claimed: nothing was written,
+    so the job is still queued. Its message goes back to the queue after
+    :data:`HAND_BACK_DELAY_S`, so that it runs once the database answers; if the broker refuses
+    it too, the sweeper sends the job again (``workers.recovery``). One line each, no traceback."""
+    log.warning("job %s: the job database does not answer (%s); the job stays queued and is sent again "
+                "in %.0f s", job_id, first_line(exc), HAND_BACK_DELAY_S)
+    time.sleep(HAND_BACK_DELAY_S)
+    try:
+        enqueue_job(job_id, settings=settings)
+    except Exception as send_exc:  # noqa: BLE001 - the broker is away too: the sweeper sends it
+        log.warning("job %s: could not be sent again either (%s); the worker's sweep will send it",
+                    job_id, first_line(send_exc))
+    return "database away"
 
 
 OUTPUTS_UNWRITABLE = ("the server could not write this job's results ({reason}); this is not a problem "
@@ -340,7 +365,8 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
                "network_input": result.network_input}
     if result.warnings:
         timings["warnings"] = list(result.warnings)
-    if not record(store.mark_succeeded, outputs=outputs_of(result), timings=timings):
+    if not record(store.mark_succeeded, outputs=outputs_of(result), timings=timings,
+                  frames_done=result.frames_processed):
         log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
         return "abandoned"
     return JobState.SUCCEEDED.value

@@ -73,3 +73,13 @@ def check_precision(precision: str) -> str:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     return precision
+
+
+def check_concurrency(num_threads: int | None, parallel_requests: int) -> int:
+    """A backend's CPU threads (None: its own choice) and calls in flight, each at least 1;
+    returns ``parallel_requests``."""
+    if num_threads is not None and num_threads < 1:
+        raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
+    if parallel_requests < 1:
+        raise ValueError(f"parallel_requests must be >= 1, got {parallel_requests}")
+    return int(parallel_requests)

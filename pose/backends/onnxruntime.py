@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from pose.backends.availability import Availability, check_precision_on, resolve_device
-from pose.backends.base import OUTPUT_CHANNELS, check_batch, check_precision
+from pose.backends.base import OUTPUT_CHANNELS, check_batch, check_concurrency, check_precision
 from pose.backends.devices import AUTO, Device, cuda_version_text, nvidia_gpus
 from pose.backends.onnx_model import verified_onnx_model
 from pose.errors import BackendUnavailableError, DeviceUnavailableError, ModelLoadError
@@ -75,11 +75,7 @@ class OnnxRuntimeBackend:
         self.precision = check_precision(precision)
         concrete = resolve_device(availability, device)
         check_precision_on(availability, concrete, precision)
-        if num_threads is not None and num_threads < 1:
-            raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
-        if parallel_requests < 1:
-            raise ValueError(f"parallel_requests must be >= 1, got {parallel_requests}")
-        self.parallel_requests = int(parallel_requests)
+        self.parallel_requests = check_concurrency(num_threads, parallel_requests)
         onnx_path, _ = verified_onnx_model(model_path)
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only; a provider that fails to start is checked below

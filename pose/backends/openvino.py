@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from pose.backends.availability import Availability, resolve_device
-from pose.backends.base import OUTPUT_CHANNELS, check_batch, check_model_file, check_precision
+from pose.backends.base import OUTPUT_CHANNELS, check_batch, check_concurrency, check_model_file, check_precision
 from pose.backends.devices import AUTO, Device
 from pose.errors import BackendUnavailableError, ModelLoadError
 
@@ -107,13 +107,9 @@ class OpenVinoBackend:
         if precision == "fp16":
             raise BackendUnavailableError("the openvino backend runs f32 or bf16 on the CPU, not fp16 "
                                           "(fp16: --backend onnxruntime on a GPU with TensorRT)")
-        if num_threads is not None and num_threads < 1:
-            raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
+        self.parallel_requests = check_concurrency(num_threads, parallel_requests)
         if max_cached_shapes < 1:
             raise ValueError(f"max_cached_shapes must be >= 1, got {max_cached_shapes}")
-        if parallel_requests < 1:
-            raise ValueError(f"parallel_requests must be >= 1, got {parallel_requests}")
-        self.parallel_requests = int(parallel_requests)
         _init_numpy_bindings(openvino)
         self._core = openvino.Core()
         if precision == "bf16" and "BF16" not in self._core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):

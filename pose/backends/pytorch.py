@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from pose.backends.availability import Availability, check_precision_on, resolve_device
-from pose.backends.base import OUTPUT_CHANNELS, check_batch, check_precision
+from pose.backends.base import OUTPUT_CHANNELS, check_batch, check_concurrency, check_precision
 from pose.backends.devices import AUTO, Device, cuda_version_text, nvidia_gpus
 from pose.backends.onnx_model import verified_onnx_model
 from pose.errors import BackendUnavailableError, DeviceFailedError
@@ -91,15 +91,12 @@ class TorchBackend:
         self.precision = check_precision(precision)
         concrete = resolve_device(availability, device)
         check_precision_on(availability, concrete, precision)
-        if num_threads is not None and num_threads < 1:
-            raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
-        if parallel_requests < 1:
-            raise ValueError(f"parallel_requests must be >= 1, got {parallel_requests}")
+        parallel_requests = check_concurrency(num_threads, parallel_requests)
         import torch
         from pose.backends.torch_graph import build_network
 
         onnx_path, _ = verified_onnx_model(model_path, require_source=False)  # only the ONNX model is run
-        self.parallel_requests = int(parallel_requests)
+        self.parallel_requests = parallel_requests
         self.device = str(concrete)
         self.device_name = availability.device_names.get(self.device, self.device)
         self.on_gpu = concrete.kind == "gpu"

@@ -2,29 +2,18 @@
 the modules around the store (queries, retention, tallies)."""
 from __future__ import annotations
 
-import secrets
-
 import pytest
 import sqlalchemy as sa
 
 from jobs import JobStore
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from pg_schemas import own_schema, schema_url
 
 
 @pytest.fixture(scope="module")
 def pg_url():
-    try:
-        engine = sa.create_engine(PG_URL)
-        schema = f"jobs_svc_{secrets.token_hex(4)}"
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with own_schema("jobs_svc") as schema:
+        yield schema_url(schema)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,7 +1,6 @@
 """JobStore on a real SQLite file and a real PostgreSQL schema (created and dropped per run)."""
 from __future__ import annotations
 
-import secrets
 import threading
 from datetime import timedelta
 
@@ -11,22 +10,13 @@ import sqlalchemy as sa
 from jobs import JobNotFound, JobState, JobStateError, JobStore
 from jobs.store import _now
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from pg_schemas import own_schema, schema_url
 
 
 @pytest.fixture(scope="module")
 def pg_schema():
-    try:
-        engine = sa.create_engine(PG_URL)
-        schema = f"jobs_test_{secrets.token_hex(4)}"
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with own_schema("jobs_test") as schema:
+        yield schema_url(schema)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

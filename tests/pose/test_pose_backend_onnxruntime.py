@@ -22,21 +22,8 @@ VIDEO_FRAMES = {"vtest.avi": (0, 130, 260, 390), "sports2d_demo.mp4": (0, 60, 12
 
 
 @pytest.fixture(scope="module")
-def onnx_model(model_path: Path) -> Path:
-    path = onnx_path_for(model_path)
-    if not path.is_file():
-        pytest.skip(f"{path} not found: run `make onnx` (make test-setup does)")
-    return path
-
-
-@pytest.fixture(scope="module")
 def ort(model_path: Path, onnx_model: Path) -> InferenceBackend:
     return load_backend("onnxruntime", model_path, device=CPU)
-
-
-@pytest.fixture(scope="module")
-def openvino(model_path: Path) -> InferenceBackend:
-    return load_backend("openvino", model_path, device=CPU)
 
 
 def _frames(videos_dir: Path, name: str, indices: tuple[int, ...]) -> list[np.ndarray]:

@@ -32,21 +32,8 @@ FRAMES = (0, 130, 260, 390)
 
 
 @pytest.fixture(scope="module")
-def onnx_model(model_path: Path) -> Path:
-    path = onnx_path_for(model_path)
-    if not path.is_file():
-        pytest.skip(f"{path} not found: run `make onnx` (make test-setup does)")
-    return path
-
-
-@pytest.fixture(scope="module")
 def backend(model_path: Path, onnx_model: Path) -> TorchBackend:
     return load_backend("torch", model_path, device=CPU)
-
-
-@pytest.fixture(scope="module")
-def openvino(model_path: Path) -> InferenceBackend:
-    return load_backend("openvino", model_path, device=CPU)
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,10 @@ import numpy as np
 import pytest
 
 from pose import BackendUnavailableError, InferenceBackend, ModelLoadError, load_backend, read_image
-from pose.backends import OpenVinoBackend
+from pose.backends import CPU, OpenVinoBackend
 from pose.preprocess import prepare_input
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def openvino(model_path: Path) -> InferenceBackend:
-    return load_backend("openvino", model_path)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +52,7 @@ def test_openvino_keeps_a_bounded_cache_of_compiled_shapes(model_path) -> None:
 FIRST_USE_RACE = """
 import os, sys, threading
 import openvino
-from pose.backends import OpenVinoBackend
+from pose.backends import CPU, OpenVinoBackend
 OpenVinoBackend(sys.argv[1])
 gate = threading.Barrier(2)
 def first_use():
@@ -188,3 +183,17 @@ def test_openvino_keeps_compiled_shapes_of_at_most_so_many_pixels(model_path) ->
     assert backend.cached_shapes == [(1, 24, 24, 3), (1, 32, 32, 3)]
     backend.infer(np.zeros((1, 48, 48, 3), np.float32))  # larger than the budget alone: kept alone
     assert backend.cached_shapes == [(1, 48, 48, 3)]
+
+
+@pytest.mark.parametrize("name", ["openvino", "onnxruntime", "torch"])
+def test_thread_and_request_counts_below_one_are_refused(name, model_path) -> None:
+    if name != "openvino" and not model_path.with_suffix(".onnx").is_file():
+        pytest.skip("graph_opt.onnx not found: run `make onnx` (make test-setup does)")
+    try:
+        load_backend(name, model_path, device=CPU)
+    except BackendUnavailableError as exc:
+        pytest.skip(f"the {name} backend is not usable here: {exc}")
+    with pytest.raises(ValueError, match="num_threads must be >= 1 or None, got 0"):
+        load_backend(name, model_path, device=CPU, num_threads=0)
+    with pytest.raises(ValueError, match="parallel_requests must be >= 1, got 0"):
+        load_backend(name, model_path, device=CPU, parallel_requests=0)

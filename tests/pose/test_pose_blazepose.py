@@ -7,7 +7,7 @@ import pytest
 
 from analysis.world import coefficient_of_variation, segment_lengths
 from pose import BLAZEPOSE_33, InvalidImageError
-from pose.errors import BackendUnavailableError, ModelLoadError
+from pose.errors import BackendUnavailableError
 from pose.models import MODEL_SKELETONS, load_estimator, skeleton_of
 
 CLIP = "pose2sim_trial1_cam01.mp4"  # 1080x1920 portrait, 60 fps, 100 frames, one person

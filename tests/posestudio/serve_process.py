@@ -16,6 +16,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def http_get(port: int, path: str, *, timeout_s: float = 10.0) -> tuple[int, bytes]:
+    """GET ``path`` from 127.0.0.1:``port``: (status, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -93,13 +104,7 @@ class ServeProcess:
         self.wait_for_log(lambda t: f"running at http://127.0.0.1:{self.port}" in t and " ready." in t)
 
     def get(self, path: str, *, timeout_s: float = 10.0) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout_s)
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
+        return http_get(self.port, path, timeout_s=timeout_s)
 
     def get_json(self, path: str) -> dict:
         status, body = self.get(path)

@@ -8,7 +8,6 @@ finds the orphan and finishes it, and the web host serves the result. Real gunic
 workers, real model, real clip."""
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import secrets
@@ -27,7 +26,8 @@ import pytest
 import sqlalchemy as sa
 
 from posestudio.commands.serve import web_command
-from serve_process import ROOT, free_port, post_multipart
+from rabbitmq_vhosts import own_vhost
+from serve_process import ROOT, free_port, http_get, post_multipart
 
 pytestmark = [pytest.mark.model, pytest.mark.postgres]
 
@@ -48,7 +48,7 @@ class Host:
         namespaces = ["--uts"] if network else ["--uts", "--net"]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                ["unshare", *namespaces, "--", "sh", "-c", f'hostname "$0" && exec "$@"', name, *command],
+                ["unshare", *namespaces, "--", "sh", "-c", 'hostname "$0" && exec "$@"', name, *command],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:
@@ -75,13 +75,7 @@ class Host:
 
 
 def _get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+    return http_get(port, path, timeout_s=30)
 
 
 def _job(port: int, job_id: str) -> dict:
@@ -96,10 +90,6 @@ def _wait_job(port: int, job_id: str, until, hosts: list[Host], timeout_s: float
         assert time.monotonic() < deadline, (job, *(h.log()[-2000:] for h in hosts))
         time.sleep(0.3)
     return job
-
-
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
 
 
 @contextmanager
@@ -125,15 +115,8 @@ def _broker(kind: str) -> Iterator[str]:
             server.wait(timeout=10)
             shutil.rmtree(folder, ignore_errors=True)
         return
-    if shutil.which("rabbitmqctl") is None:
-        pytest.skip("rabbitmqctl not found: cannot make a RabbitMQ virtual host of this test's own")
-    vhost = f"h18a-hosts-{secrets.token_hex(4)}"
-    _rabbitmqctl("add_vhost", vhost)
-    try:
-        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    with own_vhost("h18a-hosts-") as vhost:
         yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    finally:
-        _rabbitmqctl("delete_vhost", vhost)
 
 
 @pytest.fixture(params=["rabbitmq", "redis"])

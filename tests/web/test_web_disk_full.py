@@ -4,10 +4,9 @@ leaves nothing half-written, and works again once there is room, with no restart
 Real tmpfs mounts (root, as here and in CI), real uploads through the app."""
 from __future__ import annotations
 
-from markupsafe import escape
 from pathlib import Path
 
-import pytest
+from markupsafe import escape
 
 from app import create_app
 from jobs import output_dir

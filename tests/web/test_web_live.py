@@ -80,7 +80,7 @@ def test_frames_pass_through_to_the_live_server_and_back(tmp_path: Path, live_se
     assert big.status_code == 413 and "LIVE_MAX_FRAME_KB" in schema_check(big, "Error")["error"]
     assert client.post(f"/api/live/sessions/{'0' * 32}/frames", data=frame, content_type="image/jpeg",
                        headers={"X-CSRF-Token": token}).status_code == 404
-    assert client.post(f"/api/live/sessions/nonsense/frames", data=frame,
+    assert client.post("/api/live/sessions/nonsense/frames", data=frame,
                        headers={"X-CSRF-Token": token}).status_code == 404
     assert client.post(f"/api/live/sessions/{session}/frames", data=frame).status_code == 400  # no token
     cross = client.post(f"/api/live/sessions/{session}/frames", data=frame, headers={

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import socket
-import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
@@ -17,8 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from config import Settings
 from jobs import JobStore
 from jobs.tallies import record_run
-from posestudio.commands.serve import web_command
-from web_helpers import ROOT
+from web_helpers import gunicorn_server
 
 
 def _count_runs(database_url: str, state: str, runs: int) -> None:
@@ -26,12 +22,6 @@ def _count_runs(database_url: str, state: str, runs: int) -> None:
     for _ in range(runs):
         record_run(store, state=state, duration_s=3.0, frames=10)
     store.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _values(text: str) -> dict[tuple, float]:
@@ -55,27 +45,14 @@ def test_every_web_process_reports_the_runs_of_every_worker_process(tmp_path: Pa
     for process in workers:
         process.join(120)
         assert process.exitcode == 0
-    port = _free_port()
-    with open(tmp_path / "gunicorn.log", "wb") as log:
-        server = subprocess.Popen(web_command("127.0.0.1", port, workers=2, threads=8), cwd=ROOT, env=env,
-                                  stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-        scrapes, texts = [], []
-        for _ in range(8):  # a new connection each time: gunicorn's processes take turns
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
-                texts.append(response.read().decode())
-                scrapes.append(_values(texts[-1]))
+        with gunicorn_server(tmp_path, env=env, processes=2, threads=8, log_path=tmp_path / "gunicorn.log") as port:
+            scrapes, texts = [], []
+            for _ in range(8):  # a new connection each time: gunicorn's processes take turns
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+                    texts.append(response.read().decode())
+                    scrapes.append(_values(texts[-1]))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         store.close()
     assert all(scrape == scrapes[0] for scrape in scrapes)
     for text in texts:  # each process's first scrape too: no series comes and goes

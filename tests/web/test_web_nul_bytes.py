@@ -5,16 +5,15 @@ upload whose file name holds one is accepted (the name stored with U+FFFD)."""
 from __future__ import annotations
 
 import io
-import secrets
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from app import create_app
 from web_helpers import make_settings
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from pg_schemas import own_schema, schema_url
+
 NUL_ID = "a%00b"
 JOB_ADDRESSES = [("GET", "/api/jobs/{id}"), ("DELETE", "/api/jobs/{id}"), ("POST", "/api/jobs/{id}/cancel"),
                  ("GET", "/api/jobs/{id}/people"), ("GET", "/api/jobs/{id}/people/1"),
@@ -29,17 +28,8 @@ def database_url(request) -> str | None:
     if request.param == "sqlite":
         yield None
         return
-    try:
-        engine = sa.create_engine(PG_URL)
-        schema = f"web_nul_{secrets.token_hex(4)}"
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with own_schema("web_nul") as schema:
+        yield schema_url(schema)
 
 
 def test_nul_bytes_in_ids_names_and_file_names(tmp_path: Path, database_url: str | None, sample_video: Path) -> None:

@@ -22,7 +22,7 @@ from referencing.jsonschema import DRAFT202012
 
 from app import create_app
 from config import LiveSettings
-from jobs import Job, JobStore
+from jobs import Job, JobStore, output_dir
 from jobs.retention import sweep
 from live.models import MODELS as LIVE_MODELS
 from web_helpers import csrf_of, gunicorn_server, make_settings
@@ -41,6 +41,14 @@ PRODUCED_ELSEWHERE = {
     (_LIVE_ONE, "delete", "204"): _WITH_LIVE,
     (_LIVE_FRAMES, "post", "409"): "two frames of one session at once, at the live server: tests/live/test_live_server.py",
 }
+
+
+def _needs_database(path: str) -> bool:
+    """Operations whose 503 (the job database away) test_the_answers_while_the_job_database_is_away_are_documented
+    produces, as test_the_answers_on_a_full_disk_are_documented does download.zip's (a full disk)."""
+    return "{job_id}" in path or path in ("/api/jobs", "/metrics")
+
+
 #: gunicorn answers these itself, on every operation: test_gunicorn_limits_are_documented_on_every_operation.
 GUNICORN_STATUSES = ("414", "431")
 
@@ -276,7 +284,8 @@ def test_real_responses_match_the_document(app: Flask, doc, store: JobStore, set
     c.check(script.delete(f"/api/live/sessions/{session}", headers=CROSS_SITE), one, "delete", 403)
     c.check(script.delete("/api/live/sessions/not-an-id"), one, "delete", 404)
 
-    missing = {s for s in c.documented() - c.seen - set(PRODUCED_ELSEWHERE) if s[2] not in GUNICORN_STATUSES}
+    missing = {s for s in c.documented() - c.seen - set(PRODUCED_ELSEWHERE)
+               if s[2] not in GUNICORN_STATUSES and not (s[2] == "503" and _needs_database(s[0]))}
     assert missing == set(), f"documented but never produced here: {sorted(missing)}"
 
 
@@ -346,3 +355,62 @@ def test_gunicorn_limits_are_documented_on_every_operation(tmp_path: Path, doc) 
                         assert answer.getheader("Content-Type", "").startswith(media)
                     finally:
                         conn.close()
+
+
+#: An address where nothing listens: the job database is away for real (connection refused).
+DATABASE_AWAY = "postgresql+psycopg://postgres@127.0.0.1:1/posestudio"
+
+
+def _request_of(path: str, method: str, video: Path) -> dict[str, Any]:
+    if path == "/api/jobs" and method == "post":
+        return {"data": {"video": (io.BytesIO(video.read_bytes()), "a.mp4")}}
+    if path.endswith("/facing"):
+        return {"json": {"facing": "left"}}
+    return {}
+
+
+def test_the_answers_while_the_job_database_is_away_are_documented(doc, tmp_path: Path, sample_video: Path) -> None:
+    """Every operation, with the job database unreachable: each answer is a documented status with
+    a body of its schema, and every operation that needs the database says so with a 503."""
+    c = Contract(doc)
+    away = create_app({"SETTINGS": make_settings(tmp_path, database_url=DATABASE_AWAY), "TESTING": True})
+    unavailable = set()
+    for path, item in doc["paths"].items():
+        for method in item:
+            if method == "parameters":
+                continue
+            response = away.test_client().open(_example_path(path), method=method.upper(),
+                                               **_request_of(path, method, sample_video))
+            c.check(response, path, method, response.status_code)
+            if response.status_code == 503 and not path.startswith(("/api/live", "/readyz")):
+                assert response.headers["Retry-After"], (path, method)
+                unavailable.add((path, method))
+    browser = away.test_client()
+    csrf_of(browser)  # the upload page works without the database; a session's job list does not
+    c.check(browser.get("/api/jobs"), "/api/jobs", "get", 503)
+    unavailable.add(("/api/jobs", "get"))
+    needs_database = {(path, method) for path, item in doc["paths"].items() for method in item
+                      if method != "parameters" and _needs_database(path)}
+    assert needs_database - unavailable == set(), "operations that did not say the database is away"
+
+
+def test_the_answers_on_a_full_disk_are_documented(doc, tmp_path: Path, sample_video: Path) -> None:
+    """An upload received on a full uploads disk and a ZIP built on a full outputs disk: 503."""
+    from tmpfs import fill, small_disk
+
+    c = Contract(doc)
+    settings = make_settings(tmp_path)
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    store = app.extensions["posestudio"].store
+    job = store.create_job(source_name="a.mp4", options={}, owner=None, source_meta={})
+    claim = store.mark_running(job.id, worker="test").claim
+    with small_disk(tmp_path / "uploads", "256k") as uploads, small_disk(tmp_path / "outputs", "1m") as outputs:
+        out = output_dir(settings, job.id)
+        out.mkdir()
+        (out / "annotated.mp4").write_bytes(sample_video.read_bytes())
+        assert store.mark_succeeded(job.id, outputs={"video": "annotated.mp4"}, timings={}, claim=claim)
+        fill(uploads)
+        fill(outputs)
+        c.check(app.test_client().post("/api/jobs", data={"video": (io.BytesIO(sample_video.read_bytes()), "a.mp4")}),
+                "/api/jobs", "post", 503)
+        c.check(app.test_client().get(f"/jobs/{job.id}/download.zip"), "/jobs/{job_id}/download.zip", "get", 503)

@@ -5,17 +5,17 @@ read-only, the embedded queue's disk full, or the outputs disk full. Real Postgr
 (small) tmpfs disks, the real embedded queue; the admin page's broker view must agree."""
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from app import create_app
-from tests.workers.small_disk import fill, small_disk
 from web import health
 from web.broker_view import ask_broker
 from web_helpers import make_settings
+
+from pg_schemas import own_schema, schema_url
+from tmpfs import fill, small_disk
 
 
 def _readyz(app) -> tuple[int, dict]:
@@ -25,30 +25,18 @@ def _readyz(app) -> tuple[int, dict]:
 
 @pytest.mark.postgres
 def test_a_read_only_database_is_not_ready(tmp_path: Path) -> None:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=2).close()
-    except OSError:
-        pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
-    schema = f"h18a_readyz_{tmp_path.name[-8:].lower().replace('-', '_')}"
-    admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    try:
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+    with own_schema("h18a_readyz") as schema:
+        url = schema_url(schema)
         writable = create_app({"SETTINGS": make_settings(tmp_path, database_url=url), "TESTING": True})
         assert _readyz(writable)[0] == 200  # creates the tables, takes the probe's write
-        read_only = create_app({"SETTINGS": make_settings(
-            tmp_path, database_url=url + "%20-cdefault_transaction_read_only%3Don"), "TESTING": True})
+        read_only_url = url.replace("&", "%20-cdefault_transaction_read_only%3Don&", 1)  # one more -c option
+        read_only = create_app({"SETTINGS": make_settings(tmp_path, database_url=read_only_url), "TESTING": True})
         status, body = _readyz(read_only)
         assert status == 503, body
         assert body["checks"]["broker"] == "ok" and body["checks"]["storage"] == "ok"
         assert "take a write" in body["checks"]["database"] and "5432" not in body["reason"]
         writable.extensions["posestudio"].store.close()
         read_only.extensions["posestudio"].store.close()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_a_full_outputs_disk_is_not_ready_until_space_is_freed(tmp_path: Path, monkeypatch) -> None:

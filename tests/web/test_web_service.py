@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
 import socket
-import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -20,6 +17,9 @@ from app import create_app
 from jobs import Job, JobState, JobStore, output_dir, upload_path
 from jobs.retention import sweep
 from web_helpers import csrf_of, make_settings
+
+from pg_schemas import own_schema, schema_url
+from tcp_proxy import TcpProxy
 
 REMOTE = {"REMOTE_ADDR": "203.0.113.9"}
 
@@ -46,51 +46,6 @@ def test_readyz_is_503_with_the_reason_when_the_broker_is_away(tmp_path: Path) -
     assert app.test_client().get("/livez").status_code == 200  # alive all the same
 
 
-class _Proxy:
-    """A TCP relay on loopback to ``port``; :meth:`stop` closes it and every connection through
-    it, as a database server that went away would."""
-
-    def __init__(self, port: int) -> None:
-        self.target = port
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.sockets: list[socket.socket] = [self.server]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target))
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def stop(self) -> None:
-        for sock in self.sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
-
-
 def test_the_upload_page_warns_while_the_job_queue_is_down(tmp_path: Path, monkeypatch) -> None:
     """Uploads are refused (503) while the broker is away; the page says so before anyone picks
     a file. Real Redis (a db of this test's own) through a relay that the test then stops."""
@@ -103,7 +58,7 @@ def test_the_upload_page_warns_while_the_job_queue_is_down(tmp_path: Path, monke
         socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
     except OSError:
         pytest.skip("Redis not reachable at 127.0.0.1:6379")
-    relay = _Proxy(6379)
+    relay = TcpProxy(6379)
     app = create_app({"SETTINGS": make_settings(tmp_path, broker_url=f"redis://127.0.0.1:{relay.port}/14"),
                       "TESTING": True})
     client = app.test_client()
@@ -121,30 +76,21 @@ def test_the_upload_page_warns_while_the_job_queue_is_down(tmp_path: Path, monke
 
 @pytest.mark.postgres
 def test_readyz_is_503_with_the_reason_when_the_database_is_away(tmp_path: Path) -> None:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=2).close()
-    except OSError:
-        pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
-    proxy = _Proxy(5432)
-    schema = f"readyz_{tmp_path.name[-8:].lower().replace('-', '_')}"
-    admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    try:
-        url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
-        app = create_app({"SETTINGS": make_settings(tmp_path, database_url=url), "TESTING": True})
-        client = app.test_client()
-        assert client.get("/readyz").status_code == 200
-        proxy.stop()
-        response = client.get("/readyz")
-        body = response.get_json()
-        assert response.status_code == 503 and body["checks"]["broker"] == "ok"
-        assert "database does not answer" in body["checks"]["database"] and str(proxy.port) not in body["reason"]
-    finally:
-        proxy.stop()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with own_schema("readyz") as schema:
+        proxy = TcpProxy(5432)
+        try:
+            app = create_app({"SETTINGS": make_settings(tmp_path, database_url=schema_url(schema, port=proxy.port)),
+                              "TESTING": True})
+            client = app.test_client()
+            assert client.get("/readyz").status_code == 200
+            proxy.stop()
+            response = client.get("/readyz")
+            body = response.get_json()
+            assert response.status_code == 503 and body["checks"]["broker"] == "ok"
+            assert "database does not answer" in body["checks"]["database"] and str(proxy.port) not in body["reason"]
+            app.extensions["posestudio"].store.close()
+        finally:
+            proxy.stop()
 
 
 def test_metrics_are_behind_the_admin_gate_unless_public(tmp_path: Path) -> None:
@@ -210,7 +156,7 @@ def test_an_expired_job_says_so_in_its_page_the_api_and_its_files(
     expires = datetime.fromisoformat(body["expires_at"])
     assert expires == done.finished_at + timedelta(days=settings.retention_days)
     page = client.get(f"/jobs/{done.id}").get_data(as_text=True)
-    assert f"kept until" in page and expires.date().isoformat() in page
+    assert "kept until" in page and expires.date().isoformat() in page
     assert sweep(store, settings, now=expires + timedelta(seconds=1)).expired == [done.id]
     gone = client.get(f"/jobs/{done.id}")
     text = gone.get_data(as_text=True)

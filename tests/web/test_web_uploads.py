@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from config import Settings
 from jobs import JobState, JobStore, upload_path
-from web_helpers import csrf_of, make_settings
+from web_helpers import csrf_of, gunicorn_server, make_settings
 
 
 def _post(client: FlaskClient, data: bytes | None, name: str = "clip.mp4", **fields):
@@ -197,38 +197,12 @@ def _send_whole_body_then_read(port: int, path: str, size: int) -> tuple[int, by
 
 
 def test_over_limit_form_post_to_gunicorn_gets_the_413_page_not_a_reset(tmp_path: Path) -> None:
-    import socket
-    import subprocess
-    import sys
-
-    from posestudio.commands.serve import web_command
-    from web_helpers import ROOT
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")}
-    env.update(POSESTUDIO_INSTANCE_DIR=str(tmp_path / "instance"), POSESTUDIO_UPLOADS_DIR=str(tmp_path / "up"),
-               POSESTUDIO_OUTPUTS_DIR=str(tmp_path / "out"), MAX_UPLOAD_MB="1")
-    server = subprocess.Popen(web_command("127.0.0.1", port, workers=1, threads=2), cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
+    with gunicorn_server(tmp_path, MAX_UPLOAD_MB="1") as port:
         size = 40 * 1024**2  # far more than the socket buffers hold
         for path in ("/", "/api/jobs"):
             sent, answer = _send_whole_body_then_read(port, path, size)
             assert sent == size and answer.startswith(b"HTTP/1.1 413"), (path, sent, answer[:80])
         assert _send_whole_body_then_read(port, "/", 1000)[1].startswith(b"HTTP/1.1 422")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 class _Generated(io.RawIOBase):

@@ -100,11 +100,13 @@ def worker_process_module() -> ModuleType:
 
 
 @contextmanager
-def gunicorn_server(root: Path, env: dict[str, str] | None = None, **extra: str) -> Iterator[int]:
-    """The web app under gunicorn as `posestudio serve` starts it (1 process, 2 threads) on a free
-    loopback port, its folders under ``root``, no broker or database from this environment (the
-    embedded queue, SQLite), live pose off; ``env`` replaces the environment, ``extra`` adds to
-    it. Yields the port once it accepts connections; stops it after."""
+def gunicorn_server(root: Path, env: dict[str, str] | None = None, *, processes: int = 1, threads: int = 2,
+                    log_path: Path | None = None, **extra: str) -> Iterator[int]:
+    """The web app under gunicorn as `posestudio serve` starts it (``processes`` x ``threads``) on
+    a free loopback port, its folders under ``root``, no broker or database from this environment
+    (the embedded queue, SQLite), live pose off; ``env`` replaces the environment, ``extra`` adds
+    to it; its output goes to ``log_path`` (or nowhere). Yields the port once it accepts
+    connections; stops it after."""
     import os
     import socket
     import subprocess
@@ -120,8 +122,9 @@ def gunicorn_server(root: Path, env: dict[str, str] | None = None, **extra: str)
                if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL", "ALLOWED_HOSTS")}
         env.update(POSESTUDIO_INSTANCE_DIR=str(root / "instance"), POSESTUDIO_UPLOADS_DIR=str(root / "up"),
                    POSESTUDIO_OUTPUTS_DIR=str(root / "out"), LIVE_SESSIONS="0")
-    server = subprocess.Popen(web_command("127.0.0.1", port, workers=1, threads=2), cwd=ROOT,
-                              env={**env, **extra}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log_path or os.devnull, "wb") as log:
+        server = subprocess.Popen(web_command("127.0.0.1", port, workers=processes, threads=threads), cwd=ROOT,
+                                  env={**env, **extra}, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:

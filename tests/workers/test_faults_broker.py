@@ -11,12 +11,8 @@ Redis: database 13 of 127.0.0.1:6379. RabbitMQ: a virtual host of this test's ow
 ``rabbitmqctl``), so no other test's worker can take these jobs, nor this worker theirs."""
 from __future__ import annotations
 
-import secrets
-import shutil
 import socket
-import subprocess
 import threading
-import time
 
 import pytest
 
@@ -26,6 +22,7 @@ from jobs import JobState, output_dir, upload_path
 from web.state import QUEUE_UNREACHABLE
 
 from celery_worker_process import Queue, WorkerProcess, queue_env
+from rabbitmq_vhosts import own_vhost
 from tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.model
@@ -41,10 +38,6 @@ def _listening(port: int) -> bool:
         return False
 
 
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
-
-
 @pytest.fixture(params=[pytest.param("redis", marks=pytest.mark.redis), "rabbitmq"])
 def broker(request):
     """(proxy, broker URL through it)."""
@@ -57,17 +50,10 @@ def broker(request):
         return
     if not _listening(5672):
         pytest.skip("RabbitMQ not reachable at 127.0.0.1:5672")
-    if shutil.which("rabbitmqctl") is None:
-        pytest.skip("rabbitmqctl not found: needed for a virtual host of this test's own")
-    vhost = f"posestudio_faults_{secrets.token_hex(4)}"
-    _rabbitmqctl("add_vhost", vhost)
-    try:
-        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    with own_vhost("posestudio_faults_") as vhost:
         proxy = TcpProxy(5672)
         yield proxy, f"amqp://guest:guest@127.0.0.1:{proxy.port}/{vhost}"
         proxy.stop()
-    finally:
-        _rabbitmqctl("delete_vhost", vhost)
 
 
 def test_the_broker_away_at_start_and_in_the_middle_of_a_job(broker, tmp_path, videos_dir, model_path):

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from config import Settings
-from jobs import JobState, output_dir, upload_path
+from jobs import output_dir, upload_path
 from videoio import VideoWriteError, write_jpeg
 from workers.celery_app import create_celery
 from workers.tasks import TASK_NAME, storage_failure

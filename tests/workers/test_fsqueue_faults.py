@@ -15,9 +15,10 @@ from kombu import Connection, Exchange, Queue
 from kombu.exceptions import ChannelError
 
 from config import Settings
-from tests.workers.small_disk import fill, small_disk
 from workers import fsqueue
 from workers.celery_app import broker_config
+
+from tmpfs import fill, small_disk
 
 BROADCAST = Exchange("celery.pidbox", type="fanout", durable=False, auto_delete=True)
 REPLIES = Exchange("reply.celery.pidbox", type="direct", durable=False, auto_delete=True)

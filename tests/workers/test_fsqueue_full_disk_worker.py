@@ -12,10 +12,10 @@ import sqlalchemy as sa
 
 from config import Settings
 from jobs import JobState, JobStore
-from tests.workers.small_disk import fill, small_disk
 from web.broker_view import ask_broker
 
 from celery_worker_process import WorkerProcess, queue_env
+from tmpfs import fill, small_disk
 
 
 def _wait(predicate, timeout_s: float, what: str, log) -> None:

@@ -8,7 +8,6 @@ import csv
 import json
 import struct
 import zipfile
-from fractions import Fraction
 from pathlib import Path
 
 import av
