@@ -31,7 +31,12 @@ SHARED_DATA ?= ../shared/data
 
 .PHONY: setup setup-blazepose blazepose-models setup-torch test-setup run test bench clean requirements onnx device-wheels device-data
 
-setup: $(STAMP) $(BLAZEPOSE_STAMP) $(BLAZEPOSE_MODELS_STAMP) $(MODEL)
+NPM := $(shell command -v npm)
+
+# BlazePose lite and heavy come from npm; without npm, setup says so and the app runs without them
+# (`posestudio models` lists them as not installed, with how to get them).
+setup: $(STAMP) $(BLAZEPOSE_STAMP) $(if $(NPM),$(BLAZEPOSE_MODELS_STAMP)) $(MODEL)
+	@$(if $(NPM),true,echo "note: npm not found, so blazepose-lite and blazepose-heavy are not installed (apt-get install npm, then make blazepose-models)")
 setup-blazepose: $(BLAZEPOSE_STAMP) $(BLAZEPOSE_MODELS_STAMP)
 blazepose-models: $(BLAZEPOSE_MODELS_STAMP)
 
@@ -121,6 +126,8 @@ device-data:
 test-setup: setup $(DEV_STAMP) $(ONNX_MODEL) $(if $(TORCH_CPU_WHEEL),$(TORCH_STAMP))
 	@command -v $(CHROMIUM) >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 	@command -v unzip >/dev/null || { apt-get update -q && apt-get install -y -q unzip; }
+	@command -v npm >/dev/null || { apt-get update -q && apt-get install -y -q npm; }
+	@$(MAKE) --no-print-directory blazepose-models
 
 run: setup
 	$(VENV)/bin/posestudio serve
