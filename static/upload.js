@@ -21,24 +21,30 @@
     return (i === 0 ? n : n.toFixed(1)) + " " + units[i];
   }
 
+  // One line of the list: name, state and progress bar; the entry kinds differ only in what they carry.
+  function newItem(label) {
+    const item = document.createElement("li");
+    item.className = "file-item";
+    const row = document.createElement("div");
+    row.className = "file-row";
+    const name = document.createElement("span");
+    name.className = "file-name";
+    name.textContent = label;
+    const state = document.createElement("span");
+    state.className = "file-state";
+    const bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0;
+    bar.setAttribute("aria-label", "Upload progress of " + label);
+    row.append(name, state);
+    item.append(row, bar);
+    list.append(item);
+    return {item, bar, state, name};
+  }
+
   function addFiles(files) {
     if (busy) return;
     for (const file of files) {
-      const item = document.createElement("li");
-      item.className = "file-item";
-      const row = document.createElement("div");
-      row.className = "file-row";
-      const name = document.createElement("span");
-      name.className = "file-name";
-      name.textContent = file.name;
-      const state = document.createElement("span");
-      state.className = "file-state";
-      const bar = document.createElement("progress");
-      bar.max = 100; bar.value = 0;
-      bar.setAttribute("aria-label", "Upload progress of " + file.name);
-      row.append(name, state);
-      item.append(row, bar);
-      list.append(item);
+      const {item, bar, state} = newItem(file.name);
       const entry = {file, item, bar, state, done: false};
       if (file.size > maxBytes) {
         fail(entry, "Too large: " + formatBytes(file.size) + "; the limit is " + form.dataset.limitText + ".");
@@ -58,20 +64,7 @@
   function addPhotos(files) {
     if (busy || !files.length) return;
     if (!photoEntry || photoEntry.done) {
-      const item = document.createElement("li");
-      item.className = "file-item";
-      const row = document.createElement("div");
-      row.className = "file-row";
-      const name = document.createElement("span");
-      name.className = "file-name";
-      const state = document.createElement("span");
-      state.className = "file-state";
-      const bar = document.createElement("progress");
-      bar.max = 100; bar.value = 0;
-      row.append(name, state);
-      item.append(row, bar);
-      list.append(item);
-      photoEntry = {files: [], item, bar, state, name, done: false, photos: true};
+      photoEntry = {files: [], ...newItem(""), done: false, photos: true};  // name and label set below
       entries.push(photoEntry);
     }
     photoEntry.files.push(...files);
@@ -92,21 +85,7 @@
   function addViews() {
     if (busy) return;
     const videos = Array.from(viewsInput.files), calibration = calibInput.files[0];
-    const item = document.createElement("li");
-    item.className = "file-item";
-    const row = document.createElement("div");
-    row.className = "file-row";
-    const name = document.createElement("span");
-    name.className = "file-name";
-    name.textContent = videos.length + " views and " + (calibration ? calibration.name : "no calibration") + " (one 3D job)";
-    const state = document.createElement("span");
-    state.className = "file-state";
-    const bar = document.createElement("progress");
-    bar.max = 100; bar.value = 0;
-    bar.setAttribute("aria-label", "Upload progress of " + name.textContent);
-    row.append(name, state);
-    item.append(row, bar);
-    list.append(item);
+    const {item, bar, state, name} = newItem(videos.length + " views and " + (calibration ? calibration.name : "no calibration") + " (one 3D job)");
     const offsets = document.getElementById("offsets-input").value.trim();
     const entry = {videos, calibration, offsets, item, bar, state, name, done: false, views: true};
     const size = videos.reduce((n, f) => n + f.size, 0) + (calibration ? calibration.size : 0);
@@ -212,24 +191,20 @@
   input.addEventListener("change", () => addFiles(input.files));
   viewsButton.addEventListener("click", addViews);
   photoInput.addEventListener("change", () => addPhotos(Array.from(photoInput.files)));
-  ["dragenter", "dragover"].forEach((type) => photoZone.addEventListener(type, (event) => {
-    event.preventDefault();
-    photoZone.classList.add("is-dragover");
-  }));
-  ["dragleave", "drop"].forEach((type) => photoZone.addEventListener(type, () => photoZone.classList.remove("is-dragover")));
-  photoZone.addEventListener("drop", (event) => {
-    event.preventDefault();
-    addPhotos(Array.from(event.dataTransfer.files));
-  });
-  ["dragenter", "dragover"].forEach((type) => zone.addEventListener(type, (event) => {
-    event.preventDefault();
-    zone.classList.add("is-dragover");
-  }));
-  ["dragleave", "drop"].forEach((type) => zone.addEventListener(type, () => zone.classList.remove("is-dragover")));
-  zone.addEventListener("drop", (event) => {
-    event.preventDefault();
-    addFiles(event.dataTransfer.files);
-  });
+  // A drop zone highlights while files hover over it and hands the dropped ones to add.
+  function dropZone(target, add) {
+    ["dragenter", "dragover"].forEach((type) => target.addEventListener(type, (event) => {
+      event.preventDefault();
+      target.classList.add("is-dragover");
+    }));
+    ["dragleave", "drop"].forEach((type) => target.addEventListener(type, () => target.classList.remove("is-dragover")));
+    target.addEventListener("drop", (event) => {
+      event.preventDefault();
+      add(event.dataTransfer.files);
+    });
+  }
+  dropZone(photoZone, (files) => addPhotos(Array.from(files)));
+  dropZone(zone, addFiles);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!busy) uploadAll();
