@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from web_helpers import LiveServer, chromium, make_settings
+from web_helpers import LiveServer, chromium, make_settings, page_errors
 from workers.celery_app import create_celery
 from workers.tasks import TASK_NAME
 
@@ -32,13 +32,7 @@ def test_three_photos_gallery_larger_view_and_zip(tmp_path: Path, model_path: Pa
     with LiveServer(app) as server, chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        # Anything the Content-Security-Policy blocks is a console error; any failed request but the favicon too.
-        page.on("console", lambda msg: errors.append(msg.text)
-                if msg.type == "error" and "Content Security Policy" in msg.text else None)
-        page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-                if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+        errors = page_errors(page, failed_requests=True)
         page.goto(server.url + "/")
         page.set_input_files("#image-input", files)
         assert page.locator("#file-list .file-name").inner_text() == "3 photos (one job)"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from web_helpers import LiveServer, chromium, make_settings
+from web_helpers import LiveServer, chromium, make_settings, page_errors
 from workers.celery_app import create_celery
 from workers.tasks import TASK_NAME
 
@@ -31,12 +31,7 @@ def test_four_views_grid_3d_scene_and_trc(tmp_path: Path, model_path: Path, shar
     with LiveServer(app) as server, chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text)
-                if msg.type == "error" and "Content Security Policy" in msg.text else None)
-        page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-                if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+        errors = page_errors(page, failed_requests=True)
         page.goto(server.url + "/")
         page.set_input_files("#views-input", [str(demo / name) for name in CAMERAS])
         page.set_input_files("#calibration-input", str(demo / "Calib.qca.txt"))

@@ -16,7 +16,7 @@ from flask import Flask
 from config import Settings
 from jobs import JobStore
 from people_job import knee_at, make_people_job
-from web_helpers import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from web_helpers import LiveServer, chromium, page_errors
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
 from opensim_readers import read_mot  # noqa: E402
@@ -26,14 +26,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def browser() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed: run `make test-setup` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def video_time(page) -> float:
@@ -52,11 +46,7 @@ def test_people_section(app: Flask, store: JobStore, settings: Settings, browser
     with LiveServer(app) as server:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        # Anything the Content-Security-Policy blocks (an inline style or handler) is a console error.
-        page.on("console", lambda msg: errors.append(msg.text)
-                if msg.type == "error" and "Content Security Policy" in msg.text else None)
+        errors = page_errors(page)
         page.goto(f"{server.url}/jobs/{job.id}")
 
         # The list: both tracks, when they are seen, a thumbnail cropped from a screenshot.
@@ -165,10 +155,7 @@ def test_blazepose_job_shows_a_turnable_3d_skeleton_that_follows_the_video(
     job = make_blazepose_job(store, settings, videos_dir / "pose2sim_trial1_cam01.mp4")
     with LiveServer(app) as server:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text)
-                if msg.type == "error" and "Content Security Policy" in msg.text else None)
+        errors = page_errors(page)
         page.goto(f"{server.url}/jobs/{job.id}")
         assert "not produced for this model" in page.inner_text("#openpose-not-produced")
         row = page.locator("#people-list .person-row")

@@ -40,6 +40,20 @@ def chromium(*extra_args: str) -> Iterator:
             browser.close()
 
 
+def page_errors(page, *, failed_requests: bool = False) -> list[str]:
+    """The list a browser test asserts empty at its end: every script error of ``page``, anything
+    its Content-Security-Policy blocks (an inline style or handler is a console error) and, with
+    ``failed_requests``, every response of 400 or more but the favicon's."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    if failed_requests:
+        page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+                if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    return errors
+
+
 def make_settings(root: Path, **overrides) -> Settings:
     settings = Settings(instance_dir=root / "instance", uploads_dir=root / "uploads",
                         outputs_dir=root / "outputs", secret_key="test-secret-" + root.name)
