@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose.assembly import DEFAULT_UPSAMPLE, OPENPOSE_LAYOUT, AssemblyParams, NetworkOutputParser, PeaksAndPafs
+from pose.assembly import DEFAULT_UPSAMPLE, OPENPOSE_LAYOUT, AssemblyParams, PeaksAndPafs
 from pose.backends.base import NETWORK_STRIDE
 from pose.errors import InvalidImageError
-from pose.estimator import people_from_output
+from pose.estimator import NetworkEstimator, people_from_output
 from pose.preprocess import InputGeometry, network_input_size, to_bgr8
 from pose.skeleton import OPENPOSE_18, Person
 
@@ -44,7 +44,7 @@ class FrameInput:
         return self.geometry.to_source(xy)
 
 
-class DevicePoseEstimator:
+class DevicePoseEstimator(NetworkEstimator):
     """Multi-person pose estimation with the resize and the peak finding beside the network.
 
     backend: a loaded :class:`~pose.backends.pytorch.TorchBackend`.
@@ -58,17 +58,7 @@ class DevicePoseEstimator:
                  upsample: int = DEFAULT_UPSAMPLE, params: AssemblyParams = AssemblyParams()) -> None:
         if not hasattr(backend, "infer_tensor"):
             raise TypeError(f"DevicePoseEstimator needs the torch backend, got {getattr(backend, 'name', backend)!r}")
-        network_input_size(net_height, net_height, net_height=net_height, net_width=net_width)  # validates
-        if upsample < 1:
-            raise ValueError(f"upsample must be >= 1, got {upsample}")
-        self.backend = backend
-        self.net_height, self.net_width = net_height, net_width
-        self.upsample, self.params = upsample, params
-        self._parser = NetworkOutputParser(upsample=upsample, params=params)
-
-    @property
-    def parallel_requests(self) -> int:
-        return max(1, int(getattr(self.backend, "parallel_requests", 1) or 1))
+        self._set_network(backend, net_height, net_width, upsample, params)
 
     def reset(self) -> None:
         """Nothing to do: no state is carried from one image to the next."""

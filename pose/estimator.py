@@ -13,7 +13,31 @@ from pose.preprocess import InputGeometry, PreparedInput, network_input_size, pr
 from pose.skeleton import OPENPOSE_18, Person, Skeleton
 
 
-class PoseEstimator:
+class NetworkEstimator:
+    """What the estimators on the OpenPose graph share (:class:`PoseEstimator`,
+    :class:`~pose.multiscale.MultiScaleEstimator`, :class:`~pose.device_estimator.DevicePoseEstimator`):
+    the backend, the network input size and upsampling, checked once here, and the parser that
+    assembles people from the network's output."""
+
+    def _set_network(self, backend, net_height: int, net_width: int | None, upsample: int,  # noqa: ANN001
+                     params: AssemblyParams, layout: PafLayout = OPENPOSE_LAYOUT) -> None:
+        network_input_size(net_height, net_height, net_height=net_height, net_width=net_width)  # validates
+        if upsample < 1:
+            raise ValueError(f"upsample must be >= 1, got {upsample}")
+        self.backend = backend
+        self.net_height = net_height
+        self.net_width = net_width
+        self.upsample = upsample
+        self.params = params
+        self._parser = NetworkOutputParser(upsample=upsample, params=params, layout=layout)  # reuses buffers, per thread
+
+    @property
+    def parallel_requests(self) -> int:
+        """How many ``infer`` calls may run at once (the backend's number)."""
+        return max(1, int(getattr(self.backend, "parallel_requests", 1) or 1))
+
+
+class PoseEstimator(NetworkEstimator):
     """Multi-person pose estimation with the OpenPose mobilenet_thin graph.
 
     backend: a loaded :class:`~pose.backends.base.InferenceBackend` (see ``load_backend``); one
@@ -42,17 +66,9 @@ class PoseEstimator:
     ) -> None:
         if skeleton.num_parts != layout.num_parts:
             raise ValueError(f"the {skeleton.name} skeleton has {skeleton.num_parts} parts, the layout {layout.num_parts}")
-        network_input_size(net_height, net_height, net_height=net_height, net_width=net_width)  # validates
-        if upsample < 1:
-            raise ValueError(f"upsample must be >= 1, got {upsample}")
-        self.backend = backend
-        self.net_height = net_height
-        self.net_width = net_width
-        self.upsample = upsample
-        self.params = params
+        self._set_network(backend, net_height, net_width, upsample, params, layout)
         self.skeleton = skeleton
         self.layout = layout
-        self._parser = NetworkOutputParser(upsample=upsample, params=params, layout=layout)  # reuses buffers, per thread
 
     def estimate(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> list[Person]:
         """People in ``image_bgr`` (uint8 (H, W, 3) BGR; grayscale, BGRA and 16-bit are converted),
@@ -64,11 +80,6 @@ class PoseEstimator:
 
     def reset(self) -> None:
         """Nothing to do: no state is carried from one image to the next."""
-
-    @property
-    def parallel_requests(self) -> int:
-        """How many :meth:`infer` calls may run at once (the backend's number)."""
-        return max(1, int(getattr(self.backend, "parallel_requests", 1) or 1))
 
     def preprocess(self, image: np.ndarray, timestamp_ms: int | None = None) -> PreparedInput:
         """Validate, convert and resize ``image`` for the network (CPU, no model involved);

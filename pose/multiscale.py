@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pose.assembly import DEFAULT_UPSAMPLE, OPENPOSE_LAYOUT, AssemblyParams, NetworkOutputParser
+from pose.assembly import DEFAULT_UPSAMPLE, OPENPOSE_LAYOUT, AssemblyParams
 from pose.backends.base import NETWORK_STRIDE, InferenceBackend
-from pose.estimator import people_from_output
+from pose.estimator import NetworkEstimator, people_from_output
 from pose.preprocess import InputGeometry, network_input_size, to_bgr8
 from pose.skeleton import LIMB_PAF_CHANNELS, LIMBS, NUM_PARTS, OPENPOSE_18, PART_NAMES, Person
 from pose.errors import InvalidImageError
@@ -154,7 +154,7 @@ class PreparedScales:
         return self.geometry.to_source(xy)
 
 
-class MultiScaleEstimator:
+class MultiScaleEstimator(NetworkEstimator):
     """:class:`~pose.estimator.PoseEstimator` with several input scales and optional flip.
 
     backend: a loaded InferenceBackend (shared like PoseEstimator's).
@@ -174,20 +174,8 @@ class MultiScaleEstimator:
     def __init__(self, backend: InferenceBackend, augmentation: Augmentation, *, net_height: int = 368,
                  net_width: int | None = None, upsample: int = DEFAULT_UPSAMPLE,
                  params: AssemblyParams = AssemblyParams()) -> None:
-        network_input_size(net_height, net_height, net_height=net_height, net_width=net_width)  # validates
-        if upsample < 1:
-            raise ValueError(f"upsample must be >= 1, got {upsample}")
-        self.backend = backend
+        self._set_network(backend, net_height, net_width, upsample, params)
         self.augmentation = augmentation
-        self.net_height = net_height
-        self.net_width = net_width
-        self.upsample = upsample
-        self.params = params
-        self._parser = NetworkOutputParser(upsample=upsample, params=params)
-
-    @property
-    def parallel_requests(self) -> int:
-        return max(1, int(getattr(self.backend, "parallel_requests", 1) or 1))
 
     def reset(self) -> None:
         """Nothing to do: every image stands alone."""
