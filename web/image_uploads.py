@@ -19,8 +19,8 @@ from jobs import Job
 from jobs.paths import remove_job_files, upload_images_dir
 from pose.errors import InvalidImageError
 from pose.photos import read_header
-from web.state import QUEUE_UNREACHABLE, enqueue_or_fail, state
-from web.uploads import UploadError, store_file
+from web.state import state
+from web.uploads import UploadError, enqueue_upload, store_file
 from web.zip_images import ArchiveError, extract_photos
 from workers.limits import LimitExceeded, check_image
 from workers.options import PipelineOptions
@@ -95,9 +95,7 @@ def accept_images(images: list[FileStorage], archive: FileStorage | None, option
     except BaseException:
         remove_job_files(web.settings, job_id)
         raise
-    if not enqueue_or_fail(job.id):
-        raise UploadError(f"{source!r} was received, but {QUEUE_UNREACHABLE}.", status=503)
-    return job
+    return enqueue_upload(job, source)
 
 
 def _store(images: list[FileStorage], archive: FileStorage | None, folder: Path, most: int | None,

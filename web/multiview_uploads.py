@@ -25,8 +25,8 @@ from multiview.calibration import read_calibration
 from multiview.check import check_calibration
 from multiview.errors import MultiviewError
 from videoio import VideoError, probe
-from web.state import QUEUE_UNREACHABLE, enqueue_or_fail, state
-from web.uploads import VIDEO_FIELD, UploadError, _name_the_file, describe_video, store_file
+from web.state import state
+from web.uploads import VIDEO_FIELD, UploadError, _name_the_file, describe_video, enqueue_upload, store_file
 from workers.limits import LimitExceeded, check_job
 from workers.multiview import MAX_VIEWS, MIN_VIEWS
 from workers.options import PipelineOptions
@@ -128,6 +128,4 @@ def accept_views(videos: list[FileStorage], calibration: FileStorage | None, opt
     except BaseException:
         remove_job_files(web.settings, job_id)
         raise
-    if not enqueue_or_fail(job.id):
-        raise UploadError(f"{source!r} was received, but {QUEUE_UNREACHABLE}.", status=503)
-    return job
+    return enqueue_upload(job, source)

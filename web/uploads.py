@@ -187,6 +187,14 @@ def _name_the_file(message: str, stored_name: str, user_name: str) -> str:
     return f"{user_name!r}: {message}"
 
 
+def enqueue_upload(job: Job, source: str) -> Job:
+    """Send an uploaded ``job`` to the queue; where the queue is unreachable (the job is then
+    recorded as failed, an admin can retry it) a 503 that names ``source``, what was received."""
+    if not enqueue_or_fail(job.id):
+        raise UploadError(f"{source!r} was received, but {QUEUE_UNREACHABLE}.", status=503)
+    return job
+
+
 def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: str | None) -> Job:
     """Store, probe, check against the resource limits and enqueue one uploaded video; return
     its queued Job.
@@ -222,6 +230,4 @@ def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: s
     except BaseException:
         remove_job_files(web.settings, job_id)
         raise
-    if not enqueue_or_fail(job.id):
-        raise UploadError(f"{file.filename!r} was received, but {QUEUE_UNREACHABLE}.", status=503)
-    return job
+    return enqueue_upload(job, file.filename)
