@@ -17,12 +17,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import create_app
 from jobs.paths import upload_images_dir
 from test_web_openapi import Contract
-from web_helpers import make_settings
-from workers.celery_app import create_celery
-from workers.tasks import TASK_NAME
+from web_helpers import app_and_task
 
 PHOTOS = ("000000000785.jpg", "000000000790.jpg", "000000030752.jpg")  # 1, 4 and 1+ people
 J, ONE = "/api/jobs", "/api/jobs/{job_id}"
@@ -30,10 +27,7 @@ J, ONE = "/api/jobs", "/api/jobs/{job_id}"
 
 @pytest.fixture
 def env(tmp_path: Path, model_path: Path):
-    settings = make_settings(tmp_path, max_upload_bytes=16 * 1024**2, model_path=model_path)
-    app = create_app({"SETTINGS": settings, "TESTING": True})
-    task = create_celery(settings).tasks[TASK_NAME]
-    yield app, settings, app.extensions["posestudio"].store, task
+    yield app_and_task(tmp_path, max_upload_bytes=16 * 1024**2, model_path=model_path)
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
-from web_helpers import LiveServer, chromium, make_settings, page_errors
-from workers.celery_app import create_celery
-from workers.tasks import TASK_NAME
+from web_helpers import LiveServer, app_and_task, chromium, page_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 # Several people each (COCO annotations: 4, 7 and 5 people with keypoints).
@@ -24,10 +21,7 @@ def test_three_photos_gallery_larger_view_and_zip(tmp_path: Path, model_path: Pa
                                                    artifacts_dir: Path) -> None:
     artifacts = artifacts_dir / "web"
     artifacts.mkdir(exist_ok=True)
-    settings = make_settings(tmp_path, model_path=model_path)
-    app = create_app({"SETTINGS": settings, "TESTING": True})
-    store = app.extensions["posestudio"].store
-    task = create_celery(settings).tasks[TASK_NAME]
+    app, _settings, store, task = app_and_task(tmp_path, model_path=model_path)
     files = [str(shared_data / "coco" / "images" / name) for name in PHOTOS]
     with LiveServer(app) as server, chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)

@@ -10,12 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
 from jobs import JobStore
 from test_web_openapi import Contract
-from web_helpers import csrf_of, make_settings
-from workers.celery_app import create_celery
-from workers.tasks import TASK_NAME
+from web_helpers import app_and_task, csrf_of
 
 CAMERAS = ("cam01.mp4", "cam02.mp4", "cam03.mp4", "cam04.mp4")
 J, ONE = "/api/jobs", "/api/jobs/{job_id}"
@@ -25,10 +22,7 @@ FAST = {"net_height": "184", "end_s": "0.6", "keypoints_only": "true"}
 
 @pytest.fixture
 def env(tmp_path: Path, model_path: Path):
-    settings = make_settings(tmp_path, max_upload_bytes=64 * 1024**2, model_path=model_path)
-    app = create_app({"SETTINGS": settings, "TESTING": True})
-    task = create_celery(settings).tasks[TASK_NAME]
-    yield app, settings, app.extensions["posestudio"].store, task
+    yield app_and_task(tmp_path, max_upload_bytes=64 * 1024**2, model_path=model_path)
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
-from web_helpers import LiveServer, chromium, make_settings, page_errors
-from workers.celery_app import create_celery
-from workers.tasks import TASK_NAME
+from web_helpers import LiveServer, app_and_task, chromium, page_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.timeout(300)]
 CAMERAS = ("cam01.mp4", "cam02.mp4", "cam03.mp4", "cam04.mp4")
@@ -24,10 +21,7 @@ def test_four_views_grid_3d_scene_and_trc(tmp_path: Path, model_path: Path, shar
     artifacts = artifacts_dir / "web"
     artifacts.mkdir(exist_ok=True)
     demo = shared_data / "multiview" / "pose2sim_single"
-    settings = make_settings(tmp_path, model_path=model_path, max_upload_bytes=64 * 1024**2)
-    app = create_app({"SETTINGS": settings, "TESTING": True})
-    store = app.extensions["posestudio"].store
-    task = create_celery(settings).tasks[TASK_NAME]
+    app, _settings, store, task = app_and_task(tmp_path, model_path=model_path, max_upload_bytes=64 * 1024**2)
     with LiveServer(app) as server, chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         page = context.new_page()

@@ -60,6 +60,18 @@ def make_settings(root: Path, **overrides) -> Settings:
     return settings.with_overrides(**overrides)
 
 
+def app_and_task(root: Path, **overrides) -> tuple:
+    """(app, settings, store, task) for a test that runs a job in this process: the app on
+    :func:`make_settings`, its job store, and the worker's task body (what the worker would run)."""
+    from app import create_app
+    from workers.celery_app import create_celery
+    from workers.tasks import TASK_NAME
+
+    settings = make_settings(root, **overrides)
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    return app, settings, app.extensions["posestudio"].store, create_celery(settings).tasks[TASK_NAME]
+
+
 def csrf_of(client: FlaskClient) -> str:
     """The CSRF token the pages hand this client (read from the upload page's meta tag)."""
     page = client.get("/").get_data(as_text=True)
