@@ -7,7 +7,7 @@ from pathlib import Path
 
 import config
 from posestudio.commands.model_arg import add_model_arguments, resolve_model
-from posestudio.commands.process import _OPTION_FLAGS, _ProgressBar, options_from_args
+from posestudio.commands.process import _OPTION_FLAGS, _ProgressBar, failure, options_from_args
 from posestudio.inference import add_backend_flags, resolve
 
 
@@ -82,14 +82,9 @@ def run(args: argparse.Namespace) -> int:
         limits = config.ResourceLimits.from_env(defaults=config.CLI_LIMITS)
         result = process_views(args.calibration, args.videos, args.out, options, offsets=offsets, device=device,
                                model_path=resolve_model(args)[1], on_progress=progress, limits=limits)
-    except (MultiviewError, VideoError, PoseError, ValueError, PipelineCancelled) as exc:
+    except (MultiviewError, VideoError, PoseError, ValueError, PipelineCancelled, OSError) as exc:
         bar.close()
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        bar.close()
-        print(f"{prog}: {exc.strerror or exc}: {exc.filename or args.out}", file=sys.stderr)
-        return 1
+        return failure(prog, exc, args.out)
     finally:
         bar.close()
     s = result.summary

@@ -113,6 +113,16 @@ def check_out_dir(out: Path, video: Path) -> None:
                          "is replaced: name a new or empty folder")
 
 
+def failure(prog: str, exc: Exception, out: Path) -> int:
+    """Say why a run failed in one line on stderr (an OSError with the file it concerns, else
+    ``out``) and return the exit status, 1."""
+    if isinstance(exc, OSError):
+        print(f"{prog}: {exc.strerror or exc}: {exc.filename or out}", file=sys.stderr)
+    else:
+        print(f"{prog}: {exc}", file=sys.stderr)
+    return 1
+
+
 def run(args: argparse.Namespace) -> int:
     from pose import PoseError
     from videoio import VideoError
@@ -143,14 +153,9 @@ def run(args: argparse.Namespace) -> int:
         limits = config.ResourceLimits.from_env(defaults=config.CLI_LIMITS)
         result = process_video(args.video, args.out, options, model_path=resolve_model(args)[1], device=device,
                                on_progress=bar.update, limits=limits, execution=execution)
-    except (VideoError, PoseError, ValueError, PipelineCancelled) as exc:
+    except (VideoError, PoseError, ValueError, PipelineCancelled, OSError) as exc:
         bar.close()
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        bar.close()
-        print(f"{prog}: {exc.strerror or exc}: {exc.filename or args.out}", file=sys.stderr)
-        return 1
+        return failure(prog, exc, args.out)
     finally:
         bar.close()
     fps = result.timings["fps"]
