@@ -19,7 +19,7 @@ import pytest
 from app import create_app
 from config import Settings
 from jobs import JobStore
-from web_helpers import CHROMIUM, CHROMIUM_ARGS, LiveServer, worker_process_module
+from web_helpers import LiveServer, chromium, worker_process_module
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 CLIP = "mmaction2_test_video_structuralize.mp4"  # 426x240, 29.97 fps; we process its first 3 s
@@ -47,14 +47,8 @@ def stack(tmp_path_factory, videos_dir: Path, model_path: Path) -> Iterator[tupl
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed: run `make test-setup` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _shot(page, artifacts: Path, name: str, *, full_page: bool = True) -> None:

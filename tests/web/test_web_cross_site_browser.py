@@ -18,7 +18,7 @@ from flask import Flask, Response, request
 
 from app import create_app
 from jobs import JobStore
-from web_helpers import CHROMIUM, CHROMIUM_ARGS, LiveServer, make_settings
+from web_helpers import LiveServer, chromium, make_settings
 
 pytestmark = pytest.mark.browser
 CLIP = "mmpose_demo.mp4"  # 200 KB
@@ -87,14 +87,8 @@ def sites(tmp_path_factory, videos_dir: Path) -> Iterator[tuple[str, str, JobSto
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed: run `make test-setup` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize(("host", "fetch_site"), [("127.0.0.1", "same-site"), ("localhost", "cross-site")])
