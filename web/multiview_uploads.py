@@ -26,7 +26,7 @@ from multiview.check import check_calibration
 from multiview.errors import MultiviewError
 from videoio import VideoError, probe
 from web.state import state
-from web.uploads import VIDEO_FIELD, UploadError, _name_the_file, describe_video, enqueue_upload, store_file
+from web.uploads import VIDEO_FIELD, UploadError, name_the_file, describe_video, enqueue_upload, store_file
 from workers.limits import LimitExceeded, check_job
 from workers.multiview import MAX_VIEWS, MIN_VIEWS
 from workers.options import PipelineOptions
@@ -97,7 +97,7 @@ def accept_views(videos: list[FileStorage], calibration: FileStorage | None, opt
         try:
             cameras = read_calibration(folder / "calibration")
         except MultiviewError as exc:
-            raise UploadError(_name_the_file(str(exc), "calibration", calib_name), status=422) from None
+            raise UploadError(name_the_file(str(exc), "calibration", calib_name), status=422) from None
         views, infos = [], []
         for index, (file, name) in enumerate(zip(videos, names), start=1):
             path = folder / "views" / f"{index:02d}"
@@ -106,7 +106,7 @@ def accept_views(videos: list[FileStorage], calibration: FileStorage | None, opt
                 info = probe(path)
                 check_job(info, parsed, web.settings.limits, name=name)
             except VideoError as exc:
-                raise UploadError(_name_the_file(str(exc), path.name, name), status=422) from None
+                raise UploadError(name_the_file(str(exc), path.name, name), status=422) from None
             except LimitExceeded as exc:
                 raise UploadError(f"{name!r}: {exc}", status=413) from None
             infos.append(info)

@@ -101,7 +101,7 @@ def output_urls(job: Job) -> dict[str, Any] | None:
 
 
 def _multiview_urls(job: Job, names: dict[str, Any], url) -> dict[str, Any]:  # noqa: ANN001
-    """A multi-view job's outputs (``workers.tasks.multiview_outputs``): the 3D files, ``trc``
+    """A multi-view job's outputs (``workers.multiview_job.multiview_outputs``): the 3D files, ``trc``
     and ``mot`` (lists, one per person), and ``views``: per camera, its video's name and its
     2D outputs' URLs by file name (``keypoints.csv``, ``keypoints.json`` ...)."""
     urls: dict[str, Any] = {k: url(v) for k, v in names.items() if isinstance(v, str) and v}

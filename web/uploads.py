@@ -179,7 +179,7 @@ def describe_video(info: Any) -> dict[str, Any]:
     return meta
 
 
-def _name_the_file(message: str, stored_name: str, user_name: str) -> str:
+def name_the_file(message: str, stored_name: str, user_name: str) -> str:
     """The probe and the limits name the stored file ("source ...", "source: ..."); say the name
     the person knows instead."""
     if message.startswith((stored_name + " ", stored_name + ":")):
@@ -226,7 +226,7 @@ def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: s
     except (VideoError, LimitExceeded) as exc:
         remove_job_files(web.settings, job_id)
         status = 413 if isinstance(exc, LimitExceeded) else 422
-        raise UploadError(_name_the_file(str(exc), dest.name, file.filename), status=status) from None
+        raise UploadError(name_the_file(str(exc), dest.name, file.filename), status=status) from None
     except BaseException:
         remove_job_files(web.settings, job_id)
         raise

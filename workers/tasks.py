@@ -107,6 +107,16 @@ def _settings(task: Task) -> Settings:
     return getattr(task.app, "posestudio_settings", None) or Settings.from_env()
 
 
+def video_timings(result: PipelineResult) -> dict:
+    """What a video run did, recorded with its result (the job's ``timings``)."""
+    timings = {**result.timings, "frames_processed": result.frames_processed,
+               "detections": result.detections, "tracks": result.tracks,
+               "network_input": result.network_input}
+    if result.warnings:
+        timings["warnings"] = list(result.warnings)
+    return timings
+
+
 def output_keys() -> dict[str, str]:
     """Export file name -> the key it has in a job's ``outputs``."""
     from workers.exports import KEYPOINTS_CSV, KEYPOINTS_JSON, OPENPOSE_ZIP, TRACKS_MOT
@@ -298,7 +308,9 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
          backend: InferenceBackend, *, hostname: str | None = None) -> str:
     from pose import DeviceFailedError, PoseError
     from videoio import VideoError
+    from workers.image_job import photos_of, record_of_images
     from workers.images import process_images
+    from workers.multiview_job import record_of_views, run_views
     from workers.pipeline import PipelineCancelled, process_video
 
     out = output_dir(settings, job.id)
@@ -314,7 +326,7 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
     with JobRun(store, job.id, claim, heartbeat_interval_s=beat) as run:
         try:
             if job.kind == "multiview":
-                result = run_views(job, settings, out, options, backend, run)
+                result = run_views(job, settings, out, options, backend, run, execution=execution_for(settings))
             elif job.kind == "images":
                 result = process_images(photos_of(job, settings), out, options, backend=backend,
                                         on_progress=run.on_progress, should_cancel=run.should_cancel,
@@ -356,132 +368,15 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
                 f"internal error while processing the video ({type(exc).__name__}); "
                 "the worker log has the details"))
             return JobState.FAILED.value
+    extra = {}
     if job.kind == "images":
-        return _record_images(store, job, claim, result)
-    if job.kind == "multiview":
-        return _record_views(store, job, claim, result)
-    timings = {**result.timings, "frames_processed": result.frames_processed,
-               "detections": result.detections, "tracks": result.tracks,
-               "network_input": result.network_input}
-    if result.warnings:
-        timings["warnings"] = list(result.warnings)
-    if not record(store.mark_succeeded, outputs=outputs_of(result), timings=timings,
-                  frames_done=result.frames_processed):
-        log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
-        return "abandoned"
-    return JobState.SUCCEEDED.value
-
-
-def multiview_stage(p):  # noqa: ANN001,ANN201 - MultiviewProgress -> Progress
-    """A ``workers.multiview.MultiviewProgress`` as the job's ``Progress``: stage
-    ``view 2/4: analysing`` (the 2D pass of view 2 of 4, and its own stage), then ``fusion``."""
-    from workers.progress import Progress
-
-    if p.view_progress is None:
-        return Progress(p.stage, 0, None, 0.0, None, p.fraction)
-    v = p.view_progress
-    return Progress(f"view {p.view}/{p.views}: {v.stage}", v.frames_done, v.frames_total, v.fps, None, p.fraction)
-
-
-def run_views(job: Job, settings: Settings, out: Path, options: PipelineOptions, backend, run):
-    """Run a multi-view job (``workers.multiview.process_views``) on its stored views."""
-    from jobs.paths import upload_views_dir
-    from workers.multiview import process_views
-
-    folder = upload_views_dir(settings, job.id)
-    views = job.source_meta.get("views", [])
-    calibration, videos, names = folder.parent / "calibration", [folder / v["file"] for v in views], [v["name"] for v in views]
-    result = process_views(calibration, videos, out, options, names=names, backend=backend,
-                           offsets=job.source_meta.get("offsets"),
-                           on_progress=lambda p: run.on_progress(multiview_stage(p)),
-                           should_cancel=run.should_cancel, limits=settings.limits,
-                           execution=execution_for(settings))
-    return result, _page_files(result, videos)
-
-
-def _page_files(result, videos) -> dict:  # noqa: ANN001
-    """The job page's overlays and 3D scene (``workers.multiview_page``); a failure there costs
-    the page its pictures (a warning), not the job its results."""
-    from workers.multiview_page import write_page_files
-
-    try:
-        return write_page_files(result.out_dir, videos)
-    except Exception as exc:  # noqa: BLE001 - the 3D results are complete without them
-        log.exception("multiview page files failed")
-        return {"warning": f"the views' overlays could not be drawn ({type(exc).__name__}: {exc})"}
-
-
-def multiview_outputs(result, page: dict) -> dict:
-    """A multi-view run's files by kind: ``keypoints_3d_csv``, ``angles_3d_csv``, ``calibration``,
-    ``summary`` (multiview.json), ``trc`` and ``mot`` (lists, one per person) and ``views``
-    (per camera: its 2D outputs' names under ``views/<folder>/``)."""
-    from workers.multiview import CALIBRATION_COPY, SUMMARY_JSON
-
-    files = list(result.files)
-    outputs: dict = {"summary": SUMMARY_JSON, "calibration": CALIBRATION_COPY,
-                     "trc": [f for f in files if f.endswith(".trc")],
-                     "mot": [f for f in files if f.endswith(".mot")]}
-    for name in files:
-        if name.endswith(".csv"):
-            outputs[name[:-4] + "_csv"] = name
-    views = {}
-    for camera in result.summary["cameras"]:
-        folder = Path(result.out_dir) / camera["folder"]
-        views[camera["name"]] = {"video": camera["video"], "folder": camera["folder"],
-                                 "files": sorted(p.relative_to(result.out_dir).as_posix()
-                                                 for p in folder.rglob("*") if p.is_file())}
-    outputs["views"] = views
-    if page.get("scene"):
-        outputs["scene"] = page["scene"]
-    outputs["overlays"] = page.get("overlays", {})
-    return outputs
-
-
-def _record_views(store: JobStore, job: Job, claim: str | None, done) -> str:
-    """Record a finished multi-view job: its outputs (:func:`multiview_outputs`) and what it did."""
-    result, page = done
-    summary = result.summary
-    timings = {**{k: v for k, v in result.timings.items()}, "views": len(summary["cameras"]),
-               "frames": summary["frames"], "people": len(summary["people"]),
-               "cameras": [{"name": c["name"], "video": c["video"], "reprojection_px": c["reprojection_px"],
-                            "offset": c["offset"]} for c in summary["cameras"]]}
-    warnings = list(job.source_meta.get("warnings", []))
-    warnings += [w for w in result.warnings if w not in warnings]
-    if page.get("warning"):
-        warnings.append(page["warning"])
-    if page.get("overlay_frame") is not None:
-        timings["overlay_frame"] = page["overlay_frame"]
-    if warnings:
-        timings["warnings"] = warnings
-    if not store.mark_succeeded(job.id, outputs=multiview_outputs(result, page), timings=timings, claim=claim):
-        log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
-        return "abandoned"
-    return JobState.SUCCEEDED.value
-
-
-def photos_of(job: Job, settings: Settings) -> list:
-    """An image job's photos (``workers.images.PhotoInput``), in upload order, from the names
-    its record keeps (``source_meta["images"]``) and the files the upload stored."""
-    from jobs.paths import upload_images_dir
-    from workers.images import PhotoInput
-
-    folder = upload_images_dir(settings, job.id)
-    return [PhotoInput(name=item["name"], path=folder / item["file"]) for item in job.source_meta.get("images", [])]
-
-
-def _record_images(store: JobStore, job: Job, claim: str | None, result) -> str:
-    """Record a finished image job: its outputs (``images``: the annotated photos in upload
-    order, None for one that could not be read) and what it did."""
-    from workers.images import IMAGE_OUTPUT_KEYS
-
-    outputs = {IMAGE_OUTPUT_KEYS[name]: name for name in result.files}
-    outputs["images"] = list(result.annotated)
-    warnings = list(job.source_meta.get("warnings", [])) + list(result.warnings)
-    timings = {**result.timings, "images": len(result.people), "detections": result.detections,
-               "images_failed": sum(n is None for n in result.people)}
-    if warnings:
-        timings["warnings"] = warnings
-    if not store.mark_succeeded(job.id, outputs=outputs, timings=timings, claim=claim):
+        outputs, timings = record_of_images(job, result)
+    elif job.kind == "multiview":
+        outputs, timings = record_of_views(job, result)
+    else:
+        outputs, timings = outputs_of(result), video_timings(result)
+        extra["frames_done"] = result.frames_processed
+    if not record(store.mark_succeeded, outputs=outputs, timings=timings, **extra):
         log.warning("job %s: finished, but this run had lost its claim; result not recorded", job.id)
         return "abandoned"
     return JobState.SUCCEEDED.value
