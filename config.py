@@ -20,7 +20,7 @@ DEFAULT_UPLOADS_DIR = ROOT / "uploads"
 DEFAULT_INSTANCE_DIR = ROOT / "instance"
 
 
-#: Most frames in one inference batch (INFERENCE_BATCH; workers.execution checks it too).
+#: Most frames in one inference batch (INFERENCE_BATCH; pipeline.execution checks it too).
 MAX_INFERENCE_BATCH = 256
 
 
@@ -95,7 +95,7 @@ def parse_device(text: str, *, name: str = "device"):  # -> pose.Device (importe
 class ResourceLimits:
     """What one job may ask of a worker, so that its memory and time stay bounded whatever is
     uploaded (checked when a job is submitted, enforced again by the pipeline; see
-    ``workers.limits``). None means no limit. Each is set by the environment variable of its
+    ``pipeline.limits``). None means no limit. Each is set by the environment variable of its
     name in capitals (``MAX_FRAME_PIXELS``), 0 = no limit; ``MAX_IN_FLIGHT_MB`` in MiB, >= 1.
 
     max_frame_pixels: width x height of the video's frames (default 4096 x 2160, DCI 4K).
@@ -108,7 +108,7 @@ class ResourceLimits:
     max_screenshots: periodic screenshots of one job (default 1,000).
     max_in_flight_bytes: frames decoded and not yet encoded, in bytes (their images, network
         input and output; default 256 MiB); the pipeline keeps as many frames in flight as fit,
-        at least one, at most ``workers.limits.MAX_FRAMES_IN_FLIGHT``.
+        at least one, at most ``pipeline.limits.MAX_FRAMES_IN_FLIGHT``.
     max_images: photos in one image job, also inside a ZIP (default 500).
     max_image_pixels: width x height a photo declares, checked from its header before it is
         decoded (default 50 M, e.g. 8660 x 5773; a 30000 x 30000 "bomb" is refused).
@@ -260,7 +260,7 @@ class Settings:
     inference_backend: str = "openvino"
     # Where the worker's backend runs: auto (a GPU when the backend can use one), cpu, gpu, gpu:N.
     inference_device: str = "auto"
-    # Frames per inference call in pass 1 (workers.execution): 1 on a CPU, 8 to 64 on a GPU.
+    # Frames per inference call in pass 1 (pipeline.execution): 1 on a CPU, 8 to 64 on a GPU.
     inference_batch: int = 1
     # Processes for pass 1's post-processing: "auto" (one per core but one beside a GPU, none
     # on a CPU), or a number (0 = in the pipeline's thread).

@@ -114,11 +114,11 @@ def run_jobs(jobs: list[tuple[Path, dict]]) -> dict:
     """In this process, as a worker: one backend per kind, then each job in turn."""
     from config import ResourceLimits
     from workers.memory import return_freed_memory_at_once
-    from workers.pipeline import PipelineOptions, load_pipeline_backend, process_video
+    from pipeline.video import PipelineOptions, load_pipeline_backend, process_video
 
     return_freed_memory_at_once()  # as each worker process does (workers.celery_app)
     from bench.caffe_cost import write_replica
-    from workers.pipeline import load_caffe_backend
+    from pipeline.video import load_caffe_backend
 
     backends: dict[tuple, object] = {}
     started = time.perf_counter()
@@ -160,11 +160,11 @@ def make_photos(folder: Path, width: int, height: int, count: int) -> list[Path]
 
 
 def run_images(photos: list[Path], values: dict) -> dict:
-    """As a worker runs an image job: the backend, then ``workers.images.process_images``."""
+    """As a worker runs an image job: the backend, then ``pipeline.images.process_images``."""
     from config import ResourceLimits
-    from workers.images import PhotoInput, process_images
+    from pipeline.images import PhotoInput, process_images
     from workers.memory import return_freed_memory_at_once
-    from workers.pipeline import PipelineOptions, load_pipeline_backend
+    from pipeline.video import PipelineOptions, load_pipeline_backend
 
     return_freed_memory_at_once()
     options = PipelineOptions.from_mapping(values)
@@ -226,8 +226,8 @@ def measure(jobs: list[tuple[Path, dict]], *, images: bool = False) -> dict:
 def show_refusals(folder: Path) -> None:
     from config import ResourceLimits
     from videoio import probe
-    from workers.limits import LimitExceeded, check_job
-    from workers.options import PipelineOptions
+    from pipeline.limits import LimitExceeded, check_job
+    from pipeline.options import PipelineOptions
 
     for label, ((width, height), values) in REFUSED.items():
         clip = make_clip(folder / f"refused-{width}x{height}.mp4", width, height, 1)

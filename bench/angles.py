@@ -5,17 +5,17 @@
 
 1. Pass 1 as the two-pass pipeline runs it, timed: each frame is decoded, inferred (OpenVINO f32,
    one request at a time, PoseEstimator defaults: net height 368) and post-processed, and its
-   people tracked (SORT, every tracklet recorded); then ``workers.tracks.finalize`` (stitching,
+   people tracked (SORT, every tracklet recorded); then ``pipeline.tracks.finalize`` (stitching,
    gap filling, "light" smoothing). Inference's ms/frame is the median over the frames (the
    first 5 left out: compiling, warming up).
-2. ``workers.people_exports.write_people_exports`` on those final rows, ``--repeats`` times
+2. ``pipeline.people_exports.write_people_exports`` on those final rows, ``--repeats`` times
    (median), into a temporary folder: µs per processed frame and per person-frame, and the parts
    alone (limb swaps, angles raw + smoothed) from ``analyse_person``.
 3. The same on a long video made by repeating the clip's people ``--long-minutes`` (default 10)
    at its frame rate, to show the cost stays per frame (and the files it writes, in MB).
 4. With the angles overlay and repetitions on: repetitions are counted in every export run
    above (``write_people_exports`` counts them on each joint angle; alone: ``reps µs/f``), and
-   ``workers.angle_overlay`` draws every joint angle of every person on the clip's frames
+   ``pipeline.angle_overlay`` draws every joint angle of every person on the clip's frames
    (median ms a frame, over the frames with people), each as a ratio of inference's ms/frame.
 """
 from __future__ import annotations
@@ -38,9 +38,9 @@ from pose import PART_NAMES, PoseEstimator, load_backend  # noqa: E402
 from pose.boxes import whole_person_box  # noqa: E402
 from tracking import Sort  # noqa: E402
 from videoio import VideoReader, probe  # noqa: E402
-from workers.people_exports import analyse_person, write_people_exports  # noqa: E402
-from workers.poselog import NO_TRACK, PoseLog  # noqa: E402
-from workers.tracks import TrackSettings, finalize  # noqa: E402
+from pipeline.people_exports import analyse_person, write_people_exports  # noqa: E402
+from pipeline.poselog import NO_TRACK, PoseLog  # noqa: E402
+from pipeline.tracks import TrackSettings, finalize  # noqa: E402
 
 DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "videos" / "sports2d_demo.mp4"
 WARMUP_FRAMES = 5
@@ -123,7 +123,7 @@ def time_angles(rows: np.ndarray, fps: float, repeats: int) -> float:
 
 def time_reps(rows: np.ndarray, fps: float, repeats: int) -> float:
     """Median seconds of counting reps on every joint angle of every person (after analyse_person)."""
-    from workers.people_reps import person_reps
+    from pipeline.people_reps import person_reps
 
     names = available_angles(PART_NAMES)
     people = [analyse_person(rows[rows["person"] == pid], int(pid), names=names, fps=fps, part_names=PART_NAMES)
@@ -139,8 +139,8 @@ def time_reps(rows: np.ndarray, fps: float, repeats: int) -> float:
 
 def time_overlay(video: Path, rows: np.ndarray, fps: float, info, frames: int) -> float:
     """Median ms to draw every joint angle of everyone on a frame (frames with tracked people)."""
-    from workers.angle_overlay import AngleOverlay
-    from workers.frames import frame_people
+    from pipeline.angle_overlay import AngleOverlay
+    from pipeline.frames import frame_people
 
     with tempfile.TemporaryDirectory() as folder:
         write_people_exports(rows, fps=fps, video={"width": info.width, "height": info.height}, out_dir=Path(folder))

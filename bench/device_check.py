@@ -11,7 +11,7 @@ Sections, in order, each skipped (saying so) once the time budget is spent:
 - ``device_pipeline``: frames/s of ``DevicePoseEstimator.infer_batch`` (uint8 frames up, resize,
   network, peaks, peaks and PAFs back) at batch 32 and 496x368, per precision: what the
   pipeline's inference stage can give at most;
-- ``end_to_end``: ``bench/gpu.py``'s one-video runs (``workers.pipeline.process_video``, each in
+- ``end_to_end``: ``bench/gpu.py``'s one-video runs (``pipeline.video.process_video``, each in
   a fresh process, nvidia-smi sampled): vtest.avi and the 720p clip alone, keypoints only; the
   720p clip alone with the annotated video; then 4 and 8 copies at once (keypoints only). Each
   run's per-stage busy milliseconds per frame say which stage holds it back;

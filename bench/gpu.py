@@ -7,7 +7,7 @@
   backend refuses is listed in ``skipped`` with its reason), input size (432x368, 656x368 for
   16:9, 768x576) and batch size (1, 8, 32, 64); random input, the first call (compiling,
   allocating) not timed;
-- ``end_to_end``: ``workers.pipeline.process_video`` on one video (frames/s, CPU ms per
+- ``end_to_end``: ``pipeline.video.process_video`` on one video (frames/s, CPU ms per
   frame, and each stage's busy ms per frame: decode, preprocess, infer, postprocess, track,
   and pass 2's decode, draw, encode), then ``--jobs`` videos at once in separate processes, as
   a worker with ``WORKER_CONCURRENCY`` jobs per GPU runs them (frames/s of all together); each
@@ -132,8 +132,8 @@ def bench_inference(args: argparse.Namespace, plan: dict) -> dict:
 def one_video(args: argparse.Namespace, plan: dict) -> dict:
     """process_video on ``args.video`` (this process); numbers for one job."""
     import tempfile
-    from workers.execution import Execution
-    from workers.pipeline import PipelineOptions, process_video
+    from pipeline.execution import Execution
+    from pipeline.video import PipelineOptions, process_video
     from videoio import probe
     options = PipelineOptions(end_s=args.frames / float(probe(args.video).fps),
                               net_height=args.net_height or plan["net_height"], screenshot_interval_s=0,

@@ -8,7 +8,7 @@ Runs :func:`tracking.track_detections` on ``../shared/data/mot/MOT15/train/<seq>
 (all detections, as the reference's script feeds them), scores it and the reference results in
 ``reference_results/sort_abewley_default/`` against ``gt/gt.txt`` (rows with flag 1, IoU
 distance, match when IoU >= 0.5) and prints MOTA / IDF1 / ID switches side by side. The defaults
-are the pipeline's settings (``workers.options.PipelineOptions``: max_age 3, min_hits 3, IoU 0.3).
+are the pipeline's settings (``pipeline.options.PipelineOptions``: max_age 3, min_hits 3, IoU 0.3).
 The flags switch on the tracker's additions (``tracking.Sort``); ``--ablation`` also prints one
 row per addition alone, and all of them together, with the values given (or the defaults shown
 in ``--help``). Keypoint and appearance costs need skeletons and pixels, which MOT15's box

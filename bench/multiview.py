@@ -3,7 +3,7 @@
     .venv/bin/python bench/multiview.py [--net-height 368] [--upsample 2] [--out DIR]
                                         [--calibration CALIB VIDEO ...]
 
-Runs ``workers.multiview.process_views`` on Pose2Sim's demo (``../shared/data/multiview/
+Runs ``pipeline.multiview.process_views`` on Pose2Sim's demo (``../shared/data/multiview/
 pose2sim_single``: four 1080x1920 views at 60 fps and their Qualisys calibration) or on the
 calibration and videos given, then prints, from that one run: each view's 2D pass (wall
 seconds), the fusion's (offsets, association, triangulation, tracking, exports), the estimated
@@ -53,8 +53,8 @@ def main() -> int:
     parser.add_argument("--calibration", type=Path, nargs="+", metavar="CALIB VIDEO",
                         help="a calibration then its videos (default: the demo)")
     args = parser.parse_args()
-    from workers.multiview import process_views
-    from workers.options import PipelineOptions
+    from pipeline.multiview import process_views
+    from pipeline.options import PipelineOptions
 
     if args.calibration:
         calib, videos = args.calibration[0], args.calibration[1:]

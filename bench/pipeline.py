@@ -6,7 +6,7 @@
 For each video (default: vtest.avi and the 1280x720 OpenPose example) and at default settings,
 three measurements each run in a fresh subprocess (so peak RSS is per measurement):
 
-- pipeline: ``workers.pipeline.process_video`` at its defaults (network size "auto": 368,
+- pipeline: ``pipeline.video.process_video`` at its defaults (network size "auto": 368,
   more where the people are small; threads, OpenVINO f32, assembly, SORT, drawing, exports,
   libx264), wall clock from the first frame to the finished folder;
 - pipeline_368: the same at a fixed network height of 368, the single-pass pipeline's: the cost
@@ -68,7 +68,7 @@ def frame_limit_s(video: Path, frames: int) -> float:
 def warmed_backend(video: Path, net_height: int, *, precision: str, for_pipeline: bool = False, batch: int = 1):
     from pose import PoseEstimator, load_backend
     from videoio import VideoReader
-    from workers.pipeline import PipelineOptions, load_pipeline_backend
+    from pipeline.video import PipelineOptions, load_pipeline_backend
     if for_pipeline:  # as the CLI and the workers load it (parallel requests)
         backend = load_pipeline_backend(PipelineOptions(precision=precision), config.DEFAULT_MODEL_PATH)
     else:  # the fastest single inference (latency mode)
@@ -86,11 +86,11 @@ def run_pipeline(video: Path, frames: int, precision: str, execution: dict | Non
                  net_height: int | str = "auto") -> dict:
     """The two-pass pipeline at its defaults (network size "auto"), or at a fixed ``net_height``;
     ``execution``: this tree's batch size and post-processing processes."""
-    from workers.pipeline import PipelineOptions, process_video
+    from pipeline.video import PipelineOptions, process_video
     options = PipelineOptions(end_s=frame_limit_s(video, frames), precision=precision, net_height=net_height)
     extra = {}
     if execution:
-        from workers.execution import Execution
+        from pipeline.execution import Execution
         extra["execution"] = Execution.parse(**execution)
     batch = extra["execution"].batch_size if extra else 1
     backend, _ = warmed_backend(video, 368 if net_height == "auto" else net_height, precision=precision,

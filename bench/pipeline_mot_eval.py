@@ -6,10 +6,10 @@
 ``--ablation`` runs the pipeline once per row instead: the single-pass pipeline of before the
 two-pass one (its own tree, checked out by git, as ``bench/pipeline.py`` does), then the
 two-pass pipeline at network height 368 with online tracking only, + stitching, + gap filling,
-+ smoothing, then the defaults (+ the "auto" network size, ``workers.autosize``), and prints
++ smoothing, then the defaults (+ the "auto" network size, ``pipeline.autosize``), and prints
 MOTA, IDF1, ID switches and the distinct IDs of each.
 
-Runs ``workers.pipeline.process_video`` at default settings (or the SORT options given) on
+Runs ``pipeline.video.process_video`` at default settings (or the SORT options given) on
 VIDEO, then scores the pipeline's ``tracks_mot.txt`` (whole-person boxes, MOTChallenge format,
 frames from 1) against GT.txt (MOTChallenge ground truth, rows with flag 1, IoU >= 0.5) with
 py-motmetrics, beside any other results files given with ``--reference`` (for example the
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mot_eval import score  # noqa: E402  (also patches NumPy for motmetrics)
 
 import config  # noqa: E402
-from workers.pipeline import PipelineOptions, process_video  # noqa: E402
+from pipeline.video import PipelineOptions, process_video  # noqa: E402
 
 
 def first_frames(path: Path, last_frame: int, copy: Path) -> Path:

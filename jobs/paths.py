@@ -59,7 +59,7 @@ def output_dir(settings: Settings, job_id: str) -> Path:
 
 def remove_partial_outputs(out: Path) -> None:
     """Delete the temp folders pipeline runs left beside the output folder ``out``
-    (``.<job id>.partial-*``, see ``workers.pipeline.process_video``)."""
+    (``.<job id>.partial-*``, see ``pipeline.video.process_video``)."""
     for leftover in out.parent.glob(f".{out.name}.partial-*"):
         shutil.rmtree(leftover, ignore_errors=True)
 

@@ -32,7 +32,7 @@ TRACK_MAX_AGE = 5
 #: Answers in a row that confirm a new track before it gets its ID.
 TRACK_MIN_HITS = 2
 #: Skeletons with fewer than this share of their parts only continue tracks (ByteTrack's second
-#: round), as in the video pipeline (workers.analyse).
+#: round), as in the video pipeline (pipeline.analyse).
 LOW_SCORE_THRESHOLD = 0.5
 
 

@@ -1,5 +1,5 @@
 // Job page of a multi-view job: every person in 3D (scene.json, written by
-// workers/multiview_page.py: per time-line frame, each person's parts in metres, world frame, Z up)
+// pipeline/multiview_page.py: per time-line frame, each person's parts in metres, world frame, Z up)
 // on a canvas. The drawing follows pose3d.js (the BlazePose viewer: an orthographic projection
 // after two rotations, far limbs first, drag or arrow keys to turn, Home to reset), but for the
 // whole scene: centred on where the people are, a floor grid at Z = 0, one colour per person.

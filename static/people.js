@@ -34,7 +34,7 @@
     return m + ":" + (s < 10 ? "0" : "") + s.toFixed(1);
   }
   function degrees(value) { return value === null || value === undefined ? "–" : value.toFixed(1) + "°"; }
-  // The colour the video draws this track ID in (workers.frames.track_color: golden-ratio hues).
+  // The colour the video draws this track ID in (pipeline.frames.track_color: golden-ratio hues).
   function trackColor(id) {
     const h = (((id - 1) % 32) * 0.618033988749895) % 1, s = 0.85, v = 0.95;
     const i = Math.floor(h * 6), f = h * 6 - i, p = v * (1 - s), q = v * (1 - f * s), t = v * (1 - (1 - f) * s);

@@ -46,7 +46,7 @@ def artifacts_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def modules_loaded_by() -> Callable[[str, set[str]], list[str]]:
-    """``probe("workers.pipeline", {"flask", ...})``: import the named modules in a fresh
+    """``probe("pipeline.video", {"flask", ...})``: import the named modules in a fresh
     interpreter and return the modules it loaded whose top-level package is one of the given names
     (sorted), to hold the import layers of DESIGN.md."""
     def probe(imports: str, top_level: set[str]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workers.frames import POSTER_NAME, SCREENSHOTS_DIR
+from pipeline.frames import POSTER_NAME, SCREENSHOTS_DIR
 from workers.tasks import output_keys
 
 

@@ -1,5 +1,5 @@
-"""Final rows (``workers.tracks.final_dtype``) from a real video: the real model, SORT as pass 1
-runs it (every tracklet recorded, unconfirmed ones too) and ``workers.tracks.finalize``, for the
+"""Final rows (``pipeline.tracks.final_dtype``) from a real video: the real model, SORT as pass 1
+runs it (every tracklet recorded, unconfirmed ones too) and ``pipeline.tracks.finalize``, for the
 tests that need people as the two-pass pipeline will hand them to ``write_people_exports``.
 The pipeline itself does not run pass 1 this way yet (the lead is restructuring it), so this
 helper does what its pass 1 will do, without drawing or encoding."""
@@ -13,8 +13,8 @@ from pose import PoseEstimator, load_backend
 from pose.boxes import whole_person_box
 from tracking import Sort
 from videoio import VideoReader, probe
-from workers.poselog import NO_TRACK, PoseLog
-from workers.tracks import FinalTracks, TrackSettings, finalize
+from pipeline.poselog import NO_TRACK, PoseLog
+from pipeline.tracks import FinalTracks, TrackSettings, finalize
 
 
 def final_rows_from_video(video: Path, model: Path, work: Path, *, end_s: float | None = None,

@@ -86,11 +86,11 @@ def frontal(*, pelvis_tilt: float = 0.0, shoulders_tilt: float = 0.0, origin=(30
 
 def final_rows(people: dict[int, list[tuple[int, np.ndarray]]], *, fps: float = 30.0, untracked: int = 0,
                interpolated: dict[int, set[int]] | None = None) -> np.ndarray:
-    """``workers.tracks.final_dtype(18)`` rows, sorted by seq, from person ID -> [(seq, keypoints
+    """``pipeline.tracks.final_dtype(18)`` rows, sorted by seq, from person ID -> [(seq, keypoints
     (18, 3))]: frame = seq, time_s = seq / fps, raw = smoothed keypoints, box around the visible
     parts; ``interpolated`` marks (person -> seqs) rows as filled in (raw zeroed, every joint
     flagged); ``untracked`` adds that many person-0 rows (a still skeleton) in the first frames."""
-    from workers.tracks import final_dtype
+    from pipeline.tracks import final_dtype
 
     entries = [(seq, pid, kp) for pid, frames in people.items() for seq, kp in frames]
     entries += [(seq, 0, side_view(origin=(900.0, 300.0))) for seq in range(untracked)]

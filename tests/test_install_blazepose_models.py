@@ -30,7 +30,7 @@ def _install(tarball: Path, dest: Path) -> subprocess.CompletedProcess:
 
 
 def test_only_files_with_the_right_sha256_are_installed(tmp_path: Path) -> None:
-    from workers.model_files import mediapipe_model_dir
+    from pipeline.model_files import mediapipe_model_dir
 
     installed = mediapipe_model_dir()
     if installed is None or not (installed / "pose_landmark_heavy.tflite").is_file():

@@ -2,7 +2,7 @@
 
 Each photo is stored as ``jobs.paths.upload_images_dir(settings, job id) / "%06d"`` (its name
 is data, in ``source_meta["images"]``) and checked from its header only (``pose.photos``:
-format, size, ``MAX_IMAGE_PIXELS``; ``workers.limits.check_image``: the network limits at the
+format, size, ``MAX_IMAGE_PIXELS``; ``pipeline.limits.check_image``: the network limits at the
 job's quality). A bad photo costs a warning that names it (kept on the job and shown on its
 page) and the others go on; when none is usable the upload is refused (422) and nothing is
 kept. More than ``MAX_IMAGES`` photos is a 413.
@@ -22,8 +22,8 @@ from pose.photos import read_header
 from web.state import state
 from web.uploads import UploadError, enqueue_upload, store_file
 from web.zip_images import ArchiveError, extract_photos
-from workers.limits import LimitExceeded, check_image
-from workers.options import PipelineOptions
+from pipeline.limits import LimitExceeded, check_image
+from pipeline.options import PipelineOptions
 
 IMAGE_FIELD = "image"
 ARCHIVE_FIELD = "archive"

@@ -1,8 +1,8 @@
 """Receiving several synchronised views: 2 to 8 ``video`` fields and one ``calibration`` field
 (Pose2Sim ``Calib.toml`` or Qualisys ``.qca.txt``, read by content) as one job of kind
-"multiview" (``workers.multiview.process_views`` runs it).
+"multiview" (``pipeline.multiview.process_views`` runs it).
 
-Everything :func:`workers.multiview.process_views` checks before its slow part is checked here
+Everything :func:`pipeline.multiview.process_views` checks before its slow part is checked here
 too, so that a bad upload is a 4xx naming the file, and nothing is kept: the number of views,
 the calibration (:mod:`multiview.calibration`), each video (``videoio.probe`` and the resource
 limits), one frame rate, and every video's camera and its size (:mod:`multiview.check`).
@@ -27,9 +27,9 @@ from multiview.errors import MultiviewError
 from videoio import VideoError, probe
 from web.state import state
 from web.uploads import VIDEO_FIELD, UploadError, name_the_file, describe_video, enqueue_upload, store_file
-from workers.limits import LimitExceeded, check_job
-from workers.multiview import MAX_VIEWS, MIN_VIEWS
-from workers.options import PipelineOptions
+from pipeline.limits import LimitExceeded, check_job
+from pipeline.multiview import MAX_VIEWS, MIN_VIEWS
+from pipeline.options import PipelineOptions
 
 CALIBRATION_FIELD = "calibration"
 #: Optional: the views' offsets in frames, one per video in upload order ("0,0,12,0"); estimated without.

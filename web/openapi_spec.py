@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of Pose Studio's HTTP API, served at ``/api/openapi.json``.
 
 Written by hand beside the code, except the job options, which come from
-``workers.options.PipelineOptions`` itself. ``tests/web/test_web_openapi.py`` holds the two
+``pipeline.options.PipelineOptions`` itself. ``tests/web/test_web_openapi.py`` holds the two
 together: every route of the app is here (or on its list of HTML pages), every documented
 status code is produced by a real request, and every JSON body matches its schema.
 """
@@ -15,7 +15,7 @@ from pose.models import MODEL_NAMES
 from pose.multiscale import QUALITY_NAMES
 from pose.skeleton import SKELETONS
 from web.api import MAX_SCREENSHOT_OFFSET, MAX_SCREENSHOT_PAGE
-from workers.options import BACKEND_NAMES, PRECISION_NAMES, PipelineOptions
+from pipeline.options import BACKEND_NAMES, PRECISION_NAMES, PipelineOptions
 
 JSON = "application/json"
 _ID = {"name": "job_id", "in": "path", "required": True, "description": "The job's id (from POST /api/jobs).",
@@ -41,7 +41,7 @@ def _option_schema(field: dataclasses.Field) -> dict[str, Any]:
 
 def options_schema() -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False,
-            "description": "How the video is processed (workers.options.PipelineOptions; the README explains each).",
+            "description": "How the video is processed (pipeline.options.PipelineOptions; the README explains each).",
             "properties": {f.name: _option_schema(f) for f in dataclasses.fields(PipelineOptions)}}
 
 

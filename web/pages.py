@@ -15,7 +15,7 @@ from web.state import get_job_or_404, state
 from web.image_uploads import IMAGE_FIELD, accept_images, image_options
 from web.multiview_uploads import CALIBRATION_FIELD, OFFSETS_FIELD, VIEW_FIELD, accept_views, without_offsets
 from web.uploads import VIDEO_FIELD, UploadError, accept_upload, validate_options
-from workers.model_files import installed_models
+from pipeline.model_files import installed_models
 
 bp = Blueprint("pages", __name__)
 MAX_FLASHED_ERRORS = 3
@@ -23,7 +23,7 @@ MAX_FLASHED_ERRORS = 3
 GALLERY_PAGE = 60
 
 # Network input heights offered on the upload page (the model's stride is 8); "auto", the
-# default, is 368 unless the video's people are small (workers.autosize).
+# default, is 368 unless the video's people are small (pipeline.autosize).
 NET_SIZES = (
     ("auto", "Auto · 368 px, more for small people"),
     (256, "Fast · 256 px"),

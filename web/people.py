@@ -1,7 +1,7 @@
 """The people of a finished job, for the job page and scripts: who was tracked, when, and their
 angles (``GET /api/jobs/<id>/people``, ``GET /api/jobs/<id>/people/<track id>``).
 
-The worker wrote everything as JSON (``workers.people_exports``: ``people.json`` and one
+The worker wrote everything as JSON (``pipeline.people_exports``: ``people.json`` and one
 ``people/person_<id>.json`` per person), so this module only reads files and turns names into
 URLs: the web app never loads numpy. Each person also gets a thumbnail: the screenshot (taken
 every few seconds of video) in which their box is largest, with the box to crop it to.
@@ -87,7 +87,7 @@ def person_json(job: Job, person: dict[str, Any], shots: list[tuple[float, str]]
 
 @bp.get("/jobs/<job_id>/people")
 def job_people(job_id: str) -> Response:
-    """Everyone tracked in a succeeded job (see ``workers.people_exports.people_document``), with
+    """Everyone tracked in a succeeded job (see ``pipeline.people_exports.people_document``), with
     URLs: ``{fps, start_s, video, angles, unavailable, calibration, count, people: [{id, frames,
     first_s, last_s, spans, angles: {name: {min, max, range, mean, frames}}, series_url,
     downloads, thumbnail, pose, ...}]}``."""
@@ -119,7 +119,7 @@ def job_person(job_id: str, track_id: int) -> Response:
 
 @bp.get("/jobs/<job_id>/people/<int:track_id>/report.pdf")
 def job_person_report(job_id: str, track_id: int) -> Response:
-    """A person's report (``workers.people_report``), as a PDF download: the video's details,
+    """A person's report (``pipeline.people_report``), as a PDF download: the video's details,
     a thumbnail, the facing over time, the repetitions and every angle's curve with its range of
     motion. Made on the first request (about a second) and kept as
     ``people/person_<id>_report.pdf``; made again after a facing override."""
@@ -133,7 +133,7 @@ def job_person_report(job_id: str, track_id: int) -> Response:
     thumb = _thumbnail(person, shots)
     folder = job_folder(job.id)
     # matplotlib is imported here, for this request only (the other views serve files).
-    from workers.people_report import write_person_report
+    from pipeline.people_report import write_person_report
 
     path = write_person_report(folder, track_id, source_name=job.source_name or job.id,
                                thumbnail=folder / thumb["name"] if thumb else None,
@@ -179,7 +179,7 @@ def job_person_facing(job_id: str, track_id: int) -> tuple[Response, int]:
         abort(400, description="Say which way the person faces: facing = left, right, frontal, back or auto.")
     # Deriving angles takes numpy: imported here, for this request only (the other views
     # serve the worker's files and never load it).
-    from workers.people_facing import FacingError, set_facing
+    from pipeline.people_facing import FacingError, set_facing
 
     try:
         summary = set_facing(job_folder(job.id), track_id, str(facing))

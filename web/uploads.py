@@ -28,9 +28,9 @@ from jobs.paths import remove_job_files, upload_path
 from videoio import VideoError, probe
 from web.session import CSRF_FIELD
 from web.state import QUEUE_UNREACHABLE, enqueue_or_fail, state
-from workers.limits import LimitExceeded, check_job
-from workers.model_files import not_installed_line
-from workers.pipeline import PipelineOptions
+from pipeline.limits import LimitExceeded, check_job
+from pipeline.model_files import not_installed_line
+from pipeline.video import PipelineOptions
 
 _TEMPS_KEY = "posestudio.upload_temps"
 VIDEO_FIELD = "video"
@@ -201,7 +201,7 @@ def accept_upload(file: FileStorage | None, options: dict[str, Any], *, owner: s
 
     Raises UploadError: 400 when no file was sent, 422 (with the probe's message) when the file
     is not a video the pipeline can use, 413 (naming the limit and both values) when the job is
-    over a resource limit (``workers.limits``; the stored file is removed in both cases), 503
+    over a resource limit (``pipeline.limits``; the stored file is removed in both cases), 503
     when the queue is unreachable (the job is recorded as failed with that reason; an admin can
     retry it).
     """

@@ -1,1 +1,2 @@
-"""Workers: the video pipeline (plain functions, no Flask or Celery) and its Celery adapter."""
+"""The worker service: the Celery app and its tasks (thin adapters around :mod:`pipeline`), job
+recovery, housekeeping, the embedded file-system queue, and the host's GPUs and memory."""

@@ -88,7 +88,7 @@ class JobRun:
                 continue
 
     def on_progress(self, progress: Any) -> None:
-        """The pipeline's ``on_progress``: a ``workers.pipeline.Progress``."""
+        """The pipeline's ``on_progress``: a ``pipeline.video.Progress``."""
         now = time.monotonic()
         if progress.stage == self._last_stage and now - self._last_progress_at < self._progress_interval_s:
             return

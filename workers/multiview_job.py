@@ -1,5 +1,5 @@
 """A multi-view job (``Job.kind == "multiview"``) for the Celery task: its stored views and
-calibration in (:func:`workers.multiview.process_views`), the job page's pictures, and what to
+calibration in (:func:`pipeline.multiview.process_views`), the job page's pictures, and what to
 record with its result out."""
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from config import Settings
 from jobs import Job
 
 if TYPE_CHECKING:
-    from workers.execution import Execution
-    from workers.pipeline import PipelineOptions
+    from pipeline.execution import Execution
+    from pipeline.video import PipelineOptions
 
 log = logging.getLogger(__name__)
 
 
 def multiview_stage(p):  # noqa: ANN001,ANN201 - MultiviewProgress -> Progress
-    """A ``workers.multiview.MultiviewProgress`` as the job's ``Progress``: stage
+    """A ``pipeline.multiview.MultiviewProgress`` as the job's ``Progress``: stage
     ``view 2/4: analysing`` (the 2D pass of view 2 of 4, and its own stage), then ``fusion``."""
-    from workers.progress import Progress
+    from pipeline.progress import Progress
 
     if p.view_progress is None:
         return Progress(p.stage, 0, None, 0.0, None, p.fraction)
@@ -30,9 +30,9 @@ def multiview_stage(p):  # noqa: ANN001,ANN201 - MultiviewProgress -> Progress
 
 def run_views(job: Job, settings: Settings, out: Path, options: PipelineOptions, backend, run, *,  # noqa: ANN001
               execution: Execution):
-    """Run a multi-view job (``workers.multiview.process_views``) on its stored views."""
+    """Run a multi-view job (``pipeline.multiview.process_views``) on its stored views."""
     from jobs.paths import upload_views_dir
-    from workers.multiview import process_views
+    from pipeline.multiview import process_views
 
     folder = upload_views_dir(settings, job.id)
     views = job.source_meta.get("views", [])
@@ -46,9 +46,9 @@ def run_views(job: Job, settings: Settings, out: Path, options: PipelineOptions,
 
 
 def _page_files(result, videos) -> dict:  # noqa: ANN001
-    """The job page's overlays and 3D scene (``workers.multiview_page``); a failure there costs
+    """The job page's overlays and 3D scene (``pipeline.multiview_page``); a failure there costs
     the page its pictures (a warning), not the job its results."""
-    from workers.multiview_page import write_page_files
+    from pipeline.multiview_page import write_page_files
 
     try:
         return write_page_files(result.out_dir, videos)
@@ -61,7 +61,7 @@ def multiview_outputs(result, page: dict) -> dict:
     """A multi-view run's files by kind: ``keypoints_3d_csv``, ``angles_3d_csv``, ``calibration``,
     ``summary`` (multiview.json), ``trc`` and ``mot`` (lists, one per person) and ``views``
     (per camera: its 2D outputs' names under ``views/<folder>/``)."""
-    from workers.multiview import CALIBRATION_COPY, SUMMARY_JSON
+    from pipeline.multiview import CALIBRATION_COPY, SUMMARY_JSON
 
     files = list(result.files)
     outputs: dict = {"summary": SUMMARY_JSON, "calibration": CALIBRATION_COPY,

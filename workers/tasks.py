@@ -1,4 +1,4 @@
-"""Celery tasks: a thin adapter from a job id to :func:`workers.pipeline.process_video`.
+"""Celery tasks: a thin adapter from a job id to :func:`pipeline.video.process_video`.
 
 Tasks take job ids, never objects; everything else comes from the job store. The pose backend
 and the store are created once per worker process, after the fork, on the first task.
@@ -27,8 +27,8 @@ from workers.job_run import HEARTBEAT_INTERVAL_S, JobRun, until_recorded
 
 if TYPE_CHECKING:  # the pipeline and the model are imported when a job runs, not on enqueue
     from pose import InferenceBackend
-    from workers.execution import Execution
-    from workers.pipeline import PipelineOptions, PipelineResult
+    from pipeline.execution import Execution
+    from pipeline.video import PipelineOptions, PipelineResult
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def store_for(settings: Settings) -> JobStore:
 def backend_for(settings: Settings, options: PipelineOptions) -> InferenceBackend:
     """The pose model these job options ask for (OpenPose's backend, or the BlazePose estimator),
     loaded once per worker process and tuned as the pipeline wants it."""
-    from workers.pipeline import load_pipeline_backend
+    from pipeline.video import load_pipeline_backend
     path = Path(settings.model_path)
     # BlazePose ignores the OpenPose settings: one graph per process, whatever they say.
     key = ((options.model, options.backend, options.precision, settings.inference_device, str(path))
@@ -93,13 +93,13 @@ def backend_for(settings: Settings, options: PipelineOptions) -> InferenceBacken
 
 def job_options(settings: Settings, values: dict) -> PipelineOptions:
     """The job's PipelineOptions; the backend defaults to the worker's ``INFERENCE_BACKEND``."""
-    from workers.pipeline import PipelineOptions
+    from pipeline.video import PipelineOptions
     return PipelineOptions.from_mapping({"backend": settings.inference_backend, **values})
 
 
 def execution_for(settings: Settings) -> "Execution":
     """How this worker runs pass 1 (INFERENCE_BATCH, POSTPROCESS_WORKERS)."""
-    from workers.execution import Execution
+    from pipeline.execution import Execution
     return Execution.parse(batch_size=settings.inference_batch, postprocess_workers=settings.postprocess_workers)
 
 
@@ -119,10 +119,10 @@ def video_timings(result: PipelineResult) -> dict:
 
 def output_keys() -> dict[str, str]:
     """Export file name -> the key it has in a job's ``outputs``."""
-    from workers.exports import KEYPOINTS_CSV, KEYPOINTS_JSON, OPENPOSE_ZIP, TRACKS_MOT
-    from workers.people_exports import ANGLES_CSV, PEOPLE_JSON
-    from workers.people_reps import REPS_CSV
-    from workers.pipeline import ANNOTATED_VIDEO
+    from pipeline.exports import KEYPOINTS_CSV, KEYPOINTS_JSON, OPENPOSE_ZIP, TRACKS_MOT
+    from pipeline.people_exports import ANGLES_CSV, PEOPLE_JSON
+    from pipeline.people_reps import REPS_CSV
+    from pipeline.video import ANNOTATED_VIDEO
 
     return {ANNOTATED_VIDEO: "video", KEYPOINTS_JSON: "keypoints_json", KEYPOINTS_CSV: "csv",
             OPENPOSE_ZIP: "openpose_zip", TRACKS_MOT: "mot", ANGLES_CSV: "angles_csv", PEOPLE_JSON: "people",
@@ -159,7 +159,7 @@ def _allow_child_processes(**_kwargs) -> None:
     authentication key is billiard's own type, which multiprocessing's fork server cannot be
     handed ("Pickling an AuthenticationString object is disallowed"). Both are this process's
     view of itself: its parent still ends it, and the pool's processes end with their job
-    (workers.postprocess_pool)."""
+    (pipeline.postprocess_pool)."""
     process = multiprocessing.current_process()
     process.daemon = False
     process._config["authkey"] = multiprocessing.process.AuthenticationString(bytes(process.authkey))
@@ -309,9 +309,9 @@ def _run(store: JobStore, job: Job, settings: Settings, options: PipelineOptions
     from pose import DeviceFailedError, PoseError
     from videoio import VideoError
     from workers.image_job import photos_of, record_of_images
-    from workers.images import process_images
+    from pipeline.images import process_images
     from workers.multiview_job import record_of_views, run_views
-    from workers.pipeline import PipelineCancelled, process_video
+    from pipeline.video import PipelineCancelled, process_video
 
     out = output_dir(settings, job.id)
     claim = job.claim

@@ -7,7 +7,7 @@ import json
 import sys
 
 import config
-from workers.model_files import all_model_files, runtime_missing
+from pipeline.model_files import all_model_files, runtime_missing
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     from multiview.errors import MultiviewError
     from pose import PoseError
     from videoio import VideoError
-    from workers.multiview import process_views
-    from workers.pipeline import PipelineCancelled
+    from pipeline.multiview import process_views
+    from pipeline.video import PipelineCancelled
 
     prog = "posestudio multiview"
     args.keypoints_only = not args.annotated

@@ -77,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def options_from_args(args: argparse.Namespace) -> Any:
     """PipelineOptions from the parsed flags; raises ValueError with a message naming the flag's field."""
-    from workers.pipeline import PipelineOptions
+    from pipeline.video import PipelineOptions
 
     values: dict[str, Any] = {field: getattr(args, flag[2:].replace("-", "_"))
                               for flag, field, _ in _OPTION_FLAGS}
@@ -98,8 +98,8 @@ def options_from_args(args: argparse.Namespace) -> Any:
 def check_out_dir(out: Path, video: Path) -> None:
     """Raise ValueError unless ``out`` is new, empty or an earlier result: the pipeline replaces
     the folder whole, so a slip like ``--out ~/Videos`` would otherwise delete that folder."""
-    from workers.exports import KEYPOINTS_JSON
-    from workers.pipeline import ANNOTATED_VIDEO
+    from pipeline.exports import KEYPOINTS_JSON
+    from pipeline.video import ANNOTATED_VIDEO
 
     if not out.exists():
         return
@@ -126,8 +126,8 @@ def failure(prog: str, exc: Exception, out: Path) -> int:
 def run(args: argparse.Namespace) -> int:
     from pose import PoseError
     from videoio import VideoError
-    from workers.execution import Execution
-    from workers.pipeline import PipelineCancelled, process_video
+    from pipeline.execution import Execution
+    from pipeline.video import PipelineCancelled, process_video
 
     prog = "posestudio process"
     bar = _ProgressBar(enabled=not args.quiet)
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 1
     if options.model != "openpose" and args.model_path is None:  # a path given says itself what is wrong
-        from workers.model_files import not_installed_line
+        from pipeline.model_files import not_installed_line
 
         missing = not_installed_line(options.model, resolve_model(args)[1])
         if missing:

@@ -1,5 +1,5 @@
 """The demo run shared by the multi-view tests: Pose2Sim's four views and their Qualisys
-calibration through ``workers.multiview.process_views`` once per session (the 2D passes over
+calibration through ``pipeline.multiview.process_views`` once per session (the 2D passes over
 four 1080x1920 views are the slow part: network height 368, keypoints only, about a minute on
 two cores)."""
 from __future__ import annotations
@@ -21,8 +21,8 @@ def demo_dir(shared_data: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_run(demo_dir: Path, model_path: Path, tmp_path_factory):
-    from workers.multiview import process_views
-    from workers.options import PipelineOptions
+    from pipeline.multiview import process_views
+    from pipeline.options import PipelineOptions
 
     out = tmp_path_factory.mktemp("multiview") / "demo"
     options = PipelineOptions(keypoints_only=True, net_height=DEMO_NET_HEIGHT)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.exports import EXPORT_FILE_NAMES
+from pipeline.exports import EXPORT_FILE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 

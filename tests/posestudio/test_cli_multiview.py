@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from posestudio.cli import main
-from workers.multiview import length_warning
+from pipeline.multiview import length_warning
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,8 +19,8 @@ from output_folders import list_outputs
 from pose import Person, SkeletonAnnotator
 from skeleton_poses import final_rows, side_view
 from videoio import VideoWriter, write_jpeg
-from workers.frames import POSTER_NAME, SCREENSHOTS_DIR, screenshot_name, track_color
-from workers.people_exports import write_people_exports
+from pipeline.frames import POSTER_NAME, SCREENSHOTS_DIR, screenshot_name, track_color
+from pipeline.people_exports import write_people_exports
 
 FPS = 30
 WIDTH, HEIGHT = 640, 360
@@ -74,7 +74,7 @@ def make_people_job(store: JobStore, settings: Settings, *, source_name: str = "
 def make_blazepose_job(store: JobStore, settings: Settings, clip, *, end_s: float = 1.0) -> Job:
     """A finished job of the real BlazePose model on the first ``end_s`` seconds of ``clip``
     (the real pipeline, written into the job's folder): one person with world coordinates."""
-    from workers.pipeline import PipelineOptions, process_video
+    from pipeline.video import PipelineOptions, process_video
 
     options = PipelineOptions(model="blazepose", end_s=end_s, screenshot_interval_s=0.5)
     job = store.create_job(source_name=clip.name, options=options.to_dict(), owner=None, source_meta={})

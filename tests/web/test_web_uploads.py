@@ -283,7 +283,7 @@ def test_many_bad_files_in_one_form_post_keep_the_session_cookie_small(tmp_path:
 
 
 def test_the_upload_form_offers_the_installed_models_only(browser_client: FlaskClient) -> None:
-    from workers.model_files import installed_models
+    from pipeline.model_files import installed_models
 
     page = browser_client.get("/").get_data(as_text=True)
     select = page.split('<select id="model"', 1)[1].split("</select>", 1)[0]

@@ -15,7 +15,7 @@ from app import create_app
 from config import Settings
 from jobs import JobState, JobStore, output_dir, upload_path
 from workers.celery_app import create_celery
-from workers.exports import EXPORT_FILE_NAMES
+from pipeline.exports import EXPORT_FILE_NAMES
 from workers.tasks import TASK_NAME
 
 pytestmark = pytest.mark.model

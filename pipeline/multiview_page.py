@@ -1,0 +1,125 @@
+"""What a multi-view job's page shows, made once by the worker from the finished outputs of
+:func:`pipeline.multiview.process_views` (no Flask, no Celery):
+
+- ``overlays/<camera>.jpg``: per camera, one frame of its video with every person's 3D skeleton
+  projected into it through the calibration (lens distortion included): the frame of the time
+  line where the most 3D points are, so that every view shows the same moment. Drawn here rather
+  than in the browser, where the projection with distortion and the frame matching would have to
+  be done again in JavaScript.
+- ``scene.json``: every person's 3D parts per time-line frame for the page's 3D viewer:
+  ``{fps, units, up, parts, limbs, step, frames: [[{person, points: [[x, y, z] | null, ...]}]]}``,
+  at most :data:`MAX_SCENE_FRAMES` frames (``step``: time-line frames per scene frame).
+"""
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from multiview.calibration import read_calibration
+from multiview.exports import KEYPOINTS_3D_CSV
+from pose.models import MODEL_SKELETONS
+
+OVERLAYS_DIR = "overlays"
+SCENE_JSON = "scene.json"
+#: Widest overlay image (px): the page shows up to 8 in a grid.
+OVERLAY_WIDTH = 540
+#: Most frames in scene.json (longer time lines are sampled evenly).
+MAX_SCENE_FRAMES = 3000
+COLORS = ((0, 200, 255), (255, 120, 0), (80, 220, 80), (220, 80, 220), (0, 80, 255), (255, 220, 0))
+
+
+def limbs_for(part_names: Sequence[str]) -> list[tuple[int, int]]:
+    """The drawn limbs of the model whose parts these are (none if no model names them so)."""
+    for skeleton in MODEL_SKELETONS.values():
+        if tuple(skeleton.part_names) == tuple(part_names):
+            return [tuple(limb) for limb in skeleton.limbs]
+    return []
+
+
+def read_points(out_dir: Path, part_names: Sequence[str]) -> dict[int, dict[int, np.ndarray]]:
+    """keypoints_3d.csv as {frame: {person: (K, 3) metres, NaN where missing}}."""
+    index = {name: k for k, name in enumerate(part_names)}
+    frames: dict[int, dict[int, np.ndarray]] = defaultdict(dict)
+    with open(out_dir / KEYPOINTS_3D_CSV, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            people = frames[int(row["frame"])]
+            person = int(row["person"])
+            if person not in people:
+                people[person] = np.full((len(part_names), 3), np.nan)
+            people[person][index[row["joint"]]] = (float(row["x_m"]), float(row["y_m"]), float(row["z_m"]))
+    return frames
+
+
+def write_page_files(out_dir: Path, videos: Sequence[Path]) -> dict:
+    """Write the overlays and scene.json into ``out_dir`` (the finished outputs; ``videos`` in
+    the order of multiview.json's cameras); return {"overlays": {camera: file}, "scene": file}."""
+    out_dir = Path(out_dir)
+    summary = json.loads((out_dir / "multiview.json").read_text(encoding="utf-8"))
+    parts = summary["part_names"]
+    limbs = limbs_for(parts)
+    frames = read_points(out_dir, parts)
+    _write_scene(out_dir / SCENE_JSON, frames, summary, parts, limbs)
+    cameras = {c.name: c for c in read_calibration(out_dir / "calibration.toml")}
+    offsets = [c["offset"]["offset_frames"] for c in summary["cameras"]]
+    start = min(offsets)
+    best = max(frames, key=lambda f: sum(int(np.isfinite(p[:, 0]).sum()) for p in frames[f].values()), default=None)
+    overlays = {}
+    (out_dir / OVERLAYS_DIR).mkdir(exist_ok=True)
+    for entry, video, offset in zip(summary["cameras"], videos, offsets):
+        view_frame = 0 if best is None else max(0, best + start - offset)
+        image = _frame(Path(video), view_frame)
+        if image is None:
+            continue
+        camera = cameras[entry["name"]]
+        for person, points in sorted((frames.get(best) or {}).items()):
+            _draw(image, camera.project(points), limbs, COLORS[person % len(COLORS)], person)
+        scale = min(1.0, OVERLAY_WIDTH / image.shape[1])
+        if scale < 1:
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        name = f"{OVERLAYS_DIR}/{entry['name']}.jpg"
+        cv2.imwrite(str(out_dir / name), image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        overlays[entry["name"]] = name
+    return {"overlays": overlays, "scene": SCENE_JSON, "overlay_frame": best}
+
+
+def _frame(video: Path, index: int) -> np.ndarray | None:
+    capture = cv2.VideoCapture(str(video))
+    try:
+        if index:
+            capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, image = capture.read()
+        return image if ok else None
+    finally:
+        capture.release()
+
+
+def _draw(image: np.ndarray, pixels: np.ndarray, limbs, color, person: int) -> None:
+    width = max(2, image.shape[1] // 200)
+    for a, b in limbs:
+        p, q = pixels[a], pixels[b]
+        if np.isfinite(p).all() and np.isfinite(q).all():
+            cv2.line(image, (int(p[0]), int(p[1])), (int(q[0]), int(q[1])), color, width, cv2.LINE_AA)
+    shown = pixels[np.isfinite(pixels).all(axis=1)]
+    for x, y in shown:
+        cv2.circle(image, (int(x), int(y)), width + 2, color, -1, cv2.LINE_AA)
+    if len(shown):
+        x, y = shown[:, 0].min(), shown[:, 1].min()
+        cv2.putText(image, f"#{person}", (int(x), max(20, int(y) - 10)), cv2.FONT_HERSHEY_SIMPLEX,
+                    image.shape[1] / 600, color, width, cv2.LINE_AA)
+
+
+def _write_scene(path: Path, frames, summary: dict, parts, limbs) -> None:
+    count = summary["frames"]
+    step = max(1, -(-count // MAX_SCENE_FRAMES))
+    scene = [[{"person": person, "points": [None if not np.isfinite(p).all() else [round(float(v), 4) for v in p]
+                                            for p in points]}
+              for person, points in sorted(frames.get(f, {}).items())] for f in range(0, count, step)]
+    path.write_text(json.dumps({"fps": summary["fps"] / step, "units": "m", "up": "+Z", "parts": list(parts),
+                                "limbs": [list(limb) for limb in limbs], "step": step, "frames": scene}),
+                    encoding="utf-8")
