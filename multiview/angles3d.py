@@ -34,6 +34,19 @@ import numpy as np
 ANGLE_NAMES = ("right_knee", "left_knee", "right_hip", "left_hip", "right_shoulder", "left_shoulder",
                "right_elbow", "left_elbow", "trunk")
 WORLD_UP = np.array([0.0, 0.0, 1.0])
+#: Per joint: what 0 degrees is, and what a positive value means (the table above).
+MEANINGS = {"knee": ("straight leg", "flexion"), "elbow": ("straight arm", "flexion"),
+            "hip": ("thigh along the trunk", "flexion (forward); negative: extension"),
+            "shoulder": ("arm hanging", "flexion (forward and up); negative: extension"),
+            "trunk": ("upright", "leaning, in any direction")}
+
+
+def describe(name: str) -> dict[str, str]:
+    """``{"name", "label", "zero", "positive"}`` of an angle of :data:`ANGLE_NAMES` ("right_knee":
+    label "Right knee"); a ``KeyError`` for any other name."""
+    joint = name.rpartition("_")[2]
+    zero, positive = MEANINGS[joint]
+    return {"name": name, "label": name.replace("_", " ").capitalize(), "zero": zero, "positive": positive}
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

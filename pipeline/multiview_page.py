@@ -7,8 +7,10 @@
   than in the browser, where the projection with distortion and the frame matching would have to
   be done again in JavaScript.
 - ``scene.json``: every person's 3D parts per time-line frame for the page's 3D viewer:
-  ``{fps, units, up, parts, limbs, step, frames: [[{person, points: [[x, y, z] | null, ...]}]]}``,
-  at most :data:`MAX_SCENE_FRAMES` frames (``step``: time-line frames per scene frame).
+  ``{fps, units, up, parts, limbs, step, frames: [[{person, points: [[x, y, z] | null, ...]}]],
+  angles}``, at most :data:`MAX_SCENE_FRAMES` frames (``step``: time-line frames per scene
+  frame). ``angles`` holds the 3D angle curves on the same frames, from ``angles_3d.csv``:
+  ``{names: [{name, label, zero, positive}], people: [{person, degrees: {name: [deg | null]}}]}``.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ import cv2
 import numpy as np
 
 from multiview.calibration import read_calibration
-from multiview.exports import KEYPOINTS_3D_CSV
+from multiview.angles3d import ANGLE_NAMES, describe
+from multiview.exports import ANGLES_3D_CSV, KEYPOINTS_3D_CSV
 from pose.models import MODEL_SKELETONS
 
 OVERLAYS_DIR = "overlays"
@@ -114,12 +117,35 @@ def _draw(image: np.ndarray, pixels: np.ndarray, limbs, color, person: int) -> N
                     image.shape[1] / 600, color, width, cv2.LINE_AA)
 
 
+def read_angle_curves(path: Path, *, count: int, step: int) -> dict:
+    """``angles_3d.csv`` on the scene's frames (time-line frames 0, step, 2 step ... < count):
+    ``{names: [describe(name)], people: [{person, degrees: {name: [deg | null]}}]}``; empty
+    lists when the file is absent (no angle could be measured)."""
+    curves: dict[int, dict[str, list]] = {}
+    names: list[str] = []
+    if path.exists():
+        with open(path, newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                frame, name = int(row["frame"]), row["angle"]
+                if frame % step or frame >= count:
+                    continue
+                if name not in names:
+                    names.append(name)
+                person = curves.setdefault(int(row["person"]), {})
+                person.setdefault(name, [None] * -(-count // step))[frame // step] = round(float(row["degrees"]), 1)
+    names.sort(key=lambda name: ANGLE_NAMES.index(name) if name in ANGLE_NAMES else len(ANGLE_NAMES))
+    return {"names": [describe(name) for name in names],
+            "people": [{"person": person, "degrees": degrees} for person, degrees in sorted(curves.items())]}
+
+
 def _write_scene(path: Path, frames, summary: dict, parts, limbs) -> None:
     count = summary["frames"]
     step = max(1, -(-count // MAX_SCENE_FRAMES))
     scene = [[{"person": person, "points": [None if not np.isfinite(p).all() else [round(float(v), 4) for v in p]
                                             for p in points]}
               for person, points in sorted(frames.get(f, {}).items())] for f in range(0, count, step)]
+    angles = read_angle_curves(path.parent / ANGLES_3D_CSV, count=count, step=step)
     path.write_text(json.dumps({"fps": summary["fps"] / step, "units": "m", "up": "+Z", "parts": list(parts),
-                                "limbs": [list(limb) for limb in limbs], "step": step, "frames": scene}),
+                                "limbs": [list(limb) for limb in limbs], "step": step, "frames": scene,
+                                "angles": angles}),
                     encoding="utf-8")

@@ -3,7 +3,8 @@
 // on a canvas. The drawing follows pose3d.js (the BlazePose viewer: an orthographic projection
 // after two rotations, far limbs first, drag or arrow keys to turn, Home to reset), but for the
 // whole scene: centred on where the people are, a floor grid at Z = 0, one colour per person.
-// The slider and Play move through the frames.
+// The slider and Play move through the frames. Events on the section tell angles3d.js (the angle
+// curves): "scene:loaded" (detail: scene.json) and "scene:frame" (detail: the frame shown).
 (function () {
   "use strict";
   const section = document.getElementById("scene3d");
@@ -60,6 +61,7 @@
       ctx.strokeStyle = color;
       ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.lineTo(q[0], q[1]); ctx.stroke();
     }
+    section.dispatchEvent(new CustomEvent("scene:frame", {detail: index}));
     const seconds = (index / scene.fps).toFixed(2);
     caption.textContent = people.length
       ? `${people.length} ${people.length === 1 ? "person" : "people"} at ${seconds} s (people ${people.map((p) => "#" + p.person).join(", ")}). Drag to turn the view.`
@@ -96,6 +98,7 @@
     slider.max = String(Math.max(0, doc.frames.length - 1));
     slider.value = String(best);
     section.dataset.ready = "1";
+    section.dispatchEvent(new CustomEvent("scene:loaded", {detail: doc}));
     draw();
   }).catch((err) => { caption.textContent = `The 3D scene could not be loaded (${err.message}).`; });
 

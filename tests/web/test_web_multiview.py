@@ -87,6 +87,12 @@ def test_four_views_become_one_job_with_every_3d_output(env, demo, monkeypatch) 
     scene = client.get(out["scene"]).get_json()
     assert scene["parts"] == summary["part_names"] and scene["limbs"] and len(scene["frames"]) == summary["frames"]
     assert any(person["points"] for frame in scene["frames"] for person in frame)
+    angle_rows = list(csv.DictReader(io.StringIO(client.get(out["angles_3d_csv"]).get_data(as_text=True))))
+    curves = {(c["person"], name): values for c in scene["angles"]["people"] for name, values in c["degrees"].items()}
+    assert angle_rows and len(curves) == len({(int(r["person"]), r["angle"]) for r in angle_rows})
+    for r in angle_rows[:: max(1, len(angle_rows) // 50)]:  # the page's curves are the CSV's values
+        assert curves[int(r["person"]), r["angle"]][int(r["frame"])] == pytest.approx(float(r["degrees"]), abs=0.051)
+    assert {a["name"] for a in scene["angles"]["names"]} == {r["angle"] for r in angle_rows}
     download = client.get(out["trc"][0] + "?download=1")
     assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
 

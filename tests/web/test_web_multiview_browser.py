@@ -2,7 +2,8 @@
 of Pose2Sim's demo and its Qualisys calibration are chosen in the upload page's "Several
 cameras" part and sent as one job, the real task body runs it with the real model (0.6 s of each
 view at 256 px), and the job page shows the views with the 3D skeletons reprojected, the 3D scene
-with the person drawn, the reprojection error per camera; a TRC downloads. PNGs of the pages go
+with the person drawn, the person's 3D angle curves following the scene's frame, the reprojection
+error per camera; a TRC downloads. PNGs of the pages go
 to test-artifacts/web/ for a person to look at."""
 from __future__ import annotations
 
@@ -57,7 +58,21 @@ def test_four_views_grid_3d_scene_and_trc(tmp_path: Path, model_path: Path, shar
         medians = [float(page.locator("#reprojection-table tbody tr").nth(i).locator("td").nth(1).inner_text())
                    for i in range(4)]
         assert all(0 < m < 30 for m in medians), medians
+        page.wait_for_selector("#angles3d:not([hidden])")  # the subject's 3D angle curves
+        assert int(page.locator("#angles3d").get_attribute("data-charts")) >= 4
+        labels = page.locator("#angles3d-charts figcaption strong").all_inner_texts()
+        assert "Right knee" in labels and "Left knee" in labels, labels
+        assert page.locator("#angles3d").get_attribute("data-frame") == page.locator("#scene3d-frame").input_value()
+        knee = page.locator("#angles3d-charts figure[data-angle='right_knee'] svg")
+        box = knee.bounding_box()
+        knee.click(position={"x": box["width"] * 0.2, "y": box["height"] / 2})  # the scene goes there
+        frame = page.locator("#scene3d-frame").input_value()
+        assert page.locator("#scene3d canvas").get_attribute("data-frame") == frame
+        assert page.locator("#angles3d").get_attribute("data-frame") == frame
+        last = int(page.locator("#scene3d-frame").get_attribute("max"))
+        assert 0 < int(frame) < last / 2, (frame, last)
         page.screenshot(path=str(artifacts / "multiview-job.png"), full_page=True)
+        page.locator("#angles3d").screenshot(path=str(artifacts / "multiview-angles.png"))
         canvas = page.locator("#scene3d canvas")
         box = canvas.bounding_box()
         page.mouse.move(box["x"] + 100, box["y"] + 100)
