@@ -6,6 +6,9 @@
   line where the most 3D points are, so that every view shows the same moment. Drawn here rather
   than in the browser, where the projection with distortion and the frame matching would have to
   be done again in JavaScript.
+- ``overlays/<camera>_<frame>.jpg``: the same at up to :data:`MOMENTS` moments spread over the
+  time-line frames that have people in 3D (``<frame>``: the time-line frame), so that the page's
+  grid can follow the 3D scene's time.
 - ``scene.json``: every person's 3D parts per time-line frame for the page's 3D viewer:
   ``{fps, units, up, parts, limbs, step, frames: [[{person, points: [[x, y, z] | null, ...]}]],
   angles}``, at most :data:`MAX_SCENE_FRAMES` frames (``step``: time-line frames per scene
@@ -34,6 +37,8 @@ SCENE_JSON = "scene.json"
 OVERLAY_WIDTH = 540
 #: Most frames in scene.json (longer time lines are sampled evenly).
 MAX_SCENE_FRAMES = 3000
+#: Moments drawn per camera for the grid that follows the scene (besides the main overlay).
+MOMENTS = 8
 COLORS = ((0, 200, 255), (255, 120, 0), (80, 220, 80), (220, 80, 220), (0, 80, 255), (255, 220, 0))
 
 
@@ -61,7 +66,8 @@ def read_points(out_dir: Path, part_names: Sequence[str]) -> dict[int, dict[int,
 
 def write_page_files(out_dir: Path, videos: Sequence[Path]) -> dict:
     """Write the overlays and scene.json into ``out_dir`` (the finished outputs; ``videos`` in
-    the order of multiview.json's cameras); return {"overlays": {camera: file}, "scene": file}."""
+    the order of multiview.json's cameras); return ``{"overlays": {camera: file}, "moments":
+    {camera: [[time-line frame, file], ...]}, "scene": file, "overlay_frame": frame}``."""
     out_dir = Path(out_dir)
     summary = json.loads((out_dir / "multiview.json").read_text(encoding="utf-8"))
     parts = summary["part_names"]
@@ -72,23 +78,46 @@ def write_page_files(out_dir: Path, videos: Sequence[Path]) -> dict:
     offsets = [c["offset"]["offset_frames"] for c in summary["cameras"]]
     start = min(offsets)
     best = max(frames, key=lambda f: sum(int(np.isfinite(p[:, 0]).sum()) for p in frames[f].values()), default=None)
-    overlays = {}
+    overlays, moments = {}, {}
     (out_dir / OVERLAYS_DIR).mkdir(exist_ok=True)
     for entry, video, offset in zip(summary["cameras"], videos, offsets):
-        view_frame = 0 if best is None else max(0, best + start - offset)
-        image = _frame(Path(video), view_frame)
-        if image is None:
-            continue
-        camera = cameras[entry["name"]]
-        for person, points in sorted((frames.get(best) or {}).items()):
-            _draw(image, camera.project(points), limbs, COLORS[person % len(COLORS)], person)
-        scale = min(1.0, OVERLAY_WIDTH / image.shape[1])
-        if scale < 1:
-            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        name = f"{OVERLAYS_DIR}/{entry['name']}.jpg"
-        cv2.imwrite(str(out_dir / name), image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        overlays[entry["name"]] = name
-    return {"overlays": overlays, "scene": SCENE_JSON, "overlay_frame": best}
+        name, camera = entry["name"], cameras[entry["name"]]
+        drawn = []
+        for frame in ([best] if best is not None else []) + moments_of(frames, best):
+            image = _frame(Path(video), max(0, frame + start - offset))
+            if image is None:
+                continue
+            for person, points in sorted(frames[frame].items()):
+                _draw(image, camera.project(points), limbs, COLORS[person % len(COLORS)], person)
+            file = f"{OVERLAYS_DIR}/{name}.jpg" if frame == best and not drawn else f"{OVERLAYS_DIR}/{name}_{frame}.jpg"
+            _write_jpeg(out_dir / file, image)
+            drawn.append([frame, file])
+        if best is None:  # nobody in 3D: the view's first frame, so the grid still shows the cameras
+            image = _frame(Path(video), 0)
+            if image is not None:
+                _write_jpeg(out_dir / OVERLAYS_DIR / f"{name}.jpg", image)
+                drawn.append([0, f"{OVERLAYS_DIR}/{name}.jpg"])
+        if drawn:
+            overlays[name] = drawn[0][1]
+            moments[name] = sorted(drawn)
+    return {"overlays": overlays, "moments": moments, "scene": SCENE_JSON, "overlay_frame": best}
+
+
+def moments_of(frames: dict[int, dict[int, np.ndarray]], best: int | None, count: int = MOMENTS) -> list[int]:
+    """Up to ``count`` time-line frames with people in 3D, evenly spread from the first to the
+    last such frame, in order, without ``best``."""
+    with_people = sorted(f for f, people in frames.items() if people and f != best)
+    if len(with_people) <= count:
+        return with_people
+    picks = np.linspace(0, len(with_people) - 1, count).round().astype(int)
+    return [with_people[i] for i in sorted(set(picks.tolist()))]
+
+
+def _write_jpeg(path: Path, image: np.ndarray) -> None:
+    scale = min(1.0, OVERLAY_WIDTH / image.shape[1])
+    if scale < 1:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 85])
 
 
 def _frame(video: Path, index: int) -> np.ndarray | None:

@@ -366,7 +366,12 @@ def _schemas() -> dict[str, Any]:
                               "type": "object", "additionalProperties": False, "required": ["video", "overlay", "files"],
                               "properties": {"video": {"type": "string"}, "overlay": {
                                   **_NULLABLE_STRING, "description": "A frame of this view with every 3D skeleton "
-                                  "projected into it (the same moment in every view)."}, "files": {
+                                  "projected into it (the same moment in every view)."}, "moments": {
+                                  "type": "array", "description": "The same drawn at several time-line frames, "
+                                  "in order (the page's grid follows the 3D scene with them).", "items": {
+                                      "type": "object", "additionalProperties": False, "required": ["frame", "url"],
+                                      "properties": {"frame": {"type": "integer"}, "url": {"type": "string"}}}},
+                                  "files": {
                                   "type": "object", "additionalProperties": {"type": "string"}}}}}},
                       "required": ["summary", "calibration", "keypoints_3d_csv", "zip", "trc", "views"]}
     multiview_summary = {"type": "object", "additionalProperties": False,

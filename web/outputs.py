@@ -102,13 +102,15 @@ def output_urls(job: Job) -> dict[str, Any] | None:
 
 def _multiview_urls(job: Job, names: dict[str, Any], url) -> dict[str, Any]:  # noqa: ANN001
     """A multi-view job's outputs (``workers.multiview_job.multiview_outputs``): the 3D files, ``trc``
-    and ``mot`` (lists, one per person), and ``views``: per camera, its video's name and its
-    2D outputs' URLs by file name (``keypoints.csv``, ``keypoints.json`` ...)."""
+    and ``mot`` (lists, one per person), and ``views``: per camera, its video's name, its overlays
+    (``overlay``, and ``moments``: the same at several time-line frames) and its 2D outputs' URLs
+    by file name (``keypoints.csv``, ``keypoints.json`` ...)."""
     urls: dict[str, Any] = {k: url(v) for k, v in names.items() if isinstance(v, str) and v}
     urls["trc"] = [url(n) for n in names.get("trc", [])]
     urls["mot"] = [url(n) for n in names.get("mot", [])]
-    overlays = names.get("overlays", {})
+    overlays, moments = names.get("overlays", {}), names.get("moments", {})
     urls["views"] = {camera: {"video": v["video"], "overlay": url(overlays[camera]) if camera in overlays else None,
+                              "moments": [{"frame": frame, "url": url(file)} for frame, file in moments.get(camera, [])],
                               "files": {f[len(v["folder"]) + 1:]: url(f) for f in v["files"]}}
                      for camera, v in names.get("views", {}).items()}
     urls["zip"] = url_for("outputs.all_zip", job_id=job.id)

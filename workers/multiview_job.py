@@ -80,6 +80,7 @@ def multiview_outputs(result, page: dict) -> dict:
     if page.get("scene"):
         outputs["scene"] = page["scene"]
     outputs["overlays"] = page.get("overlays", {})
+    outputs["moments"] = page.get("moments", {})
     return outputs
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.multiview_page import read_angle_curves
+import numpy as np
+
+from pipeline.multiview_page import moments_of, read_angle_curves
 
 CSV = """frame,time_s,person,angle,degrees,interpolated
 2,0.033333,2,trunk,5.54,0
@@ -38,3 +40,12 @@ def test_a_sampled_scene_keeps_the_frames_it_shows(tmp_path: Path) -> None:
 
 def test_no_angles_file_gives_no_curves(tmp_path: Path) -> None:
     assert read_angle_curves(tmp_path / "angles_3d.csv", count=10, step=1) == {"names": [], "people": []}
+
+
+def test_the_grid_moments_spread_over_the_frames_with_people() -> None:
+    someone = {1: np.zeros((18, 3))}
+    frames = {f: someone for f in range(10, 110)} | {5: {}, 200: {}}  # 5 and 200: nobody in 3D
+    moments = moments_of(frames, best=40, count=5)
+    assert moments == [10, 34, 60, 85, 109] and 40 not in moments  # 99 frames without 40, 5 picks
+    assert moments_of({3: someone, 7: someone}, best=3) == [7]
+    assert moments_of({}, best=None) == []

@@ -84,6 +84,9 @@ def test_four_views_become_one_job_with_every_3d_output(env, demo, monkeypatch) 
     for camera, view in out["views"].items():
         shown = cv2.imdecode(np.frombuffer(client.get(view["overlay"]).data, np.uint8), cv2.IMREAD_COLOR)
         assert shown is not None and shown.shape[1] == 540 and shown.shape[0] > 900, camera  # portrait views
+        frames = [m["frame"] for m in view["moments"]]
+        assert len(frames) >= 4 and frames == sorted(frames), camera
+        assert all(client.get(m["url"]).status_code == 200 for m in view["moments"])
     scene = client.get(out["scene"]).get_json()
     assert scene["parts"] == summary["part_names"] and scene["limbs"] and len(scene["frames"]) == summary["frames"]
     assert any(person["points"] for frame in scene["frames"] for person in frame)

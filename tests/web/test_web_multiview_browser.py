@@ -2,8 +2,8 @@
 of Pose2Sim's demo and its Qualisys calibration are chosen in the upload page's "Several
 cameras" part and sent as one job, the real task body runs it with the real model (0.6 s of each
 view at 256 px), and the job page shows the views with the 3D skeletons reprojected, the 3D scene
-with the person drawn, the person's 3D angle curves following the scene's frame, the reprojection
-error per camera; a TRC downloads. PNGs of the pages go
+with the person drawn, the views' grid and the person's 3D angle curves following the scene's
+frame, the reprojection error per camera; a TRC downloads. PNGs of the pages go
 to test-artifacts/web/ for a person to look at."""
 from __future__ import annotations
 
@@ -71,6 +71,13 @@ def test_four_views_grid_3d_scene_and_trc(tmp_path: Path, model_path: Path, shar
         assert page.locator("#angles3d").get_attribute("data-frame") == frame
         last = int(page.locator("#scene3d-frame").get_attribute("max"))
         assert 0 < int(frame) < last / 2, (frame, last)
+        shown = page.locator("#view-grid .view-item").evaluate_all("items => items.map(i => i.dataset.frame)")
+        assert len(set(shown)) == 1 and shown[0] is not None, shown  # every view at the same moment
+        moments = [m["frame"] for m in page.locator("#view-grid .view-item").first.evaluate("i => JSON.parse(i.dataset.moments)")]
+        assert len(moments) >= 4 and int(shown[0]) == min(moments, key=lambda m: abs(m - int(frame)))
+        assert page.locator("#view-grid img").first.get_attribute("src").endswith(
+            ("cam01.jpg", f"cam01_{shown[0]}.jpg"))
+        page.wait_for_function("[...document.querySelectorAll('#view-grid img')].every(i => i.complete && i.naturalWidth === 540)")
         page.screenshot(path=str(artifacts / "multiview-job.png"), full_page=True)
         page.locator("#angles3d").screenshot(path=str(artifacts / "multiview-angles.png"))
         canvas = page.locator("#scene3d canvas")
