@@ -1,8 +1,8 @@
 """The Flask application factory: `create_app()` for gunicorn (`app:create_app()`), tests and the CLI.
 
-Configuration comes from :class:`config.Settings` (environment variables, documented in the
-README) or, in tests, from a ``test_config`` mapping that may carry a ready ``SETTINGS`` object,
-an ``ENQUEUE`` callable (job id -> None) and any Flask config keys.
+Configuration comes from :class:`config.Settings` (environment variables, documented in
+docs/configuration.md) or, in tests, from a ``test_config`` mapping that may carry a ready
+``SETTINGS`` object, an ``ENQUEUE`` callable (job id -> None) and any Flask config keys.
 """
 from __future__ import annotations
 

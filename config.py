@@ -1,7 +1,7 @@
 """Configuration lives here and nowhere else; libraries receive it as explicit arguments.
 
 Paths default to folders in the repository. The web app and the workers read their settings
-from environment variables through :meth:`Settings.from_env` (each documented in the README);
+from environment variables through :meth:`Settings.from_env` (each documented in docs/configuration.md);
 nothing else in the project reads the environment.
 """
 from __future__ import annotations
@@ -284,7 +284,7 @@ class Settings:
     # header names another gets a 400 before anything runs (DNS rebinding). Empty: any host
     # (`posestudio serve` on a loopback address sets loopback names when ALLOWED_HOSTS is unset).
     allowed_hosts: tuple[str, ...] = ()
-    # Live pose from the webcam (see live/ and the README): where the live server listens (the
+    # Live pose from the webcam (see live/ and docs/live.md): where the live server listens (the
     # web app talks to it there; `posestudio serve` starts it there), how many sessions it
     # serves at once (0: no live server), the models it loads, the largest frame it accepts,
     # how long a silent session keeps its slot, and the CPU threads its inference may use.

@@ -1,4 +1,4 @@
-"""Live pose from a webcam: the live server's side (``posestudio live``; see the README).
+"""Live pose from a webcam: the live server's side (``posestudio live``; see docs/live.md).
 
 The browser sends JPEG frames to the web app, which passes them on to the live server, a process
 of its own that loads each model once and answers every frame with the people in it, tracked

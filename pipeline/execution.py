@@ -21,9 +21,10 @@ AUTO = "auto"
 @dataclass(frozen=True)
 class Execution:
     """batch_size: frames per inference call (default 1: on this project's CPU machines
-        OpenVINO is fastest with two single-frame requests in flight, see the README's
-        numbers; a GPU wants 8 to 64). A batch is cut to the frames the job's memory budget
-        keeps in flight (``MAX_IN_FLIGHT_MB``), and the last batch of a video may be shorter.
+        OpenVINO is fastest with two single-frame requests in flight, see the numbers in
+        docs/gpu.md's "GPU workers"; a GPU wants 8 to 64). A batch is cut to the frames the
+        job's memory budget keeps in flight (``MAX_IN_FLIGHT_MB``), and the last batch of a
+        video may be shorter.
     postprocess_workers: processes for peaks and PAF assembly; 0 = in the pipeline's own thread
         (right on a CPU, where inference already uses every core); ``"auto"`` (default) = one
         per core but one when the backend runs on a GPU, else 0.

@@ -281,7 +281,7 @@
     }
     renderFacing(person);
     const missing = Object.keys(doc.unavailable);
-    document.getElementById("person-conventions").textContent = "Angles follow Sports2D's conventions (README: Angles). " +
+    document.getElementById("person-conventions").textContent = "Angles follow Sports2D's conventions (docs/angles.md). " +
       (missing.length ? "Not available from this skeleton: " +
         missing.map((n) => n.replace("_", " ")).join(", ") + "." : "");
     // pose3d.js draws the 3D pose of a model with world coordinates (BlazePose).

@@ -41,7 +41,7 @@ def _option_schema(field: dataclasses.Field) -> dict[str, Any]:
 
 def options_schema() -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False,
-            "description": "How the video is processed (pipeline.options.PipelineOptions; the README explains each).",
+            "description": "How the video is processed (pipeline.options.PipelineOptions; docs/api.md lists them).",
             "properties": {f.name: _option_schema(f) for f in dataclasses.fields(PipelineOptions)}}
 
 

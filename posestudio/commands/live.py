@@ -13,7 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "live", help="run the live server (webcam frames in, tracked people out) for the /live page",
         description="Load the live models once and answer live frames over HTTP (LIVE_URL's host and "
-        "port unless given). Configuration comes from the environment (LIVE_*; see the README).")
+        "port unless given). Configuration comes from the environment (LIVE_*; see "
+        "docs/configuration.md and docs/live.md).")
     parser.add_argument("--host", default=None, help="address to listen on (default: LIVE_URL's host)")
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default: LIVE_URL's port)")
     parser.set_defaults(run=run)

@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "serve", help="start the web app, a worker and the live server (Ctrl-C stops them)",
         description="Start the web app with gunicorn and one Celery worker; a worker that dies is "
         "restarted (its jobs are queued again) while the web app keeps serving. Configuration "
-        "comes from the environment (see the README); the queue is Redis when REDIS_URL is set, "
+        "comes from the environment (see docs/configuration.md); the queue is Redis when REDIS_URL is set, "
         "otherwise an embedded filesystem queue under the instance folder.")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: %(default)s; 0.0.0.0 for all)")

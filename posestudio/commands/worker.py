@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "worker", help="run a Celery worker for video jobs (under a new, unique node name)",
         description="Run the Celery worker that processes video jobs, named "
         "posestudio-<8 hex digits>@<host> (printed first), so workers never take each other's "
-        "running jobs for orphans. Configuration comes from the environment (see the README).")
+        "running jobs for orphans. Configuration comes from the environment (see docs/configuration.md).")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="video jobs processed at once, per GPU with --gpus (default: $WORKER_CONCURRENCY, else 1)")
     add_backend_flags(parser, env_default=True)
