@@ -1,14 +1,17 @@
 """Multi-view speed and quality: the fusion's time beside the four 2D passes' time, in one run.
 
-    .venv/bin/python bench/multiview.py [--net-height 368] [--upsample 2] [--out DIR]
-                                        [--calibration CALIB VIDEO ...]
+    .venv/bin/python bench/multiview.py [--net-height auto|368] [--upsample 2] [--against 368]
+                                        [--out DIR] [--calibration CALIB VIDEO ...]
 
 Runs ``pipeline.multiview.process_views`` on Pose2Sim's demo (``../shared/data/multiview/
 pose2sim_single``: four 1080x1920 views at 60 fps and their Qualisys calibration) or on the
-calibration and videos given, then prints, from that one run: each view's 2D pass (wall
-seconds), the fusion's (offsets, association, triangulation, tracking, exports), the estimated
-offsets, and per person the frames seen in 3D, the median reprojection error and the
-coefficient of variation of the limbs' lengths (thigh, shank, upper arm, forearm).
+calibration and videos given, at ``--net-height`` ("auto", the default, is the multi-view one:
+sized for triangulation, ``pose.input_size.PRECISION``), then prints, from that one run: each
+view's network input and 2D pass (wall seconds), the fusion's (offsets, association,
+triangulation, tracking, exports), the estimated offsets, and per person the frames seen in 3D,
+the median reprojection error and the coefficient of variation of the limbs' lengths (thigh,
+shank, upper arm, forearm). ``--against H`` runs the same again at network height H and prints
+the 2D passes' time ratio of the two, both measured in this one process.
 """
 from __future__ import annotations
 
@@ -45,44 +48,56 @@ def limb_stats(csv_path: Path, person: int) -> dict[str, tuple[float, float, int
     return out
 
 
+def run(calib: Path, videos: list[Path], net_height: str, upsample: str, out: Path) -> dict:
+    """One multi-view run, its numbers printed; its timings returned."""
+    from pipeline.multiview import process_views
+    from pipeline.options import PipelineOptions
+
+    options = PipelineOptions.from_mapping({"keypoints_only": True, "net_height": net_height, "upsample": upsample})
+    result = process_views(calib, videos, out, options)
+    t = result.timings
+    print(f"== net height {net_height}, upsample {upsample}")
+    print(f"2D passes: {t['views_s']:.1f} s wall for {len(videos)} views "
+          f"({', '.join(f'{s:.1f}' for s in t['views_2d_s'])} s each)")
+    print(f"fusion:    {t['fusion_s']:.2f} s ({100 * t['fusion_s'] / t['views_s']:.1f}% of the 2D passes)")
+    for camera in result.summary["cameras"]:
+        o, e, n = camera["offset"], camera["reprojection_px"], camera["network_input"] or {}
+        auto = n.get("auto")
+        print(f"  {camera['name']}: input {n.get('width')}x{n.get('height')}"
+              + (f" (auto: median person {auto['median_person_px']} px at 368)" if auto else "")
+              + f"; offset {o['offset_frames']:+d} frames (confidence {o['confidence']}, "
+              f"epipolar {o['epipolar_px']} px); reprojection median {e['median']} px, p90 {e['p90']} px")
+    frames = result.summary["frames"]
+    for person in result.summary["people"]:
+        print(f"person {person['person']}: in 3D in {person['frames_seen']}/{frames} frames, "
+              f"median reprojection {person['reprojection_px_median']} px, "
+              f"{person['cameras_per_point_mean']:g} cameras per point (mean)")
+        for name, (mean, cv, count) in limb_stats(out / "keypoints_3d.csv", person["person"]).items():
+            print(f"    {name:16s} {mean:.3f} m  CV {100 * cv:5.1f}%  ({count} frames)")
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    return t
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--net-height", default="368")
+    parser.add_argument("--net-height", default="auto")
     parser.add_argument("--upsample", default="2")
+    parser.add_argument("--against", metavar="HEIGHT", help="also run at this network height, for the time ratio")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--calibration", type=Path, nargs="+", metavar="CALIB VIDEO",
                         help="a calibration then its videos (default: the demo)")
     args = parser.parse_args()
-    from pipeline.multiview import process_views
-    from pipeline.options import PipelineOptions
-
     if args.calibration:
         calib, videos = args.calibration[0], args.calibration[1:]
     else:
         calib, videos = DEMO / "Calib.qca.txt", [DEMO / f"cam0{i}.mp4" for i in range(1, 5)]
-    options = PipelineOptions.from_mapping({"keypoints_only": True, "net_height": args.net_height,
-                                            "upsample": args.upsample})
     with tempfile.TemporaryDirectory() as tmp:
-        out = args.out or Path(tmp) / "multiview"
-        result = process_views(calib, videos, out, options)
-        t = result.timings
-        print(f"2D passes: {t['views_s']:.1f} s wall for {len(videos)} views "
-              f"({', '.join(f'{s:.1f}' for s in t['views_2d_s'])} s each, net height {args.net_height}, "
-              f"upsample {args.upsample})")
-        print(f"fusion:    {t['fusion_s']:.2f} s ({100 * t['fusion_s'] / t['views_s']:.1f}% of the 2D passes)")
-        for camera in result.summary["cameras"]:
-            o, e = camera["offset"], camera["reprojection_px"]
-            print(f"  {camera['name']}: offset {o['offset_frames']:+d} frames (confidence {o['confidence']}, "
-                  f"epipolar {o['epipolar_px']} px); reprojection median {e['median']} px, p90 {e['p90']} px")
-        frames = result.summary["frames"]
-        for person in result.summary["people"]:
-            print(f"person {person['person']}: in 3D in {person['frames_seen']}/{frames} frames, "
-                  f"median reprojection {person['reprojection_px_median']} px, "
-                  f"{person['cameras_per_point_mean']:g} cameras per point (mean)")
-            for name, (mean, cv, n) in limb_stats(out / "keypoints_3d.csv", person["person"]).items():
-                print(f"    {name:16s} {mean:.3f} m  CV {100 * cv:5.1f}%  ({n} frames)")
-        for warning in result.warnings:
-            print(f"warning: {warning}")
+        t = run(calib, videos, args.net_height, args.upsample, args.out or Path(tmp) / "multiview")
+        if args.against:
+            other = run(calib, videos, args.against, args.upsample, Path(tmp) / "against")
+            print(f"2D passes at {args.net_height} / at {args.against}: {t['views_s'] / other['views_s']:.2f}x; "
+                  f"whole run {t['elapsed_s'] / other['elapsed_s']:.2f}x")
     return 0
 
 

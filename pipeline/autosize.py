@@ -7,6 +7,10 @@ the people found go to :func:`pose.input_size.auto_net_height`. That costs at mo
 inferences (about a second on a 2-core CPU), and only videos whose people are small pay for a
 larger input.
 A video whose length is unknown is sampled once a second from the start of its range.
+
+What the size aims at is a :class:`pose.input_size.SizeGoal`: ``DETECTION`` for one video (the
+default), ``PRECISION`` for the views of a multi-view job (``pipeline.multiview``). A chosen
+height over a resource limit gives way to the largest one between it and the base that fits.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import numpy as np
 from config import ResourceLimits
 from pose import InferenceBackend, PoseEstimator
 from pose.boxes import whole_person_box
-from pose.input_size import BASE_NET_HEIGHT, auto_net_height
+from pose.input_size import BASE_NET_HEIGHT, DETECTION, HEIGHT_STEP, SizeGoal
 from videoio import VideoError, VideoInfo, VideoReader, frames_in_range
 from pipeline.limits import JobSize, LimitExceeded, check_job
 from pipeline.options import PipelineOptions
@@ -50,24 +54,29 @@ class SizeChoice:
 
 
 def resolve_auto_height(source: Path, name: str, info: VideoInfo, options: PipelineOptions,
-                        backend: InferenceBackend, limits: ResourceLimits,
-                        size: JobSize) -> tuple[PipelineOptions, JobSize, SizeChoice]:
-    """``options`` (net_height "auto") at the height chosen for ``source`` with the loaded
-    OpenPose ``backend``, that size checked against ``limits``, and the choice; the base height
-    (and its already checked ``size``) when the chosen one is over a limit."""
+                        backend: InferenceBackend, limits: ResourceLimits, size: JobSize,
+                        goal: SizeGoal = DETECTION) -> tuple[PipelineOptions, JobSize, SizeChoice]:
+    """``options`` (net_height "auto") at the height chosen for ``source`` towards ``goal`` with
+    the loaded OpenPose ``backend``, that size checked against ``limits``, and the choice. When
+    the chosen height is over a limit: the largest multiple of 16 below it that fits, else the
+    base height (and its already checked ``size``)."""
     base = replace(options, net_height=BASE_NET_HEIGHT)
     sampler = PoseEstimator(backend, net_height=BASE_NET_HEIGHT, net_width=options.net_width,
                             upsample=options.upsample)
-    choice = choose_net_height(source, info, base, sampler)
-    chosen = replace(options, net_height=choice.net_height)
-    try:
-        return chosen, check_job(info, chosen, limits, name=name), choice
-    except LimitExceeded:
-        return base, size, replace(choice, net_height=BASE_NET_HEIGHT)
+    choice = choose_net_height(source, info, base, sampler, goal)
+    for height in range(choice.net_height, BASE_NET_HEIGHT, -HEIGHT_STEP):
+        chosen = replace(options, net_height=height)
+        try:
+            return chosen, check_job(info, chosen, limits, name=name), replace(choice, net_height=height)
+        except LimitExceeded:
+            continue
+    return base, size, replace(choice, net_height=BASE_NET_HEIGHT)
 
 
-def choose_net_height(source: Path, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator) -> SizeChoice:
-    """The network height for ``source``; ``estimator`` runs at :data:`BASE_NET_HEIGHT`.
+def choose_net_height(source: Path, info: VideoInfo, options: PipelineOptions, estimator: PoseEstimator,
+                      goal: SizeGoal = DETECTION) -> SizeChoice:
+    """The network height for ``source`` towards ``goal``; ``estimator`` runs at
+    :data:`BASE_NET_HEIGHT`.
 
     A frame that cannot be read is skipped: pass 1 reports a damaged file better than this can.
     """
@@ -79,7 +88,7 @@ def choose_net_height(source: Path, info: VideoInfo, options: PipelineOptions, e
             if person.num_parts:
                 _, y1, _, y2 = whole_person_box(person.keypoints, image_size=(image.shape[1], image.shape[0]))
                 heights.append(y2 - y1)
-    height = auto_net_height(heights, info.height)
+    height = goal.net_height(heights, info.height)
     median = float(np.median(heights)) * BASE_NET_HEIGHT / info.height if heights else None
     return SizeChoice(net_height=height, sampled_frames=sampled, people=len(heights), median_person_px=median)
 

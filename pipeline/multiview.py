@@ -13,6 +13,12 @@ writes the 3D exports (:mod:`multiview.exports`) beside the views' own folders::
 
 Like the 2D pipeline, everything is written into a folder beside ``out_dir`` and renamed into
 place only when complete: an error or a cancel leaves ``out_dir`` as it was.
+
+net_height "auto" (the default) sizes each view's network input for triangulation, not for
+detection: :data:`pose.input_size.PRECISION` (the median person 160 px, 20 cells, tall at the
+input, up to 656) instead of the 2D pipeline's DETECTION (64 px, up to 512). Each view is sized
+from its own people, so every camera places the parts to about the same fraction of a person;
+the heights chosen are in multiview.json (``network``, and per camera ``network_input``).
 """
 from __future__ import annotations
 
@@ -36,11 +42,12 @@ from multiview.sync import given_offsets
 from multiview.tracks3d import Tracking3DSettings
 from multiview.views import read_keypoints_csv
 from pose.backends import AUTO, Device
+from pose.input_size import PRECISION
 from pose.models import MODEL_SKELETONS
 from videoio import VideoError, probe
 from pipeline.execution import Execution
 from pipeline.exports import KEYPOINTS_CSV
-from pipeline.options import PipelineOptions
+from pipeline.options import AUTO_NET_HEIGHT, PipelineOptions
 from pipeline.video import PipelineCancelled, move_into_place, load_pipeline_backend, process_video
 from pipeline.progress import Progress
 
@@ -134,7 +141,8 @@ def process_views(calibration: Path, videos: Sequence[Path], out_dir: Path,
             share = lambda p, i=i: report(MultiviewProgress(  # noqa: E731
                 "views", i + 1, len(videos), p, VIEWS_SHARE * (i + p.fraction) / len(videos)))
             result = process_video(video, target, options, backend=backend, device=device, on_progress=share,
-                                   should_cancel=should_cancel, source_name=name, limits=limits, execution=execution)
+                                   should_cancel=should_cancel, source_name=name, limits=limits, execution=execution,
+                                   size_goal=PRECISION)
             view_dirs.append(target.name)
             view_results.append(result)
         views_s = time.perf_counter() - started
@@ -147,6 +155,7 @@ def process_views(calibration: Path, videos: Sequence[Path], out_dir: Path,
                    "views_2d_s": [round(r.timings["elapsed_s"], 3) for r in view_results],
                    "elapsed_s": round(time.perf_counter() - started, 3)}
         summary["timings"] = timings
+        summary["network"] = _network(options)
         (work / SUMMARY_JSON).write_text(json.dumps(summary, indent=1), encoding="utf-8")
         move_into_place(work, out_dir)
     except BaseException:
@@ -205,8 +214,9 @@ def _fuse(work: Path, checked, names, view_dirs, view_results, fps, given, track
     write_toml(work / CALIBRATION_COPY, cameras)
     summary = {
         "cameras": [{"name": c.name, "video": n, "folder": f"{VIEWS_DIR}/{d}", "width": c.size[0], "height": c.size[1],
-                     "offset": e.to_dict(), "reprojection_px": _camera_error(people, v)}
-                    for v, (c, n, d, e) in enumerate(zip(cameras, names, view_dirs, estimates))],
+                     "offset": e.to_dict(), "reprojection_px": _camera_error(people, v),
+                     "network_input": r.network_input}
+                    for v, (c, n, d, e, r) in enumerate(zip(cameras, names, view_dirs, estimates, view_results))],
         "fps": fps, "frames": line.frame_count, "part_names": list(part_names), "markers": list(markers),
         "world": {"units": "m", "up": "+Z", "trc": "OpenSim X, Y, Z = world y, z, x (Y up)"},
         "people": [_person_summary(p, fps, line.frame_count) for p in people],
@@ -222,6 +232,14 @@ def _camera_error(people, view: int) -> dict[str, Any]:
         return {"median": None, "p90": None, "points": 0}
     return {"median": round(float(np.median(errors)), 2), "p90": round(float(np.percentile(errors, 90)), 2),
             "points": int(len(errors))}
+
+
+def _network(options: PipelineOptions) -> dict[str, Any]:
+    """The network options asked for, and what "auto" aims at (each view's choice is its
+    camera's ``network_input``)."""
+    auto = options.model == "openpose" and options.net_height == AUTO_NET_HEIGHT
+    return {"net_height": options.net_height, "upsample": options.upsample,
+            "auto": PRECISION.to_dict() if auto else None}
 
 
 def _person_summary(p, fps: float, frames: int) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from pose.multiscale import DEFAULT_QUALITY, MultiScaleEstimator, quality_augmen
 from pose.errors import ModelLoadError
 from pose.registry import MODELS
 from pose.preprocess import network_input_size
+from pose.input_size import DETECTION, SizeGoal
 from videoio import VideoInfo, VideoWriter, probe
 from pipeline.analyse import Analysis, PipelineCancelled, analyse
 from pipeline.execution import Execution
@@ -113,6 +114,7 @@ def process_video(
     source_name: str | None = None,
     limits: ResourceLimits = ResourceLimits(),
     execution: Execution = Execution(),
+    size_goal: SizeGoal = DETECTION,
 ) -> PipelineResult:
     """Process ``source`` into ``out_dir`` (see the module docstring and pipeline.exports).
 
@@ -128,6 +130,8 @@ def process_video(
         server's defaults); checked before the model is loaded (see pipeline.limits).
     execution: batch size and post-processing processes (pipeline.execution); they change the
         speed, never the result.
+    size_goal: what net_height "auto" sizes the input for (pose.input_size.SizeGoal): DETECTION
+        (default) or PRECISION (views to triangulate, pipeline.multiview).
 
     Raises videoio.VideoError (bad input, before anything is written), PipelineCancelled,
     pose.PoseError (model problems), pipeline.limits.LimitExceeded (over a limit; a ValueError)
@@ -144,7 +148,8 @@ def process_video(
     requested = options
     size_choice = None
     if options.model == "openpose" and options.net_height == AUTO_NET_HEIGHT:
-        options, size, size_choice = resolve_auto_height(source, name, info, options, backend, limits, size)
+        options, size, size_choice = resolve_auto_height(source, name, info, options, backend, limits, size,
+                                                         size_goal)
     estimator = pipeline_estimator(options, backend)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # Its mode is the umask's (not mkdtemp's 0700): the service's 0700, the command line's

@@ -14,10 +14,23 @@ and its speed; a video with no people found keeps it too.
 
 Heights are whole-person box heights (head top to feet, :func:`pose.boxes.whole_person_box`)
 in source pixels; ``image_height`` is the source frame's height in pixels.
+
+What "large enough" means depends on what the keypoints are for (:class:`SizeGoal`):
+
+- :data:`DETECTION` (one video, the 2D pipeline's default): 64 px (8 cells), enough for the
+  graph to find and assemble a person; up to 512.
+- :data:`PRECISION` (the views of a multi-view job, triangulated): 160 px (20 cells), so that a
+  part is placed to a small fraction of the person whatever the camera's distance (a forearm,
+  0.146 of a person's height, spans 3 cells); up to 656, and never taller than the source
+  frame (past that the network sees no pixel it has not seen). Larger is not better for this
+  graph: on Pose2Sim's demo (docs/multiview.md) the subject at 16 cells (368) left a forearm's
+  length varying by 8.3% over the clip, at 20 to 26 cells (448 to 576) every limb by 7.5% or
+  less, at 29 cells (656) an upper arm's by 8.1%.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
@@ -30,6 +43,36 @@ MIN_PERSON_PX = 64
 MAX_AUTO_NET_HEIGHT = 512
 #: Chosen heights are multiples of this (the width then follows the aspect ratio).
 HEIGHT_STEP = 16
+#: For triangulation: the person should be this tall at the network input (20 cells).
+PRECISE_PERSON_PX = 160
+#: The largest height the precision goal goes to (see docs/multiview.md for what it buys).
+MAX_PRECISE_NET_HEIGHT = 656
+
+
+@dataclass(frozen=True)
+class SizeGoal:
+    """What net_height "auto" aims at. name: "detection" or "precision"; min_person_px: the
+    median person's height at the network input (px); max_height: the largest input height;
+    beyond_source: whether the input may be taller than the source frame."""
+
+    name: str
+    min_person_px: float
+    max_height: int
+    beyond_source: bool = True
+
+    def net_height(self, person_heights: Iterable[float], image_height: int) -> int:
+        """:func:`auto_net_height` for this goal (source px in, network input height out)."""
+        top = self.max_height
+        if not self.beyond_source:
+            top = min(top, max(BASE_NET_HEIGHT, HEIGHT_STEP * math.ceil(image_height / HEIGHT_STEP)))
+        return auto_net_height(person_heights, image_height, min_person_px=self.min_person_px, max_height=top)
+
+    def to_dict(self) -> dict:
+        return {"goal": self.name, "min_person_px": self.min_person_px, "max_net_height": self.max_height}
+
+
+DETECTION = SizeGoal("detection", MIN_PERSON_PX, MAX_AUTO_NET_HEIGHT)
+PRECISION = SizeGoal("precision", PRECISE_PERSON_PX, MAX_PRECISE_NET_HEIGHT, beyond_source=False)
 
 
 def auto_net_height(

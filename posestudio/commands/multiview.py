@@ -11,6 +11,11 @@ from posestudio.commands.process import _OPTION_FLAGS, _ProgressBar, failure, op
 from posestudio.inference import add_backend_flags, resolve
 
 
+# What differs from ``posestudio process``: "auto" sizes each view for triangulation.
+_MULTIVIEW_HELP = {"--net-height": "network input height, multiple of 8, or auto (default: per view, the median "
+                                   "person made 160 px tall at the input for triangulation, 368 to 656)"}
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "multiview",
@@ -37,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--net-size", metavar="WxH", help="fixed network input size, e.g. 432x368")
     parser.set_defaults(skeleton_only=False, keypoints_only=True)
     for flag, _, text in _OPTION_FLAGS:
-        parser.add_argument(flag, metavar="VALUE", help=text)
+        parser.add_argument(flag, metavar="VALUE", help=_MULTIVIEW_HELP.get(flag, text))
     add_backend_flags(parser, backend=False)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from pose.input_size import BASE_NET_HEIGHT, MAX_AUTO_NET_HEIGHT, auto_net_height
+from pose.input_size import (BASE_NET_HEIGHT, DETECTION, MAX_AUTO_NET_HEIGHT, MAX_PRECISE_NET_HEIGHT, PRECISION,
+                              auto_net_height)
 
 
 def test_people_tall_enough_at_the_base_height_keep_it() -> None:
@@ -38,3 +39,22 @@ def test_nobody_found_keeps_the_base(heights: list[float]) -> None:
 def test_bad_arguments_raise(image_height: int, kwargs: dict) -> None:
     with pytest.raises(ValueError):
         auto_net_height([100], image_height, **kwargs)
+
+
+def test_the_precision_goal_makes_the_person_20_cells_tall_up_to_656() -> None:
+    # A person 700 of 1,920 px (134 px at 368): detection keeps 368, precision wants
+    # 368 * 160 / 134.2 = 439 -> 448.
+    assert DETECTION.net_height([700], 1920) == BASE_NET_HEIGHT
+    assert PRECISION.net_height([700], 1920) == 448
+    # 400 of 1,920 (77 px at 368): 368 * 160 / 76.7 = 768 -> 656.
+    assert PRECISION.net_height([400], 1920) == MAX_PRECISE_NET_HEIGHT
+    # 1,300 of 1,920 (249 px at 368) is already over 20 cells tall at 368.
+    assert PRECISION.net_height([1300], 1920) == BASE_NET_HEIGHT
+    assert PRECISION.net_height([], 1080) == BASE_NET_HEIGHT
+
+
+def test_the_precision_goal_never_enlarges_past_the_source() -> None:
+    # 480-high frames: at most 480, whatever the people's size; never below the base.
+    assert PRECISION.net_height([100], 480) == 480
+    assert PRECISION.net_height([50], 240) == BASE_NET_HEIGHT
+    assert DETECTION.net_height([20], 480) == MAX_AUTO_NET_HEIGHT  # detection may enlarge
