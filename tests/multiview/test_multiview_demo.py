@@ -143,7 +143,54 @@ def _median_apart(a: dict, b: dict) -> float:
                                              axis=2)))
 
 
+def _cut_first_frames(source: Path, target: Path, frames: int) -> None:
+    """``source`` without its first ``frames`` frames, encoded again (H.264, near-lossless)."""
+    import av
+
+    with av.open(str(source)) as inp, av.open(str(target), "w") as out:
+        stream_in = inp.streams.video[0]
+        stream = out.add_stream("libx264", rate=stream_in.average_rate)
+        stream.width, stream.height, stream.pix_fmt = stream_in.width, stream_in.height, "yuv420p"
+        stream.options = {"crf": "10", "preset": "ultrafast"}
+        for i, frame in enumerate(inp.decode(stream_in)):
+            if i >= frames:
+                picture = frame.reformat(format="yuv420p")
+                picture.pts, picture.time_base = i - frames, 1 / stream_in.average_rate
+                out.mux(stream.encode(picture))
+        out.mux(stream.encode(None))
+
+
+def test_a_video_cut_by_12_frames_is_found_12_frames_late_and_the_3d_matches(demo_run, demo_dir, model_path,
+                                                                             tmp_path) -> None:
+    """The issue's check on real frames: cam04's first 12 frames cut off its video, that video
+    through the whole 2D pipeline (as process_views runs a view), then the fusion."""
+    from pipeline.options import PipelineOptions
+    from pipeline.video import process_video
+    from pose.input_size import PRECISION
+    from videoio import probe
+
+    out = demo_run[0].out_dir
+    cameras = read_calibration(out / "calibration.toml")
+    views = _views(out)
+    video = tmp_path / "cam04.mp4"
+    _cut_first_frames(demo_dir / "cam04.mp4", video, 12)
+    info = probe(video)
+    assert info.frame_count == 88
+    process_video(video, tmp_path / "cam04", PipelineOptions(keypoints_only=True), model_path=model_path,
+                  size_goal=PRECISION)
+    cut_view = read_keypoints_csv(tmp_path / "cam04" / "keypoints.csv", name="cam04.mp4", fps=60.0,
+                                  frame_count=info.frame_count, size=(info.width, info.height),
+                                  part_names=OPENPOSE_18.part_names)
+    full = reconstruct(cameras, views)
+    late = reconstruct(cameras, views[:3] + [cut_view])
+    assert abs(late.offsets[3].offset - full.offsets[3].offset - 12) <= 1, (late.offsets, full.offsets)
+    assert abs(late.offsets[3].offset - 12) <= 1, late.offsets
+    assert _median_apart(_subject_points(late, 15), _subject_points(full, 15)) < 0.05
+
+
 def test_a_view_started_12_frames_late_is_found_12_frames_late_and_the_3d_matches(demo_run) -> None:
+    """The same on the 2D keypoints shifted by 12 frames, where everything but the offset is
+    exactly the same: the late view then changes nothing once it has started."""
     out = demo_run[0].out_dir
     cameras = read_calibration(out / "calibration.toml")
     views = _views(out)
