@@ -42,10 +42,10 @@ MEANINGS = {"knee": ("straight leg", "flexion"), "elbow": ("straight arm", "flex
 
 
 def describe(name: str) -> dict[str, str]:
-    """``{"name", "label", "zero", "positive"}`` of an angle of :data:`ANGLE_NAMES` ("right_knee":
-    label "Right knee"); a ``KeyError`` for any other name."""
+    """``{"name", "label", "zero", "positive"}`` of an angle ("right_knee": label "Right knee");
+    ``zero`` and ``positive`` are empty for a name not of :data:`ANGLE_NAMES`' joints."""
     joint = name.rpartition("_")[2]
-    zero, positive = MEANINGS[joint]
+    zero, positive = MEANINGS.get(joint, ("", ""))
     return {"name": name, "label": name.replace("_", " ").capitalize(), "zero": zero, "positive": positive}
 
 

@@ -170,7 +170,7 @@ def _tracking(options: PipelineOptions) -> Tracking3DSettings:
 
 
 def _stem(name: str, taken: list[str]) -> str:
-    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in Path(name).stem) or "view"
+    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in Path(name).stem) or "view"  # no "..": a folder
     while stem in taken:
         stem += "_"
     return stem

@@ -1,12 +1,12 @@
 """What a multi-view job's page shows, made once by the worker from the finished outputs of
 :func:`pipeline.multiview.process_views` (no Flask, no Celery):
 
-- ``overlays/<camera>.jpg``: per camera, one frame of its video with every person's 3D skeleton
+- ``overlays/<view>.jpg``: per camera (``<view>``: its folder under ``views/``), one frame of its video with every person's 3D skeleton
   projected into it through the calibration (lens distortion included): the frame of the time
   line where the most 3D points are, so that every view shows the same moment. Drawn here rather
   than in the browser, where the projection with distortion and the frame matching would have to
   be done again in JavaScript.
-- ``overlays/<camera>_<frame>.jpg``: the same at up to :data:`MOMENTS` moments spread over the
+- ``overlays/<view>/<frame>.jpg``: the same at up to :data:`MOMENTS` moments spread over the
   time-line frames that have people in 3D (``<frame>``: the time-line frame), so that the page's
   grid can follow the 3D scene's time.
 - ``scene.json``: every person's 3D parts per time-line frame for the page's 3D viewer:
@@ -64,10 +64,16 @@ def read_points(out_dir: Path, part_names: Sequence[str]) -> dict[int, dict[int,
     return frames
 
 
-def write_page_files(out_dir: Path, videos: Sequence[Path]) -> dict:
+def write_page_files(out_dir: Path, videos: Sequence[Path], *, pictures: bool = True) -> dict:
     """Write the overlays and scene.json into ``out_dir`` (the finished outputs; ``videos`` in
-    the order of multiview.json's cameras); return ``{"overlays": {camera: file}, "moments":
-    {camera: [[time-line frame, file], ...]}, "scene": file, "overlay_frame": frame}``."""
+    the order of multiview.json's cameras); return ``{"overlays": {camera: file | None},
+    "moments": {camera: [[time-line frame, file], ...]}, "scene": file, "overlay_frame": frame}``.
+
+    Files are named after the view's folder (``views/<stem>``, made safe and unique by the
+    pipeline), never after a camera's name, which the uploaded calibration chooses. A camera is
+    drawn only at the moments its video shows (a camera started late has none before it started).
+    ``pictures=False`` (a keypoints-only job, which keeps no picture of anyone) draws the
+    skeletons on black instead of on the video's frames."""
     out_dir = Path(out_dir)
     summary = json.loads((out_dir / "multiview.json").read_text(encoding="utf-8"))
     parts = summary["part_names"]
@@ -75,31 +81,41 @@ def write_page_files(out_dir: Path, videos: Sequence[Path]) -> dict:
     frames = read_points(out_dir, parts)
     _write_scene(out_dir / SCENE_JSON, frames, summary, parts, limbs)
     cameras = {c.name: c for c in read_calibration(out_dir / "calibration.toml")}
-    offsets = [c["offset"]["offset_frames"] for c in summary["cameras"]]
-    start = min(offsets)
-    best = max(frames, key=lambda f: sum(int(np.isfinite(p[:, 0]).sum()) for p in frames[f].values()), default=None)
+    entries = summary["cameras"]
+    start = min(c["offset"]["offset_frames"] for c in entries)
+    counts = [_frame_count(Path(video)) for video in videos]
+
+    def view_frame(k: int, frame: int) -> int | None:  # camera k's own frame at a time-line frame, if it has one
+        f = frame + start - entries[k]["offset"]["offset_frames"]
+        return f if 0 <= f and (counts[k] is None or f < counts[k]) else None
+
+    def points_at(frame: int) -> int:
+        return sum(int(np.isfinite(p[:, 0]).sum()) for p in frames[frame].values())
+
+    seen_by_all = [f for f in frames if all(view_frame(k, f) is not None for k in range(len(entries)))]
+    best = max(seen_by_all or frames, key=points_at, default=None)
     overlays, moments = {}, {}
-    (out_dir / OVERLAYS_DIR).mkdir(exist_ok=True)
-    for entry, video, offset in zip(summary["cameras"], videos, offsets):
-        name, camera = entry["name"], cameras[entry["name"]]
+    for k, (entry, video) in enumerate(zip(entries, videos)):
+        stem, camera = entry["folder"].rsplit("/", 1)[-1], cameras[entry["name"]]
         drawn = []
         for frame in ([best] if best is not None else []) + moments_of(frames, best):
-            image = _frame(Path(video), max(0, frame + start - offset))
+            own = view_frame(k, frame)
+            image = None if own is None else _picture(Path(video), own, camera.size, pictures)
             if image is None:
                 continue
             for person, points in sorted(frames[frame].items()):
                 _draw(image, camera.project(points), limbs, COLORS[person % len(COLORS)], person)
-            file = f"{OVERLAYS_DIR}/{name}.jpg" if frame == best and not drawn else f"{OVERLAYS_DIR}/{name}_{frame}.jpg"
-            _write_jpeg(out_dir / file, image)
-            drawn.append([frame, file])
-        if best is None:  # nobody in 3D: the view's first frame, so the grid still shows the cameras
-            image = _frame(Path(video), 0)
-            if image is not None:
-                _write_jpeg(out_dir / OVERLAYS_DIR / f"{name}.jpg", image)
-                drawn.append([0, f"{OVERLAYS_DIR}/{name}.jpg"])
-        if drawn:
-            overlays[name] = drawn[0][1]
-            moments[name] = sorted(drawn)
+            file = f"{OVERLAYS_DIR}/{stem}.jpg" if frame == best else f"{OVERLAYS_DIR}/{stem}/{frame}.jpg"
+            if _write_jpeg(out_dir / file, image):
+                drawn.append([frame, file])
+        main = next((file for frame, file in drawn if frame == best), None)
+        if not drawn:  # nobody in 3D while this camera filmed: its first frame, so the grid shows every camera
+            image = _picture(Path(video), 0, camera.size, pictures)
+            if image is not None and _write_jpeg(out_dir / OVERLAYS_DIR / f"{stem}.jpg", image):
+                main = f"{OVERLAYS_DIR}/{stem}.jpg"
+                drawn.append([0, main])
+        overlays[entry["name"]] = main
+        moments[entry["name"]] = sorted(drawn)
     return {"overlays": overlays, "moments": moments, "scene": SCENE_JSON, "overlay_frame": best}
 
 
@@ -113,11 +129,30 @@ def moments_of(frames: dict[int, dict[int, np.ndarray]], best: int | None, count
     return [with_people[i] for i in sorted(set(picks.tolist()))]
 
 
-def _write_jpeg(path: Path, image: np.ndarray) -> None:
+def _write_jpeg(path: Path, image: np.ndarray) -> bool:
+    """Write ``image`` at most :data:`OVERLAY_WIDTH` wide; False when it could not be written."""
     scale = min(1.0, OVERLAY_WIDTH / image.shape[1])
     if scale < 1:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return bool(cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 85]))
+
+
+def _picture(video: Path, index: int, size: tuple[int, int], pictures: bool) -> np.ndarray | None:
+    """The video's frame ``index`` (None if it cannot be read), or black of the calibrated
+    ``size`` (width, height) when no picture of anyone may be kept."""
+    if not pictures:
+        return np.zeros((size[1], size[0], 3), np.uint8)
+    return _frame(video, index)
+
+
+def _frame_count(video: Path) -> int | None:
+    capture = cv2.VideoCapture(str(video))
+    try:
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        return count if count > 0 else None
+    finally:
+        capture.release()
 
 
 def _frame(video: Path, index: int) -> np.ndarray | None:

@@ -53,7 +53,8 @@ MAX_PRECISE_NET_HEIGHT = 656
 class SizeGoal:
     """What net_height "auto" aims at. name: "detection" or "precision"; min_person_px: the
     median person's height at the network input (px); max_height: the largest input height;
-    beyond_source: whether the input may be taller than the source frame."""
+    beyond_source: whether the input may be taller than the source frame (its height rounded up
+    to a multiple of 16: a 1080-high view may get 1088)."""
 
     name: str
     min_person_px: float

@@ -36,7 +36,7 @@
     const value = document.createElement("span");
     value.className = "angle-value";
     const meaning = document.createElement("small");
-    meaning.textContent = `0° = ${info.zero}; positive = ${info.positive}`;
+    meaning.textContent = info.zero ? `0° = ${info.zero}; positive = ${info.positive}` : "";
     caption.append(strong, " ", value, meaning);
     figure.appendChild(caption);
     const svg = svgEl("svg", {viewBox: `0 0 ${W} ${H}`, class: "chart-svg", role: "img",

@@ -15,14 +15,19 @@
   let step = 1, fps = 0;
 
   scene.addEventListener("scene:loaded", (event) => { step = event.detail.step || 1; fps = event.detail.fps * step; });
+  const nearest = (moments, frame) =>
+    moments.reduce((a, b) => (Math.abs(b.frame - frame) < Math.abs(a.frame - frame) ? b : a));
   scene.addEventListener("scene:frame", (event) => {
     const frame = event.detail * step;  // the scene's frame on the time line
-    let shown = null;
+    // The drawn moment nearest the scene's frame; a camera that did not film it (started late,
+    // stopped early) shows its own nearest moment, dimmed.
+    const shown = nearest(views.flatMap((v) => v.moments), frame).frame;
     for (const v of views) {
-      const near = v.moments.reduce((a, b) => (Math.abs(b.frame - frame) < Math.abs(a.frame - frame) ? b : a));
+      const near = nearest(v.moments, shown);
       if (v.img.getAttribute("src") !== near.url) { v.img.src = near.url; if (v.link) v.link.href = near.url; }
       v.item.dataset.frame = String(near.frame);
-      shown = near.frame;
+      v.item.classList.toggle("view-elsewhere", near.frame !== shown);
+      v.img.title = near.frame !== shown ? "This camera did not film this moment: its nearest one" : "";
     }
     if (status && fps) status.textContent = `Shown: ${(shown / fps).toFixed(2)} s, the drawn moment nearest the 3D scene's.`;
   });

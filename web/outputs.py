@@ -109,7 +109,7 @@ def _multiview_urls(job: Job, names: dict[str, Any], url) -> dict[str, Any]:  # 
     urls["trc"] = [url(n) for n in names.get("trc", [])]
     urls["mot"] = [url(n) for n in names.get("mot", [])]
     overlays, moments = names.get("overlays", {}), names.get("moments", {})
-    urls["views"] = {camera: {"video": v["video"], "overlay": url(overlays[camera]) if camera in overlays else None,
+    urls["views"] = {camera: {"video": v["video"], "overlay": url(overlays[camera]) if overlays.get(camera) else None,
                               "moments": [{"frame": frame, "url": url(file)} for frame, file in moments.get(camera, [])],
                               "files": {f[len(v["folder"]) + 1:]: url(f) for f in v["files"]}}
                      for camera, v in names.get("views", {}).items()}

@@ -42,16 +42,17 @@ def run_views(job: Job, settings: Settings, out: Path, options: PipelineOptions,
                            on_progress=lambda p: run.on_progress(multiview_stage(p)),
                            should_cancel=run.should_cancel, limits=settings.limits,
                            execution=execution)
-    return result, _page_files(result, videos)
+    return result, _page_files(result, videos, pictures=not options.keypoints_only)
 
 
-def _page_files(result, videos) -> dict:  # noqa: ANN001
-    """The job page's overlays and 3D scene (``pipeline.multiview_page``); a failure there costs
-    the page its pictures (a warning), not the job its results."""
+def _page_files(result, videos, *, pictures: bool) -> dict:  # noqa: ANN001
+    """The job page's overlays and 3D scene (``pipeline.multiview_page``; on black for a
+    keypoints-only job); a failure there costs the page its pictures (a warning), not the job
+    its results."""
     from pipeline.multiview_page import write_page_files
 
     try:
-        return write_page_files(result.out_dir, videos)
+        return write_page_files(result.out_dir, videos, pictures=pictures)
     except Exception as exc:  # noqa: BLE001 - the 3D results are complete without them
         log.exception("multiview page files failed")
         return {"warning": f"the views' overlays could not be drawn ({type(exc).__name__}: {exc})"}

@@ -166,7 +166,6 @@ def test_a_video_cut_by_12_frames_is_found_12_frames_late_and_the_3d_matches(dem
     through the whole 2D pipeline (as process_views runs a view), then the fusion."""
     from pipeline.options import PipelineOptions
     from pipeline.video import process_video
-    from pose.input_size import PRECISION
     from videoio import probe
 
     out = demo_run[0].out_dir
@@ -183,8 +182,8 @@ def test_a_video_cut_by_12_frames_is_found_12_frames_late_and_the_3d_matches(dem
                                   part_names=OPENPOSE_18.part_names)
     full = reconstruct(cameras, views)
     late = reconstruct(cameras, views[:3] + [cut_view])
-    assert abs(late.offsets[3].offset - full.offsets[3].offset - 12) <= 1, (late.offsets, full.offsets)
-    assert abs(late.offsets[3].offset - 12) <= 1, late.offsets
+    # The issue's bar (cam04's own estimate on the full clip is 0: the demo's views are synchronised).
+    assert abs(late.offsets[3].offset - 12) <= 1, (late.offsets, full.offsets)
     assert _median_apart(_subject_points(late, 15), _subject_points(full, 15)) < 0.05
 
 
