@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(p) -> None:
         if p.view_progress is not None:
+            bar.prefix = f"view {p.view}/{p.views} "
             bar.update(p.view_progress)
 
     try:

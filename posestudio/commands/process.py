@@ -168,12 +168,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _ProgressBar:
-    """tqdm bars on stderr fed by the pipeline's Progress callbacks: one per pass."""
+    """tqdm bars on stderr fed by the pipeline's Progress callbacks: one per pass, each named by
+    ``prefix`` (e.g. "view 2/4 ", set by ``posestudio multiview``) and the pass's stage."""
 
     def __init__(self, *, enabled: bool) -> None:
         self._enabled = enabled
         self._bar = None
         self._stage = ""
+        self.prefix = ""
 
     def update(self, progress: Any) -> None:
         if not self._enabled or progress.stage == "probing":
@@ -184,12 +186,12 @@ class _ProgressBar:
                 self._bar.update(progress.frames_done - self._bar.n)
             self.close()
             return
-        if progress.stage != self._stage:
+        if self.prefix + progress.stage != self._stage or self._bar is None:
             self.close()
             from tqdm import tqdm
-            self._stage = progress.stage
+            self._stage = self.prefix + progress.stage
             self._bar = tqdm(total=progress.frames_total, unit="frame", file=sys.stderr, dynamic_ncols=True,
-                             desc=progress.stage)
+                             desc=self._stage)
         total = progress.frames_total
         if total is not None and self._bar.total != total:
             self._bar.total = max(total, progress.frames_done)
