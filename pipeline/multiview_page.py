@@ -94,28 +94,30 @@ def write_page_files(out_dir: Path, videos: Sequence[Path], *, pictures: bool = 
 
     seen_by_all = [f for f in frames if all(view_frame(k, f) is not None for k in range(len(entries)))]
     best = max(seen_by_all or frames, key=points_at, default=None)
+    shown = sorted(([best] if best is not None else []) + moments_of(frames, best))  # in time order: one pass
     overlays, moments = {}, {}
     for k, (entry, video) in enumerate(zip(entries, videos)):
         stem, camera = entry["folder"].rsplit("/", 1)[-1], cameras[entry["name"]]
         drawn = []
-        for frame in ([best] if best is not None else []) + moments_of(frames, best):
-            own = view_frame(k, frame)
-            image = None if own is None else _picture(Path(video), own, camera.size, pictures)
-            if image is None:
-                continue
-            for person, points in sorted(frames[frame].items()):
-                _draw(image, camera.project(points), limbs, COLORS[person % len(COLORS)], person)
-            file = f"{OVERLAYS_DIR}/{stem}.jpg" if frame == best else f"{OVERLAYS_DIR}/{stem}/{frame}.jpg"
-            if _write_jpeg(out_dir / file, image):
-                drawn.append([frame, file])
-        main = next((file for frame, file in drawn if frame == best), None)
-        if not drawn:  # nobody in 3D while this camera filmed: its first frame, so the grid shows every camera
-            image = _picture(Path(video), 0, camera.size, pictures)
-            if image is not None and _write_jpeg(out_dir / OVERLAYS_DIR / f"{stem}.jpg", image):
-                main = f"{OVERLAYS_DIR}/{stem}.jpg"
-                drawn.append([0, main])
+        with _Pictures(Path(video), camera.size, pictures) as source:
+            for frame in shown:
+                own = view_frame(k, frame)
+                image = None if own is None else source.read(own)
+                if image is None:
+                    continue
+                for person, points in sorted(frames[frame].items()):
+                    _draw(image, camera.project(points), limbs, COLORS[person % len(COLORS)], person)
+                file = f"{OVERLAYS_DIR}/{stem}.jpg" if frame == best else f"{OVERLAYS_DIR}/{stem}/{frame}.jpg"
+                if _write_jpeg(out_dir / file, image):
+                    drawn.append([frame, file])
+            main = next((file for frame, file in drawn if frame == best), None)
+            if not drawn:  # nobody in 3D while this camera filmed: its first frame, so the grid shows every camera
+                image = source.read(0)
+                if image is not None and _write_jpeg(out_dir / OVERLAYS_DIR / f"{stem}.jpg", image):
+                    main = f"{OVERLAYS_DIR}/{stem}.jpg"
+                    drawn.append([0, main])
         overlays[entry["name"]] = main
-        moments[entry["name"]] = sorted(drawn)
+        moments[entry["name"]] = drawn
     return {"overlays": overlays, "moments": moments, "scene": SCENE_JSON, "overlay_frame": best}
 
 
@@ -138,12 +140,32 @@ def _write_jpeg(path: Path, image: np.ndarray) -> bool:
     return bool(cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 85]))
 
 
-def _picture(video: Path, index: int, size: tuple[int, int], pictures: bool) -> np.ndarray | None:
-    """The video's frame ``index`` (None if it cannot be read), or black of the calibrated
-    ``size`` (width, height) when no picture of anyone may be kept."""
-    if not pictures:
-        return np.zeros((size[1], size[0], 3), np.uint8)
-    return _frame(video, index)
+class _Pictures:
+    """One video's frames by index through one open capture (a seek only where the next frame
+    read is not the one wanted), or black of the calibrated ``size`` (width, height) when no
+    picture of anyone may be kept (``pictures`` False). A context manager."""
+
+    def __init__(self, video: Path, size: tuple[int, int], pictures: bool) -> None:
+        self._size = size
+        self._capture = cv2.VideoCapture(str(video)) if pictures else None
+        self._next = 0
+
+    def read(self, index: int) -> np.ndarray | None:
+        """Frame ``index``, or None if it cannot be read."""
+        if self._capture is None:
+            return np.zeros((self._size[1], self._size[0], 3), np.uint8)
+        if index != self._next:
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, image = self._capture.read()
+        self._next = index + 1
+        return image if ok else None
+
+    def __enter__(self) -> "_Pictures":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self._capture is not None:
+            self._capture.release()
 
 
 def _frame_count(video: Path) -> int | None:
@@ -151,17 +173,6 @@ def _frame_count(video: Path) -> int | None:
     try:
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
         return count if count > 0 else None
-    finally:
-        capture.release()
-
-
-def _frame(video: Path, index: int) -> np.ndarray | None:
-    capture = cv2.VideoCapture(str(video))
-    try:
-        if index:
-            capture.set(cv2.CAP_PROP_POS_FRAMES, index)
-        ok, image = capture.read()
-        return image if ok else None
     finally:
         capture.release()
 

@@ -12,6 +12,7 @@
                      moments: JSON.parse(item.dataset.moments)}))
     .filter((v) => v.img && v.moments.length);
   if (!views.length) return;
+  const drawn = views.flatMap((v) => v.moments);
   let step = 1, fps = 0;
 
   scene.addEventListener("scene:loaded", (event) => { step = event.detail.step || 1; fps = event.detail.fps * step; });
@@ -21,7 +22,7 @@
     const frame = event.detail * step;  // the scene's frame on the time line
     // The drawn moment nearest the scene's frame; a camera that did not film it (started late,
     // stopped early) shows its own nearest moment, dimmed.
-    const shown = nearest(views.flatMap((v) => v.moments), frame).frame;
+    const shown = nearest(drawn, frame).frame;
     for (const v of views) {
       const near = nearest(v.moments, shown);
       if (v.img.getAttribute("src") !== near.url) { v.img.src = near.url; if (v.link) v.link.href = near.url; }
